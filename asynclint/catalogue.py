@@ -1,0 +1,46 @@
+"""The rule catalogue: library knowledge kept as data in rules/*.toml, shipped inside the wheel."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass
+from importlib import resources
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+@functools.cache
+def load(name: str) -> dict:
+    """One catalogue file (`rules/<name>.toml`), parsed once per process."""
+    text = resources.files("asynclint.rules").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@dataclass(frozen=True)
+class TaskCatalogue:
+    functions: frozenset[str]
+    loop_spawn_methods: frozenset[str]
+    loop_getters: frozenset[str]
+    loop_types: frozenset[str]
+    loop_names: frozenset[str]
+    loop_suffixes: tuple[str, ...]
+    chained_methods: frozenset[str]
+
+
+@functools.cache
+def tasks(extra_spawners: tuple[str, ...] = ()) -> TaskCatalogue:
+    data = load("tasks")
+    loop = data["loop"]
+    return TaskCatalogue(
+        functions=frozenset(data["functions"]) | frozenset(extra_spawners),
+        loop_spawn_methods=frozenset(loop["spawn-methods"]),
+        loop_getters=frozenset(loop["getters"]),
+        loop_types=frozenset(loop["types"]),
+        loop_names=frozenset(loop["names"]),
+        loop_suffixes=tuple(loop["suffixes"]),
+        chained_methods=frozenset(loop["chained-methods"]),
+    )

@@ -1,0 +1,8 @@
+"""The rules, one module per family. ALL_RULES is the registry every front end reads."""
+
+from __future__ import annotations
+
+from asynclint.checks import tasks
+
+ALL_RULES = tuple(sorted((*tasks.RULES,), key=lambda rule: rule.code))
+RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}

@@ -1,0 +1,657 @@
+"""ASL3xx: tasks whose only strong reference is dropped.
+
+The event loop keeps only weak references to tasks, so a task nobody holds can be
+garbage-collected before it finishes (asyncio docs, `create_task`). Which calls spawn tasks comes
+from the catalogue (rules/tasks.toml) plus the user's `extend-task-spawners`; which receivers are
+event loops is inferred from how they were obtained, their annotation, or their name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from asynclint import catalogue
+from asynclint.checks import fixes
+from asynclint.diagnostics import Applicability
+from asynclint.rule import Invalid, Rule, Valid
+from asynclint.semantic import Binding, BindingKind, Scope, ScopeKind, SemanticModel
+
+
+# -- shared by the rules of this family ------------------------------------------------------
+
+
+def _annotation_names(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The dotted references inside an annotation (`Optional[AbstractEventLoop]` -> both)."""
+    found: list[cst.BaseExpression] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> bool:
+            found.append(node)
+            return False
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            found.append(node)
+            return False
+
+    annotation.visit(Collect())
+    return found
+
+
+class TaskSpawns:
+    """Answers: does this call create a task the caller must keep a reference to?"""
+
+    def __init__(self, model: SemanticModel, extra: tuple[str, ...]) -> None:
+        self.model = model
+        self.catalogue = catalogue.tasks(extra)
+
+    def is_spawn(self, node: cst.BaseExpression) -> bool:
+        if not isinstance(node, cst.Call):
+            return False
+        func = node.func
+        if self.model.qualified_name(func) in self.catalogue.functions:
+            return True
+        if isinstance(func, cst.Attribute) and func.attr.value in self.catalogue.loop_spawn_methods:
+            return self.is_loop(func.value)
+        return False
+
+    def _conventional(self, name: str) -> bool:
+        return name in self.catalogue.loop_names or name.endswith(self.catalogue.loop_suffixes)
+
+    def _loop_annotation(self, annotation: cst.BaseExpression) -> bool:
+        if isinstance(annotation, cst.SimpleString):
+            text = annotation.evaluated_value
+            return isinstance(text, str) and (
+                text in self.catalogue.loop_types
+                or text.rpartition(".")[2] in {t.rpartition(".")[2] for t in self.catalogue.loop_types}
+            )
+        return any(
+            self.model.qualified_name(name) in self.catalogue.loop_types
+            for name in _annotation_names(annotation)
+        )
+
+    def is_loop(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        if isinstance(expr, cst.Call):
+            return self.model.qualified_name(expr.func) in self.catalogue.loop_getters
+        if isinstance(expr, cst.Attribute):  # self._loop, self.hass.loop, bot.loop
+            return self._conventional(expr.attr.value)
+        if not isinstance(expr, cst.Name):
+            return False
+        binding = self.model.lookup(expr.value)
+        if binding is None:
+            return self._conventional(expr.value)
+        if binding.annotation is not None:
+            return self._loop_annotation(binding.annotation)
+        if binding.kind is BindingKind.ASSIGN and binding.value is not None and depth < 3:
+            value = binding.value
+            if self.is_loop(value, depth + 1):
+                return True
+            if isinstance(value, cst.Call):
+                called = self.model.qualified_name(value.func)
+                if called is not None:  # a known library call: a loop only if it says so
+                    return "loop" in called.rpartition(".")[2]
+            return self._conventional(expr.value)
+        if binding.kind in (BindingKind.PARAM, BindingKind.ASSIGN):
+            return self._conventional(expr.value)
+        return False  # an import, a with/for target, a def: not taken for a loop
+
+
+def _describe(context, node: cst.CSTNode) -> str:
+    code = context.module.code_for_node(node)
+    return code if len(code) <= 40 else code[:37] + "..."
+
+
+def _via(context, func: cst.CSTNode) -> str:
+    return f"`{_describe(context, func)}()`"
+
+
+# -- ASL301 ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Drop:
+    node: cst.BaseExpression  # the expression whose task is dropped (a call, or an await of one)
+    report_at: cst.CSTNode
+    scope: Scope
+    statement: cst.BaseStatement | None
+    fixable: bool
+    via: str  # how the task is made, for the message
+
+
+@dataclass
+class _Pending:
+    """A dropped call to a project function that may be a task-returning wrapper."""
+
+    drop: _Drop
+    name: str
+    binding: Binding | None
+    method_scope: Scope | None  # the class whose method `self.name(...)` calls
+    awaited: bool
+
+
+class DroppedTask(Rule):
+    """A task is created and its result thrown away.
+
+    ## What it does
+    Flags calls that create a task (`asyncio.create_task`, `asyncio.ensure_future`,
+    `loop.create_task` however the loop was obtained, and project functions that return such a
+    task without keeping it) whose result is discarded: an expression statement, a list, set or
+    dict comprehension whose result is discarded, or a method such as `add_done_callback` called on
+    the new task as a statement.
+
+    ## Why is this bad?
+    The event loop keeps only a weak reference to a task. Once the caller drops the result, nothing
+    keeps the task alive, and the garbage collector may destroy it before it finishes, sometimes
+    in the middle of its work, with no error. The asyncio documentation says to save a reference
+    to the result of `create_task`.
+
+    `asyncio.TaskGroup.create_task` is not flagged: the group holds its tasks.
+
+    ## Example
+    ```python
+    async def handle(request):
+        asyncio.create_task(audit(request))
+    ```
+
+    ## Use instead
+    ```python
+    _background_tasks = set()
+
+    async def handle(request):
+        task = asyncio.create_task(audit(request))
+        _background_tasks.add(task)
+        task.add_done_callback(_background_tasks.discard)
+    ```
+    or a `TaskGroup`, or await the task.
+
+    ## Fix safety
+    The fix keeps a strong reference in a module-level set, as the asyncio documentation
+    recommends, and removes it when the task is done. It is unsafe because it changes object
+    lifetimes: a task that used to be collected now runs to completion. It is offered when the
+    dropped call is a statement on its own line.
+
+    ## Options
+    - `extend-task-spawners`: dotted names of further functions that return a task to keep.
+    """
+
+    code = "ASL301"
+    name = "dropped-task"
+    message = "task is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"
+    fix = Applicability.UNSAFE
+
+    valid = (
+        Valid("awaited", """
+            import asyncio
+            async def main():
+                await asyncio.create_task(work())
+        """),
+        Valid("kept-in-a-set", """
+            import asyncio
+            tasks = set()
+            async def main():
+                tasks.add(asyncio.create_task(work()))
+        """),
+        Valid("returned", """
+            import asyncio
+            def start():
+                return asyncio.ensure_future(work())
+        """),
+        Valid("task-group", """
+            import asyncio
+            async def main():
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(work())
+        """),
+        Valid("task-group-named-loop", """
+            import asyncio
+            async def main():
+                async with asyncio.TaskGroup() as loop:
+                    loop.create_task(work())
+        """),
+        Valid("not-asyncio", """
+            from mylib import create_task
+            def main():
+                create_task(work())
+        """),
+        Valid("passed-on", """
+            import asyncio
+            async def main(registry):
+                registry.track(asyncio.create_task(work()))
+        """),
+        Valid("wrapper-that-stores", """
+            import asyncio
+            class Hub:
+                def spawn(self, coro):
+                    task = asyncio.create_task(coro)
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                    return task
+                def start(self):
+                    self.spawn(work())
+        """),
+        Valid("generator-expression-never-runs", """
+            import asyncio
+            def main(coros):
+                (asyncio.create_task(c) for c in coros)
+        """),
+        Valid("receiver-not-a-loop", """
+            import asyncio
+            def main(scheduler):
+                scheduler.create_task(work())
+        """),
+    )
+    invalid = (
+        Invalid(
+            "create-task-statement",
+            """
+            import asyncio
+
+            async def main():
+                asyncio.create_task(work())  # fire and forget
+            """,
+            ((4, 5),),
+            fixed="""
+            import asyncio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            async def main():
+                task = asyncio.create_task(work())  # fire and forget
+                _background_tasks.add(task)
+                task.add_done_callback(_background_tasks.discard)
+            """,
+        ),
+        Invalid(
+            "import-alias-and-ensure-future",
+            """
+            from asyncio import create_task as ct, ensure_future
+            import asyncio as aio
+
+            def start(task):
+                ct(work())
+                ensure_future(work())
+                aio.ensure_future(work())
+                print(task)
+            """,
+            ((5, 5), (6, 5), (7, 5)),
+            fixed="""
+            from asyncio import create_task as ct, ensure_future
+            import asyncio as aio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            def start(task):
+                task_1 = ct(work())
+                _background_tasks.add(task_1)
+                task_1.add_done_callback(_background_tasks.discard)
+                task_1 = ensure_future(work())
+                _background_tasks.add(task_1)
+                task_1.add_done_callback(_background_tasks.discard)
+                task_1 = aio.ensure_future(work())
+                _background_tasks.add(task_1)
+                task_1.add_done_callback(_background_tasks.discard)
+                print(task)
+            """,
+        ),
+        Invalid(
+            "loops-however-obtained",
+            """
+            import asyncio
+            from asyncio import AbstractEventLoop
+
+            class Client:
+                def __init__(self, loop):
+                    self._loop = loop
+
+                def start(self):
+                    self._loop.create_task(self.run())
+
+                def attach(self, ev: AbstractEventLoop):
+                    ev.create_task(self.run())
+
+            async def main():
+                loop = asyncio.get_running_loop()
+                loop.create_task(work())
+                asyncio.get_event_loop().create_task(work())
+            """,
+            ((9, 9), (12, 9), (16, 5), (17, 5)),
+        ),
+        Invalid(
+            "dropped-comprehension-and-chained-callback",
+            """
+            import asyncio
+
+            def start(coros, done):
+                [asyncio.create_task(c) for c in coros]
+                asyncio.ensure_future(work()).add_done_callback(done)
+            """,
+            ((4, 6), (5, 5)),
+        ),
+        Invalid(
+            "project-wrapper",
+            """
+            import asyncio
+
+            def spawn(coro):
+                return asyncio.get_running_loop().create_task(coro)
+
+            class Worker:
+                async def go(self):
+                    self.launch(work())
+                    await self.launch_async(work())
+                    spawn(work())
+
+                def launch(self, coro):
+                    return asyncio.ensure_future(coro)
+
+                async def launch_async(self, coro):
+                    return asyncio.create_task(coro)
+            """,
+            ((8, 9), (9, 9), (10, 9)),
+        ),
+        Invalid(
+            "existing-set-reused",
+            """
+            import asyncio
+
+            _background_tasks = set()
+
+            async def main(loop):
+                loop.create_task(work())
+            """,
+            ((6, 5),),
+            fixed="""
+            import asyncio
+
+            _background_tasks = set()
+
+            async def main(loop):
+                task = loop.create_task(work())
+                _background_tasks.add(task)
+                task.add_done_callback(_background_tasks.discard)
+            """,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
+        self.drops: list[_Drop] = []
+        self.pending: list[_Pending] = []
+        self.returns_other: set[int] = set()  # ids of FunctionDefs that also return something else
+        self.wrappers: dict[int, str] = {}  # id(FunctionDef) -> what it returns, for the message
+
+    def _drop(self, node: cst.BaseExpression, report_at: cst.CSTNode, fixable: bool, via: str) -> _Drop:
+        statement = self.model.statement
+        fixable = fixable and isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+        return _Drop(node, report_at, self.model.scope, statement, fixable, via)
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value
+        if self.spawns.is_spawn(value):
+            self.drops.append(self._drop(value, value, True, _via(self.context, value.func)))
+            return
+        if (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in self.spawns.catalogue.chained_methods
+            and self.spawns.is_spawn(value.func.value)
+        ):
+            inner = value.func.value
+            self.drops.append(self._drop(inner, value, False, _via(self.context, inner.func)))
+            return
+        if isinstance(value, (cst.ListComp, cst.SetComp)) and self.spawns.is_spawn(value.elt):
+            self.drops.append(self._drop(value.elt, value.elt, False, _via(self.context, value.elt.func)))
+            return
+        if isinstance(value, cst.DictComp) and self.spawns.is_spawn(value.value):
+            self.drops.append(self._drop(value.value, value.value, False, _via(self.context, value.value.func)))
+            return
+        awaited = isinstance(value, cst.Await)
+        call = value.expression if awaited else value
+        if isinstance(call, cst.Call):
+            self._maybe_wrapper_call(value, call, awaited)
+
+    def _maybe_wrapper_call(self, value: cst.BaseExpression, call: cst.Call, awaited: bool) -> None:
+        func = call.func
+        if isinstance(func, cst.Name):
+            drop = self._drop(value, value, True, "")
+            self.pending.append(_Pending(drop, func.value, self.model.lookup(func.value), None, awaited))
+        elif (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in ("self", "cls")
+        ):
+            function = self.model.function_scope()
+            if function is not None and function.parent is not None and function.parent.kind is ScopeKind.CLASS:
+                drop = self._drop(value, value, True, "")
+                self.pending.append(_Pending(drop, func.attr.value, None, function.parent, awaited))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        function = self.model.function_scope()
+        if function is None or function.kind is not ScopeKind.FUNCTION:
+            return
+        if node.value is not None and self.spawns.is_spawn(node.value):
+            self.wrappers[id(function.node)] = _describe(self.context, node.value.func)
+        elif node.value is not None and not (isinstance(node.value, cst.Name) and node.value.value == "None"):
+            self.returns_other.add(id(function.node))
+
+    def scope_exit(self, scope: Scope) -> None:
+        if id(scope.node) in self.returns_other:
+            self.wrappers.pop(id(scope.node), None)
+
+    def _resolve_pending(self, pending: _Pending) -> str | None:
+        if pending.method_scope is not None:
+            candidates = pending.method_scope.bindings.get(pending.name)
+            binding = candidates[-1] if candidates else None
+        else:
+            binding = pending.binding
+            if binding is None and self.model.module_scope is not None:
+                candidates = self.model.module_scope.bindings.get(pending.name)
+                binding = candidates[-1] if candidates else None
+        if binding is None or binding.kind is not BindingKind.FUNCTION:
+            return None
+        definition = binding.definition
+        assert isinstance(definition, cst.FunctionDef)
+        if (definition.asynchronous is not None) != pending.awaited:
+            return None
+        via = self.wrappers.get(id(definition))
+        return f"`{pending.name}()`, which returns `{via}()`," if via else None
+
+    def module_end(self) -> None:
+        drops = list(self.drops)
+        for pending in self.pending:
+            via = self._resolve_pending(pending)
+            if via is not None:
+                pending.drop.via = via
+                drops.append(pending.drop)
+        for drop in drops:
+            fix = None
+            if drop.fixable:
+                fix = fixes.keep_task_reference(self.context, drop.statement, drop.node, drop.scope)
+            message = (
+                f"task from {drop.via} is dropped; keep a reference until it finishes "
+                "(the event loop holds tasks only weakly)"
+            )
+            self.report(drop.report_at, message, fix)
+
+
+# -- ASL302 ---------------------------------------------------------------------------------
+
+
+class UnusedTaskBinding(Rule):
+    """A task is bound to a local name that is never used.
+
+    ## What it does
+    Flags `name = asyncio.create_task(...)` (and the other task spawners of ASL301) inside a
+    function when `name` is never read afterwards in that function or in functions nested in it.
+    `_` counts as a name like any other.
+
+    ## Why is this bad?
+    Binding the task to a local that nobody reads is a dropped task in disguise: when the function
+    returns, the last strong reference goes, and the task can be garbage-collected before it
+    finishes. It often marks a forgotten `await task` as well.
+
+    Module-level and class-level names are not flagged: they keep the task alive.
+
+    ## Example
+    ```python
+    async def main():
+        task = asyncio.create_task(work())
+        await other()
+    ```
+
+    ## Use instead
+    ```python
+    async def main():
+        task = asyncio.create_task(work())
+        await other()
+        await task
+    ```
+
+    ## Fix safety
+    The fix adds the task to a module-level set and removes it when done, as the asyncio
+    documentation recommends. It is unsafe: it keeps alive a task that used to be collected, and
+    the missing piece may rather be an `await`.
+    """
+
+    code = "ASL302"
+    name = "unused-task-binding"
+    message = "task bound to a name that is never used"
+    fix = Applicability.UNSAFE
+
+    valid = (
+        Valid("awaited-later", """
+            import asyncio
+            async def main():
+                task = asyncio.create_task(work())
+                await other()
+                await task
+        """),
+        Valid("used-in-nested-function", """
+            import asyncio
+            def main():
+                task = asyncio.ensure_future(work())
+                def stop():
+                    task.cancel()
+                return stop
+        """),
+        Valid("module-level-keeps-it", """
+            import asyncio
+            loop = asyncio.new_event_loop()
+            task = loop.create_task(work())
+        """),
+        Valid("global-declared", """
+            import asyncio
+            def start():
+                global TASK
+                TASK = asyncio.create_task(work())
+        """),
+        Valid("locals-used", """
+            import asyncio
+            def start():
+                task = asyncio.create_task(work())
+                return locals()
+        """),
+        Valid("not-a-task", """
+            import asyncio
+            async def main():
+                result = asyncio.sleep(1)
+        """),
+    )
+    invalid = (
+        Invalid(
+            "bound-never-used",
+            """
+            import asyncio
+
+            async def main():
+                task = asyncio.create_task(work())
+                await other()
+            """,
+            ((4, 5),),
+            fixed="""
+            import asyncio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            async def main():
+                task = asyncio.create_task(work())
+                _background_tasks.add(task)
+                task.add_done_callback(_background_tasks.discard)
+                await other()
+            """,
+        ),
+        Invalid(
+            "underscore-and-annotated",
+            """
+            import asyncio
+
+            def start(loop: asyncio.AbstractEventLoop):
+                _ = loop.create_task(work())
+                t: asyncio.Task = asyncio.ensure_future(work())
+            """,
+            ((4, 5), (5, 5)),
+            fixed="""
+            import asyncio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            def start(loop: asyncio.AbstractEventLoop):
+                _ = loop.create_task(work())
+                _background_tasks.add(_)
+                _.add_done_callback(_background_tasks.discard)
+                t: asyncio.Task = asyncio.ensure_future(work())
+                _background_tasks.add(t)
+                t.add_done_callback(_background_tasks.discard)
+            """,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
+        self.candidates: dict[int, list[Binding]] = {}
+
+    def _candidate(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        scope = self.model.scope
+        if (
+            scope is None
+            or scope.kind is not ScopeKind.FUNCTION
+            or not isinstance(target, cst.Name)
+            or value is None
+            or not self.spawns.is_spawn(value)
+        ):
+            return
+        self.candidates.setdefault(id(scope), []).append(scope.bindings[target.value][-1])
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self._candidate(node.targets[0].target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._candidate(node.target, node.value)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._candidate(node.target, node.value)
+
+    def scope_exit(self, scope: Scope) -> None:
+        bindings = self.candidates.pop(id(scope), ())
+        if scope.dynamic:
+            return
+        for binding in bindings:
+            if binding.name in scope.loads or binding.name in scope.declared:
+                continue
+            fix = fixes.track_bound_task(self.context, binding)
+            message = (
+                f"task bound to `{binding.name}` is never used: keep a reference until it "
+                f"finishes, or await it"
+            )
+            self.report(binding.node, message, fix)
+
+
+RULES = (DroppedTask, UnusedTaskBinding)

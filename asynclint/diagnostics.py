@@ -1,0 +1,100 @@
+"""What a check produces: findings, their fixes, and errors that stopped a file from being checked."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Union
+
+import libcst as cst
+
+# One place for the docs link every finding carries (JSON, SARIF helpUri, `asynclint rule`).
+DOCS_URL = "https://github.com/asynclint/asynclint/blob/main/docs/rules/{code}.md"
+
+
+class Applicability(enum.Enum):
+    """How safe a fix is to apply without a human reading it (ruff's grading)."""
+
+    SAFE = "safe"  # keeps the program's meaning apart from removing the bug
+    UNSAFE = "unsafe"  # may change behaviour beyond the bug; opt in with --unsafe-fixes
+
+
+Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace one node of the parsed module (compared by identity) with another."""
+
+    target: cst.CSTNode
+    replacement: Replacement
+
+
+@dataclass(frozen=True)
+class ModuleStatement:
+    """A top-level statement a fix needs, inserted after the imports unless `name` is bound already."""
+
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    description: str
+    edits: tuple[Edit, ...]
+    module_statements: tuple[ModuleStatement, ...] = ()
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    message: str
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    end_line: int
+    end_column: int
+    fix: Fix | None = field(default=None, compare=False)
+
+    def detached(self) -> Finding:
+        """A copy without the fix's tree nodes: small, and safe to send to another process."""
+        if self.fix is None:
+            return self
+        fix = Fix(self.fix.applicability, self.fix.description, ())
+        return replace(self, fix=fix)
+
+    def sort_key(self) -> tuple[int, int, str]:
+        return (self.line, self.column, self.code)
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(code=self.code)
+
+
+class ErrorKind(enum.Enum):
+    """Why a file could not be (fully) checked. The codes mirror flake8's own where flake8 has one."""
+
+    IO = ("E902", "io-error")
+    SYNTAX = ("E999", "syntax-error")
+    INTERNAL = ("ASL000", "internal-error")
+
+    @property
+    def code(self) -> str:
+        return self.value[0]
+
+    @property
+    def label(self) -> str:
+        return self.value[1]
+
+
+@dataclass
+class FileError:
+    kind: ErrorKind
+    message: str
+    line: int = 1
+    column: int = 1
+
+    @property
+    def code(self) -> str:
+        return self.kind.code

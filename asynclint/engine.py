@@ -1,0 +1,185 @@
+"""The engine: parse once with libcst, run every enabled rule in one traversal, collect findings.
+
+Failures are isolated: a file that cannot be parsed becomes a syntax error for that file, and a
+rule that raises is switched off for the rest of that file and reported as an internal error;
+neither stops the run.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from asynclint.context import FileContext
+from asynclint.diagnostics import ErrorKind, FileError, Finding
+from asynclint.noqa import NoqaMap, file_is_exempt
+from asynclint.options import Settings
+from asynclint.rule import Rule
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    module: cst.Module | None = None
+    positions: dict[cst.CSTNode, CodeRange] = field(default_factory=dict)
+
+
+class Walker(cst.CSTVisitor):
+    """One traversal for all rules: the semantic model first, then each subscribed rule.
+
+    Dispatch goes through tables built once per file from the rules' `visit_<Node>`/
+    `leave_<Node>` methods, instead of libcst's per-node attribute lookups.
+    """
+
+    def __init__(self, context: FileContext, rules: Iterable[type[Rule]]) -> None:
+        super().__init__()
+        self.context = context
+        self.model = context.model
+        self.rules: list[Rule] = [rule(context) for rule in rules]
+        self.errors: list[FileError] = []
+        self._build_tables()
+        self.model.scope_exit_hooks.append(self._scope_exit)
+
+    def _build_tables(self) -> None:
+        self.visit_table: dict[type, list[tuple[Rule, Callable]]] = {}
+        self.leave_table: dict[type, list[tuple[Rule, Callable]]] = {}
+        for rule in self.rules:
+            for attr in dir(type(rule)):
+                prefix, _, node_name = attr.partition("_")
+                if prefix in ("visit", "leave") and node_name:
+                    node_type = getattr(cst, node_name, None)
+                    if isinstance(node_type, type) and issubclass(node_type, cst.CSTNode):
+                        table = self.visit_table if prefix == "visit" else self.leave_table
+                        table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+
+    def _fail(self, rule: Rule, exc: BaseException) -> None:
+        self.rules.remove(rule)
+        self._build_tables()
+        self.errors.append(
+            FileError(
+                ErrorKind.INTERNAL,
+                f"rule {rule.code} ({rule.name}) failed on this file and was skipped for it: "
+                f"{type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)",
+            )
+        )
+
+    def call(self, rule: Rule, callback: Callable, *args) -> None:
+        try:
+            callback(*args)
+        except Exception as exc:  # isolate one rule's bug from the others and from the run
+            if rule in self.rules:
+                self._fail(rule, exc)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        descend = self.model.enter(node)
+        for rule, callback in self.visit_table.get(type(node), ()):
+            self.call(rule, callback, node)
+        return descend
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        for rule, callback in self.leave_table.get(type(original_node), ()):
+            self.call(rule, callback, original_node)
+        self.model.leave(original_node)
+
+    # libcst would look up `visit_<Node>_<field>` for every field of every node; nothing uses it.
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+    def _scope_exit(self, scope) -> None:
+        for rule in list(self.rules):
+            self.call(rule, rule.scope_exit, scope)
+
+    def finish(self) -> None:
+        for rule in list(self.rules):
+            self.call(rule, rule.module_end)
+
+
+def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
+    """Prefer CPython's own wording of a syntax error; fall back to libcst's."""
+    try:
+        ast.parse(text)
+    except SyntaxError as py_exc:
+        return FileError(
+            ErrorKind.SYNTAX,
+            f"SyntaxError: {py_exc.msg}",
+            py_exc.lineno or 1,
+            py_exc.offset or 1,
+        )
+    except (ValueError, RecursionError, MemoryError) as py_exc:
+        return FileError(ErrorKind.SYNTAX, f"SyntaxError: {py_exc}")
+    return FileError(
+        ErrorKind.SYNTAX,
+        f"libcst cannot parse this file: {exc.message}",
+        exc.raw_line,
+        exc.raw_column + 1,
+    )
+
+
+def parse(text: str) -> cst.Module | FileError:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return syntax_error(text, exc)
+    except RecursionError:
+        return FileError(ErrorKind.SYNTAX, "the code is nested too deeply to be parsed")
+    except (ValueError, TypeError) as exc:  # e.g. null bytes
+        return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc}")
+
+
+def lint_text(
+    text: str, path: str, settings: Settings, rules: Iterable[type[Rule]], *, noqa: bool = True
+) -> LintResult:
+    """Check one file's text. `noqa=False` leaves `# noqa` to the caller (flake8 applies it)."""
+    result = LintResult()
+    if noqa and file_is_exempt(text):
+        return result
+    parsed = parse(text)
+    if isinstance(parsed, FileError):
+        result.errors.append(parsed)
+        return result
+    result.module = parsed
+    context = FileContext(path, text, parsed, settings)
+    walker = Walker(context, rules)
+    try:
+        parsed.visit(walker)
+        walker.finish()
+    except RecursionError:
+        result.errors.append(FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed"))
+        return result
+    except Exception as exc:  # a bug in the engine itself: report it for this file, go on
+        result.errors.append(
+            FileError(
+                ErrorKind.INTERNAL,
+                f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)",
+            )
+        )
+        return result
+    result.errors.extend(walker.errors)
+    if context.reports:
+        result.positions = MetadataWrapper(parsed, unsafe_skip_copy=True).resolve(PositionProvider)
+        noqa_map = NoqaMap(text) if noqa and "noqa" in text.lower() else None
+        for report in context.reports:
+            span = result.positions.get(report.node)
+            start, end = (span.start, span.end) if span else (None, None)
+            finding = Finding(
+                report.rule.code,
+                report.rule.name,
+                report.message,
+                start.line if start else 1,
+                start.column + 1 if start else 1,
+                end.line if end else 1,
+                end.column + 1 if end else 1,
+                report.fix,
+            )
+            if noqa_map is None or not noqa_map.suppresses(finding.line, finding.code):
+                result.findings.append(finding)
+        result.findings.sort(key=Finding.sort_key)
+    return result

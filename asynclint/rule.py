@@ -1,0 +1,87 @@
+"""How a rule is declared: code, stable name, message, fix applicability, and its own examples.
+
+A rule is one class. Its docstring is its documentation page (sections in ruff's order); its
+`valid` and `invalid` examples are run as tests and rendered into `docs/rules/<code>.md`, so adding
+a rule touches one module. Rules subscribe to node types with libcst's naming (`visit_Call`,
+`leave_FunctionDef`); the engine calls every rule from one traversal.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+
+from asynclint.diagnostics import Applicability, Fix
+
+if TYPE_CHECKING:
+    from asynclint.context import FileContext
+    from asynclint.semantic import Scope
+
+CODE_RE = re.compile(r"^ASL[1-5][0-9]{2}$")
+NAME_RE = re.compile(r"^[a-z]+(-[a-z]+)*$")
+
+
+def _dedent(code: str) -> str:
+    return textwrap.dedent(code).lstrip("\n")
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must stay silent on. `id` names the case in test output."""
+
+    id: str
+    code: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _dedent(self.code))
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the rule must flag at exactly `findings` ((line, column), both 1-based).
+
+    `fixed` is the whole file after `asynclint --fix` (with --unsafe-fixes when the rule's fix is
+    unsafe); None when the rule offers no fix for this case.
+    """
+
+    id: str
+    code: str
+    findings: tuple[tuple[int, int], ...]
+    fixed: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _dedent(self.code))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", _dedent(self.fixed))
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]  # stable kebab-case name, used in docs, JSON and SARIF
+    message: ClassVar[str]  # the default message; a report may pass a more specific one
+    fix: ClassVar[Applicability | None] = None  # the best fix it offers, None when it has none
+    valid: ClassVar[tuple[Valid, ...]] = ()
+    invalid: ClassVar[tuple[Invalid, ...]] = ()
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self.model = context.model
+
+    def report(self, node: cst.CSTNode, message: str | None = None, fix: Fix | None = None) -> None:
+        self.context.report(self, node, message or self.message, fix)
+
+    # Optional hooks besides visit_<Node>/leave_<Node>:
+    def scope_exit(self, scope: Scope) -> None:  # a scope's bindings and reads are complete
+        pass
+
+    def module_end(self) -> None:  # the whole module has been walked
+        pass
+
+    @classmethod
+    def summary(cls) -> str:
+        """The docstring's first line: what the rule flags."""
+        return (cls.__doc__ or "").strip().splitlines()[0]

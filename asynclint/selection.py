@@ -1,0 +1,53 @@
+"""Which rules run on which file: select / extend-select / ignore / per-file-ignores.
+
+Prefixes work as in flake8 and ruff: the most specific matching entry decides, and on a tie
+`ignore` wins.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pathspec
+
+from asynclint.checks import ALL_RULES
+from asynclint.options import Settings
+from asynclint.rule import Rule
+
+
+def _longest(code: str, prefixes: tuple[str, ...]) -> int:
+    lengths = [0 if p == "ALL" else len(p) for p in prefixes if p == "ALL" or code.startswith(p)]
+    return max(lengths, default=-1)
+
+
+def is_enabled(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+    chosen = _longest(code, select)
+    return chosen >= 0 and chosen > _longest(code, ignore)
+
+
+@functools.lru_cache(maxsize=64)
+def _enabled(settings: Settings) -> tuple[type[Rule], ...]:
+    select = settings.select + settings.extend_select
+    return tuple(rule for rule in ALL_RULES if is_enabled(rule.code, select, settings.ignore))
+
+
+@functools.lru_cache(maxsize=64)
+def _per_file_specs(settings: Settings) -> tuple[tuple[pathspec.GitIgnoreSpec, tuple[str, ...]], ...]:
+    return tuple(
+        (pathspec.GitIgnoreSpec.from_lines([pattern]), codes)
+        for pattern, codes in settings.per_file_ignores
+    )
+
+
+def rules_for(settings: Settings, relative_path: str) -> tuple[type[Rule], ...]:
+    """The rules to run on the file at `relative_path` (posix, relative to the project root)."""
+    rules = _enabled(settings)
+    ignored = tuple(
+        code
+        for spec, codes in _per_file_specs(settings)
+        if spec.match_file(relative_path)
+        for code in codes
+    )
+    if ignored:
+        rules = tuple(rule for rule in rules if _longest(rule.code, ignored) < 0)
+    return rules

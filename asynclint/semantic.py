@@ -1,0 +1,414 @@
+"""A lean semantic model kept during the one traversal: scopes, bindings, loads and imports.
+
+libcst's ScopeProvider + QualifiedNameProvider cost about nine times the parse itself (see
+DESIGN.md §5), so the engine keeps its own pyflakes-style scope stack instead. It answers what the
+rules ask, and no more:
+
+* which function encloses a node, and whether it is a coroutine (a stack, never a boolean flag, so
+  a nested `def` does not end the coroutine's checks);
+* what a name is bound to at this point of the walk (the latest binding, looked up through the
+  enclosing scopes the way Python does: class bodies are skipped from inside methods);
+* the dotted name an expression refers to through imports (`aio.create_task` -> `asyncio.create_task`);
+* which names a scope (and the scopes nested in it) ever reads, so a rule can tell at scope exit
+  that a binding is never used.
+
+Comprehensions do not get scopes of their own: a name read inside one counts as read in the
+enclosing scope. That can only hide a finding, never invent one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import libcst as cst
+
+_BUILTINS = frozenset(dir(builtins))
+# Calls through which a function may read any of its locals without naming them.
+_DYNAMIC_NAMES = frozenset({"locals", "vars", "eval", "exec"})
+
+
+class ScopeKind(enum.Enum):
+    MODULE = "module"
+    CLASS = "class"
+    FUNCTION = "function"
+    LAMBDA = "lambda"
+
+
+class BindingKind(enum.Enum):
+    IMPORT = "import"
+    ASSIGN = "assign"  # `x = value`, `x: T = value`, `(x := value)`
+    PARAM = "param"
+    FUNCTION = "function"
+    CLASS = "class"
+    OTHER = "other"  # for/with/except targets, tuple unpacking, augmented assignment, match
+
+
+@dataclass(eq=False)
+class Binding:
+    name: str
+    kind: BindingKind
+    node: cst.CSTNode  # the Name that is bound (the node a finding about it points at)
+    value: cst.BaseExpression | None = None  # what was assigned, when it is one whole value
+    qualified: str | None = None  # for imports: the dotted name imported
+    annotation: cst.BaseExpression | None = None
+    definition: cst.CSTNode | None = None  # FunctionDef / ClassDef / Param / the assignment
+    statement: cst.BaseStatement | None = None  # the statement line holding the binding
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: ScopeKind
+    node: cst.CSTNode
+    parent: Scope | None
+    is_async: bool = False
+    qualname: str = ""  # dotted path of classes and functions from the module, e.g. "Client.spawn"
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    loads: set[str] = field(default_factory=set)
+    declared: set[str] = field(default_factory=set)  # names declared global or nonlocal here
+    dynamic: bool = False  # locals()/vars()/eval()/exec() seen: any local may be read
+    star_import: bool = False
+
+    def bind(self, binding: Binding) -> None:
+        self.bindings.setdefault(binding.name, []).append(binding)
+
+    def names(self) -> set[str]:
+        """Every name this scope binds or reads (nested scopes' reads included once they end)."""
+        return self.loads | self.bindings.keys()
+
+
+class SemanticModel:
+    """Tracks scopes during the walk. The walker calls `enter`/`leave` around every node."""
+
+    def __init__(self) -> None:
+        self.scope: Scope | None = None
+        self.module_scope: Scope | None = None
+        self._not_loads: set[int] = set()  # ids of Name nodes that are stores or plain labels
+        self._statements: list[cst.BaseStatement] = []
+        self.scope_exit_hooks: list[Callable[[Scope], None]] = []
+        self._enter: dict[type, Callable[[cst.CSTNode], bool]] = {
+            cst.Module: self._enter_module,
+            cst.ClassDef: self._enter_class,
+            cst.FunctionDef: self._enter_function,
+            cst.Lambda: self._enter_lambda,
+            cst.Param: self._enter_param,
+            cst.Name: self._enter_name,
+            cst.Attribute: self._enter_attribute,
+            cst.Arg: self._enter_arg,
+            cst.Assign: self._enter_assign,
+            cst.AnnAssign: self._enter_ann_assign,
+            cst.AugAssign: self._enter_aug_assign,
+            cst.NamedExpr: self._enter_named_expr,
+            cst.For: self._enter_for,
+            cst.CompFor: self._enter_for,
+            cst.WithItem: self._enter_with_item,
+            cst.ExceptHandler: self._enter_except,
+            cst.ExceptStarHandler: self._enter_except,
+            cst.Del: self._enter_del,
+            cst.Global: self._enter_global,
+            cst.Nonlocal: self._enter_global,
+            cst.Import: self._enter_import,
+            cst.ImportFrom: self._enter_import_from,
+            cst.SimpleStatementLine: self._enter_statement,
+            cst.SimpleStatementSuite: self._enter_statement,
+            cst.MatchAs: self._enter_match_as,
+            cst.MatchStar: self._enter_match_star,
+            cst.MatchMapping: self._enter_match_mapping,
+            cst.MatchKeywordElement: self._enter_match_keyword,
+        }
+        self._leave: dict[type, Callable[[cst.CSTNode], None]] = {
+            cst.Module: self._pop_scope,
+            cst.ClassDef: self._pop_scope,
+            cst.FunctionDef: self._pop_scope,
+            cst.Lambda: self._pop_scope,
+            cst.SimpleStatementLine: self._leave_statement,
+            cst.SimpleStatementSuite: self._leave_statement,
+        }
+
+    # -- what rules ask ---------------------------------------------------------------------
+
+    def function_scope(self) -> Scope | None:
+        """The innermost function or lambda whose body is being walked (class bodies skipped)."""
+        scope = self.scope
+        while scope is not None and scope.kind in (ScopeKind.CLASS,):
+            scope = scope.parent
+        if scope is None or scope.kind is ScopeKind.MODULE:
+            return None
+        return scope
+
+    @property
+    def in_coroutine(self) -> bool:
+        scope = self.function_scope()
+        return scope is not None and scope.kind is ScopeKind.FUNCTION and scope.is_async
+
+    @property
+    def statement(self) -> cst.BaseStatement | None:
+        """The innermost simple statement line (or one-line suite) being walked."""
+        return self._statements[-1] if self._statements else None
+
+    def lookup(self, name: str) -> Binding | None:
+        """The latest binding of `name` visible from the current scope, as Python resolves it."""
+        scope = self.scope
+        first = True
+        while scope is not None:
+            if first or scope.kind is not ScopeKind.CLASS:
+                found = scope.bindings.get(name)
+                if found:
+                    return found[-1]
+            first = False
+            scope = scope.parent
+        return None
+
+    def qualified_name(self, expr: cst.BaseExpression) -> str | None:
+        """The dotted name `expr` denotes through imports (`builtins.open` for an unshadowed builtin).
+
+        None when it is not a plain dotted reference to an imported or builtin name.
+        """
+        if isinstance(expr, cst.Name):
+            binding = self.lookup(expr.value)
+            if binding is None:
+                if expr.value in _BUILTINS and not self._star_import_visible():
+                    return f"builtins.{expr.value}"
+                return None
+            return binding.qualified if binding.kind is BindingKind.IMPORT else None
+        if isinstance(expr, cst.Attribute):
+            base = self.qualified_name(expr.value)
+            return f"{base}.{expr.attr.value}" if base is not None else None
+        return None
+
+    def _star_import_visible(self) -> bool:
+        scope = self.scope
+        while scope is not None:
+            if scope.star_import:
+                return True
+            scope = scope.parent
+        return False
+
+    # -- driven by the walker ---------------------------------------------------------------
+
+    def enter(self, node: cst.CSTNode) -> bool:
+        handler = self._enter.get(type(node))
+        return handler(node) if handler is not None else True
+
+    def leave(self, node: cst.CSTNode) -> None:
+        handler = self._leave.get(type(node))
+        if handler is not None:
+            handler(node)
+
+    # -- scopes -----------------------------------------------------------------------------
+
+    def _push(self, kind: ScopeKind, node: cst.CSTNode, name: str = "", is_async: bool = False) -> None:
+        parent = self.scope
+        qualname = name
+        if parent is not None and parent.qualname and name:
+            qualname = f"{parent.qualname}.{name}"
+        self.scope = Scope(kind, node, parent, is_async=is_async, qualname=qualname)
+
+    def _pop_scope(self, node: cst.CSTNode) -> None:
+        scope = self.scope
+        assert scope is not None and scope.node is node, "scope stack out of step with the tree"
+        for hook in self.scope_exit_hooks:
+            hook(scope)
+        parent = scope.parent
+        if parent is not None:
+            # A nested scope's reads of names it does not bind are reads of enclosing names.
+            local = scope.bindings.keys() - scope.declared if scope.kind is not ScopeKind.CLASS else set()
+            parent.loads.update(scope.loads - local)
+            parent.dynamic = parent.dynamic or scope.dynamic
+        self.scope = parent
+
+    def _enter_module(self, node: cst.Module) -> bool:
+        self._push(ScopeKind.MODULE, node)
+        self.module_scope = self.scope
+        return True
+
+    def _enter_class(self, node: cst.ClassDef) -> bool:
+        self._not_loads.add(id(node.name))
+        self._bind(node.name, BindingKind.CLASS, definition=node)
+        self._push(ScopeKind.CLASS, node, node.name.value)
+        return True
+
+    def _enter_function(self, node: cst.FunctionDef) -> bool:
+        self._not_loads.add(id(node.name))
+        self._bind(node.name, BindingKind.FUNCTION, definition=node)
+        self._push(ScopeKind.FUNCTION, node, node.name.value, is_async=node.asynchronous is not None)
+        return True
+
+    def _enter_lambda(self, node: cst.Lambda) -> bool:
+        self._push(ScopeKind.LAMBDA, node, "<lambda>")
+        return True
+
+    def _enter_param(self, node: cst.Param) -> bool:
+        self._not_loads.add(id(node.name))
+        annotation = node.annotation.annotation if node.annotation is not None else None
+        self._bind(node.name, BindingKind.PARAM, annotation=annotation, definition=node)
+        return True
+
+    def _enter_statement(self, node: cst.BaseStatement) -> bool:
+        self._statements.append(node)
+        return True
+
+    def _leave_statement(self, node: cst.BaseStatement) -> None:
+        self._statements.pop()
+
+    # -- names --------------------------------------------------------------------------------
+
+    def _enter_name(self, node: cst.Name) -> bool:
+        if id(node) not in self._not_loads and self.scope is not None:
+            self.scope.loads.add(node.value)
+            if node.value in _DYNAMIC_NAMES:
+                self.scope.dynamic = True
+        return True
+
+    def _enter_attribute(self, node: cst.Attribute) -> bool:
+        self._not_loads.add(id(node.attr))
+        return True
+
+    def _enter_arg(self, node: cst.Arg) -> bool:
+        if node.keyword is not None:
+            self._not_loads.add(id(node.keyword))
+        return True
+
+    def _bind(
+        self,
+        name: cst.Name,
+        kind: BindingKind,
+        value: cst.BaseExpression | None = None,
+        qualified: str | None = None,
+        annotation: cst.BaseExpression | None = None,
+        definition: cst.CSTNode | None = None,
+    ) -> None:
+        if self.scope is None:
+            return
+        self.scope.bind(
+            Binding(
+                name.value, kind, name, value, qualified, annotation, definition, self.statement
+            )
+        )
+
+    def _bind_targets(self, target: cst.BaseExpression, kind: BindingKind, value=None, definition=None) -> None:
+        """Bind every plain name in an assignment target; attribute/subscript targets bind nothing."""
+        if isinstance(target, cst.Name):
+            self._not_loads.add(id(target))
+            self._bind(target, kind, value, definition=definition)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_targets(element.value, BindingKind.OTHER, definition=definition)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_targets(target.value, BindingKind.OTHER, definition=definition)
+
+    def _enter_assign(self, node: cst.Assign) -> bool:
+        for target in node.targets:
+            self._bind_targets(target.target, BindingKind.ASSIGN, node.value, node)
+        return True
+
+    def _enter_ann_assign(self, node: cst.AnnAssign) -> bool:
+        if node.value is not None:  # a bare annotation binds nothing
+            self._bind_targets(node.target, BindingKind.ASSIGN, node.value, node)
+            if isinstance(node.target, cst.Name):
+                self.scope.bindings[node.target.value][-1].annotation = node.annotation.annotation
+        return True
+
+    def _enter_aug_assign(self, node: cst.AugAssign) -> bool:
+        # `x += 1` reads x as well as rebinding it, so the Name stays a load.
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target, BindingKind.OTHER, definition=node)
+        return True
+
+    def _enter_named_expr(self, node: cst.NamedExpr) -> bool:
+        self._bind_targets(node.target, BindingKind.ASSIGN, node.value, node)
+        return True
+
+    def _enter_for(self, node: cst.For | cst.CompFor) -> bool:
+        self._bind_targets(node.target, BindingKind.OTHER, definition=node)
+        return True
+
+    def _enter_with_item(self, node: cst.WithItem) -> bool:
+        if node.asname is not None:
+            self._bind_targets(node.asname.name, BindingKind.OTHER, definition=node)
+        return True
+
+    def _enter_except(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+        if node.name is not None:
+            self._bind_targets(node.name.name, BindingKind.OTHER, definition=node)
+        return True
+
+    def _enter_del(self, node: cst.Del) -> bool:
+        for name in _plain_names(node.target):
+            self._not_loads.add(id(name))
+        return True
+
+    def _enter_global(self, node: cst.Global | cst.Nonlocal) -> bool:
+        for item in node.names:
+            self._not_loads.add(id(item.name))
+            if self.scope is not None:
+                self.scope.declared.add(item.name.value)
+        return True
+
+    def _enter_match_as(self, node: cst.MatchAs) -> bool:
+        if node.name is not None:
+            self._bind_targets(node.name, BindingKind.OTHER, definition=node)
+        return True
+
+    def _enter_match_star(self, node: cst.MatchStar) -> bool:
+        if node.name is not None:
+            self._bind_targets(node.name, BindingKind.OTHER, definition=node)
+        return True
+
+    def _enter_match_mapping(self, node: cst.MatchMapping) -> bool:
+        if node.rest is not None:
+            self._bind_targets(node.rest, BindingKind.OTHER, definition=node)
+        return True
+
+    def _enter_match_keyword(self, node: cst.MatchKeywordElement) -> bool:
+        self._not_loads.add(id(node.key))
+        return True
+
+    # -- imports (children are never loads, so the walk does not descend) --------------------
+
+    def _enter_import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._bind(alias.asname.name, BindingKind.IMPORT, qualified=dotted, definition=node)
+            else:
+                # `import a.b.c` binds `a`; attribute access then spells out the rest.
+                head = alias.name
+                while isinstance(head, cst.Attribute):
+                    head = head.value
+                self._bind(head, BindingKind.IMPORT, qualified=dotted.split(".")[0], definition=node)
+        return False
+
+    def _enter_import_from(self, node: cst.ImportFrom) -> bool:
+        module = "." * len(node.relative) + (_dotted(node.module) if node.module is not None else "")
+        if isinstance(node.names, cst.ImportStar):
+            if self.scope is not None:
+                self.scope.star_import = True
+            return False
+        separator = "" if module.endswith(".") else "."
+        for alias in node.names:
+            if not isinstance(alias.name, cst.Name):
+                continue
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            if isinstance(bound, cst.Name):
+                qualified = f"{module}{separator}{alias.name.value}"
+                self._bind(bound, BindingKind.IMPORT, qualified=qualified, definition=node)
+        return False
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _plain_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
+    if isinstance(target, cst.Name):
+        yield target
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _plain_names(element.value)

@@ -1,0 +1,86 @@
+"""Reading source files as Python reads them, and writing them back byte for byte alike.
+
+Decoding follows PEP 263 through the standard library (`tokenize.detect_encoding`): a BOM or an
+encoding cookie decides, UTF-8 otherwise. Newlines are kept as they are (no universal-newline
+translation), so CRLF and mixed endings survive a fix untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import tempfile
+import tokenize
+from dataclasses import dataclass
+
+
+class SourceError(Exception):
+    """The file cannot be read or decoded; the message says why in plain words."""
+
+
+@dataclass
+class Source:
+    text: str
+    encoding: str  # as tokenize names it; "utf-8-sig" means the file starts with a BOM
+    data: bytes  # what was read, to refuse writing over a file that changed meanwhile
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # bad cookie, or a BOM that contradicts the cookie
+        raise SourceError(f"cannot decode: {exc}") from None
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        declared = "" if encoding == "utf-8" else f" declared as {encoding}"
+        hint = " (declare the encoding with a PEP 263 coding comment)" if not declared else ""
+        raise SourceError(
+            f"cannot decode: byte {data[exc.start]:#04x} at offset {exc.start} is not valid "
+            f"{encoding}{declared}{hint}"
+        ) from None
+    except LookupError as exc:
+        raise SourceError(f"cannot decode: {exc}") from None
+
+
+def read_source(path: str) -> Source:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+    text, encoding = decode(data)
+    return Source(text, encoding, data)
+
+
+def encode(text: str, encoding: str) -> bytes:
+    return text.encode(encoding)
+
+
+def write_atomically(path: str, source: Source, new_text: str) -> None:
+    """Replace the file's content in one rename, keeping its permissions.
+
+    Refuses (SourceError) when the file changed on disk since it was read, so a fix never
+    overwrites an edit made meanwhile.
+    """
+    data = encode(new_text, source.encoding)
+    try:
+        with open(path, "rb") as handle:
+            if handle.read() != source.data:
+                raise SourceError("not fixed: the file changed on disk while it was being checked")
+        mode = os.stat(path).st_mode
+        if not mode & stat.S_IWUSR:  # a rename would succeed anyway; respect the owner's intent
+            raise SourceError("not fixed: the file is read-only")
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, temp = tempfile.mkstemp(prefix=".asynclint-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(temp, mode & 0o7777)
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError as exc:
+        raise SourceError(f"cannot write the fix: {exc.strerror or exc}") from None
