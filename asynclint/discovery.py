@@ -1,0 +1,99 @@
+"""Which files to check: directories walked recursively, explicit files taken as given.
+
+Patterns (`exclude`, `extend-exclude`) are gitignore-style and relative to the project root; they
+apply to explicitly named files too, so pre-commit (which names files) skips what a directory walk
+skips. `.gitignore` files found on the walk are honoured unless `respect-gitignore = false`.
+Symlinked directories are not followed, so a link loop cannot trap the walk.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from asynclint.options import Settings, relative_to_root
+
+
+@dataclass
+class Discovery:
+    files: list[str] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def _gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
+    path = os.path.join(directory, ".gitignore")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+    except OSError:
+        return None
+
+
+def discover(paths: list[str], settings: Settings) -> Discovery:
+    result = Discovery()
+    excluded = _spec(settings.exclude + settings.extend_exclude)
+    root = settings.root
+
+    def is_excluded(path: str, is_dir: bool) -> bool:
+        relative = relative_to_root(path, root)
+        if relative.startswith("../") or relative == ".":
+            relative = Path(path).name
+        return excluded.match_file(relative + ("/" if is_dir else ""))
+
+    for given in paths:
+        if os.path.isdir(given):
+            _walk(given, settings, is_excluded, result)
+        elif os.path.exists(given) or os.path.islink(given):
+            if not is_excluded(given, False):
+                result.files.append(given)
+        else:
+            result.missing.append((given, "no such file or directory"))
+    return result
+
+
+def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
+    # Each .gitignore applies to its own folder and below: keep (folder, spec) pairs on the way down.
+    ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+    if settings.respect_gitignore:
+        top_path = Path(os.path.abspath(top))
+        for parent in reversed([top_path, *top_path.parents]):
+            if parent == settings.root or settings.root in parent.parents:
+                spec = _gitignore(str(parent))
+                if spec is not None:
+                    ignores.append((str(parent), spec))
+
+    def ignored(path: str, is_dir: bool) -> bool:
+        absolute = os.path.abspath(path)
+        for folder, spec in ignores:
+            if absolute.startswith(folder + os.sep):
+                relative = os.path.relpath(absolute, folder).replace(os.sep, "/")
+                if spec.match_file(relative + ("/" if is_dir else "")):
+                    return True
+        return False
+
+    def on_error(error: OSError) -> None:
+        result.missing.append((error.filename or top, f"cannot read: {error.strerror or error}"))
+
+    for folder, dirs, files in os.walk(top, onerror=on_error):
+        if settings.respect_gitignore and folder != top:
+            spec = _gitignore(folder)
+            if spec is not None:
+                ignores.append((os.path.abspath(folder), spec))
+        dirs[:] = sorted(
+            d for d in dirs
+            if not is_excluded(os.path.join(folder, d), True)
+            and not ignored(os.path.join(folder, d), True)
+        )
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            path = os.path.normpath(os.path.join(folder, name))
+            if not is_excluded(path, False) and not ignored(path, False):
+                result.files.append(path)

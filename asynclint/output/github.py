@@ -1,0 +1,25 @@
+"""`github`: GitHub Actions workflow commands, shown as annotations on the pull request."""
+
+from __future__ import annotations
+
+from asynclint.output import Entry
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(items: list[Entry]) -> str:
+    out = []
+    for e in items:
+        level = "error" if e.is_error else "warning"
+        props = (
+            f"title={_property(f'asynclint ({e.code})')},file={_property(e.path)},"
+            f"line={e.line},col={e.column},endLine={e.end_line},endColumn={e.end_column}"
+        )
+        out.append(f"::{level} {props}::{_data(f'{e.code} {e.message}')}\n")
+    return "".join(out)

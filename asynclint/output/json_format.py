@@ -1,0 +1,25 @@
+"""`json`: one array of objects, sorted by path and position."""
+
+from __future__ import annotations
+
+import json
+
+from asynclint.output import Entry
+
+
+def render(items: list[Entry]) -> str:
+    data = [
+        {
+            "code": e.code,
+            "name": e.name,
+            "message": e.message,
+            "filename": e.path,
+            "location": {"row": e.line, "column": e.column},
+            "end_location": {"row": e.end_line, "column": e.end_column},
+            "fix": None if e.fix is None else {"applicability": e.fix.value, "message": e.fix_description},
+            "url": e.url,
+            "severity": "error" if e.is_error else "warning",
+        }
+        for e in items
+    ]
+    return json.dumps(data, indent=2) + "\n"

@@ -1,0 +1,92 @@
+"""`sarif`: SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps).
+
+Findings are results of the rules they come from; files that could not be checked are tool
+execution notifications, and mark the run as not fully successful.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePath
+
+from asynclint import __version__
+from asynclint.checks import ALL_RULES
+from asynclint.diagnostics import DOCS_URL
+from asynclint.output import Entry
+
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+
+def _location(e: Entry) -> dict:
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": PurePath(e.path).as_posix(), "uriBaseId": "%SRCROOT%"},
+            "region": {
+                "startLine": e.line,
+                "startColumn": e.column,
+                "endLine": e.end_line,
+                "endColumn": e.end_column,
+            },
+        }
+    }
+
+
+def render(items: list[Entry]) -> str:
+    rules = [
+        {
+            "id": rule.code,
+            "name": rule.name,
+            "shortDescription": {"text": rule.summary()},
+            "fullDescription": {"text": rule.message},
+            "helpUri": DOCS_URL.format(code=rule.code),
+            "defaultConfiguration": {"level": "warning"},
+            "properties": {"fix": rule.fix.value if rule.fix else "none"},
+        }
+        for rule in ALL_RULES
+    ]
+    index = {rule["id"]: n for n, rule in enumerate(rules)}
+    results = [
+        {
+            "ruleId": e.code,
+            "ruleIndex": index[e.code],
+            "level": "warning",
+            "message": {"text": e.message},
+            "locations": [_location(e)],
+        }
+        for e in items
+        if not e.is_error
+    ]
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"{e.code} {e.message}"},
+            "descriptor": {"id": e.code},
+            "locations": [_location(e)],
+        }
+        for e in items
+        if e.is_error
+    ]
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "asynclint",
+                        "version": __version__,
+                        "informationUri": "https://github.com/asynclint/asynclint",
+                        "rules": rules,
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": not notifications,
+                        "toolExecutionNotifications": notifications,
+                    }
+                ],
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
