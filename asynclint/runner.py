@@ -85,7 +85,7 @@ def process_file(path: str, settings: Settings, mode: Mode) -> FileReport:
     try:
         source = read_source(path)
     except SourceError as exc:
-        return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc))])
+        return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     try:
         return check_source(path, source, settings, mode, write=True)
     except RecursionError:
@@ -101,7 +101,7 @@ def process_stdin(data: bytes, path: str, settings: Settings, mode: Mode) -> Fil
     try:
         text, encoding = decode(data)
     except SourceError as exc:
-        return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc))])
+        return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     return check_source(path, Source(text, encoding, data), settings, mode, write=False)
 
 

@@ -10,7 +10,7 @@ rules ask, and no more:
   enclosing scopes the way Python does: class bodies are skipped from inside methods);
 * the dotted name an expression refers to through imports (`aio.create_task` -> `asyncio.create_task`);
 * which names a scope (and the scopes nested in it) ever reads, so a rule can tell at scope exit
-  that a binding is never used.
+  that a binding is never used. `del name` counts as a read: it says the drop is deliberate.
 
 Comprehensions do not get scopes of their own: a name read inside one counts as read in the
 enclosing scope. That can only hide a finding, never invent one.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import builtins
 import enum
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import libcst as cst
 
@@ -106,7 +106,6 @@ class SemanticModel:
             cst.WithItem: self._enter_with_item,
             cst.ExceptHandler: self._enter_except,
             cst.ExceptStarHandler: self._enter_except,
-            cst.Del: self._enter_del,
             cst.Global: self._enter_global,
             cst.Nonlocal: self._enter_global,
             cst.Import: self._enter_import,
@@ -335,11 +334,6 @@ class SemanticModel:
             self._bind_targets(node.name.name, BindingKind.OTHER, definition=node)
         return True
 
-    def _enter_del(self, node: cst.Del) -> bool:
-        for name in _plain_names(node.target):
-            self._not_loads.add(id(name))
-        return True
-
     def _enter_global(self, node: cst.Global | cst.Nonlocal) -> bool:
         for item in node.names:
             self._not_loads.add(id(item.name))
@@ -406,9 +400,3 @@ def _dotted(node: cst.BaseExpression) -> str:
     return ""
 
 
-def _plain_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
-    if isinstance(target, cst.Name):
-        yield target
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _plain_names(element.value)

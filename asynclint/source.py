@@ -18,6 +18,11 @@ from dataclasses import dataclass
 class SourceError(Exception):
     """The file cannot be read or decoded; the message says why in plain words."""
 
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
 
 @dataclass
 class Source:
@@ -29,16 +34,18 @@ class Source:
 def decode(data: bytes) -> tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:  # bad cookie, or a BOM that contradicts the cookie
-        raise SourceError(f"cannot decode: {exc}") from None
+    except SyntaxError as exc:
+        if "invalid or missing encoding declaration" not in str(exc):
+            raise SourceError(f"cannot decode: {exc}") from None  # unknown codec, BOM vs cookie
+        encoding = "utf-8"  # undecodable first lines: let the decode below say where
     try:
         return data.decode(encoding), encoding
     except UnicodeDecodeError as exc:
-        declared = "" if encoding == "utf-8" else f" declared as {encoding}"
-        hint = " (declare the encoding with a PEP 263 coding comment)" if not declared else ""
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = " (declare the encoding with a PEP 263 coding comment)" if encoding == "utf-8" else ""
         raise SourceError(
-            f"cannot decode: byte {data[exc.start]:#04x} at offset {exc.start} is not valid "
-            f"{encoding}{declared}{hint}"
+            f"cannot decode: byte {data[exc.start]:#04x} is not valid {encoding}{hint}", line, column
         ) from None
     except LookupError as exc:
         raise SourceError(f"cannot decode: {exc}") from None

@@ -318,6 +318,36 @@ class DroppedTask(Rule):
                 asyncio.get_event_loop().create_task(work())
             """,
             ((9, 9), (12, 9), (16, 5), (17, 5)),
+            fixed="""
+            import asyncio
+            from asyncio import AbstractEventLoop
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            class Client:
+                def __init__(self, loop):
+                    self._loop = loop
+
+                def start(self):
+                    task = self._loop.create_task(self.run())
+                    _background_tasks.add(task)
+                    task.add_done_callback(_background_tasks.discard)
+
+                def attach(self, ev: AbstractEventLoop):
+                    task = ev.create_task(self.run())
+                    _background_tasks.add(task)
+                    task.add_done_callback(_background_tasks.discard)
+
+            async def main():
+                loop = asyncio.get_running_loop()
+                task = loop.create_task(work())
+                _background_tasks.add(task)
+                task.add_done_callback(_background_tasks.discard)
+                task = asyncio.get_event_loop().create_task(work())
+                _background_tasks.add(task)
+                task.add_done_callback(_background_tasks.discard)
+            """,
         ),
         Invalid(
             "dropped-comprehension-and-chained-callback",
@@ -351,6 +381,33 @@ class DroppedTask(Rule):
                     return asyncio.create_task(coro)
             """,
             ((8, 9), (9, 9), (10, 9)),
+            fixed="""
+            import asyncio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            def spawn(coro):
+                return asyncio.get_running_loop().create_task(coro)
+
+            class Worker:
+                async def go(self):
+                    task = self.launch(work())
+                    _background_tasks.add(task)
+                    task.add_done_callback(_background_tasks.discard)
+                    task = await self.launch_async(work())
+                    _background_tasks.add(task)
+                    task.add_done_callback(_background_tasks.discard)
+                    task = spawn(work())
+                    _background_tasks.add(task)
+                    task.add_done_callback(_background_tasks.discard)
+
+                def launch(self, coro):
+                    return asyncio.ensure_future(coro)
+
+                async def launch_async(self, coro):
+                    return asyncio.create_task(coro)
+            """,
         ),
         Invalid(
             "existing-set-reused",
@@ -554,6 +611,13 @@ class UnusedTaskBinding(Rule):
             def start():
                 task = asyncio.create_task(work())
                 return locals()
+        """),
+        Valid("deleted-on-purpose", """
+            import asyncio
+            async def test_unhandled(raised):
+                task = asyncio.create_task(fail())
+                await raised.wait()
+                del task  # drop it to trigger the "never retrieved" warning
         """),
         Valid("not-a-task", """
             import asyncio

@@ -1,0 +1,356 @@
+"""The command line: formats, exit codes, selection, config, fixes, stdin, and bad input."""
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from asynclint import __version__
+
+DROP = """
+import asyncio
+
+
+async def main():
+    asyncio.create_task(work())
+"""
+DROP_FINDING = (
+    "a.py:5:5: ASL301 task from `asyncio.create_task()` is dropped; keep a reference until it "
+    "finishes (the event loop holds tasks only weakly)\n"
+)
+FIXED_DROP = """import asyncio
+
+# Strong references to background tasks: the event loop keeps only weak ones.
+_background_tasks = set()
+
+
+async def main():
+    task = asyncio.create_task(work())
+    _background_tasks.add(task)
+    task.add_done_callback(_background_tasks.discard)
+"""
+CLEAN = """
+import asyncio
+
+
+async def main():
+    await asyncio.create_task(work())
+"""
+
+
+def test_concise_output_and_exit_code_one(write, run):
+    write("a.py", DROP)
+    code, out, err = run("a.py")
+    assert (code, out) == (1, DROP_FINDING)
+    assert err == "Found 1 finding (1 fixable with --fix --unsafe-fixes).\n"
+
+
+def test_clean_code_exit_zero(write, run):
+    write("a.py", CLEAN)
+    assert run(".") == (0, "", "All checks passed.\n")
+
+
+def test_directory_walk_default_path(write, run):
+    write("pkg/a.py", DROP)
+    write("pkg/notes.txt", "asyncio.create_task(x())")
+    code, out, _ = run()
+    assert code == 1
+    assert out == DROP_FINDING.replace("a.py", "pkg/a.py")
+
+
+def test_exit_zero(write, run):
+    write("a.py", DROP)
+    code, out, _ = run("--exit-zero", "a.py")
+    assert (code, out) == (0, DROP_FINDING)
+
+
+def test_full_format_shows_source_and_caret(write, run):
+    write("a.py", DROP)
+    code, out, _ = run("--output-format", "full", "a.py")
+    assert code == 1
+    assert out == (
+        DROP_FINDING
+        + "  |\n"
+        + "5 |     asyncio.create_task(work())\n"
+        + "  |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        + "  = unsafe fix: keep a strong reference to the task until it is done\n"
+        + "  = docs: https://github.com/asynclint/asynclint/blob/main/docs/rules/ASL301.md\n\n"
+    )
+
+
+def test_json_format(write, run):
+    write("a.py", DROP)
+    code, out, err = run("--output-format", "json", "a.py")
+    assert code == 1 and err == ""
+    assert json.loads(out) == [
+        {
+            "code": "ASL301",
+            "name": "dropped-task",
+            "message": DROP_FINDING.split(" ASL301 ")[1].rstrip("\n"),
+            "filename": "a.py",
+            "location": {"row": 5, "column": 5},
+            "end_location": {"row": 5, "column": 32},
+            "fix": {"applicability": "unsafe", "message": "keep a strong reference to the task until it is done"},
+            "url": "https://github.com/asynclint/asynclint/blob/main/docs/rules/ASL301.md",
+            "severity": "warning",
+        }
+    ]
+
+
+def test_sarif_is_valid_against_the_schema(write, run):
+    write("a.py", DROP)
+    write("broken.py", "def f(:\n")
+    code, out, _ = run("--output-format", "sarif", ".")
+    assert code == 2
+    log = json.loads(out)
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(log)
+    run_ = log["runs"][0]
+    assert [r["ruleId"] for r in run_["results"]] == ["ASL301"]
+    region = run_["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 5, "startColumn": 5, "endLine": 5, "endColumn": 32}
+    assert run_["invocations"][0]["executionSuccessful"] is False
+    assert run_["invocations"][0]["toolExecutionNotifications"][0]["descriptor"]["id"] == "E999"
+    assert {r["id"] for r in run_["tool"]["driver"]["rules"]} >= {"ASL301", "ASL302"}
+
+
+def test_github_annotations(write, run):
+    write("a.py", DROP)
+    code, out, _ = run("--output-format", "github", "a.py")
+    assert code == 1
+    assert out == (
+        "::warning title=asynclint (ASL301),file=a.py,line=5,col=5,endLine=5,endColumn=32::"
+        + DROP_FINDING.split(": ", 1)[1]
+    )
+
+
+def test_statistics(write, run):
+    write("a.py", DROP + "\n\ndef f():\n    t = asyncio.ensure_future(x())\n")
+    code, out, _ = run("--statistics", "a.py")
+    assert code == 1
+    assert out == "    1  ASL301  [-] dropped-task\n    1  ASL302  [-] unused-task-binding\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "codes"),
+    [
+        ((), ["ASL301", "ASL302"]),
+        (("--select", "ASL302"), ["ASL302"]),
+        (("--ignore", "ASL3"), []),
+        (("--ignore", "ASL3", "--extend-select", "ASL301"), ["ASL301"]),
+        (("--select", "ASL3", "--ignore", "ASL302"), ["ASL301"]),
+        (("--per-file-ignores", "a.py:ASL301"), ["ASL302"]),
+    ],
+    ids=["default", "select", "ignore-prefix", "more-specific-select-wins", "ignore-specific", "per-file"],
+)
+def test_selection(write, run, args, codes):
+    write("a.py", DROP + "\n\ndef f():\n    t = asyncio.ensure_future(x())\n")
+    _, out, _ = run("--output-format", "json", *args, "a.py")
+    assert [f["code"] for f in json.loads(out)] == codes
+
+
+def test_pyproject_config_is_read(write, run):
+    write("pyproject.toml", '[tool.asynclint]\nignore = ["ASL301"]\nextend-exclude = ["skipped/"]\n')
+    write("a.py", DROP + "\n\ndef f():\n    t = asyncio.ensure_future(x())\n")
+    write("skipped/b.py", DROP)
+    _, out, _ = run("--output-format", "json")
+    assert [(f["filename"], f["code"]) for f in json.loads(out)] == [("a.py", "ASL302")]
+
+
+def test_exclude_applies_to_explicit_files(write, run):
+    write("pyproject.toml", '[tool.asynclint]\nextend-exclude = ["gen_*.py"]\n')
+    write("gen_a.py", DROP)
+    assert run("gen_a.py")[0] == 0
+
+
+def test_gitignore_respected_on_walk(write, run):
+    write(".gitignore", "ignored/\n")
+    write("ignored/a.py", DROP)
+    write("kept/a.py", CLEAN)
+    assert run(".")[0] == 0
+    assert run("--no-respect-gitignore", ".")[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('[tool.asynclint]\nselct = ["ASL3"]\n', "unknown option 'selct' (did you mean 'select'?)"),
+        ('[tool.asynclint]\nselect = ["ASL999"]\n', "select: unknown rule code or prefix 'ASL999'"),
+        ('[tool.asynclint]\nselect = "ASL3"\nunsafe-fixes = "yes"\n', "unsafe-fixes: expected true or false, got 'yes'"),
+        ('[tool.asynclint]\noutput-format = "xml"\n', "output-format: expected one of concise, full, json, sarif, github, got 'xml'"),
+        ("[tool.asynclint\n", "invalid TOML"),
+    ],
+    ids=["unknown-key", "unknown-code", "bad-bool", "bad-choice", "bad-toml"],
+)
+def test_bad_config_is_a_clear_error(write, run, config, message):
+    write("pyproject.toml", config)
+    write("a.py", CLEAN)
+    code, out, err = run("a.py")
+    assert code == 2 and out == ""
+    assert err.startswith("asynclint: error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_bad_command_line_value(write, run):
+    write("a.py", CLEAN)
+    code, _, err = run("--select", "XYZ1", "a.py")
+    assert code == 2
+    assert "command line: select: unknown rule code or prefix 'XYZ1'" in err
+
+
+def test_unparsable_file_is_reported_and_run_goes_on(write, run):
+    write("bad.py", "def broken(:\n    pass\n")
+    write("good.py", DROP)
+    code, out, err = run(".")
+    assert code == 2
+    assert out.splitlines() == [
+        "bad.py:1:12: E999 SyntaxError: invalid syntax",
+        DROP_FINDING.replace("a.py", "good.py").rstrip("\n"),
+    ]
+    assert "Traceback" not in err
+
+
+def test_non_utf8_file_without_cookie(write, run):
+    write("latin.py", "", raw=b"x = '\xe9t\xe9'\n")
+    code, out, _ = run("latin.py")
+    assert code == 2
+    assert out == (
+        "latin.py:1:6: E902 cannot decode: byte 0xe9 is not valid utf-8 "
+        "(declare the encoding with a PEP 263 coding comment)\n"
+    )
+
+
+def test_unreadable_file(write, run, tmp_path):
+    os.symlink(tmp_path / "nowhere.py", tmp_path / "dangling.py")
+    code, out, _ = run("dangling.py")
+    assert code == 2
+    assert out == "dangling.py:1:1: E902 cannot read: No such file or directory\n"
+
+
+def test_missing_path(run):
+    code, out, _ = run("nope.py")
+    assert (code, out) == (2, "nope.py:1:1: E902 no such file or directory\n")
+
+
+def test_fix_writes_and_is_idempotent(write, run):
+    path = write("a.py", DROP)
+    code, out, err = run("--fix", "a.py")
+    assert code == 1 and path.read_text() == DROP.lstrip("\n")  # unsafe fixes need opt-in
+    code, out, err = run("--fix", "--unsafe-fixes", "a.py")
+    assert (code, out) == (0, "")
+    assert err == "Fixed 1 finding. All checks passed.\n"
+    assert path.read_text() == FIXED_DROP
+    assert run("--fix", "--unsafe-fixes", "a.py")[0] == 0
+    assert path.read_text() == FIXED_DROP
+
+
+def test_diff_previews_and_writes_nothing(write, run):
+    path = write("a.py", DROP)
+    code, out, _ = run("--diff", "--unsafe-fixes", "a.py")
+    assert code == 1
+    assert out.startswith("--- a/a.py\n+++ b/a.py\n")
+    assert "+    task = asyncio.create_task(work())\n" in out
+    assert path.read_text() == DROP.lstrip("\n")
+    assert run("--diff", "a.py") == (0, "", "")  # nothing safe to fix
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("crlf.py", DROP.lstrip("\n").replace("\n", "\r\n").encode()),
+        ("bom.py", b"\xef\xbb\xbf" + DROP.lstrip("\n").encode()),
+        ("latin1.py", b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + DROP.lstrip("\n").encode()),
+    ],
+)
+def test_fix_keeps_line_endings_bom_and_encoding(write, run, name, raw):
+    path = write(name, "", raw=raw)
+    assert run("--fix", "--unsafe-fixes", name)[0] == 0
+    data = path.read_bytes()
+    if name == "crlf.py":
+        assert data == FIXED_DROP.replace("\n", "\r\n").encode()
+    elif name == "bom.py":
+        assert data == b"\xef\xbb\xbf" + FIXED_DROP.encode()
+    else:
+        assert data.startswith(b"# -*- coding: latin-1 -*-\n# caf\xe9\n")
+        assert data.decode("latin-1").endswith(FIXED_DROP.split("\n", 1)[1])
+
+
+def test_stdin(run):
+    code, out, _ = run("-", "--stdin-filename", "svc/a.py", stdin=DROP.lstrip("\n").encode())
+    assert code == 1
+    assert out == DROP_FINDING.replace("a.py", "svc/a.py")
+
+
+def test_stdin_fix_prints_fixed_code(run):
+    code, out, err = run("--fix", "--unsafe-fixes", "-", stdin=DROP.lstrip("\n").encode())
+    assert code == 0
+    assert out == FIXED_DROP
+
+
+def test_noqa(write, run):
+    write(
+        "a.py",
+        """
+        import asyncio
+
+
+        async def main():
+            asyncio.create_task(work())  # noqa
+            asyncio.create_task(work())  # noqa: ASL301
+            asyncio.create_task(work())  # noqa: ASL302
+            asyncio.create_task(  # noqa: ASL3
+                work()
+            )
+            asyncio.create_task(
+                work()
+            )  # NOQA:ASL301
+        """,
+    )
+    _, out, _ = run("--output-format", "json", "a.py")
+    assert [(f["code"], f["location"]["row"]) for f in json.loads(out)] == [("ASL301", 7)]
+
+
+def test_rule_command(run):
+    code, out, _ = run("rule", "ASL301")
+    assert code == 0
+    assert out.startswith("# ASL301: dropped-task\n")
+    assert run("rule", "asl302")[1].startswith("# ASL302: unused-task-binding\n")
+    code, out, err = run("rule", "ASL999")
+    assert code == 2 and "unknown rule code 'ASL999'" in err
+    code, out, _ = run("rule", "--all")
+    assert out.splitlines()[0].startswith("ASL301  dropped-task: ")
+
+
+def test_version(run, capsys):
+    with pytest.raises(SystemExit) as exc:
+        run("--version")
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"asynclint {__version__}\n"
+
+
+def test_internal_error_in_one_rule_is_isolated(write, run, monkeypatch):
+    from asynclint.checks.tasks import UnusedTaskBinding
+
+    def boom(self, node):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(UnusedTaskBinding, "visit_Assign", boom)
+    write("a.py", DROP + "\n\ndef f():\n    t = 1\n")
+    code, out, _ = run("a.py")
+    assert code == 2
+    assert out.splitlines() == [
+        "a.py:1:1: ASL000 rule ASL302 (unused-task-binding) failed on this file and was skipped "
+        "for it: RuntimeError: boom (this is a bug in asynclint; please report it)",
+        DROP_FINDING.rstrip("\n"),
+    ]
+
+
+def test_parallel_run_matches_serial(write, run):
+    for n in range(8):
+        write(f"m{n}.py", DROP if n % 2 else CLEAN)
+    serial = run("--jobs", "1", ".")
+    parallel = run("--jobs", "2", ".")
+    assert serial == parallel
+    assert serial[1].count("ASL301") == 4
