@@ -12,9 +12,11 @@ from pathlib import Path
 
 from asynclint.checks import ALL_RULES
 from asynclint.diagnostics import Applicability
+from asynclint.options import OPTIONS, Option, Settings
 from asynclint.rule import Rule
 
-DOCS_RULES = Path(__file__).resolve().parent.parent / "docs" / "rules"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS_RULES = DOCS / "rules"
 
 
 def _fix_line(rule: type[Rule]) -> str:
@@ -69,9 +71,38 @@ def index_page() -> str:
     return "".join(rows)
 
 
+def _default(option: Option) -> str:
+    value = getattr(Settings(), option.attr)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    if not value:
+        return "empty"
+    if option.name == "exclude":
+        return ", ".join(f"`{v}`" for v in value)
+    return f"`{list(value)}`"
+
+
+def options_page() -> str:
+    rows = [
+        "# Options\n\n",
+        "Generated from the options table (`asynclint/options.py`) by `python -m asynclint.docs`. ",
+        "Each option is a key of `[tool.asynclint]` and a command-line flag of the same name; ",
+        "those marked flake8 are also flake8 options named `asynclint-<name>`.\n\n",
+        "| Option | Meaning | Default | flake8 |\n|---|---|---|---|\n",
+    ]
+    for option in OPTIONS:
+        flake8 = f"`--asynclint-{option.name}`" if option.flake8 else ""
+        rows.append(f"| `{option.name}` | {option.help} | {_default(option)} | {flake8} |\n")
+    return "".join(rows)
+
+
 def expected_pages() -> dict[str, str]:
-    pages = {f"{rule.code}.md": rule_page(rule) for rule in ALL_RULES}
-    pages["index.md"] = index_page()
+    """Generated pages by path relative to docs/."""
+    pages = {f"rules/{rule.code}.md": rule_page(rule) for rule in ALL_RULES}
+    pages["rules/index.md"] = index_page()
+    pages["options.md"] = options_page()
     return pages
 
 
@@ -79,11 +110,11 @@ def main() -> int:
     DOCS_RULES.mkdir(parents=True, exist_ok=True)
     pages = expected_pages()
     for name, text in pages.items():
-        (DOCS_RULES / name).write_text(text, encoding="utf-8")
+        (DOCS / name).write_text(text, encoding="utf-8")
     for stale in DOCS_RULES.glob("*.md"):
-        if stale.name not in pages:
+        if f"rules/{stale.name}" not in pages:
             stale.unlink()
-    print(f"wrote {len(pages)} pages to {DOCS_RULES}")
+    print(f"wrote {len(pages)} pages under {DOCS}")
     return 0
 
 

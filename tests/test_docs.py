@@ -1,27 +1,46 @@
+"""Generated docs are current, every rule has a page, and README/.ci tell the truth."""
+
+import re
 from pathlib import Path
 
 from asynclint.checks import ALL_RULES
-from asynclint.docs import DOCS_RULES, expected_pages
+from asynclint.docs import DOCS, DOCS_RULES, expected_pages
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_rule_has_a_page_and_pages_are_current():
-    pages = expected_pages()
-    for rule in ALL_RULES:
-        assert f"{rule.code}.md" in pages
-    for name, text in pages.items():
-        path = DOCS_RULES / name
+def test_generated_pages_are_current():
+    for name, text in expected_pages().items():
+        path = DOCS / name
         assert path.is_file(), f"missing {path}; run `python -m asynclint.docs`"
         assert path.read_text(encoding="utf-8") == text, f"{path} is stale; run `python -m asynclint.docs`"
 
 
-def test_no_page_without_a_rule():
-    pages = set(expected_pages())
+def test_every_rule_has_a_page_and_no_page_lacks_a_rule():
     on_disk = {p.name for p in DOCS_RULES.glob("*.md")}
-    assert on_disk == pages
+    assert on_disk == {f"{rule.code}.md" for rule in ALL_RULES} | {"index.md"}
 
 
-def test_readme_and_docs_name_every_rule():
-    root = Path(__file__).resolve().parent.parent
-    index = (root / "docs" / "rules" / "index.md").read_text()
-    for rule in ALL_RULES:
-        assert f"[{rule.code}]" in index
+def test_readme_rule_table_matches_the_rules():
+    readme = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| \[(ASL\d+)\]\(docs/rules/\1\.md\) \| `([a-z-]+)` \| (.+?) \| (\w+) \|$", readme, re.M)
+    assert rows == [
+        (rule.code, rule.name, rule.summary(), rule.fix.value if rule.fix else "none") for rule in ALL_RULES
+    ]
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert '.venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest' in readme
+    assert '/bin/pip" install -q -e ".[test]"' in ci and '/bin/python" -m pytest' in ci
+
+
+def test_pre_commit_hooks():
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    hooks = re.findall(r"^- id: (\S+)\n(?:  .+\n)+", text, re.M)
+    assert hooks == ["asynclint", "asynclint-fix"]
+    blocks = text.split("- id: ")[1:]
+    assert "entry: asynclint\n" in blocks[0] and "entry: asynclint --fix\n" in blocks[1]
+    for block in blocks:
+        assert "types: [python]" in block and "language: python" in block

@@ -1,0 +1,70 @@
+"""The flake8 plugin and the CLI give identical findings from the same engine."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+
+PROJECT = FIXTURES / "project"
+
+
+def _flake8(args, cwd):
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "--format", "%(path)s:%(row)d:%(col)d: %(code)s %(text)s", *args],
+        cwd=cwd, capture_output=True, text=True,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr
+    return sorted(line.removeprefix("./") for line in proc.stdout.splitlines())
+
+
+def _cli(args, cwd):
+    proc = subprocess.run(
+        [sys.executable, "-m", "asynclint", "--jobs", "1", *args], cwd=cwd, capture_output=True, text=True
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return sorted(proc.stdout.splitlines())
+
+
+@pytest.mark.slow
+def test_flake8_and_cli_agree_on_fixture_project(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    from_flake8 = _flake8(["pkg"], project)
+    from_cli = _cli(["pkg"], project)
+    assert from_flake8 == from_cli
+    # The fixture covers noqa, per-file-ignores from pyproject, and a clean file.
+    assert [line.split(": ")[1].split()[0] for line in from_cli] == ["ASL301", "ASL301", "ASL302", "ASL301", "ASL301"]
+    assert from_cli[0].startswith("pkg/ignored.py:6:5: ASL301")
+    assert not any("clean.py" in line for line in from_cli)
+
+
+@pytest.mark.slow
+def test_flake8_config_accepts_asl_codes(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    (project / "setup.cfg").write_text("[flake8]\nextend-ignore = ASL301\nper-file-ignores =\n    pkg/ignored.py:ASL302\n")
+    lines = _flake8(["pkg"], project)
+    assert lines and all(" ASL302 " in line for line in lines)
+
+
+@pytest.mark.slow
+def test_flake8_option_from_the_options_table(tmp_path):
+    (tmp_path / "a.py").write_text("import mylib\n\n\nasync def main():\n    mylib.spawn(work())\n")
+    assert _flake8(["a.py"], tmp_path) == []
+    lines = _flake8(["--asynclint-extend-task-spawners", "mylib.spawn", "a.py"], tmp_path)
+    assert [line.split(": ")[1][:6] for line in lines] == ["ASL301"]
+    assert _cli(["--extend-task-spawners", "mylib.spawn", "a.py"], tmp_path) == lines
+
+
+@pytest.mark.slow
+def test_flake8_reports_bad_asynclint_config_without_crashing(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.asynclint]\nselect = ['NOPE']\n")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    lines = _flake8(["a.py"], tmp_path)
+    assert lines == ["a.py:1:1: ASL000 configuration error: " + str(tmp_path / "pyproject.toml") + " [tool.asynclint]: select: unknown rule code or prefix 'NOPE'"]

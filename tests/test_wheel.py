@@ -1,0 +1,42 @@
+"""The built wheel carries the rule catalogue, and an installed copy loads it from site-packages."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_wheel_ships_rules_and_loads_them(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = dist.glob("asynclint-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "asynclint/rules/tasks.toml" in names
+    assert any(n.endswith("entry_points.txt") for n in names)
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "[flake8.extension]\nASL = asynclint.flake8_plugin:AsyncLintPlugin" in entry_points
+
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True, capture_output=True,
+    )
+    probe = (
+        "import asynclint, asynclint.catalogue as c; "
+        "print(asynclint.__file__); print(sorted(c.tasks().functions)[0])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out[0].startswith(str(target))
+    assert out[1] == "asyncio.create_task"
