@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asynclint.context import FileContext
+from asynclint.deepstack import too_deep
 from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
 from asynclint.options import Settings
@@ -124,6 +125,13 @@ def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
 
 
 def parse(text: str) -> cst.Module | FileError:
+    if too_deep(text):
+        try:
+            ast.parse(text)  # CPython has the last word on what is too deep
+        except SyntaxError as exc:
+            return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+        except (ValueError, RecursionError, MemoryError) as exc:
+            return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc}")
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

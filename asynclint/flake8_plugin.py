@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
-from asynclint import __version__
+from asynclint import __version__, deepstack
 from asynclint.diagnostics import ErrorKind
 from asynclint.engine import lint_text
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
@@ -70,7 +70,7 @@ class AsyncLintPlugin:
         if self.filename not in ("stdin", "-") and self._excluded(settings):
             return
         rules = rules_for(settings, relative_to_root(self.filename, settings.root))
-        result = lint_text("".join(self.lines), self.filename, settings, rules, noqa=False)
+        result = deepstack.call(lint_text, "".join(self.lines), self.filename, settings, rules, noqa=False)
         for error in result.errors:
             # Syntax errors never get here (flake8 reports E999 first); internal ones do.
             code = ErrorKind.INTERNAL.code if error.kind is ErrorKind.INTERNAL else error.code

@@ -10,8 +10,10 @@ import difflib
 import enum
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from asynclint import deepstack
 from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.engine import lint_text
 from asynclint.fixer import fix_text
@@ -87,7 +89,7 @@ def process_file(path: str, settings: Settings, mode: Mode) -> FileReport:
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     try:
-        return check_source(path, source, settings, mode, write=True)
+        return deepstack.call(check_source, path, source, settings, mode, write=True)
     except RecursionError:
         return FileReport(path, errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
     except Exception as exc:  # never let one file take the run down
@@ -102,7 +104,7 @@ def process_stdin(data: bytes, path: str, settings: Settings, mode: Mode) -> Fil
         text, encoding = decode(data)
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
-    return check_source(path, Source(text, encoding, data), settings, mode, write=False)
+    return deepstack.call(check_source, path, Source(text, encoding, data), settings, mode, write=False)
 
 
 def _task(args: tuple[str, Settings, Mode]) -> FileReport:
@@ -114,8 +116,20 @@ def run(files: list[str], settings: Settings, mode: Mode, jobs: int) -> list[Fil
     jobs = max(1, min(jobs, len(files)))
     if jobs == 1 or len(files) < 4:
         return [process_file(path, settings, mode) for path in files]
+    reports: list[FileReport] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_task, [(path, settings, mode) for path in files], chunksize=4))
+        futures = [pool.submit(_task, (path, settings, mode)) for path in files]
+        for path, future in zip(files, futures):
+            try:
+                reports.append(future.result())
+            except BrokenProcessPool:
+                # A worker died (killed, or crashed in native code): say so for the files it
+                # left unchecked rather than losing the whole run.
+                reports.append(FileReport(path, errors=[FileError(
+                    ErrorKind.INTERNAL,
+                    "not checked: an asynclint worker process died while checking this or another file",
+                )]))
+    return reports
 
 
 def default_jobs() -> int:
