@@ -10,6 +10,7 @@ parsing (see `too_deep`).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -43,6 +44,17 @@ def _start() -> ThreadPoolExecutor:
             sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
             _executor = executor
         return _executor
+
+
+def _forget_in_child() -> None:
+    # A forked worker inherits the executor object but not its thread: start a fresh one there.
+    global _executor, _lock
+    _executor = None
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def call(function: Callable[..., T], *args, **kwargs) -> T:
