@@ -16,6 +16,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from asynclint.context import FileContext
 from asynclint.deepstack import too_deep
+from asynclint.traverse import walk
 from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
 from asynclint.options import Settings
@@ -30,15 +31,14 @@ class LintResult:
     positions: dict[cst.CSTNode, CodeRange] = field(default_factory=dict)
 
 
-class Walker(cst.CSTVisitor):
+class Walker:
     """One traversal for all rules: the semantic model first, then each subscribed rule.
 
     Dispatch goes through tables built once per file from the rules' `visit_<Node>`/
-    `leave_<Node>` methods, instead of libcst's per-node attribute lookups.
+    `leave_<Node>` methods (libcst's naming), instead of per-node attribute lookups.
     """
 
     def __init__(self, context: FileContext, rules: Iterable[type[Rule]]) -> None:
-        super().__init__()
         self.context = context
         self.model = context.model
         self.rules: list[Rule] = [rule(context) for rule in rules]
@@ -86,13 +86,6 @@ class Walker(cst.CSTVisitor):
         for rule, callback in self.leave_table.get(type(original_node), ()):
             self.call(rule, callback, original_node)
         self.model.leave(original_node)
-
-    # libcst would look up `visit_<Node>_<field>` for every field of every node; nothing uses it.
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        pass
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        pass
 
     def _scope_exit(self, scope) -> None:
         for rule in list(self.rules):
@@ -157,7 +150,7 @@ def lint_text(
     context = FileContext(path, text, parsed, settings)
     walker = Walker(context, rules)
     try:
-        parsed.visit(walker)
+        walk(parsed, walker.on_visit, walker.on_leave)
         walker.finish()
     except RecursionError:
         result.errors.append(FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed"))

@@ -1,0 +1,157 @@
+"""Speed benchmark: asynclint against the parse floor and other tools, side by side in one run.
+
+    python bench/run.py                    # the "main" corpus, 3 interleaved rounds
+    python bench/run.py --corpus quick --repeat 5
+    python bench/run.py --json bench/results.json
+
+Each measurement runs as its own process (so peak memory is its own), the measurements are
+interleaved round by round (so machine noise hits all of them alike), and the table reports
+medians. The floor is reading every file and parsing it with libcst on one core: no tool that
+parses every file with libcst can be faster without skipping files. Only public timers are used
+(time.perf_counter; peak memory from os.wait4's resource usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+
+PARSE_ALL = """
+import sys
+{imports}
+for path in open(sys.argv[1]).read().splitlines():
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        {parse}
+    except Exception:
+        pass
+"""
+
+
+def fetch(spec: str, cache: Path) -> Path:
+    """Download and unpack one `name==version` sdist once; return its folder."""
+    name, version = spec.split("==")
+    downloads = cache / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    norm = name.replace("-", "_").replace(".", "_").lower()
+    archives = [p for p in downloads.glob("*.tar.gz") if p.name.lower().replace("-", "_").replace(".", "_").startswith(f"{norm}_{version}".replace(".", "_"))]
+    if not archives:
+        subprocess.run(
+            [PY, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q", "-d", str(downloads), spec],
+            check=True,
+        )
+        archives = sorted(downloads.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)[-1:]
+    target = cache / "src" / f"{norm}-{version}"
+    if not target.exists():
+        with tarfile.open(archives[0]) as archive:
+            tmp = target.with_suffix(".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            archive.extractall(tmp, filter="data") if hasattr(tarfile, "data_filter") else archive.extractall(tmp)
+            tmp.rename(target)
+    return target
+
+
+def python_files(folders: list[Path]) -> list[Path]:
+    return sorted(p for folder in folders for p in folder.rglob("*.py") if p.is_file())
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if code not in (0, 1):
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command[:4])} ...\n{stderr[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def commands(folders: list[str], file_list: Path) -> dict[str, list[str] | None]:
+    asynclint = [PY, "-m", "asynclint", "--exit-zero", "-q", "--output-format", "json",
+                 "--no-respect-gitignore", "--exclude", ""]
+    flake8 = [PY, "-m", "flake8", "--exit-zero", "--exclude", "", "-j", "1"]
+    found = {
+        "read + ast.parse": [PY, "-c", PARSE_ALL.format(imports="import ast", parse="ast.parse(data)"), str(file_list)],
+        "read + libcst parse (floor)": [PY, "-c", PARSE_ALL.format(imports="import libcst", parse="libcst.parse_module(data)"), str(file_list)],
+        "asynclint cold, 1 process": [*asynclint, "--jobs", "1", *folders],
+        "asynclint cold, 2 processes": [*asynclint, "--jobs", "2", *folders],
+        "flake8 + asynclint plugin, 1 process": [*flake8, "--select", "ASL", *folders],
+        "flake8-async, 1 process": None,
+        "ruff (ASYNC, RUF006)": None,
+    }
+    probe = subprocess.run([PY, "-m", "flake8", "--version"], capture_output=True, text=True)
+    if "flake8-async" in probe.stdout or "flake8_async" in probe.stdout:
+        found["flake8-async, 1 process"] = [*flake8, "--select", "ASYNC", *folders]
+    ruff = shutil.which("ruff")
+    if ruff:
+        found["ruff (ASYNC, RUF006)"] = [ruff, "check", "--no-cache", "--exit-zero", "--select", "ASYNC,RUF006", *folders]
+    return {name: cmd for name, cmd in found.items() if cmd is not None}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default="main", help="a corpus of bench/corpus.toml (default: main)")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (median reported; default 3)")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "asynclint-bench")
+    parser.add_argument("--only", help="comma-separated measurement names to run (substring match)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    specs = tomllib.loads((HERE / "corpus.toml").read_text())["corpora"][args.corpus]
+    folders = [fetch(spec, args.cache) for spec in specs]
+    files = python_files(folders)
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    file_list = args.cache / f"files-{args.corpus}.txt"
+    file_list.write_text("\n".join(map(str, files)) + "\n")
+    todo = commands([str(f) for f in folders], file_list)
+    if args.only:
+        wanted = [w.strip() for w in args.only.split(",")]
+        todo = {n: c for n, c in todo.items() if any(w in n for w in wanted) or "floor" in n}
+    print(f"corpus {args.corpus}: {len(files)} files, {lines} lines; {args.repeat} rounds; {os.cpu_count()} CPUs", flush=True)
+
+    times: dict[str, list[float]] = {name: [] for name in todo}
+    memory: dict[str, float] = {name: 0.0 for name in todo}
+    for round_ in range(args.repeat):
+        for name, command in todo.items():
+            seconds, rss = measure(command)
+            times[name].append(seconds)
+            memory[name] = max(memory[name], rss)
+            print(f"  round {round_ + 1}: {name}: {seconds:.2f}s", flush=True)
+
+    floor = statistics.median(times["read + libcst parse (floor)"])
+    results = []
+    print(f"\n{'measurement':<40} {'median s':>9} {'lines/s':>9} {'× floor':>8} {'peak MiB':>9}")
+    for name in todo:
+        median = statistics.median(times[name])
+        row = {"name": name, "median_s": round(median, 3), "runs_s": [round(t, 3) for t in times[name]],
+               "lines_per_s": round(lines / median), "ratio_to_floor": round(median / floor, 3),
+               "peak_mib": round(memory[name], 1)}
+        results.append(row)
+        print(f"{name:<40} {median:>9.2f} {row['lines_per_s']:>9} {row['ratio_to_floor']:>8.2f} {row['peak_mib']:>9.0f}")
+    if args.json:
+        args.json.write_text(json.dumps({"corpus": args.corpus, "files": len(files), "lines": lines,
+                                         "repeat": args.repeat, "results": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
