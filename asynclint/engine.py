@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from asynclint.context import FileContext
 from asynclint.deepstack import too_deep
@@ -20,6 +20,7 @@ from asynclint.traverse import walk
 from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
 from asynclint.options import Settings
+from asynclint.positions import positions
 from asynclint.rule import Rule
 
 
@@ -28,7 +29,7 @@ class LintResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     module: cst.Module | None = None
-    positions: dict[cst.CSTNode, CodeRange] = field(default_factory=dict)
+    positions: dict[int, CodeRange] = field(default_factory=dict)  # by id() of the node
 
 
 class Walker:
@@ -165,10 +166,12 @@ def lint_text(
         return result
     result.errors.extend(walker.errors)
     if context.reports:
-        result.positions = MetadataWrapper(parsed, unsafe_skip_copy=True).resolve(PositionProvider)
+        wanted = [report.node for report in context.reports]
+        wanted += [edit.target for report in context.reports if report.fix for edit in report.fix.edits]
+        result.positions = positions(parsed, wanted)
         noqa_map = NoqaMap(text) if noqa and "noqa" in text.lower() else None
         for report in context.reports:
-            span = result.positions.get(report.node)
+            span = result.positions.get(id(report.node))
             start, end = (span.start, span.end) if span else (None, None)
             finding = Finding(
                 report.rule.code,

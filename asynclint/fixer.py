@@ -95,7 +95,7 @@ def add_module_statements(module: cst.Module, statements: Iterable[ModuleStateme
 
 
 def apply_fixes(
-    module: cst.Module, findings: list[Finding], positions: dict[cst.CSTNode, CodeRange]
+    module: cst.Module, findings: list[Finding], positions: dict[int, CodeRange]
 ) -> tuple[cst.Module, list[Finding]]:
     """Apply the fixes of `findings` whose edits do not overlap; return the new module and those used."""
     taken: list[CodeRange] = []
@@ -105,7 +105,7 @@ def apply_fixes(
     for finding in findings:
         fix = finding.fix
         assert fix is not None
-        spans = [positions.get(edit.target) for edit in fix.edits]
+        spans = [positions.get(id(edit.target)) for edit in fix.edits]
         if any(span is None for span in spans) or any(
             _overlaps(span, other) for span in spans for other in taken
         ):
