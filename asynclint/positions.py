@@ -77,8 +77,8 @@ class _Tracker(CodegenState):
 
 def positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, CodeRange]:
     """Ranges of `nodes` (keyed by id) in `module`, with 1-based lines and 0-based columns."""
-    targets = {id(node) for node in nodes}
-    tracker = _Tracker(module, targets)
+    requested = {id(node) for node in nodes}
+    tracker = _Tracker(module, set(requested))
     module._codegen(tracker)
     code = "".join(tracker.tokens)
     line_starts = [0] + [m.end() for m in _NEWLINE.finditer(code)]
@@ -87,4 +87,8 @@ def positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Cod
         line = bisect.bisect_right(line_starts, offset)
         return CodePosition(line, offset - line_starts[line - 1])
 
-    return {key: CodeRange(where(start), where(end)) for key, (start, end) in tracker.spans.items()}
+    return {
+        key: CodeRange(where(start), where(end))
+        for key, (start, end) in tracker.spans.items()
+        if key in requested  # not the children tracked only to hoist a statement's range
+    }
