@@ -44,3 +44,22 @@ def tasks(extra_spawners: tuple[str, ...] = ()) -> TaskCatalogue:
         loop_suffixes=tuple(loop["suffixes"]),
         chained_methods=frozenset(loop["chained-methods"]),
     )
+
+
+@dataclass(frozen=True)
+class CoroutineCatalogue:
+    functions: frozenset[str]
+    preserving_decorators: frozenset[str]
+    overload_decorators: frozenset[str]
+    common_sync_methods: frozenset[str]
+
+
+@functools.cache
+def coroutines() -> CoroutineCatalogue:
+    data = load("coroutines")
+    return CoroutineCatalogue(
+        functions=frozenset(data["functions"]),
+        preserving_decorators=frozenset(data["preserving-decorators"]),
+        overload_decorators=frozenset(data["overload-decorators"]),
+        common_sync_methods=frozenset(data["common-sync-methods"]),
+    )

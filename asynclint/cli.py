@@ -16,6 +16,7 @@ from asynclint import __version__
 from asynclint.checks import ALL_RULES, RULES_BY_CODE
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings
 from asynclint.output import entries, render
+from asynclint.project import find_root
 from asynclint.output.text import statistics
 from asynclint.runner import FileReport, Mode, default_jobs, process_stdin, run
 
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--statistics", action="store_true", help="print counts per rule instead of each finding")
     parser.add_argument("--stdin-filename", metavar="PATH", help="the path to report (and match config against) for code read from stdin")
     parser.add_argument("--jobs", "-j", type=int, default=default_jobs(), metavar="N", help="processes to use (default: the CPUs available)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
     return parser
 
@@ -76,6 +78,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.config, start if start.exists() else Path.cwd())
     values = _cli_values(args)
     extend = {name: values.pop(name) for name in ("extend-select", "extend-exclude", "extend-task-spawners") if name in values}
+    if args.no_cache:
+        values["cache-dir"] = ""
     settings = settings.updated(values, "command line")
     if extend:  # extend-* on the command line adds to what the config file extends
         added = Settings().updated(extend, "command line")
@@ -157,7 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         found = discover(paths, settings)
         reports = [FileReport(path, errors=[FileError(ErrorKind.IO, reason)]) for path, reason in found.missing]
-        reports += run(found.files, settings, mode, args.jobs)
+        # Every file of the project is read, even when only some are reported on (pre-commit
+        # passes the changed files): calls into the others must resolve all the same.
+        root = settings.root if settings.config_file else find_root(Path(paths[0]) if os.path.isdir(paths[0]) else Path(paths[0]).parent)
+        project = discover([str(root)], settings).files if root.is_dir() else []
+        reports += run(found.files, settings, mode, args.jobs, project)
     reports.sort(key=lambda r: r.path)
 
     out = sys.stdout

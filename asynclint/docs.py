@@ -12,6 +12,7 @@ from pathlib import Path
 
 from asynclint.checks import ALL_RULES
 from asynclint.diagnostics import Applicability
+from asynclint.engine import lint_alone
 from asynclint.options import OPTIONS, Option, Settings
 from asynclint.rule import Rule
 
@@ -23,7 +24,7 @@ def _fix_line(rule: type[Rule]) -> str:
     if rule.fix is None:
         return "none"
     if rule.fix is Applicability.SAFE:
-        return "safe (applied by `asynclint --fix`)"
+        return "safe where the fix safety section says so (applied by `asynclint --fix`), unsafe otherwise"
     return "unsafe (applied by `asynclint --fix --unsafe-fixes`)"
 
 
@@ -50,7 +51,9 @@ def rule_page(rule: type[Rule]) -> str:
         out.append(f"\n### Flagged: {example.id}\n\nFindings at line:column {where}.\n\n")
         out.append(_block(example.code))
         if example.fixed is not None:
-            flags = "--fix" if rule.fix is Applicability.SAFE else "--fix --unsafe-fixes"
+            result = lint_alone(example.code, "example.py", Settings(), (rule,))
+            unsafe = any(f.fix.applicability is Applicability.UNSAFE for f in result.findings if f.fix)
+            flags = "--fix --unsafe-fixes" if unsafe else "--fix"
             out.append(f"\nAfter `asynclint {flags}`:\n\n")
             out.append(_block(example.fixed))
     for example in rule.valid:

@@ -21,6 +21,8 @@ from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
 from asynclint.options import Settings
 from asynclint.positions import positions
+from asynclint.project import ASYNC, ProjectIndex, Ref
+from asynclint.project import module_name as project_module_name
 from asynclint.rule import Rule
 
 
@@ -28,6 +30,9 @@ from asynclint.rule import Rule
 class LintResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
+    # Findings that await the project index: (finding, reference that must be a coroutine function).
+    pending: list[tuple[Finding, Ref]] = field(default_factory=list)
+    summary: dict | None = None  # what this module defines, for the project index
     module: cst.Module | None = None
     positions: dict[int, CodeRange] = field(default_factory=dict)  # by id() of the node
 
@@ -45,6 +50,7 @@ class Walker:
         self.rules: list[Rule] = [rule(context) for rule in rules]
         self.errors: list[FileError] = []
         self._build_tables()
+        self.model.scope_exit_hooks.append(context.summary.scope_exit)
         self.model.scope_exit_hooks.append(self._scope_exit)
 
     def _build_tables(self) -> None:
@@ -137,9 +143,21 @@ def parse(text: str) -> cst.Module | FileError:
 
 
 def lint_text(
-    text: str, path: str, settings: Settings, rules: Iterable[type[Rule]], *, noqa: bool = True
+    text: str,
+    path: str,
+    settings: Settings,
+    rules: Iterable[type[Rule]],
+    *,
+    noqa: bool = True,
+    index: ProjectIndex | None = None,
+    module_name: tuple[str, bool] | None = None,
 ) -> LintResult:
-    """Check one file's text. `noqa=False` leaves `# noqa` to the caller (flake8 applies it)."""
+    """Check one file's text. `noqa=False` leaves `# noqa` to the caller (flake8 applies it).
+
+    With `index`, findings that depend on other modules are decided now; without it they are
+    returned as `pending`, with the file's summary, for the caller to resolve once every file of
+    the project has been read.
+    """
     result = LintResult()
     if noqa and file_is_exempt(text):
         return result
@@ -148,7 +166,8 @@ def lint_text(
         result.errors.append(parsed)
         return result
     result.module = parsed
-    context = FileContext(path, text, parsed, settings)
+    name, is_package = module_name if module_name is not None else project_module_name(path)
+    context = FileContext(path, text, parsed, settings, name, is_package)
     walker = Walker(context, rules)
     try:
         walk(parsed, walker.on_visit, walker.on_leave)
@@ -165,6 +184,11 @@ def lint_text(
         )
         return result
     result.errors.extend(walker.errors)
+    result.summary = context.summary.summary()
+    if index is not None:  # decide conditional reports now
+        context.reports = [
+            r for r in context.reports if r.condition is None or index.resolve(r.condition) == ASYNC
+        ]
     if context.reports:
         wanted = [report.node for report in context.reports]
         wanted += [edit.target for report in context.reports if report.fix for edit in report.fix.edits]
@@ -184,6 +208,26 @@ def lint_text(
                 report.fix,
             )
             if noqa_map is None or not noqa_map.suppresses(finding.line, finding.code):
-                result.findings.append(finding)
+                if report.condition is not None and index is None:
+                    result.pending.append((finding, report.condition))
+                else:
+                    result.findings.append(finding)
         result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+def resolve(result: LintResult, index: ProjectIndex) -> LintResult:
+    """Move the pending findings whose condition the index confirms into `findings`."""
+    confirmed = [finding for finding, ref in result.pending if index.resolve(ref) == ASYNC]
+    result.pending = []
+    if confirmed:
+        result.findings = sorted(result.findings + confirmed, key=Finding.sort_key)
+    return result
+
+
+def lint_alone(text: str, path: str, settings: Settings, rules: Iterable[type[Rule]], **options) -> LintResult:
+    """Check a file as a project of its own (stdin, tests): its own summary is the index."""
+    result = lint_text(text, path, settings, rules, **options)
+    if result.summary is not None:
+        resolve(result, ProjectIndex([result.summary]))
     return result

@@ -15,7 +15,8 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, ModuleStatement
-from asynclint.engine import LintResult, lint_text
+from asynclint.engine import LintResult, lint_alone, lint_text
+from asynclint.project import ProjectIndex
 from asynclint.options import Settings
 from asynclint.rule import Rule
 
@@ -134,10 +135,21 @@ def is_applicable(fix: Fix | None, unsafe: bool) -> bool:
 
 
 def fix_text(
-    text: str, path: str, settings: Settings, rules: tuple[type[Rule], ...], *, unsafe: bool
+    text: str,
+    path: str,
+    settings: Settings,
+    rules: tuple[type[Rule], ...],
+    *,
+    unsafe: bool,
+    index: ProjectIndex | None = None,
 ) -> FixOutcome:
+    """Fix `text` to a fixed point. Without a project `index`, the file is its own project."""
     outcome = FixOutcome(text)
-    result = lint_text(text, path, settings, rules)
+    if index is None:
+        result = lint_alone(text, path, settings, rules)
+        index = ProjectIndex([result.summary] if result.summary else [])
+    else:
+        result = lint_text(text, path, settings, rules, index=index)
     original_compiles = None
     for _ in range(MAX_ROUNDS):
         fixable = [f for f in result.findings if is_applicable(f.fix, unsafe)]
@@ -158,7 +170,7 @@ def fix_text(
                 )
             )
             break
-        new_result = lint_text(new_text, path, settings, rules)
+        new_result = lint_text(new_text, path, settings, rules, index=index)
         if new_result.module is None:
             outcome.errors.append(
                 FileError(ErrorKind.INTERNAL, "a fix produced code libcst cannot parse; it was not applied")

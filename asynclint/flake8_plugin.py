@@ -9,6 +9,7 @@ Options marked `flake8=True` in the options table are registered as `--asynclint
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
@@ -16,6 +17,9 @@ from asynclint import __version__, deepstack
 from asynclint.diagnostics import ErrorKind
 from asynclint.engine import lint_text
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
+from asynclint.discovery import discover
+from asynclint.project import ProjectIndex, find_root
+from asynclint.runner import Mode, process_file
 from asynclint.selection import rules_for
 
 
@@ -23,6 +27,7 @@ class AsyncLintPlugin:
     name = "asynclint"
     version = __version__
     settings: ClassVar[Settings | None] = None
+    indexes: ClassVar[dict[Path, ProjectIndex]] = {}
     config_error: ClassVar[str | None] = None
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
@@ -56,6 +61,22 @@ class AsyncLintPlugin:
         except ConfigError as exc:
             cls.settings, cls.config_error = None, str(exc)
 
+    def _project_index(self, settings: Settings) -> ProjectIndex:
+        """The project index, built once per flake8 process from the summary cache (shared with
+        the command line) and whatever files it lacks."""
+        if self.filename in ("stdin", "-"):
+            start = Path.cwd()
+        else:
+            start = Path(os.path.abspath(self.filename)).parent
+        root = settings.root if settings.config_file else find_root(start)
+        index = self.indexes.get(root)
+        if index is None:
+            files = discover([str(root)], settings).files
+            reports = [process_file(path, settings, Mode.CHECK, summary_only=True) for path in files]
+            index = ProjectIndex(r.summary for r in reports if r.summary)
+            self.indexes[root] = index
+        return index
+
     def _excluded(self, settings: Settings) -> bool:
         import pathspec
 
@@ -70,7 +91,10 @@ class AsyncLintPlugin:
         if self.filename not in ("stdin", "-") and self._excluded(settings):
             return
         rules = rules_for(settings, relative_to_root(self.filename, settings.root))
-        result = deepstack.call(lint_text, "".join(self.lines), self.filename, settings, rules, noqa=False)
+        index = self._project_index(settings)
+        result = deepstack.call(
+            lint_text, "".join(self.lines), self.filename, settings, rules, noqa=False, index=index
+        )
         for error in result.errors:
             # Syntax errors never get here (flake8 reports E999 first); internal ones do.
             code = ErrorKind.INTERNAL.code if error.kind is ErrorKind.INTERNAL else error.code

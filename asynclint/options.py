@@ -59,6 +59,12 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    return value
+
+
 def _patterns(value: Any, where: str) -> tuple[str, ...]:
     patterns = _strings(value, where)
     try:
@@ -140,6 +146,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("output-format", _choice(OUTPUT_FORMATS), "How findings are printed.", "FORMAT"),
     Option("unsafe-fixes", _bool, "Also apply fixes that may change behaviour beyond the bug.", flag=True),
     Option("show-fixes", _bool, "List the fixes applied by --fix.", flag=True),
+    Option("cache-dir", _string, "Folder for the cache, relative to the project root; empty for none.", "DIR"),
     Option(
         "extend-task-spawners", _dotted_names,
         "Dotted names of project or library functions that return a task the caller must keep "
@@ -163,8 +170,12 @@ class Settings:
     unsafe_fixes: bool = False
     show_fixes: bool = False
     extend_task_spawners: tuple[str, ...] = ()
+    cache_dir: str = ".asynclint_cache"  # empty: no cache
     root: Path = field(default_factory=Path.cwd)  # paths in patterns are relative to this folder
     config_file: Path | None = None
+
+    def cache_folder(self) -> Path | None:
+        return self.root / self.cache_dir if self.cache_dir else None
 
     def updated(self, values: dict[str, Any], where: str) -> Settings:
         """A copy with `values` (option name -> raw value) parsed and applied; unknown names fail."""

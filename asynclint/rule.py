@@ -19,6 +19,7 @@ from asynclint.diagnostics import Applicability, Fix
 
 if TYPE_CHECKING:
     from asynclint.context import FileContext
+    from asynclint.project import Ref
     from asynclint.semantic import Scope
 
 CODE_RE = re.compile(r"^ASL[1-5][0-9]{2}$")
@@ -44,8 +45,8 @@ class Valid:
 class Invalid:
     """Code the rule must flag at exactly `findings` ((line, column), both 1-based).
 
-    `fixed` is the whole file after `asynclint --fix` (with --unsafe-fixes when the rule's fix is
-    unsafe); None when the rule offers no fix for this case.
+    `fixed` is the whole file after `asynclint --fix --unsafe-fixes`; None when the rule offers no
+    fix for this case.
     """
 
     id: str
@@ -71,8 +72,12 @@ class Rule:
         self.context = context
         self.model = context.model
 
-    def report(self, node: cst.CSTNode, message: str | None = None, fix: Fix | None = None) -> None:
-        self.context.report(self, node, message or self.message, fix)
+    def report(
+        self, node: cst.CSTNode, message: str | None = None, fix: Fix | None = None, condition: Ref | None = None
+    ) -> None:
+        """Report a finding at `node`. With a `condition`, it stands only if the project index
+        resolves that reference to a coroutine function (checked after every file is read)."""
+        self.context.report(self, node, message or self.message, fix, condition)
 
     # Optional hooks besides visit_<Node>/leave_<Node>:
     def scope_exit(self, scope: Scope) -> None:  # a scope's bindings and reads are complete

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from asynclint import deepstack
 from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.engine import lint_text
-from asynclint.fixer import fix_text
+from asynclint.fixer import fix_text, is_applicable
+from asynclint.cache import SummaryCache
+from asynclint.project import ASYNC, ProjectIndex, Ref, module_name
 from asynclint.options import Settings, relative_to_root
 from asynclint.selection import rules_for
 from asynclint.source import Source, SourceError, decode, read_source, write_atomically
@@ -37,24 +39,37 @@ class FileReport:
     diff: str = ""
     fixed_text: str | None = None  # for stdin in fix mode
     lines: dict[int, str] = field(default_factory=dict)  # source lines the findings point at
+    summary: dict | None = None  # for the project index
+    pending: list[tuple[Finding, Ref]] = field(default_factory=list)  # decided by the index
 
 
 def _source_lines(text: str, report: FileReport) -> None:
-    wanted = {f.line for f in report.findings}
+    wanted = {f.line for f in report.findings} | {f.line for f, _ in report.pending}
     if wanted:
         for number, line in enumerate(text.splitlines(), start=1):
             if number in wanted:
                 report.lines[number] = line
 
 
-def check_source(path: str, source: Source, settings: Settings, mode: Mode, *, write: bool) -> FileReport:
+def check_source(
+    path: str,
+    source: Source,
+    settings: Settings,
+    mode: Mode,
+    *,
+    write: bool,
+    index: ProjectIndex | None = None,
+    summary_only: bool = False,
+) -> FileReport:
+    """Check (or fix) one file. Without `index`, findings that depend on other files come back as
+    `pending`; `summary_only` runs no rule (a file read only for the project index)."""
     report = FileReport(path)
-    rules = rules_for(settings, relative_to_root(path, settings.root))
+    rules = () if summary_only else rules_for(settings, relative_to_root(path, settings.root))
     if mode is Mode.CHECK:
-        result = lint_text(source.text, path, settings, rules)
+        result = lint_text(source.text, path, settings, rules, index=index)
         text = source.text
     else:
-        outcome = fix_text(source.text, path, settings, rules, unsafe=settings.unsafe_fixes)
+        outcome = fix_text(source.text, path, settings, rules, unsafe=settings.unsafe_fixes, index=index)
         result, text = outcome.result, outcome.text
         report.errors.extend(outcome.errors)
         report.fixed = [f.detached() for f in outcome.applied]
@@ -78,18 +93,30 @@ def check_source(path: str, source: Source, settings: Settings, mode: Mode, *, w
                     text = source.text
             report.fixed_text = text
     report.findings = [f.detached() for f in result.findings]
+    report.pending = [(f.detached(), ref) for f, ref in result.pending]
+    report.summary = result.summary
     report.errors[:0] = result.errors
     _source_lines(text, report)
     return report
 
 
-def process_file(path: str, settings: Settings, mode: Mode) -> FileReport:
+def process_file(
+    path: str, settings: Settings, mode: Mode, index: ProjectIndex | None = None, summary_only: bool = False
+) -> FileReport:
     try:
         source = read_source(path)
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
+    cache = SummaryCache(settings.cache_folder())
+    module = module_name(path)
+    if summary_only:
+        cached = cache.get(source.data, module)
+        if cached is not None:
+            return FileReport(path, summary=cached)
     try:
-        return deepstack.call(check_source, path, source, settings, mode, write=True)
+        report = deepstack.call(
+            check_source, path, source, settings, mode, write=True, index=index, summary_only=summary_only
+        )
     except RecursionError:
         return FileReport(path, errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
     except Exception as exc:  # never let one file take the run down
@@ -97,29 +124,54 @@ def process_file(path: str, settings: Settings, mode: Mode) -> FileReport:
             path,
             errors=[FileError(ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)")],
         )
+    if report.summary is not None and mode is Mode.CHECK:
+        cache.put(source.data, module, report.summary)
+    return report
 
 
 def process_stdin(data: bytes, path: str, settings: Settings, mode: Mode) -> FileReport:
+    """Code from stdin is a project of its own: its index is its own summary."""
     try:
         text, encoding = decode(data)
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
-    return deepstack.call(check_source, path, Source(text, encoding, data), settings, mode, write=False)
+    source = Source(text, encoding, data)
+    report = deepstack.call(check_source, path, source, settings, Mode.CHECK, write=False)
+    index = ProjectIndex([report.summary] if report.summary else [])
+    if mode is not Mode.CHECK:
+        report = deepstack.call(check_source, path, source, settings, mode, write=False, index=index)
+    return _resolve(report, index)
 
 
-def _task(args: tuple[str, Settings, Mode]) -> FileReport:
-    return process_file(*args)
+def _resolve(report: FileReport, index: ProjectIndex) -> FileReport:
+    confirmed = [finding for finding, ref in report.pending if index.resolve(ref) == ASYNC]
+    report.pending = []
+    report.findings = sorted(report.findings + confirmed, key=Finding.sort_key)
+    return report
 
 
-def run(files: list[str], settings: Settings, mode: Mode, jobs: int) -> list[FileReport]:
-    """Check `files`, in parallel when there are enough of them to pay for the processes."""
-    jobs = max(1, min(jobs, len(files)))
-    if jobs == 1 or len(files) < 4:
-        return [process_file(path, settings, mode) for path in files]
+_WORKER_INDEX: ProjectIndex | None = None
+
+
+def _init_worker(index: ProjectIndex | None) -> None:
+    global _WORKER_INDEX
+    _WORKER_INDEX = index
+
+
+def _task(args: tuple[str, Settings, Mode, bool]) -> FileReport:
+    path, settings, mode, summary_only = args
+    return process_file(path, settings, mode, _WORKER_INDEX, summary_only)
+
+
+def _map(tasks: list[tuple[str, Settings, Mode, bool]], jobs: int, index: ProjectIndex | None) -> list[FileReport]:
+    """Run tasks in order, in parallel when there are enough of them to pay for the processes."""
+    jobs = max(1, min(jobs, len(tasks)))
+    if jobs == 1 or len(tasks) < 4:
+        return [process_file(path, settings, mode, index, summary_only) for path, settings, mode, summary_only in tasks]
     reports: list[FileReport] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_task, (path, settings, mode)) for path in files]
-        for path, future in zip(files, futures):
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(index,)) as pool:
+        futures = [pool.submit(_task, task) for task in tasks]
+        for (path, *_), future in zip(tasks, futures):
             try:
                 reports.append(future.result())
             except BrokenProcessPool:
@@ -129,6 +181,37 @@ def run(files: list[str], settings: Settings, mode: Mode, jobs: int) -> list[Fil
                     ErrorKind.INTERNAL,
                     "not checked: an asynclint worker process died while checking this or another file",
                 )]))
+    return reports
+
+
+def run(
+    files: list[str], settings: Settings, mode: Mode, jobs: int, project_files: list[str] = ()
+) -> list[FileReport]:
+    """Check `files`; read `project_files` too (once) so calls into them can be resolved.
+
+    Pass 1 reads every file once: findings for the files asked about, and every file's summary.
+    The summaries make the project index, which decides the pending findings. With --fix or
+    --diff, only the files that have something to fix are read again, with the index at hand.
+    """
+    wanted = {os.path.realpath(path) for path in files}
+    extra, seen = [], set(wanted)
+    for path in project_files:
+        key = os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            extra.append(path)
+    tasks = [(path, settings, Mode.CHECK, False) for path in files]
+    tasks += [(path, settings, Mode.CHECK, True) for path in extra]
+    reports = _map(tasks, jobs, None)
+    index = ProjectIndex(r.summary for r in reports if r.summary)
+    reports = [_resolve(report, index) for report in reports[: len(files)]]
+    if mode is Mode.CHECK:
+        return reports
+    unsafe = settings.unsafe_fixes
+    to_fix = [n for n, r in enumerate(reports) if any(is_applicable(f.fix, unsafe) for f in r.findings)]
+    fixed = _map([(reports[n].path, settings, mode, False) for n in to_fix], jobs, index)
+    for n, report in zip(to_fix, fixed):
+        reports[n] = report
     return reports
 
 

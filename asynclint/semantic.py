@@ -64,6 +64,7 @@ class Scope:
     node: cst.CSTNode
     parent: Scope | None
     is_async: bool = False
+    is_generator: bool = False  # a `yield` in its own body (an async generator is not awaitable)
     qualname: str = ""  # dotted path of classes and functions from the module, e.g. "Client.spawn"
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     loads: set[str] = field(default_factory=set)
@@ -116,6 +117,7 @@ class SemanticModel:
             cst.MatchStar: self._enter_match_star,
             cst.MatchMapping: self._enter_match_mapping,
             cst.MatchKeywordElement: self._enter_match_keyword,
+            cst.Yield: self._enter_yield,
         }
         self._leave: dict[type, Callable[[cst.CSTNode], None]] = {
             cst.Module: self._pop_scope,
@@ -354,6 +356,12 @@ class SemanticModel:
     def _enter_match_mapping(self, node: cst.MatchMapping) -> bool:
         if node.rest is not None:
             self._bind_targets(node.rest, BindingKind.OTHER, definition=node)
+        return True
+
+    def _enter_yield(self, node: cst.Yield) -> bool:
+        scope = self.function_scope()
+        if scope is not None:
+            scope.is_generator = True
         return True
 
     def _enter_match_keyword(self, node: cst.MatchKeywordElement) -> bool:

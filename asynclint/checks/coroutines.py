@@ -1,0 +1,286 @@
+"""ASL1xx: coroutines that are created and never awaited.
+
+Whether a call makes a coroutine is decided without types: a library coroutine function from the
+catalogue (rules/coroutines.toml), an `async def` of this module or of another module of the
+project (through imports and re-exports), a method of the enclosing class or its project bases,
+and, for receivers of unknown type, a method name that the project defines only as `async def`
+and that common library types do not define (see asynclint/project.py). Cross-module answers are
+conditions that the project index decides once every file has been read.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from asynclint import catalogue
+from asynclint.diagnostics import Applicability, Edit, Fix
+from asynclint.project import Ref
+from asynclint.rule import Invalid, Rule, Valid
+from asynclint.semantic import BindingKind
+
+
+def _callee_text(context, call: cst.Call) -> str:
+    code = context.module.code_for_node(call.func)
+    return code if len(code) <= 40 else code[:37] + "..."
+
+
+class CoroutineCalls:
+    """Classifies calls: known coroutine now, a condition for the index, or nothing."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self.model = context.model
+        self.library = catalogue.coroutines().functions
+
+    def classify(self, call: cst.Call) -> tuple[bool, Ref | None] | None:
+        """(known now, condition) for a call that may make a coroutine; None when it cannot."""
+        func = call.func
+        qualified = self.model.qualified_name(func)
+        if qualified in self.library:
+            return True, None
+        if isinstance(func, cst.Name):
+            binding = self.model.lookup(func.value)
+            if (
+                binding is not None and binding.kind is BindingKind.FUNCTION
+                and binding.definition is not None
+                and self.model.module_scope is not None
+                and func.value not in self.model.module_scope.bindings
+            ):
+                # A function nested in this one: its definition is right here.
+                node = binding.definition
+                nested_async = isinstance(node, cst.FunctionDef) and node.asynchronous is not None
+                if nested_async and not node.decorators and not _is_generator(node):
+                    return True, None
+                return None
+        ref = self.context.reference(func)
+        return (False, ref) if ref is not None else None
+
+
+def _is_generator(node: cst.FunctionDef) -> bool:
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def visit_Yield(self, _node) -> bool:
+            nonlocal found
+            found = True
+            return False
+
+        def visit_FunctionDef(self, _node) -> bool:
+            return False  # a nested function's yield is its own
+
+        def visit_Lambda(self, _node) -> bool:
+            return False
+
+    node.body.visit(Finder())
+    return found
+
+
+class UnawaitedCoroutine(Rule):
+    """A coroutine is created as a statement and never awaited.
+
+    ## What it does
+    Flags a call to a coroutine function (an `async def` of the project or a library coroutine
+    function such as `asyncio.sleep`) used as a statement on its own, in async and sync functions
+    alike.
+
+    ## Why is this bad?
+    Calling a coroutine function only creates a coroutine object; none of its body runs until it is
+    awaited. The statement silently does nothing, and Python warns "coroutine ... was never
+    awaited" at some later point, if at all.
+
+    Type checkers flag this only when they know the types, and skip unannotated functions by
+    default; asynclint resolves the call through the project's own definitions instead.
+
+    ## Example
+    ```python
+    async def save(record): ...
+
+    async def handler(record):
+        save(record)
+    ```
+
+    ## Use instead
+    ```python
+    async def handler(record):
+        await save(record)
+    ```
+
+    ## Fix safety
+    Inside an `async def`, the fix inserts `await`. It is safe when the callee was resolved through
+    imports or the class hierarchy, and unsafe when it was inferred from the method name alone (a
+    receiver of unknown type). In a sync function there is no fix: the call must move to async
+    code or be scheduled.
+    """
+
+    code = "ASL101"
+    name = "unawaited-coroutine"
+    message = "coroutine is created and never awaited, so it never runs"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid("awaited", """
+            import asyncio
+            async def save(): ...
+            async def main():
+                await save()
+                await asyncio.sleep(1)
+        """),
+        Valid("sync-function-called", """
+            def save(): ...
+            async def main():
+                save()
+        """),
+        Valid("async-generator-is-not-awaitable", """
+            async def ticks():
+                yield 1
+            def main():
+                ticks()
+        """),
+        Valid("unknown-decorator", """
+            from somewhere import retry
+            @retry
+            async def save(): ...
+            async def main():
+                save()
+        """),
+        Valid("shadowed-by-a-parameter", """
+            async def save(): ...
+            async def main(save):
+                save()
+        """),
+        Valid("scheduled", """
+            import asyncio
+            async def save(): ...
+            async def main():
+                task = asyncio.create_task(save())
+                await task
+        """),
+        Valid("method-overridden-sync-in-subclass", """
+            class Base:
+                async def close(self): ...
+                def stop(self):
+                    self.close()
+            class Child(Base):
+                def close(self): ...
+        """),
+        Valid("common-method-name-on-unknown-receiver", """
+            class Client:
+                async def close(self): ...
+            async def main(conn):
+                conn.close()
+        """),
+    )
+    invalid = (
+        Invalid(
+            "same-module-function",
+            """
+            import asyncio
+
+            async def save(record):
+                await asyncio.sleep(0)
+
+            async def handler(record):
+                save(record)
+                asyncio.sleep(1)
+            """,
+            ((7, 5), (8, 5)),
+            fixed="""
+            import asyncio
+
+            async def save(record):
+                await asyncio.sleep(0)
+
+            async def handler(record):
+                await save(record)
+                await asyncio.sleep(1)
+            """,
+        ),
+        Invalid(
+            "method-through-self-and-base-class",
+            """
+            class Base:
+                async def flush(self): ...
+
+            class Writer(Base):
+                async def close(self):
+                    self.flush()
+
+                def reset(self):
+                    self.flush()
+            """,
+            ((6, 9), (9, 9)),
+            fixed="""
+            class Base:
+                async def flush(self): ...
+
+            class Writer(Base):
+                async def close(self):
+                    await self.flush()
+
+                def reset(self):
+                    self.flush()
+            """,
+        ),
+        Invalid(
+            "nested-async-def",
+            """
+            async def main():
+                async def step():
+                    ...
+                step()
+            """,
+            ((4, 5),),
+            fixed="""
+            async def main():
+                async def step():
+                    ...
+                await step()
+            """,
+        ),
+        Invalid(
+            "duck-typed-receiver",
+            """
+            class Engine:
+                async def write_hosts(self): ...
+
+            async def update(system):
+                system.dns.write_hosts()
+            """,
+            ((5, 5),),
+            fixed="""
+            class Engine:
+                async def write_hosts(self): ...
+
+            async def update(system):
+                await system.dns.write_hosts()
+            """,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.calls = CoroutineCalls(context)
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        call = node.value
+        if not isinstance(call, cst.Call):
+            return
+        found = self.calls.classify(call)
+        if found is None:
+            return
+        _, condition = found
+        guessed = condition is not None and condition.kind == "duck"
+        fix = None
+        if self.model.in_coroutine:
+            fix = Fix(
+                Applicability.UNSAFE if guessed else Applicability.SAFE,
+                "await the coroutine",
+                (Edit(call, cst.Await(expression=call)),),
+            )
+        callee = _callee_text(self.context, call)
+        how = " (inferred from the method name: the project defines it only as `async def`)" if guessed else ""
+        message = f"`{callee}()` returns a coroutine that is never awaited, so it never runs{how}"
+        self.report(call, message, fix, condition)
+
+
+RULES = (UnawaitedCoroutine,)

@@ -1,0 +1,365 @@
+"""The project index: what every module of the project defines, for resolving calls across files.
+
+Each file's walk leaves a *summary* (plain JSON data): its module-level functions and the methods
+of its module-level classes with their kind (`async`, `sync`, `asyncgen`, or `unknown` when a
+decorator or an overload leaves it open), class bases, imports and `name = other` aliases.
+`ProjectIndex` joins the summaries and answers whether a symbolic reference (`Ref`) made during a
+walk names a coroutine function. Rules report such calls with the reference as a condition; the
+runner resolves the conditions once every file has been summarised, so no file is parsed twice.
+When the index cannot tell, the answer is None and the finding is dropped: precision first.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import libcst as cst
+
+from asynclint import catalogue
+from asynclint.semantic import BindingKind, Scope, ScopeKind, SemanticModel
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+ASYNC, SYNC, ASYNCGEN, UNKNOWN, CLASS = "async", "sync", "asyncgen", "unknown", "class"
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding a project marker, else `start` itself."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return start
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_package(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "__init__.py"))
+
+
+def module_name(path: str) -> tuple[str, bool]:
+    """Dotted module name of a file, from the packages (folders with __init__.py) around it."""
+    absolute = Path(os.path.abspath(path))
+    stem = absolute.name.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    folder = absolute.parent
+    while _is_package(str(folder)) and folder != folder.parent:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) or stem, is_package
+
+
+def absolute_name(qualified: str, module: str, is_package: bool) -> str:
+    """Resolve a relative import (`.x.y`, `..z`) against the importing module."""
+    if not qualified.startswith("."):
+        return qualified
+    level = len(qualified) - len(qualified.lstrip("."))
+    rest = qualified[level:]
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    return ".".join([*base, rest] if rest else base)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A call target as far as one file can tell: resolved against the index afterwards.
+
+    kind: "global" (a dotted name: module function, class method, re-export), "method" (`self.m`
+    in a method of class `target`), "duck" (`x.m` on a receiver of unknown type).
+    """
+
+    kind: str
+    target: str
+    name: str = ""
+
+
+# -- building a summary during the walk -----------------------------------------------------------
+
+
+class SummaryCollector:
+    def __init__(self, model: SemanticModel, module: str, is_package: bool) -> None:
+        self.model = model
+        self.module = module
+        self.is_package = is_package
+        self.functions: dict[str, str] = {}
+        self.classes: dict[str, list[str]] = {}
+        self.coroutines = catalogue.coroutines()
+
+    def absolute(self, qualified: str | None) -> str | None:
+        return absolute_name(qualified, self.module, self.is_package) if qualified else None
+
+    def _decorated_kind(self, node: cst.FunctionDef, kind: str) -> str:
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            name = self.absolute(self.model.qualified_name(target))
+            if name in self.coroutines.overload_decorators:
+                return UNKNOWN
+            if name not in self.coroutines.preserving_decorators:
+                return UNKNOWN  # an unknown decorator may return anything
+        return kind
+
+    def scope_exit(self, scope: Scope) -> None:
+        parent = scope.parent
+        if parent is None:
+            return
+        top_level = parent.kind is ScopeKind.MODULE
+        in_top_class = parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE
+        if scope.kind is ScopeKind.FUNCTION and (top_level or in_top_class):
+            node = scope.node
+            assert isinstance(node, cst.FunctionDef)
+            if node.asynchronous is not None:
+                kind = ASYNCGEN if scope.is_generator else ASYNC
+            else:
+                kind = SYNC
+            kind = self._decorated_kind(node, kind)
+            previous = self.functions.get(scope.qualname)
+            self.functions[scope.qualname] = kind if previous in (None, kind) else UNKNOWN
+        elif scope.kind is ScopeKind.CLASS and top_level:
+            node = scope.node
+            assert isinstance(node, cst.ClassDef)
+            self.classes[scope.qualname] = [self._base(arg.value) for arg in node.bases if arg.keyword is None]
+
+    def _base(self, expr: cst.BaseExpression) -> str:
+        qualified = self.absolute(self.model.qualified_name(expr))
+        if qualified is not None and not qualified.startswith("builtins."):
+            return qualified
+        if isinstance(expr, cst.Name):
+            binding = self.model.lookup(expr.value)
+            if binding is not None and binding.kind is BindingKind.CLASS:
+                return f"{self.module}.{expr.value}"
+            if qualified == "builtins.object":
+                return "builtins.object"
+        return "?"
+
+    def summary(self) -> dict:
+        scope = self.model.module_scope
+        imports, aliases = {}, {}
+        if scope is not None:
+            for name, bindings in scope.bindings.items():
+                last = bindings[-1]
+                if last.kind is BindingKind.IMPORT and last.qualified:
+                    imports[name] = self.absolute(last.qualified)
+                elif (
+                    last.kind is BindingKind.ASSIGN and len(bindings) == 1
+                    and isinstance(last.value, (cst.Name, cst.Attribute))
+                ):
+                    target = self.model.qualified_name(last.value) if isinstance(last.value, cst.Attribute) else None
+                    aliases[name] = self.absolute(target) if target else f"{self.module}.{last.value.value}" if isinstance(last.value, cst.Name) else None
+        return {
+            "module": self.module,
+            "package": self.is_package,
+            "functions": self.functions,
+            "classes": self.classes,
+            "imports": imports,
+            "aliases": {k: v for k, v in aliases.items() if v},
+        }
+
+
+def reference(model: SemanticModel, func: cst.BaseExpression, module: str, is_package: bool) -> Ref | None:
+    """What a call's callee refers to, symbolically; None when nothing can be said."""
+    if isinstance(func, cst.Name):
+        binding = model.lookup(func.value)
+        if binding is None:
+            return None if model.qualified_name(func) else Ref("global", f"{module}.{func.value}")
+        if binding.kind is BindingKind.IMPORT and binding.qualified:
+            return Ref("global", absolute_name(binding.qualified, module, is_package))
+        if binding.kind in (BindingKind.FUNCTION, BindingKind.CLASS) and model.module_scope is not None:
+            if model.module_scope.bindings.get(func.value, [None])[-1] is binding:
+                return Ref("global", f"{module}.{func.value}")
+        return None
+    if isinstance(func, cst.Attribute):
+        value = func.value
+        if isinstance(value, cst.Name) and value.value in ("self", "cls"):
+            function = model.function_scope()
+            if (
+                function is not None and function.parent is not None
+                and function.parent.kind is ScopeKind.CLASS
+                and function.parent.parent is not None
+                and function.parent.parent.kind is ScopeKind.MODULE
+            ):
+                return Ref("method", f"{module}.{function.parent.qualname}", func.attr.value)
+            return None
+        qualified = model.qualified_name(value)
+        if qualified is not None:
+            if qualified.startswith("builtins."):
+                return None
+            return Ref("global", f"{absolute_name(qualified, module, is_package)}.{func.attr.value}")
+        instance_of = _instance_class(model, value, module, is_package)
+        if instance_of is not None:
+            # `Repo().load()`, `repo = Repo(); repo.load()`, `def f(repo: Repo)`: the index
+            # answers only if the class is a project class.
+            return Ref("global", f"{instance_of}.{func.attr.value}")
+        if isinstance(value, cst.Name):
+            binding = model.lookup(value.value)
+            if binding is not None and binding.kind is BindingKind.CLASS and model.module_scope is not None:
+                return Ref("global", f"{module}.{value.value}.{func.attr.value}")
+            if binding is not None and binding.kind is BindingKind.IMPORT:
+                return None
+        return Ref("duck", "", func.attr.value)
+    return None
+
+
+def _instance_class(model: SemanticModel, value: cst.BaseExpression, module: str, is_package: bool) -> str | None:
+    """The dotted name of the class `value` is an instance of, when this file says so."""
+    if isinstance(value, cst.Call):
+        ref = reference(model, value.func, module, is_package)
+        return ref.target if ref is not None and ref.kind == "global" else None
+    if isinstance(value, cst.Name):
+        binding = model.lookup(value.value)
+        if binding is None:
+            return None
+        if binding.annotation is not None and isinstance(binding.annotation, (cst.Name, cst.Attribute)):
+            qualified = model.qualified_name(binding.annotation)
+            if qualified is not None and not qualified.startswith("builtins."):
+                return absolute_name(qualified, module, is_package)
+            if isinstance(binding.annotation, cst.Name):
+                return f"{module}.{binding.annotation.value}"
+            return None
+        if binding.kind is BindingKind.ASSIGN and isinstance(binding.value, cst.Call):
+            return _instance_class(model, binding.value, module, is_package)
+    return None
+
+
+# -- the index ----------------------------------------------------------------------------------
+
+
+class ProjectIndex:
+    def __init__(self, summaries: Iterable[dict]) -> None:
+        self.modules: dict[str, dict | None] = {}
+        for summary in summaries:
+            name = summary["module"]
+            # Two files claiming one module name (scripts, several projects side by side):
+            # nothing about that name can be trusted.
+            self.modules[name] = None if name in self.modules else summary
+        self.method_kinds: dict[str, set[str]] = defaultdict(set)
+        self.classes: dict[str, list[str]] = {}
+        for name, summary in self.modules.items():
+            if summary is None:
+                continue
+            for qualname, kind in summary["functions"].items():
+                if "." in qualname:
+                    self.method_kinds[qualname.rsplit(".", 1)[1]].add(kind)
+            for qualname, bases in summary["classes"].items():
+                self.classes[f"{name}.{qualname}"] = bases
+        self.common = catalogue.coroutines().common_sync_methods
+
+    def _split(self, qualified: str) -> tuple[str, list[str]] | None:
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            if module in self.modules:
+                return module, parts[cut:]
+        return None
+
+    def lookup(self, qualified: str, depth: int = 0) -> str | None:
+        """The kind of what a dotted name denotes: a function's kind, CLASS, or None if unknown."""
+        if depth > 8:
+            return None
+        split = self._split(qualified)
+        if split is None:
+            return None
+        module, rest = split
+        summary = self.modules[module]
+        if summary is None:
+            return None
+        head = rest[0]
+        if len(rest) == 1 and head in summary["functions"]:
+            return summary["functions"][head]
+        if head in summary["classes"]:
+            if len(rest) == 1:
+                return CLASS
+            if len(rest) == 2:
+                return self.method(f"{module}.{head}", rest[1])
+            return None
+        for table in ("imports", "aliases"):
+            target = summary[table].get(head)
+            if target:
+                return self.lookup(".".join([target, *rest[1:]]), depth + 1)
+        return None
+
+    def _class_name(self, qualified: str, depth: int = 0) -> str | None:
+        """Follow re-exports to the module that defines a class."""
+        if qualified in self.classes or depth > 8:
+            return qualified if qualified in self.classes else None
+        split = self._split(qualified)
+        if split is None:
+            return None
+        module, rest = split
+        summary = self.modules[module]
+        if summary is None or len(rest) != 1:
+            return None
+        for table in ("imports", "aliases"):
+            target = summary[table].get(rest[0])
+            if target:
+                return self._class_name(target, depth + 1)
+        return None
+
+    def mro(self, cls: str) -> list[str] | None:
+        """Project classes in method resolution order (depth-first, left to right); None when a
+        base outside the project comes before the end, since it may define anything."""
+        order: list[str] = []
+
+        def visit(name: str, depth: int) -> bool:
+            if depth > 30:
+                return False
+            if name in order:
+                return True
+            order.append(name)
+            for base in self.classes[name]:
+                if base == "builtins.object":
+                    continue
+                resolved = self._class_name(base) if base != "?" else None
+                if resolved is None:
+                    order.append("?")
+                    return False
+                if not visit(resolved, depth + 1):
+                    return False
+            return True
+
+        visit(cls, 0)
+        return order
+
+    def method(self, cls: str, name: str) -> str | None:
+        cls = self._class_name(cls) or cls
+        if cls not in self.classes:
+            return None
+        found = None
+        for klass in self.mro(cls) or []:
+            if klass == "?":
+                return None  # an outside base may define it first
+            module, _, qualname = klass.rpartition(".")
+            summary = self.modules.get(module)
+            kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
+            if kind is not None:
+                found = kind
+                break
+        if found is None:
+            return None
+        # A subclass overriding the method with another kind makes `self.m()` ambiguous.
+        for other, bases in self.classes.items():
+            if other != cls:
+                module, _, qualname = other.rpartition(".")
+                summary = self.modules.get(module)
+                kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
+                if kind is not None and kind != found and cls in (self.mro(other) or []):
+                    return None
+        return found
+
+    def resolve(self, ref: Ref) -> str | None:
+        if ref.kind == "global":
+            return self.lookup(ref.target)
+        if ref.kind == "method":
+            return self.method(ref.target, ref.name)
+        if ref.kind == "duck":
+            name = ref.name
+            if name.startswith("__") or name in self.common:
+                return None
+            return ASYNC if self.method_kinds.get(name) == {ASYNC} else None
+        return None

@@ -1,0 +1,83 @@
+"""Cross-module resolution through the project index, in both front ends, with and without cache."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import FIXTURES
+
+EXPECTED = [
+    ("pkg/app.py", 11, 9, "`save()`"),  # re-exported from pkg/__init__.py
+    ("pkg/app.py", 12, 9, "`store.save()`"),  # module imported under an alias
+    ("pkg/app.py", 14, 9, "`fetch()`"),  # a module-level alias `fetch = save`
+    ("pkg/app.py", 15, 9, "`self.flush()`"),  # a base class in another module
+    ("pkg/app.py", 17, 9, "`Repo().load()`"),  # a method on a fresh instance
+    ("pkg/app.py", 20, 9, "`self.flush()`"),  # in a sync method: reported, not fixed
+]
+
+
+@pytest.fixture
+def project(tmp_path):
+    target = tmp_path / "crossmod"
+    shutil.copytree(FIXTURES / "crossmod", target)
+    return target
+
+
+def _cli(project, *args):
+    proc = subprocess.run(
+        [sys.executable, "-m", "asynclint", "--jobs", "1", "--output-format", "json", *args],
+        cwd=project, capture_output=True, text=True,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return [(f["filename"], f["location"]["row"], f["location"]["column"], f["message"].split()[0]) for f in json.loads(proc.stdout)]
+
+
+def test_cross_module_findings(project):
+    assert _cli(project, "--no-cache", "pkg") == EXPECTED
+
+
+def test_only_the_named_file_is_reported_but_the_project_is_indexed(project):
+    # pre-commit passes only changed files; calls into the others still resolve.
+    assert _cli(project, "--no-cache", "pkg/app.py") == EXPECTED
+
+
+def test_cache_gives_the_same_findings_across_cross_file_edits(project):
+    assert _cli(project, "pkg") == EXPECTED  # cold: fills the cache
+    assert (project / ".asynclint_cache" / "summaries").is_dir()
+    assert _cli(project, "pkg") == EXPECTED  # warm
+    # Turn save() sync in its own module: the findings that depend on it go, in both modes.
+    store = project / "pkg" / "store.py"
+    store.write_text(store.read_text().replace("async def save", "def save"))
+    after = [f for f in EXPECTED if f[3] not in ("`save()`", "`store.save()`", "`fetch()`")]
+    assert _cli(project, "pkg") == after
+    assert _cli(project, "--no-cache", "pkg") == after
+
+
+def test_tampered_cache_is_not_trusted(project):
+    _cli(project, "pkg")
+    for entry in (project / ".asynclint_cache" / "summaries").rglob("*.json"):
+        entry.write_text('{"module": "pkg.store", "evil": true}')
+    assert _cli(project, "pkg") == EXPECTED
+
+
+@pytest.mark.slow
+def test_flake8_finds_the_cross_module_findings_too(project):
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "--format", "%(path)s:%(row)d:%(col)d: %(text)s", "pkg/app.py"],
+        cwd=project, capture_output=True, text=True,
+    )
+    got = [(path, int(row), int(col), text.split()[0]) for path, row, col, text in (l.split(":", 3) for l in proc.stdout.splitlines())]
+    assert got == EXPECTED
+
+
+def test_fix_awaits_in_coroutines_only(project):
+    proc = subprocess.run([sys.executable, "-m", "asynclint", "--jobs", "1", "--fix", "pkg"], cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 1  # the sync method's finding remains
+    text = (project / "pkg" / "app.py").read_text()
+    for line in ("await save(1)", "await store.save(2)", "await fetch(3)", "await self.flush()", "await Repo().load()"):
+        assert f"        {line}\n" in text
+    assert "    def stop(self):\n        self.flush()\n" in text
+    assert proc.stdout == "pkg/app.py:20:9: ASL101 `self.flush()` returns a coroutine that is never awaited, so it never runs\n"
