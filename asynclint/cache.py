@@ -16,7 +16,7 @@ from pathlib import Path
 
 from asynclint import __version__
 
-_KEYS = {"module", "package", "functions", "classes", "imports", "aliases"}
+_KEYS = {"module", "package", "functions", "classes", "imports", "aliases", "attributes"}
 
 
 def _key(data: bytes, module: tuple[str, bool]) -> str:

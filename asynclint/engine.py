@@ -85,6 +85,12 @@ class Walker:
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         descend = self.model.enter(node)
+        kind = type(node)
+        if kind is cst.Assign:
+            for target in node.targets:
+                self.context.summary.assignment(target.target, node.value, None)
+        elif kind is cst.AnnAssign:
+            self.context.summary.assignment(node.target, node.value, node.annotation.annotation)
         for rule, callback in self.visit_table.get(type(node), ()):
             self.call(rule, callback, node)
         return descend
@@ -229,5 +235,5 @@ def lint_alone(text: str, path: str, settings: Settings, rules: Iterable[type[Ru
     """Check a file as a project of its own (stdin, tests): its own summary is the index."""
     result = lint_text(text, path, settings, rules, **options)
     if result.summary is not None:
-        resolve(result, ProjectIndex([result.summary]))
+        resolve(result, ProjectIndex([result.summary], settings.infer_by_method_name))
     return result

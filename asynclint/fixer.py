@@ -147,7 +147,7 @@ def fix_text(
     outcome = FixOutcome(text)
     if index is None:
         result = lint_alone(text, path, settings, rules)
-        index = ProjectIndex([result.summary] if result.summary else [])
+        index = ProjectIndex([result.summary] if result.summary else [], settings.infer_by_method_name)
     else:
         result = lint_text(text, path, settings, rules, index=index)
     original_compiles = None

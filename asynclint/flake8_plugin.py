@@ -73,7 +73,7 @@ class AsyncLintPlugin:
         if index is None:
             files = discover([str(root)], settings).files
             reports = [process_file(path, settings, Mode.CHECK, summary_only=True) for path in files]
-            index = ProjectIndex(r.summary for r in reports if r.summary)
+            index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
             self.indexes[root] = index
         return index
 

@@ -146,6 +146,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("output-format", _choice(OUTPUT_FORMATS), "How findings are printed.", "FORMAT"),
     Option("unsafe-fixes", _bool, "Also apply fixes that may change behaviour beyond the bug.", flag=True),
     Option("show-fixes", _bool, "List the fixes applied by --fix.", flag=True),
+    Option(
+        "infer-by-method-name", _bool,
+        "ASL101: also take `x.m()` on a receiver of unknown type for a coroutine when the project "
+        "defines `m` only as `async def` (imprecise on real code; off by default).",
+    ),
     Option("cache-dir", _string, "Folder for the cache, relative to the project root; empty for none.", "DIR"),
     Option(
         "extend-task-spawners", _dotted_names,
@@ -170,6 +175,7 @@ class Settings:
     unsafe_fixes: bool = False
     show_fixes: bool = False
     extend_task_spawners: tuple[str, ...] = ()
+    infer_by_method_name: bool = False
     cache_dir: str = ".asynclint_cache"  # empty: no cache
     root: Path = field(default_factory=Path.cwd)  # paths in patterns are relative to this folder
     config_file: Path | None = None

@@ -89,6 +89,7 @@ class SummaryCollector:
         self.is_package = is_package
         self.functions: dict[str, str] = {}
         self.classes: dict[str, list[str]] = {}
+        self.attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> class it holds
         self.coroutines = catalogue.coroutines()
 
     def absolute(self, qualified: str | None) -> str | None:
@@ -104,6 +105,30 @@ class SummaryCollector:
             if name not in self.coroutines.preserving_decorators:
                 return UNKNOWN  # an unknown decorator may return anything
         return kind
+
+    def assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None, annotation) -> None:
+        """`self.x = Cls(...)` or `self.x: Cls` in a method: remember what `x` holds."""
+        if not (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+        ):
+            return
+        owner = _enclosing_class(self.model)
+        if owner is None:
+            return
+        held = None
+        if annotation is not None and isinstance(annotation, (cst.Name, cst.Attribute)):
+            qualified = self.absolute(self.model.qualified_name(annotation))
+            held = qualified or (f"{self.module}.{annotation.value}" if isinstance(annotation, cst.Name) else None)
+        elif value is not None:  # `self.x = Cls()`, or `self.x = param` with `param: Cls`
+            held = _instance_class(self.model, value, self.module, self.is_package)
+        attributes = self.attributes.setdefault(owner, {})
+        name = target.attr.value
+        if held is None or attributes.get(name, held) != held:
+            attributes[name] = "?"  # assigned something else too: unknown
+        else:
+            attributes[name] = held
 
     def scope_exit(self, scope: Scope) -> None:
         parent = scope.parent
@@ -159,11 +184,16 @@ class SummaryCollector:
             "classes": self.classes,
             "imports": imports,
             "aliases": {k: v for k, v in aliases.items() if v},
+            "attributes": self.attributes,
         }
 
 
-def reference(model: SemanticModel, func: cst.BaseExpression, module: str, is_package: bool) -> Ref | None:
+def reference(
+    model: SemanticModel, func: cst.BaseExpression, module: str, is_package: bool, depth: int = 0
+) -> Ref | None:
     """What a call's callee refers to, symbolically; None when nothing can be said."""
+    if depth > 4:  # `x = x.f()` chains: give up rather than loop
+        return None
     if isinstance(func, cst.Name):
         binding = model.lookup(func.value)
         if binding is None:
@@ -177,21 +207,22 @@ def reference(model: SemanticModel, func: cst.BaseExpression, module: str, is_pa
     if isinstance(func, cst.Attribute):
         value = func.value
         if isinstance(value, cst.Name) and value.value in ("self", "cls"):
-            function = model.function_scope()
-            if (
-                function is not None and function.parent is not None
-                and function.parent.kind is ScopeKind.CLASS
-                and function.parent.parent is not None
-                and function.parent.parent.kind is ScopeKind.MODULE
-            ):
-                return Ref("method", f"{module}.{function.parent.qualname}", func.attr.value)
-            return None
+            owner = _enclosing_class(model)
+            return Ref("method", f"{module}.{owner}", func.attr.value) if owner else None
+        if (
+            isinstance(value, cst.Attribute)
+            and isinstance(value.value, cst.Name)
+            and value.value.value == "self"
+        ):
+            # `self._client.fetch()`: what `_client` holds is recorded per class in the summary.
+            owner = _enclosing_class(model)
+            return Ref("attr", f"{module}.{owner}", f"{value.attr.value}.{func.attr.value}") if owner else None
         qualified = model.qualified_name(value)
         if qualified is not None:
             if qualified.startswith("builtins."):
                 return None
             return Ref("global", f"{absolute_name(qualified, module, is_package)}.{func.attr.value}")
-        instance_of = _instance_class(model, value, module, is_package)
+        instance_of = _instance_class(model, value, module, is_package, depth + 1)
         if instance_of is not None:
             # `Repo().load()`, `repo = Repo(); repo.load()`, `def f(repo: Repo)`: the index
             # answers only if the class is a project class.
@@ -206,10 +237,27 @@ def reference(model: SemanticModel, func: cst.BaseExpression, module: str, is_pa
     return None
 
 
-def _instance_class(model: SemanticModel, value: cst.BaseExpression, module: str, is_package: bool) -> str | None:
+def _enclosing_class(model: SemanticModel) -> str | None:
+    """The top-level class whose method is being walked, if any."""
+    function = model.function_scope()
+    if (
+        function is not None and function.parent is not None
+        and function.parent.kind is ScopeKind.CLASS
+        and function.parent.parent is not None
+        and function.parent.parent.kind is ScopeKind.MODULE
+    ):
+        return function.parent.qualname
+    return None
+
+
+def _instance_class(
+    model: SemanticModel, value: cst.BaseExpression, module: str, is_package: bool, depth: int = 0
+) -> str | None:
     """The dotted name of the class `value` is an instance of, when this file says so."""
+    if depth > 4:
+        return None
     if isinstance(value, cst.Call):
-        ref = reference(model, value.func, module, is_package)
+        ref = reference(model, value.func, module, is_package, depth + 1)
         return ref.target if ref is not None and ref.kind == "global" else None
     if isinstance(value, cst.Name):
         binding = model.lookup(value.value)
@@ -223,7 +271,7 @@ def _instance_class(model: SemanticModel, value: cst.BaseExpression, module: str
                 return f"{module}.{binding.annotation.value}"
             return None
         if binding.kind is BindingKind.ASSIGN and isinstance(binding.value, cst.Call):
-            return _instance_class(model, binding.value, module, is_package)
+            return _instance_class(model, binding.value, module, is_package, depth + 1)
     return None
 
 
@@ -231,7 +279,8 @@ def _instance_class(model: SemanticModel, value: cst.BaseExpression, module: str
 
 
 class ProjectIndex:
-    def __init__(self, summaries: Iterable[dict]) -> None:
+    def __init__(self, summaries: Iterable[dict], by_method_name: bool = False) -> None:
+        self.by_method_name = by_method_name
         self.modules: dict[str, dict | None] = {}
         for summary in summaries:
             name = summary["module"]
@@ -240,12 +289,19 @@ class ProjectIndex:
             self.modules[name] = None if name in self.modules else summary
         self.method_kinds: dict[str, set[str]] = defaultdict(set)
         self.classes: dict[str, list[str]] = {}
+        self.attributes: dict[str, dict[str, str]] = {}
+        self.defining: dict[str, list[tuple[str, str]]] = defaultdict(list)  # method -> (class, kind)
+        self._mro: dict[str, list[str]] = {}
         for name, summary in self.modules.items():
             if summary is None:
                 continue
+            for qualname, held in summary["attributes"].items():
+                self.attributes[f"{name}.{qualname}"] = held
             for qualname, kind in summary["functions"].items():
                 if "." in qualname:
-                    self.method_kinds[qualname.rsplit(".", 1)[1]].add(kind)
+                    owner, method = qualname.rsplit(".", 1)
+                    self.method_kinds[method].add(kind)
+                    self.defining[method].append((f"{name}.{owner}", kind))
             for qualname, bases in summary["classes"].items():
                 self.classes[f"{name}.{qualname}"] = bases
         self.common = catalogue.coroutines().common_sync_methods
@@ -301,9 +357,15 @@ class ProjectIndex:
                 return self._class_name(target, depth + 1)
         return None
 
-    def mro(self, cls: str) -> list[str] | None:
-        """Project classes in method resolution order (depth-first, left to right); None when a
-        base outside the project comes before the end, since it may define anything."""
+    def mro(self, cls: str) -> list[str]:
+        """Project classes in method resolution order (depth-first, left to right), ending in
+        "?" when a base outside the project is reached, since it may define anything."""
+        cached = self._mro.get(cls)
+        if cached is None:
+            cached = self._mro[cls] = self._linearize(cls)
+        return cached
+
+    def _linearize(self, cls: str) -> list[str]:
         order: list[str] = []
 
         def visit(name: str, depth: int) -> bool:
@@ -331,7 +393,7 @@ class ProjectIndex:
         if cls not in self.classes:
             return None
         found = None
-        for klass in self.mro(cls) or []:
+        for klass in self.mro(cls):
             if klass == "?":
                 return None  # an outside base may define it first
             module, _, qualname = klass.rpartition(".")
@@ -343,23 +405,38 @@ class ProjectIndex:
         if found is None:
             return None
         # A subclass overriding the method with another kind makes `self.m()` ambiguous.
-        for other, bases in self.classes.items():
-            if other != cls:
-                module, _, qualname = other.rpartition(".")
-                summary = self.modules.get(module)
-                kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
-                if kind is not None and kind != found and cls in (self.mro(other) or []):
-                    return None
+        for other, kind in self.defining.get(name, ()):
+            if other != cls and kind != found and other in self.classes and cls in self.mro(other):
+                return None
         return found
+
+    def attribute(self, cls: str, attribute: str) -> str | None:
+        """The project class an attribute of `cls` holds, as assigned in its methods."""
+        cls = self._class_name(cls) or cls
+        if cls not in self.classes:
+            return None
+        for klass in self.mro(cls):
+            if klass == "?":
+                return None
+            held = self.attributes.get(klass, {}).get(attribute)
+            if held is not None:
+                return None if held == "?" else held
+        return None
 
     def resolve(self, ref: Ref) -> str | None:
         if ref.kind == "global":
             return self.lookup(ref.target)
         if ref.kind == "method":
             return self.method(ref.target, ref.name)
+        if ref.kind == "attr":
+            attribute, _, method = ref.name.partition(".")
+            held = self.attribute(ref.target, attribute)
+            return self.method(held, method) if held else None
         if ref.kind == "duck":
+            # Measured on real projects, the method name alone misfires (file objects' `seek`,
+            # pathlib's `write_bytes`, device libraries' `set_brightness`), so it is opt-in.
             name = ref.name
-            if name.startswith("__") or name in self.common:
+            if not self.by_method_name or name.startswith("__") or name in self.common:
                 return None
             return ASYNC if self.method_kinds.get(name) == {ASYNC} else None
         return None

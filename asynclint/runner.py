@@ -137,7 +137,7 @@ def process_stdin(data: bytes, path: str, settings: Settings, mode: Mode) -> Fil
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     source = Source(text, encoding, data)
     report = deepstack.call(check_source, path, source, settings, Mode.CHECK, write=False)
-    index = ProjectIndex([report.summary] if report.summary else [])
+    index = ProjectIndex([report.summary] if report.summary else [], settings.infer_by_method_name)
     if mode is not Mode.CHECK:
         report = deepstack.call(check_source, path, source, settings, mode, write=False, index=index)
     return _resolve(report, index)
@@ -203,7 +203,7 @@ def run(
     tasks = [(path, settings, Mode.CHECK, False) for path in files]
     tasks += [(path, settings, Mode.CHECK, True) for path in extra]
     reports = _map(tasks, jobs, None)
-    index = ProjectIndex(r.summary for r in reports if r.summary)
+    index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
     reports = [_resolve(report, index) for report in reports[: len(files)]]
     if mode is Mode.CHECK:
         return reports

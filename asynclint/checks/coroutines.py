@@ -81,7 +81,11 @@ class UnawaitedCoroutine(Rule):
     ## What it does
     Flags a call to a coroutine function (an `async def` of the project or a library coroutine
     function such as `asyncio.sleep`) used as a statement on its own, in async and sync functions
-    alike.
+    alike. The callee is resolved without types: a function of this module or, through imports,
+    re-exports and `name = other` aliases, of another module; `self.m()` through the project's class
+    hierarchy (unless a subclass overrides `m` with a sync method); `Cls().m()`, `x = Cls(); x.m()`
+    and parameters annotated with a project class; `self.attr.m()` where `attr` is assigned a
+    project class instance (or annotated with one) in the class.
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; none of its body runs until it is
@@ -107,9 +111,15 @@ class UnawaitedCoroutine(Rule):
 
     ## Fix safety
     Inside an `async def`, the fix inserts `await`. It is safe when the callee was resolved through
-    imports or the class hierarchy, and unsafe when it was inferred from the method name alone (a
-    receiver of unknown type). In a sync function there is no fix: the call must move to async
-    code or be scheduled.
+    imports, the class hierarchy or what an attribute was assigned, and unsafe when it was inferred
+    from the method name alone (only with `infer-by-method-name`). In a sync function there is no
+    fix: the call must move to async code or be scheduled.
+
+    ## Options
+    - `infer-by-method-name` (default false): also resolve `x.m()` on a receiver of unknown type
+      when the project defines `m` only as `async def`. On real projects this misfired on most
+      calls (file objects' `seek`, pathlib's `write_bytes`, device libraries' `set_brightness`),
+      so it is off unless asked for.
     """
 
     code = "ASL101"
@@ -162,6 +172,12 @@ class UnawaitedCoroutine(Rule):
                     self.close()
             class Child(Base):
                 def close(self): ...
+        """),
+        Valid("method-name-alone-is-not-enough", """
+            class Engine:
+                async def write_hosts(self): ...
+            async def update(system):
+                system.dns.write_hosts()
         """),
         Valid("common-method-name-on-unknown-receiver", """
             class Client:
@@ -238,21 +254,29 @@ class UnawaitedCoroutine(Rule):
             """,
         ),
         Invalid(
-            "duck-typed-receiver",
+            "attribute-holding-a-project-class",
             """
             class Engine:
                 async def write_hosts(self): ...
 
-            async def update(system):
-                system.dns.write_hosts()
+            class System:
+                def __init__(self):
+                    self.dns = Engine()
+
+                async def update(self):
+                    self.dns.write_hosts()
             """,
-            ((5, 5),),
+            ((9, 9),),
             fixed="""
             class Engine:
                 async def write_hosts(self): ...
 
-            async def update(system):
-                await system.dns.write_hosts()
+            class System:
+                def __init__(self):
+                    self.dns = Engine()
+
+                async def update(self):
+                    await self.dns.write_hosts()
             """,
         ),
     )
