@@ -179,6 +179,12 @@ class UnawaitedCoroutine(Rule):
             async def update(system):
                 system.dns.write_hosts()
         """),
+        Valid("self-referencing-assignment", """
+            def walk(node):
+                node = node.parent()
+                node = node.parent().child()
+                node.visit()
+        """),
         Valid("common-method-name-on-unknown-receiver", """
             class Client:
                 async def close(self): ...
