@@ -86,7 +86,7 @@ def measure(command: list[str]) -> tuple[float, float]:
 
 
 def commands(folders: list[str], file_list: Path) -> dict[str, list[str] | None]:
-    asynclint = [PY, "-m", "asynclint", "--exit-zero", "-q", "--output-format", "json",
+    asynclint = [PY, "-m", "asynclint", "--exit-zero", "-q", "--output-format", "json", "--no-cache",
                  "--no-respect-gitignore", "--exclude", ""]
     flake8 = [PY, "-m", "flake8", "--exit-zero", "--exclude", "", "-j", "1"]
     found = {
@@ -132,6 +132,9 @@ def main() -> int:
     memory: dict[str, float] = {name: 0.0 for name in todo}
     for round_ in range(args.repeat):
         for name, command in todo.items():
+            for folder in folders:  # cold means cold: no summary cache left by an earlier run
+                for cache in folder.rglob(".asynclint_cache"):
+                    shutil.rmtree(cache, ignore_errors=True)
             seconds, rss = measure(command)
             times[name].append(seconds)
             memory[name] = max(memory[name], rss)
