@@ -9,7 +9,7 @@ import libcst as cst
 
 from asynclint.diagnostics import Fix
 from asynclint.options import Settings
-from asynclint.project import Ref, SummaryCollector, reference
+from asynclint.project import Ref, SummaryCollector, ref_name, reference
 from asynclint.semantic import SemanticModel
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ class FileContext:
     def __init__(
         self, path: str, text: str, module: cst.Module, settings: Settings,
         module_name: str = "", is_package: bool = False,
+        async_names: frozenset[str] | None = None,
     ) -> None:
         self.path = path
         self.text = text
@@ -36,6 +37,7 @@ class FileContext:
         self.settings = settings
         self.module_name = module_name
         self.is_package = is_package
+        self.async_names = async_names  # None: not known, so no call is ruled out by its name
         self.model = SemanticModel()
         self.summary = SummaryCollector(self.model, module_name, is_package)
         self.reports: list[Report] = []
@@ -46,5 +48,9 @@ class FileContext:
         self.reports.append(Report(type(rule), node, message, fix, condition))
 
     def reference(self, func: cst.BaseExpression) -> Ref | None:
-        """What a callee refers to, for a condition resolved against the project index."""
-        return reference(self.model, func, self.module_name, self.is_package)
+        """What a callee refers to, for a condition resolved against the project index; None when
+        nothing can be said, or when no `async def` of the project has the callee's name."""
+        found = reference(self.model, func, self.module_name, self.is_package)
+        if found is not None and self.async_names is not None and ref_name(found) not in self.async_names:
+            return None
+        return found

@@ -157,6 +157,7 @@ def lint_text(
     noqa: bool = True,
     index: ProjectIndex | None = None,
     module_name: tuple[str, bool] | None = None,
+    async_names: frozenset[str] | None = None,
 ) -> LintResult:
     """Check one file's text. `noqa=False` leaves `# noqa` to the caller (flake8 applies it).
 
@@ -173,7 +174,7 @@ def lint_text(
         return result
     result.module = parsed
     name, is_package = module_name if module_name is not None else project_module_name(path)
-    context = FileContext(path, text, parsed, settings, name, is_package)
+    context = FileContext(path, text, parsed, settings, name, is_package, async_names)
     walker = Walker(context, rules)
     try:
         walk(parsed, walker.on_visit, walker.on_leave)

@@ -18,7 +18,7 @@ from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.engine import lint_text
 from asynclint.fixer import fix_text, is_applicable
 from asynclint.cache import SummaryCache
-from asynclint.project import ASYNC, ProjectIndex, Ref, module_name
+from asynclint.project import ASYNC, ProjectIndex, Ref, async_def_names, module_name
 from asynclint.options import Settings, relative_to_root
 from asynclint.selection import rules_for
 from asynclint.source import Source, SourceError, decode, read_source, write_atomically
@@ -60,13 +60,14 @@ def check_source(
     write: bool,
     index: ProjectIndex | None = None,
     summary_only: bool = False,
+    async_names: frozenset[str] | None = None,
 ) -> FileReport:
     """Check (or fix) one file. Without `index`, findings that depend on other files come back as
     `pending`; `summary_only` runs no rule (a file read only for the project index)."""
     report = FileReport(path)
     rules = () if summary_only else rules_for(settings, relative_to_root(path, settings.root))
     if mode is Mode.CHECK:
-        result = lint_text(source.text, path, settings, rules, index=index)
+        result = lint_text(source.text, path, settings, rules, index=index, async_names=async_names)
         text = source.text
     else:
         outcome = fix_text(source.text, path, settings, rules, unsafe=settings.unsafe_fixes, index=index)
@@ -101,7 +102,12 @@ def check_source(
 
 
 def process_file(
-    path: str, settings: Settings, mode: Mode, index: ProjectIndex | None = None, summary_only: bool = False
+    path: str,
+    settings: Settings,
+    mode: Mode,
+    index: ProjectIndex | None = None,
+    summary_only: bool = False,
+    async_names: frozenset[str] | None = None,
 ) -> FileReport:
     try:
         source = read_source(path)
@@ -115,7 +121,8 @@ def process_file(
             return FileReport(path, summary=cached)
     try:
         report = deepstack.call(
-            check_source, path, source, settings, mode, write=True, index=index, summary_only=summary_only
+            check_source, path, source, settings, mode, write=True, index=index,
+            summary_only=summary_only, async_names=async_names,
         )
     except RecursionError:
         return FileReport(path, errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
@@ -151,25 +158,34 @@ def _resolve(report: FileReport, index: ProjectIndex) -> FileReport:
 
 
 _WORKER_INDEX: ProjectIndex | None = None
+_WORKER_NAMES: frozenset[str] | None = None
 
 
-def _init_worker(index: ProjectIndex | None) -> None:
-    global _WORKER_INDEX
-    _WORKER_INDEX = index
+def _init_worker(index: ProjectIndex | None, names: frozenset[str] | None) -> None:
+    global _WORKER_INDEX, _WORKER_NAMES
+    _WORKER_INDEX, _WORKER_NAMES = index, names
 
 
 def _task(args: tuple[str, Settings, Mode, bool]) -> FileReport:
     path, settings, mode, summary_only = args
-    return process_file(path, settings, mode, _WORKER_INDEX, summary_only)
+    return process_file(path, settings, mode, _WORKER_INDEX, summary_only, _WORKER_NAMES)
 
 
-def _map(tasks: list[tuple[str, Settings, Mode, bool]], jobs: int, index: ProjectIndex | None) -> list[FileReport]:
+def _map(
+    tasks: list[tuple[str, Settings, Mode, bool]],
+    jobs: int,
+    index: ProjectIndex | None,
+    names: frozenset[str] | None = None,
+) -> list[FileReport]:
     """Run tasks in order, in parallel when there are enough of them to pay for the processes."""
     jobs = max(1, min(jobs, len(tasks)))
     if jobs == 1 or len(tasks) < 4:
-        return [process_file(path, settings, mode, index, summary_only) for path, settings, mode, summary_only in tasks]
+        return [
+            process_file(path, settings, mode, index, summary_only, names)
+            for path, settings, mode, summary_only in tasks
+        ]
     reports: list[FileReport] = []
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(index,)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(index, names)) as pool:
         futures = [pool.submit(_task, task) for task in tasks]
         for (path, *_), future in zip(tasks, futures):
             try:
@@ -202,7 +218,8 @@ def run(
             extra.append(path)
     tasks = [(path, settings, Mode.CHECK, False) for path in files]
     tasks += [(path, settings, Mode.CHECK, True) for path in extra]
-    reports = _map(tasks, jobs, None)
+    names = async_def_names([*files, *extra])
+    reports = _map(tasks, jobs, None, names)
     index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
     reports = [_resolve(report, index) for report in reports[: len(files)]]
     if mode is Mode.CHECK:

@@ -81,3 +81,11 @@ def test_fix_awaits_in_coroutines_only(project):
         assert f"        {line}\n" in text
     assert "    def stop(self):\n        self.flush()\n" in text
     assert proc.stdout == "pkg/app.py:20:9: ASL101 `self.flush()` returns a coroutine that is never awaited, so it never runs\n"
+
+
+def test_async_def_names_include_aliases(tmp_path):
+    from asynclint.project import async_def_names
+
+    (tmp_path / "a.py").write_text("async def save():\n    pass\nfetch = save\nget = fetch  # alias of an alias\nx = 1\n")
+    (tmp_path / "b.py").write_text("class C:\n    async def load(self): ...\n    def sync(self): ...\n")
+    assert async_def_names([str(tmp_path / "a.py"), str(tmp_path / "b.py")]) == {"save", "fetch", "get", "load"}
