@@ -30,8 +30,10 @@ from asynclint.rule import Rule
 class LintResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
-    # Findings that await the project index: (finding, reference that must be a coroutine function).
-    pending: list[tuple[Finding, Ref]] = field(default_factory=list)
+    # Conditions of findings that await the project index: references that must name coroutine
+    # functions. Their positions are not computed (that would cost a code generation pass in
+    # most files); a file whose condition the index confirms is checked again with the index.
+    pending: list[Ref] = field(default_factory=list)
     summary: dict | None = None  # what this module defines, for the project index
     module: cst.Module | None = None
     positions: dict[int, CodeRange] = field(default_factory=dict)  # by id() of the node
@@ -196,6 +198,9 @@ def lint_text(
         context.reports = [
             r for r in context.reports if r.condition is None or index.resolve(r.condition) == ASYNC
         ]
+    else:  # keep only the conditions; the caller decides them once the index exists
+        result.pending = [r.condition for r in context.reports if r.condition is not None]
+        context.reports = [r for r in context.reports if r.condition is None]
     if context.reports:
         wanted = [report.node for report in context.reports]
         wanted += [edit.target for report in context.reports if report.fix for edit in report.fix.edits]
@@ -215,26 +220,21 @@ def lint_text(
                 report.fix,
             )
             if noqa_map is None or not noqa_map.suppresses(finding.line, finding.code):
-                if report.condition is not None and index is None:
-                    result.pending.append((finding, report.condition))
-                else:
-                    result.findings.append(finding)
+                result.findings.append(finding)
         result.findings.sort(key=Finding.sort_key)
     return result
 
 
-def resolve(result: LintResult, index: ProjectIndex) -> LintResult:
-    """Move the pending findings whose condition the index confirms into `findings`."""
-    confirmed = [finding for finding, ref in result.pending if index.resolve(ref) == ASYNC]
-    result.pending = []
-    if confirmed:
-        result.findings = sorted(result.findings + confirmed, key=Finding.sort_key)
-    return result
+def needs_index(pending: Iterable[Ref], index: ProjectIndex) -> bool:
+    """Whether the index confirms any pending condition (the file must then be checked with it)."""
+    return any(index.resolve(ref) == ASYNC for ref in pending)
 
 
 def lint_alone(text: str, path: str, settings: Settings, rules: Iterable[type[Rule]], **options) -> LintResult:
     """Check a file as a project of its own (stdin, tests): its own summary is the index."""
     result = lint_text(text, path, settings, rules, **options)
     if result.summary is not None:
-        resolve(result, ProjectIndex([result.summary], settings.infer_by_method_name))
+        index = ProjectIndex([result.summary], settings.infer_by_method_name)
+        if needs_index(result.pending, index):
+            result = lint_text(text, path, settings, rules, index=index, **options)
     return result

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from asynclint import deepstack
 from asynclint.diagnostics import ErrorKind, FileError, Finding
-from asynclint.engine import lint_text
+from asynclint.engine import lint_text, needs_index
 from asynclint.fixer import fix_text, is_applicable
 from asynclint.cache import SummaryCache
-from asynclint.project import ASYNC, ProjectIndex, Ref, async_def_names, module_name
+from asynclint.project import ProjectIndex, Ref, async_def_names, module_name
 from asynclint.options import Settings, relative_to_root
 from asynclint.selection import rules_for
 from asynclint.source import Source, SourceError, decode, read_source, write_atomically
@@ -40,11 +40,11 @@ class FileReport:
     fixed_text: str | None = None  # for stdin in fix mode
     lines: dict[int, str] = field(default_factory=dict)  # source lines the findings point at
     summary: dict | None = None  # for the project index
-    pending: list[tuple[Finding, Ref]] = field(default_factory=list)  # decided by the index
+    pending: list[Ref] = field(default_factory=list)  # conditions for the index to decide
 
 
 def _source_lines(text: str, report: FileReport) -> None:
-    wanted = {f.line for f in report.findings} | {f.line for f, _ in report.pending}
+    wanted = {f.line for f in report.findings}
     if wanted:
         for number, line in enumerate(text.splitlines(), start=1):
             if number in wanted:
@@ -94,7 +94,7 @@ def check_source(
                     text = source.text
             report.fixed_text = text
     report.findings = [f.detached() for f in result.findings]
-    report.pending = [(f.detached(), ref) for f, ref in result.pending]
+    report.pending = result.pending
     report.summary = result.summary
     report.errors[:0] = result.errors
     _source_lines(text, report)
@@ -145,15 +145,8 @@ def process_stdin(data: bytes, path: str, settings: Settings, mode: Mode) -> Fil
     source = Source(text, encoding, data)
     report = deepstack.call(check_source, path, source, settings, Mode.CHECK, write=False)
     index = ProjectIndex([report.summary] if report.summary else [], settings.infer_by_method_name)
-    if mode is not Mode.CHECK:
+    if mode is not Mode.CHECK or needs_index(report.pending, index):
         report = deepstack.call(check_source, path, source, settings, mode, write=False, index=index)
-    return _resolve(report, index)
-
-
-def _resolve(report: FileReport, index: ProjectIndex) -> FileReport:
-    confirmed = [finding for finding, ref in report.pending if index.resolve(ref) == ASYNC]
-    report.pending = []
-    report.findings = sorted(report.findings + confirmed, key=Finding.sort_key)
     return report
 
 
@@ -221,7 +214,12 @@ def run(
     names = async_def_names([*files, *extra])
     reports = _map(tasks, jobs, None, names)
     index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
-    reports = [_resolve(report, index) for report in reports[: len(files)]]
+    reports = reports[: len(files)]
+    # Files where the index confirms a call into another module are checked again with the index
+    # at hand (real cross-file findings are rare, so this second read is too).
+    again = [n for n, r in enumerate(reports) if needs_index(r.pending, index)]
+    for n, report in zip(again, _map([(reports[n].path, settings, Mode.CHECK, False) for n in again], jobs, index)):
+        reports[n] = report
     if mode is Mode.CHECK:
         return reports
     unsafe = settings.unsafe_fixes
