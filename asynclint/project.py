@@ -207,19 +207,21 @@ class SummaryCollector:
                 last = bindings[-1]
                 if last.kind is BindingKind.IMPORT and last.qualified:
                     imports[name] = self.absolute(last.qualified)
-                elif (
-                    last.kind is BindingKind.ASSIGN and len(bindings) == 1
-                    and isinstance(last.value, (cst.Name, cst.Attribute))
-                ):
-                    target = self.model.qualified_name(last.value) if isinstance(last.value, cst.Attribute) else None
-                    aliases[name] = self.absolute(target) if target else f"{self.module}.{last.value.value}" if isinstance(last.value, cst.Name) else None
+                elif last.kind is BindingKind.ASSIGN and len(bindings) == 1:
+                    # `fetch = save` or `fetch = impl.save`, bound once: another name for it.
+                    if isinstance(last.value, cst.Name):
+                        aliases[name] = f"{self.module}.{last.value.value}"
+                    elif isinstance(last.value, cst.Attribute):
+                        target = self.absolute(self.model.qualified_name(last.value))
+                        if target:
+                            aliases[name] = target
         return {
             "module": self.module,
             "package": self.is_package,
             "functions": self.functions,
             "classes": self.classes,
             "imports": imports,
-            "aliases": {k: v for k, v in aliases.items() if v},
+            "aliases": aliases,
             "attributes": self.attributes,
         }
 

@@ -1,10 +1,8 @@
 """The flake8 plugin and the CLI give identical findings from the same engine."""
 
-import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
