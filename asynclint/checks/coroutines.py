@@ -32,6 +32,29 @@ class CoroutineCalls:
         self.model = context.model
         self.library = catalogue.coroutines().functions
 
+    def report(self, rule: Rule, call: cst.BaseExpression, message: str) -> None:
+        """Report `call` if it makes a coroutine; offer `await` inside a coroutine.
+
+        `message` is formatted with `callee` (the called expression) and `how` (a note when the
+        callee was inferred from its name alone).
+        """
+        if not isinstance(call, cst.Call):
+            return
+        found = self.classify(call)
+        if found is None:
+            return
+        _, condition = found
+        guessed = condition is not None and condition.kind == "duck"
+        fix = None
+        if self.model.in_coroutine:
+            fix = Fix(
+                Applicability.UNSAFE if guessed else Applicability.SAFE,
+                "await the coroutine",
+                (Edit(call, cst.Await(expression=call)),),
+            )
+        how = " (inferred from the method name: the project defines it only as `async def`)" if guessed else ""
+        rule.report(call, message.format(callee=_callee_text(self.context, call), how=how), fix, condition)
+
     def classify(self, call: cst.Call) -> tuple[bool, Ref | None] | None:
         """(known now, condition) for a call that may make a coroutine; None when it cannot."""
         func = call.func
@@ -292,25 +315,227 @@ class UnawaitedCoroutine(Rule):
         self.calls = CoroutineCalls(context)
 
     def visit_Expr(self, node: cst.Expr) -> None:
-        call = node.value
-        if not isinstance(call, cst.Call):
-            return
-        found = self.calls.classify(call)
-        if found is None:
-            return
-        _, condition = found
-        guessed = condition is not None and condition.kind == "duck"
-        fix = None
-        if self.model.in_coroutine:
-            fix = Fix(
-                Applicability.UNSAFE if guessed else Applicability.SAFE,
-                "await the coroutine",
-                (Edit(call, cst.Await(expression=call)),),
+        self.calls.report(
+            self, node.value, "`{callee}()` returns a coroutine that is never awaited, so it never runs{how}"
+        )
+
+
+class CoroutineInBooleanContext(Rule):
+    """A coroutine is tested for truth instead of awaited.
+
+    ## What it does
+    Flags a call to a coroutine function (resolved as for ASL101) used as a condition: the test of
+    `if`, `while`, `assert` or a conditional expression, an operand of `not`, `and` or `or`, or a
+    comprehension's `if` filter.
+
+    ## Why is this bad?
+    A coroutine object is always true, so the condition never depends on what the coroutine would
+    return, and the coroutine itself never runs. `if await is_ready():` was meant.
+
+    ## Example
+    ```python
+    async def handler(user):
+        if is_allowed(user):
+            ...
+    ```
+
+    ## Use instead
+    ```python
+    async def handler(user):
+        if await is_allowed(user):
+            ...
+    ```
+
+    ## Fix safety
+    Inside an `async def`, the fix inserts `await` (safe when the callee was resolved through
+    imports, the class hierarchy or an attribute's assignment). In a sync function there is no fix.
+    """
+
+    code = "ASL103"
+    name = "coroutine-in-boolean-context"
+    message = "coroutine used as a condition: it is always true and never runs"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid("awaited-condition", """
+            async def ready(): ...
+            async def main(items):
+                if await ready():
+                    pass
+                while not await ready():
+                    pass
+                return [i for i in items if await ready()]
+        """),
+        Valid("sync-condition", """
+            def ready(): ...
+            async def main():
+                if ready() and not ready():
+                    pass
+        """),
+    )
+    invalid = (
+        Invalid(
+            "every-boolean-context",
+            """
+            async def ready(): ...
+
+            async def main(items, other):
+                if ready():
+                    pass
+                while not ready():
+                    pass
+                assert ready()
+                x = 1 if ready() else 2
+                y = other and ready()
+                return [i for i in items if ready()]
+            """,
+            ((4, 8), (6, 15), (8, 12), (9, 14), (10, 19), (11, 33)),
+            fixed="""
+            async def ready(): ...
+
+            async def main(items, other):
+                if await ready():
+                    pass
+                while not await ready():
+                    pass
+                assert await ready()
+                x = 1 if await ready() else 2
+                y = other and await ready()
+                return [i for i in items if await ready()]
+            """,
+        ),
+        Invalid(
+            "in-a-sync-function",
+            """
+            class Door:
+                async def is_open(self): ...
+
+                def check(self):
+                    if self.is_open():
+                        return 1
+            """,
+            ((5, 12),),
+        ),
+    )
+
+    _MESSAGE = "`{callee}()` returns a coroutine, which is always true here; the check never runs it{how}"
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.calls = CoroutineCalls(context)
+
+    def _test(self, expr: cst.BaseExpression) -> None:
+        self.calls.report(self, expr, self._MESSAGE)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._test(node.test)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._test(node.test)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._test(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._test(node.test)
+
+    def visit_CompIf(self, node: cst.CompIf) -> None:
+        self._test(node.test)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if isinstance(node.operator, cst.Not):
+            self._test(node.expression)
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        self._test(node.left)
+        self._test(node.right)
+
+
+class ReturnedCoroutine(Rule):
+    """An `async def` returns a coroutine without awaiting it.
+
+    ## What it does
+    Flags `return f()` inside an `async def` when `f` is a coroutine function (resolved as for
+    ASL101).
+
+    ## Why is this bad?
+    The caller's `await` gets the coroutine object back instead of its result: the work has not
+    happened, and the caller now holds a coroutine it does not expect (and usually never awaits).
+    Returning a coroutine from a plain `def` is a normal way to delegate; from an `async def` it
+    is almost always a missing `await`.
+
+    ## Example
+    ```python
+    async def get_user(user_id):
+        return fetch_user(user_id)
+    ```
+
+    ## Use instead
+    ```python
+    async def get_user(user_id):
+        return await fetch_user(user_id)
+    ```
+
+    ## Fix safety
+    The fix inserts `await`; it is safe when the callee was resolved through imports, the class
+    hierarchy or an attribute's assignment.
+    """
+
+    code = "ASL107"
+    name = "returned-coroutine"
+    message = "coroutine returned from an async function without being awaited"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid("awaited", """
+            async def fetch(): ...
+            async def get():
+                return await fetch()
+        """),
+        Valid("sync-delegation", """
+            async def fetch(): ...
+            def get():
+                return fetch()
+        """),
+        Valid("lambda-in-coroutine", """
+            async def fetch(): ...
+            async def main():
+                factory = lambda: fetch()
+                return await factory()
+        """),
+    )
+    invalid = (
+        Invalid(
+            "returned-from-async",
+            """
+            class Store:
+                async def load(self, key): ...
+
+                async def get(self, key):
+                    return self.load(key)
+            """,
+            ((5, 16),),
+            fixed="""
+            class Store:
+                async def load(self, key): ...
+
+                async def get(self, key):
+                    return await self.load(key)
+            """,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.calls = CoroutineCalls(context)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None and self.model.in_coroutine:
+            self.calls.report(
+                self, node.value,
+                "`{callee}()` returns a coroutine, and this async function returns it unawaited: "
+                "the caller's await gets the coroutine, not its result{how}",
             )
-        callee = _callee_text(self.context, call)
-        how = " (inferred from the method name: the project defines it only as `async def`)" if guessed else ""
-        message = f"`{callee}()` returns a coroutine that is never awaited, so it never runs{how}"
-        self.report(call, message, fix, condition)
 
 
-RULES = (UnawaitedCoroutine,)
+RULES = (UnawaitedCoroutine, CoroutineInBooleanContext, ReturnedCoroutine)

@@ -20,6 +20,20 @@ class Notifier:
     async def announce(self, text: bytes) -> None:
         await asyncio.sleep(0)  # stands in for the webhook call
 
+    async def webhook_alive(self) -> bool:
+        await asyncio.sleep(0)
+        return True
+
+    async def announce_if_alive(self, text: bytes) -> None:
+        # Bug: a coroutine object is always true; the liveness check never runs.
+        if self.webhook_alive():
+            await self.announce(text)
+
+    async def announce_twice(self, text: bytes):
+        await self.announce(text)
+        # Bug: the caller's await gets this coroutine back, not the announcement.
+        return self.announce(text)
+
     def announce_later(self, text: bytes) -> None:
         # Bug: `schedule` returns a task that nobody keeps.
         schedule(self.announce(text))
