@@ -16,7 +16,7 @@ from pathlib import Path
 
 from asynclint import __version__
 
-_KEYS = {"module", "package", "functions", "classes", "imports", "aliases", "attributes"}
+_KEYS = {"module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers"}
 
 
 def _key(data: bytes, module: tuple[str, bool]) -> str:

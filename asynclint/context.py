@@ -39,7 +39,7 @@ class FileContext:
         self.is_package = is_package
         self.async_names = async_names  # None: not known, so no call is ruled out by its name
         self.model = SemanticModel()
-        self.summary = SummaryCollector(self.model, module_name, is_package)
+        self.summary = SummaryCollector(self.model, module_name, is_package, settings.extend_task_spawners)
         self.reports: list[Report] = []
 
     def report(

@@ -21,7 +21,7 @@ from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
 from asynclint.options import Settings
 from asynclint.positions import positions
-from asynclint.project import ASYNC, ProjectIndex, Ref
+from asynclint.project import ProjectIndex, Ref
 from asynclint.project import module_name as project_module_name
 from asynclint.rule import Rule
 
@@ -93,6 +93,8 @@ class Walker:
                 self.context.summary.assignment(target.target, node.value, None)
         elif kind is cst.AnnAssign:
             self.context.summary.assignment(node.target, node.value, node.annotation.annotation)
+        elif kind is cst.Return:
+            self.context.summary.returned(node)
         for rule, callback in self.visit_table.get(type(node), ()):
             self.call(rule, callback, node)
         return descend
@@ -196,7 +198,7 @@ def lint_text(
     result.summary = context.summary.summary()
     if index is not None:  # decide conditional reports now
         context.reports = [
-            r for r in context.reports if r.condition is None or index.resolve(r.condition) == ASYNC
+            r for r in context.reports if r.condition is None or index.check(r.condition)
         ]
     else:  # keep only the conditions; the caller decides them once the index exists
         result.pending = [r.condition for r in context.reports if r.condition is not None]
@@ -227,7 +229,7 @@ def lint_text(
 
 def needs_index(pending: Iterable[Ref], index: ProjectIndex) -> bool:
     """Whether the index confirms any pending condition (the file must then be checked with it)."""
-    return any(index.resolve(ref) == ASYNC for ref in pending)
+    return any(index.check(ref) for ref in pending)
 
 
 def lint_alone(text: str, path: str, settings: Settings, rules: Iterable[type[Rule]], **options) -> LintResult:

@@ -23,6 +23,7 @@ import libcst as cst
 
 from asynclint import catalogue
 from asynclint.semantic import BindingKind, Scope, ScopeKind, SemanticModel
+from asynclint.spawns import TaskSpawns
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 ASYNC, SYNC, ASYNCGEN, UNKNOWN, CLASS = "async", "sync", "asyncgen", "unknown", "class"
@@ -113,14 +114,23 @@ class Ref:
     kind: str
     target: str
     name: str = ""
+    # What the finding needs the target to be: a coroutine function (ASYNC), or a project function
+    # that returns a fresh task without keeping it, called plainly ("task:sync") or awaited
+    # ("task:async").
+    expect: str = "async"
 
 
 # -- building a summary during the walk -----------------------------------------------------------
 
 
 class SummaryCollector:
-    def __init__(self, model: SemanticModel, module: str, is_package: bool) -> None:
+    def __init__(
+        self, model: SemanticModel, module: str, is_package: bool, extra_spawners: tuple[str, ...] = ()
+    ) -> None:
         self.model = model
+        self.spawns = TaskSpawns(model, extra_spawners)
+        self._returns: dict[int, str] = {}  # id(FunctionDef) -> "task" while it only returns new tasks
+        self.wrappers: dict[str, str] = {}
         self.module = module
         self.is_package = is_package
         self.functions: dict[str, str] = {}
@@ -166,6 +176,17 @@ class SummaryCollector:
         else:
             attributes[name] = held
 
+    def returned(self, node: cst.Return) -> None:
+        """Note whether a function hands back a task it just spawned (and nothing else)."""
+        function = self.model.function_scope()
+        if function is None or function.kind is not ScopeKind.FUNCTION or node.value is None:
+            return
+        key = id(function.node)
+        if self.spawns.is_spawn(node.value):
+            self._returns.setdefault(key, "task")
+        elif not (isinstance(node.value, cst.Name) and node.value.value == "None"):
+            self._returns[key] = "other"
+
     def scope_exit(self, scope: Scope) -> None:
         parent = scope.parent
         if parent is None:
@@ -182,6 +203,8 @@ class SummaryCollector:
             kind = self._decorated_kind(node, kind)
             previous = self.functions.get(scope.qualname)
             self.functions[scope.qualname] = kind if previous in (None, kind) else UNKNOWN
+            if self._returns.get(id(node)) == "task" and kind in (SYNC, ASYNC):
+                self.wrappers[scope.qualname] = kind
         elif scope.kind is ScopeKind.CLASS and top_level:
             node = scope.node
             assert isinstance(node, cst.ClassDef)
@@ -223,6 +246,7 @@ class SummaryCollector:
             "imports": imports,
             "aliases": aliases,
             "attributes": self.attributes,
+            "wrappers": self.wrappers,
         }
 
 
@@ -352,8 +376,9 @@ class ProjectIndex:
                 return module, parts[cut:]
         return None
 
-    def lookup(self, qualified: str, depth: int = 0) -> str | None:
-        """The kind of what a dotted name denotes: a function's kind, CLASS, or None if unknown."""
+    def lookup(self, qualified: str, depth: int = 0, table: str = "functions") -> str | None:
+        """What a dotted name denotes: a function's kind, CLASS, or None if unknown. With
+        table="wrappers", the function's entry there (whether it returns a fresh task)."""
         if depth > 8:
             return None
         split = self._split(qualified)
@@ -365,17 +390,17 @@ class ProjectIndex:
             return None
         head = rest[0]
         if len(rest) == 1 and head in summary["functions"]:
-            return summary["functions"][head]
+            return summary[table].get(head)
         if head in summary["classes"]:
             if len(rest) == 1:
-                return CLASS
+                return CLASS if table == "functions" else None
             if len(rest) == 2:
-                return self.method(f"{module}.{head}", rest[1])
+                return self.method(f"{module}.{head}", rest[1], table)
             return None
-        for table in ("imports", "aliases"):
-            target = summary[table].get(head)
+        for names in ("imports", "aliases"):
+            target = summary[names].get(head)
             if target:
-                return self.lookup(".".join([target, *rest[1:]]), depth + 1)
+                return self.lookup(".".join([target, *rest[1:]]), depth + 1, table)
         return None
 
     def _class_name(self, qualified: str, depth: int = 0) -> str | None:
@@ -426,11 +451,11 @@ class ProjectIndex:
         visit(cls, 0)
         return order
 
-    def method(self, cls: str, name: str) -> str | None:
+    def method(self, cls: str, name: str, table: str = "functions") -> str | None:
         cls = self._class_name(cls) or cls
         if cls not in self.classes:
             return None
-        found = None
+        found = entry = None
         for klass in self.mro(cls):
             if klass == "?":
                 return None  # an outside base may define it first
@@ -438,7 +463,7 @@ class ProjectIndex:
             summary = self.modules.get(module)
             kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
             if kind is not None:
-                found = kind
+                found, entry = kind, summary[table].get(f"{qualname}.{name}")
                 break
         if found is None:
             return None
@@ -446,7 +471,7 @@ class ProjectIndex:
         for other, kind in self.defining.get(name, ()):
             if other != cls and kind != found and other in self.classes and cls in self.mro(other):
                 return None
-        return found
+        return entry
 
     def attribute(self, cls: str, attribute: str) -> str | None:
         """The project class an attribute of `cls` holds, as assigned in its methods."""
@@ -461,15 +486,23 @@ class ProjectIndex:
                 return None if held == "?" else held
         return None
 
-    def resolve(self, ref: Ref) -> str | None:
+    def check(self, ref: Ref) -> bool:
+        """Whether the index confirms what the reference's finding needs."""
+        if ref.expect.startswith("task:"):
+            return self.resolve(ref, "wrappers") == ref.expect[5:]
+        return self.resolve(ref) == ASYNC
+
+    def resolve(self, ref: Ref, table: str = "functions") -> str | None:
         if ref.kind == "global":
-            return self.lookup(ref.target)
+            return self.lookup(ref.target, table=table)
         if ref.kind == "method":
-            return self.method(ref.target, ref.name)
+            return self.method(ref.target, ref.name, table)
         if ref.kind == "attr":
             attribute, _, method = ref.name.partition(".")
             held = self.attribute(ref.target, attribute)
-            return self.method(held, method) if held else None
+            return self.method(held, method, table) if held else None
+        if table != "functions":
+            return None
         if ref.kind == "duck":
             # Measured on real projects, the method name alone misfires (file objects' `seek`,
             # pathlib's `write_bytes`, device libraries' `set_brightness`), so it is opt-in.

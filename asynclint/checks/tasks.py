@@ -8,93 +8,18 @@ event loops is inferred from how they were obtained, their annotation, or their 
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 
 import libcst as cst
 
-from asynclint import catalogue
 from asynclint.checks import fixes
 from asynclint.diagnostics import Applicability
+from asynclint.project import Ref, reference
 from asynclint.rule import Invalid, Rule, Valid
-from asynclint.semantic import Binding, BindingKind, Scope, ScopeKind, SemanticModel
-
-
-# -- shared by the rules of this family ------------------------------------------------------
-
-
-def _annotation_names(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """The dotted references inside an annotation (`Optional[AbstractEventLoop]` -> both)."""
-    found: list[cst.BaseExpression] = []
-
-    class Collect(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> bool:
-            found.append(node)
-            return False
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            found.append(node)
-            return False
-
-    annotation.visit(Collect())
-    return found
-
-
-class TaskSpawns:
-    """Answers: does this call create a task the caller must keep a reference to?"""
-
-    def __init__(self, model: SemanticModel, extra: tuple[str, ...]) -> None:
-        self.model = model
-        self.catalogue = catalogue.tasks(extra)
-
-    def is_spawn(self, node: cst.BaseExpression) -> bool:
-        if not isinstance(node, cst.Call):
-            return False
-        func = node.func
-        if self.model.qualified_name(func) in self.catalogue.functions:
-            return True
-        if isinstance(func, cst.Attribute) and func.attr.value in self.catalogue.loop_spawn_methods:
-            return self.is_loop(func.value)
-        return False
-
-    def _conventional(self, name: str) -> bool:
-        return name in self.catalogue.loop_names or name.endswith(self.catalogue.loop_suffixes)
-
-    def _loop_annotation(self, annotation: cst.BaseExpression) -> bool:
-        if isinstance(annotation, cst.SimpleString):
-            text = annotation.evaluated_value
-            return isinstance(text, str) and (
-                text in self.catalogue.loop_types
-                or text.rpartition(".")[2] in {t.rpartition(".")[2] for t in self.catalogue.loop_types}
-            )
-        return any(
-            self.model.qualified_name(name) in self.catalogue.loop_types
-            for name in _annotation_names(annotation)
-        )
-
-    def is_loop(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
-        if isinstance(expr, cst.Call):
-            return self.model.qualified_name(expr.func) in self.catalogue.loop_getters
-        if isinstance(expr, cst.Attribute):  # self._loop, self.hass.loop, bot.loop
-            return self._conventional(expr.attr.value)
-        if not isinstance(expr, cst.Name):
-            return False
-        binding = self.model.lookup(expr.value)
-        if binding is None:
-            return self._conventional(expr.value)
-        if binding.annotation is not None:
-            return self._loop_annotation(binding.annotation)
-        if binding.kind is BindingKind.ASSIGN and binding.value is not None and depth < 3:
-            value = binding.value
-            if self.is_loop(value, depth + 1):
-                return True
-            if isinstance(value, cst.Call):
-                called = self.model.qualified_name(value.func)
-                if called is not None:  # a known library call: a loop only if it says so
-                    return "loop" in called.rpartition(".")[2]
-            return self._conventional(expr.value)
-        if binding.kind in (BindingKind.PARAM, BindingKind.ASSIGN):
-            return self._conventional(expr.value)
-        return False  # an import, a with/for target, a def: not taken for a loop
+from asynclint.semantic import Binding, Scope, ScopeKind
+from asynclint.spawns import TaskSpawns
 
 
 def _describe(context, node: cst.CSTNode) -> str:
@@ -117,17 +42,7 @@ class _Drop:
     statement: cst.BaseStatement | None
     fixable: bool
     via: str  # how the task is made, for the message
-
-
-@dataclass
-class _Pending:
-    """A dropped call to a project function that may be a task-returning wrapper."""
-
-    drop: _Drop
-    name: str
-    binding: Binding | None
-    method_scope: Scope | None  # the class whose method `self.name(...)` calls
-    awaited: bool
+    condition: Ref | None = None  # a project wrapper: the index must confirm it returns a new task
 
 
 class DroppedTask(Rule):
@@ -437,9 +352,6 @@ class DroppedTask(Rule):
         super().__init__(context)
         self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
         self.drops: list[_Drop] = []
-        self.pending: list[_Pending] = []
-        self.returns_other: set[int] = set()  # ids of FunctionDefs that also return something else
-        self.wrappers: dict[int, str] = {}  # id(FunctionDef) -> what it returns, for the message
 
     def _drop(self, node: cst.BaseExpression, report_at: cst.CSTNode, fixable: bool, via: str) -> _Drop:
         statement = self.model.statement
@@ -469,70 +381,26 @@ class DroppedTask(Rule):
         awaited = isinstance(value, cst.Await)
         call = value.expression if awaited else value
         if isinstance(call, cst.Call):
-            self._maybe_wrapper_call(value, call, awaited)
-
-    def _maybe_wrapper_call(self, value: cst.BaseExpression, call: cst.Call, awaited: bool) -> None:
-        func = call.func
-        if isinstance(func, cst.Name):
-            drop = self._drop(value, value, True, "")
-            self.pending.append(_Pending(drop, func.value, self.model.lookup(func.value), None, awaited))
-        elif (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value in ("self", "cls")
-        ):
-            function = self.model.function_scope()
-            if function is not None and function.parent is not None and function.parent.kind is ScopeKind.CLASS:
-                drop = self._drop(value, value, True, "")
-                self.pending.append(_Pending(drop, func.attr.value, None, function.parent, awaited))
-
-    def visit_Return(self, node: cst.Return) -> None:
-        function = self.model.function_scope()
-        if function is None or function.kind is not ScopeKind.FUNCTION:
-            return
-        if node.value is not None and self.spawns.is_spawn(node.value):
-            self.wrappers[id(function.node)] = _describe(self.context, node.value.func)
-        elif node.value is not None and not (isinstance(node.value, cst.Name) and node.value.value == "None"):
-            self.returns_other.add(id(function.node))
-
-    def scope_exit(self, scope: Scope) -> None:
-        if id(scope.node) in self.returns_other:
-            self.wrappers.pop(id(scope.node), None)
-
-    def _resolve_pending(self, pending: _Pending) -> str | None:
-        if pending.method_scope is not None:
-            candidates = pending.method_scope.bindings.get(pending.name)
-            binding = candidates[-1] if candidates else None
-        else:
-            binding = pending.binding
-            if binding is None and self.model.module_scope is not None:
-                candidates = self.model.module_scope.bindings.get(pending.name)
-                binding = candidates[-1] if candidates else None
-        if binding is None or binding.kind is not BindingKind.FUNCTION:
-            return None
-        definition = binding.definition
-        assert isinstance(definition, cst.FunctionDef)
-        if (definition.asynchronous is not None) != pending.awaited:
-            return None
-        via = self.wrappers.get(id(definition))
-        return f"`{pending.name}()`, which returns `{via}()`," if via else None
+            # Perhaps a project function that returns a fresh task without keeping it (in this
+            # module or another): the project index decides once every file has been read.
+            ref = reference(self.model, call.func, self.context.module_name, self.context.is_package)
+            if ref is not None and ref.kind != "duck":
+                drop = self._drop(value, value, True, _via(self.context, call.func))
+                drop.condition = dataclasses.replace(ref, expect="task:async" if awaited else "task:sync")
+                self.drops.append(drop)
 
     def module_end(self) -> None:
-        drops = list(self.drops)
-        for pending in self.pending:
-            via = self._resolve_pending(pending)
-            if via is not None:
-                pending.drop.via = via
-                drops.append(pending.drop)
-        for drop in drops:
+        # Fixes are built now that every scope's names are known (for a fresh variable name).
+        for drop in self.drops:
             fix = None
             if drop.fixable:
                 fix = fixes.keep_task_reference(self.context, drop.statement, drop.node, drop.scope)
+            via = drop.via if drop.condition is None else f"{drop.via} (a project function returning a new task)"
             message = (
-                f"task from {drop.via} is dropped; keep a reference until it finishes "
+                f"task from {via} is dropped; keep a reference until it finishes "
                 "(the event loop holds tasks only weakly)"
             )
-            self.report(drop.report_at, message, fix)
+            self.report(drop.report_at, message, fix, drop.condition)
 
 
 # -- ASL302 ---------------------------------------------------------------------------------
