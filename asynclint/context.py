@@ -9,7 +9,7 @@ import libcst as cst
 
 from asynclint.diagnostics import Fix
 from asynclint.options import Settings
-from asynclint.project import Ref, SummaryCollector, ref_name, reference
+from asynclint.project import NameFilter, Ref, SummaryCollector, ref_name, reference
 from asynclint.semantic import SemanticModel
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class FileContext:
     def __init__(
         self, path: str, text: str, module: cst.Module, settings: Settings,
         module_name: str = "", is_package: bool = False,
-        async_names: frozenset[str] | None = None,
+        names: NameFilter | None = None,
     ) -> None:
         self.path = path
         self.text = text
@@ -37,7 +37,10 @@ class FileContext:
         self.settings = settings
         self.module_name = module_name
         self.is_package = is_package
-        self.async_names = async_names  # None: not known, so no call is ruled out by its name
+        self.names = names  # None: not known, so no call is ruled out by its name
+        # Whether conditions are decided in this pass (the project index is at hand); without it
+        # a conditional report keeps only its condition, so its fix need not be built.
+        self.deciding = False
         self.model = SemanticModel()
         self.summary = SummaryCollector(self.model, module_name, is_package, settings.extend_task_spawners)
         self.reports: list[Report] = []
@@ -51,6 +54,10 @@ class FileContext:
         """What a callee refers to, for a condition resolved against the project index; None when
         nothing can be said, or when no `async def` of the project has the callee's name."""
         found = reference(self.model, func, self.module_name, self.is_package)
-        if found is not None and self.async_names is not None and ref_name(found) not in self.async_names:
+        if found is not None and self.names is not None and ref_name(found) not in self.names.coroutines:
             return None
         return found
+
+    def may_be_task_wrapper(self, ref: Ref) -> bool:
+        """Whether a reference's name could be a project function that returns a new task."""
+        return self.names is None or ref_name(ref) in self.names.wrappers

@@ -21,7 +21,7 @@ from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
 from asynclint.options import Settings
 from asynclint.positions import positions
-from asynclint.project import ProjectIndex, Ref
+from asynclint.project import NameFilter, ProjectIndex, Ref
 from asynclint.project import module_name as project_module_name
 from asynclint.rule import Rule
 
@@ -161,7 +161,7 @@ def lint_text(
     noqa: bool = True,
     index: ProjectIndex | None = None,
     module_name: tuple[str, bool] | None = None,
-    async_names: frozenset[str] | None = None,
+    names: NameFilter | None = None,
 ) -> LintResult:
     """Check one file's text. `noqa=False` leaves `# noqa` to the caller (flake8 applies it).
 
@@ -178,7 +178,8 @@ def lint_text(
         return result
     result.module = parsed
     name, is_package = module_name if module_name is not None else project_module_name(path)
-    context = FileContext(path, text, parsed, settings, name, is_package, async_names)
+    context = FileContext(path, text, parsed, settings, name, is_package, names)
+    context.deciding = index is not None
     walker = Walker(context, rules)
     try:
         walk(parsed, walker.on_visit, walker.on_leave)

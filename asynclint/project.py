@@ -72,14 +72,34 @@ _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)",
 _ALIAS = re.compile(rb"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*([A-Za-z_][A-Za-z0-9_.]*)[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
-def async_def_names(paths: Iterable[str]) -> frozenset[str]:
-    """Every name defined with `async def` in these files, found with a regular expression.
+_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 
-    A cheap superset of the names a call can resolve to a coroutine function through: a call
-    whose name is not in it needs no condition, no position, no fix. (A regex, not a parse: it
-    may match inside strings, which only lets a few more calls through to the exact check.)
-    """
-    names: set[bytes] = set()
+
+@dataclass(frozen=True)
+class NameFilter:
+    """Names a call must have to be worth a condition, found with regular expressions over the
+    project's files before any parsing: a cheap superset, so most call statements cost nothing
+    (no condition, no position, no fix). Matches inside strings only let a few more calls through
+    to the exact check."""
+
+    coroutines: frozenset[str]  # defined with `async def`, or aliased to such a name
+    wrappers: frozenset[str]  # functions of files that spawn tasks at all (ASL301's wrappers)
+
+
+def _with_aliases(names: set[bytes], aliases: list[tuple[bytes, bytes]]) -> frozenset[str]:
+    # Module-level `fetch = save` (or `= impl.save`) gives the function another name.
+    for _ in range(3):
+        grown = {left for left, right in aliases if right.rpartition(b".")[2] in names} - names
+        if not grown:
+            break
+        names |= grown
+    return frozenset(name.decode("ascii", "replace") for name in names)
+
+
+def project_names(paths: Iterable[str], spawners: Iterable[str] = ()) -> NameFilter:
+    tokens = {b"create_task", b"ensure_future", *(s.rpartition(".")[2].encode() for s in spawners)}
+    coroutines: set[bytes] = set()
+    wrappers: set[bytes] = set()
     aliases: list[tuple[bytes, bytes]] = []
     for path in paths:
         try:
@@ -87,15 +107,16 @@ def async_def_names(paths: Iterable[str]) -> frozenset[str]:
                 data = handle.read()
         except OSError:
             continue
-        names.update(_ASYNC_DEF.findall(data))
+        coroutines.update(_ASYNC_DEF.findall(data))
+        if any(token in data for token in tokens):
+            wrappers.update(_DEF.findall(data))
         aliases.extend(_ALIAS.findall(data))
-    # Module-level `fetch = save` (or `= impl.save`) makes `fetch` a coroutine function too.
-    for _ in range(3):
-        grown = {left for left, right in aliases if right.rpartition(b".")[2] in names} - names
-        if not grown:
-            break
-        names |= grown
-    return frozenset(name.decode("ascii", "replace") for name in names)
+    return NameFilter(_with_aliases(coroutines, aliases), _with_aliases(wrappers, aliases))
+
+
+def async_def_names(paths: Iterable[str]) -> frozenset[str]:
+    """Every name defined with `async def` in these files (and module-level aliases of them)."""
+    return project_names(paths).coroutines
 
 
 def ref_name(ref: "Ref") -> str:

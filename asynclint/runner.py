@@ -18,7 +18,7 @@ from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.engine import lint_text, needs_index
 from asynclint.fixer import fix_text, is_applicable
 from asynclint.cache import SummaryCache
-from asynclint.project import ProjectIndex, Ref, async_def_names, module_name
+from asynclint.project import NameFilter, ProjectIndex, Ref, module_name, project_names
 from asynclint.options import Settings, relative_to_root
 from asynclint.selection import rules_for
 from asynclint.source import Source, SourceError, decode, read_source, write_atomically
@@ -60,14 +60,14 @@ def check_source(
     write: bool,
     index: ProjectIndex | None = None,
     summary_only: bool = False,
-    async_names: frozenset[str] | None = None,
+    names: NameFilter | None = None,
 ) -> FileReport:
     """Check (or fix) one file. Without `index`, findings that depend on other files come back as
     `pending`; `summary_only` runs no rule (a file read only for the project index)."""
     report = FileReport(path)
     rules = () if summary_only else rules_for(settings, relative_to_root(path, settings.root))
     if mode is Mode.CHECK:
-        result = lint_text(source.text, path, settings, rules, index=index, async_names=async_names)
+        result = lint_text(source.text, path, settings, rules, index=index, names=names)
         text = source.text
     else:
         outcome = fix_text(source.text, path, settings, rules, unsafe=settings.unsafe_fixes, index=index)
@@ -107,7 +107,7 @@ def process_file(
     mode: Mode,
     index: ProjectIndex | None = None,
     summary_only: bool = False,
-    async_names: frozenset[str] | None = None,
+    names: NameFilter | None = None,
 ) -> FileReport:
     try:
         source = read_source(path)
@@ -122,7 +122,7 @@ def process_file(
     try:
         report = deepstack.call(
             check_source, path, source, settings, mode, write=True, index=index,
-            summary_only=summary_only, async_names=async_names,
+            summary_only=summary_only, names=names,
         )
     except RecursionError:
         return FileReport(path, errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
@@ -151,10 +151,10 @@ def process_stdin(data: bytes, path: str, settings: Settings, mode: Mode) -> Fil
 
 
 _WORKER_INDEX: ProjectIndex | None = None
-_WORKER_NAMES: frozenset[str] | None = None
+_WORKER_NAMES: NameFilter | None = None
 
 
-def _init_worker(index: ProjectIndex | None, names: frozenset[str] | None) -> None:
+def _init_worker(index: ProjectIndex | None, names: NameFilter | None) -> None:
     global _WORKER_INDEX, _WORKER_NAMES
     _WORKER_INDEX, _WORKER_NAMES = index, names
 
@@ -168,7 +168,7 @@ def _map(
     tasks: list[tuple[str, Settings, Mode, bool]],
     jobs: int,
     index: ProjectIndex | None,
-    names: frozenset[str] | None = None,
+    names: NameFilter | None = None,
 ) -> list[FileReport]:
     """Run tasks in order, in parallel when there are enough of them to pay for the processes."""
     jobs = max(1, min(jobs, len(tasks)))
@@ -211,7 +211,7 @@ def run(
             extra.append(path)
     tasks = [(path, settings, Mode.CHECK, False) for path in files]
     tasks += [(path, settings, Mode.CHECK, True) for path in extra]
-    names = async_def_names([*files, *extra])
+    names = project_names([*files, *extra], settings.extend_task_spawners)
     reports = _map(tasks, jobs, None, names)
     index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
     reports = reports[: len(files)]

@@ -94,3 +94,14 @@ def test_async_def_names_include_aliases(tmp_path):
     (tmp_path / "a.py").write_text("async def save():\n    pass\nfetch = save\nget = fetch  # alias of an alias\nx = 1\n")
     (tmp_path / "b.py").write_text("class C:\n    async def load(self): ...\n    def sync(self): ...\n")
     assert async_def_names([str(tmp_path / "a.py"), str(tmp_path / "b.py")]) == {"save", "fetch", "get", "load"}
+
+
+def test_wrapper_names_come_from_files_that_spawn_tasks(tmp_path):
+    from asynclint.project import project_names
+
+    (tmp_path / "a.py").write_text("import asyncio\ndef spawn(c):\n    return asyncio.ensure_future(c)\nlaunch = spawn\n")
+    (tmp_path / "b.py").write_text("def unrelated():\n    pass\n")
+    (tmp_path / "c.py").write_text("def go(c):\n    return mylib.start_soon(c)\n")
+    names = project_names([str(tmp_path / n) for n in ("a.py", "b.py", "c.py")], ("mylib.start_soon",))
+    assert names.wrappers == {"spawn", "launch", "go"}
+    assert names.coroutines == frozenset()

@@ -44,6 +44,9 @@ class CoroutineCalls:
         if found is None:
             return
         _, condition = found
+        if condition is not None and not self.context.deciding:
+            rule.report(call, condition=condition)  # fix and message come when it is checked
+            return
         guessed = condition is not None and condition.kind == "duck"
         fix = None
         if self.model.in_coroutine:

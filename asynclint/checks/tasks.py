@@ -384,7 +384,7 @@ class DroppedTask(Rule):
             # Perhaps a project function that returns a fresh task without keeping it (in this
             # module or another): the project index decides once every file has been read.
             ref = reference(self.model, call.func, self.context.module_name, self.context.is_package)
-            if ref is not None and ref.kind != "duck":
+            if ref is not None and ref.kind != "duck" and self.context.may_be_task_wrapper(ref):
                 drop = self._drop(value, value, True, _via(self.context, call.func))
                 drop.condition = dataclasses.replace(ref, expect="task:async" if awaited else "task:sync")
                 self.drops.append(drop)
@@ -392,6 +392,10 @@ class DroppedTask(Rule):
     def module_end(self) -> None:
         # Fixes are built now that every scope's names are known (for a fresh variable name).
         for drop in self.drops:
+            if drop.condition is not None and not self.context.deciding:
+                # Only the condition survives this pass; fix and message come when it is checked.
+                self.report(drop.report_at, condition=drop.condition)
+                continue
             fix = None
             if drop.fixable:
                 fix = fixes.keep_task_reference(self.context, drop.statement, drop.node, drop.scope)
