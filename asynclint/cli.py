@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -83,10 +84,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings = settings.updated(values, "command line")
     if extend:  # extend-* on the command line adds to what the config file extends
         added = Settings().updated(extend, "command line")
-        settings = settings.updated({}, "").__class__(**{
-            **settings.__dict__,
-            **{name.replace("-", "_"): getattr(settings, name.replace("-", "_")) + getattr(added, name.replace("-", "_")) for name in extend},
-        })
+        attrs = [name.replace("-", "_") for name in extend]
+        settings = replace(settings, **{a: getattr(settings, a) + getattr(added, a) for a in attrs})
     return settings
 
 

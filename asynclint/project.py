@@ -114,11 +114,6 @@ def project_names(paths: Iterable[str], spawners: Iterable[str] = ()) -> NameFil
     return NameFilter(_with_aliases(coroutines, aliases), _with_aliases(wrappers, aliases))
 
 
-def async_def_names(paths: Iterable[str]) -> frozenset[str]:
-    """Every name defined with `async def` in these files (and module-level aliases of them)."""
-    return project_names(paths).coroutines
-
-
 def ref_name(ref: "Ref") -> str:
     """The function or method name a reference ends in."""
     return (ref.name or ref.target).rpartition(".")[2]
@@ -370,7 +365,6 @@ class ProjectIndex:
             # Two files claiming one module name (scripts, several projects side by side):
             # nothing about that name can be trusted.
             self.modules[name] = None if name in self.modules else summary
-        self.method_kinds: dict[str, set[str]] = defaultdict(set)
         self.classes: dict[str, list[str]] = {}
         self.attributes: dict[str, dict[str, str]] = {}
         self.defining: dict[str, list[tuple[str, str]]] = defaultdict(list)  # method -> (class, kind)
@@ -383,7 +377,6 @@ class ProjectIndex:
             for qualname, kind in summary["functions"].items():
                 if "." in qualname:
                     owner, method = qualname.rsplit(".", 1)
-                    self.method_kinds[method].add(kind)
                     self.defining[method].append((f"{name}.{owner}", kind))
             for qualname, bases in summary["classes"].items():
                 self.classes[f"{name}.{qualname}"] = bases
@@ -530,5 +523,5 @@ class ProjectIndex:
             name = ref.name
             if not self.by_method_name or name.startswith("__") or name in self.common:
                 return None
-            return ASYNC if self.method_kinds.get(name) == {ASYNC} else None
+            return ASYNC if {kind for _, kind in self.defining.get(name, ())} == {ASYNC} else None
         return None

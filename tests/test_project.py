@@ -89,11 +89,12 @@ def test_fix_awaits_in_coroutines_only(project):
 
 
 def test_async_def_names_include_aliases(tmp_path):
-    from asynclint.project import async_def_names
+    from asynclint.project import project_names
 
     (tmp_path / "a.py").write_text("async def save():\n    pass\nfetch = save\nget = fetch  # alias of an alias\nx = 1\n")
     (tmp_path / "b.py").write_text("class C:\n    async def load(self): ...\n    def sync(self): ...\n")
-    assert async_def_names([str(tmp_path / "a.py"), str(tmp_path / "b.py")]) == {"save", "fetch", "get", "load"}
+    names = project_names([str(tmp_path / "a.py"), str(tmp_path / "b.py")])
+    assert names.coroutines == {"save", "fetch", "get", "load"}
 
 
 def test_wrapper_names_come_from_files_that_spawn_tasks(tmp_path):

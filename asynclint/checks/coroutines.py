@@ -24,6 +24,9 @@ def _callee_text(context, call: cst.Call) -> str:
     return code if len(code) <= 40 else code[:37] + "..."
 
 
+KNOWN = object()  # a call known, from this file alone, to make a coroutine
+
+
 class CoroutineCalls:
     """Classifies calls: known coroutine now, a condition for the index, or nothing."""
 
@@ -43,7 +46,7 @@ class CoroutineCalls:
         found = self.classify(call)
         if found is None:
             return
-        _, condition = found
+        condition = None if found is KNOWN else found
         if condition is not None and not self.context.deciding:
             rule.report(call, condition=condition)  # fix and message come when it is checked
             return
@@ -58,12 +61,13 @@ class CoroutineCalls:
         how = " (inferred from the method name: the project defines it only as `async def`)" if guessed else ""
         rule.report(call, message.format(callee=_callee_text(self.context, call), how=how), fix, condition)
 
-    def classify(self, call: cst.Call) -> tuple[bool, Ref | None] | None:
-        """(known now, condition) for a call that may make a coroutine; None when it cannot."""
+    def classify(self, call: cst.Call) -> Ref | object | None:
+        """KNOWN when the call makes a coroutine, a condition (`Ref`) for the index when it may,
+        None when it cannot be told."""
         func = call.func
         qualified = self.model.qualified_name(func)
         if qualified in self.library:
-            return True, None
+            return KNOWN
         if isinstance(func, cst.Name):
             binding = self.model.lookup(func.value)
             if (
@@ -76,10 +80,10 @@ class CoroutineCalls:
                 node = binding.definition
                 nested_async = isinstance(node, cst.FunctionDef) and node.asynchronous is not None
                 if nested_async and not node.decorators and not _is_generator(node):
-                    return True, None
+                    return KNOWN
                 return None
         ref = self.context.reference(func)
-        return (False, ref) if ref is not None else None
+        return ref
 
 
 def _is_generator(node: cst.FunctionDef) -> bool:
