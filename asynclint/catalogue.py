@@ -52,14 +52,25 @@ class CoroutineCatalogue:
     preserving_decorators: frozenset[str]
     overload_decorators: frozenset[str]
     common_sync_methods: frozenset[str]
+    methods: frozenset[str]  # "asyncio.Lock.acquire": coroutine methods of library types
+    method_names: frozenset[str]  # their bare names, for the cheap name filter
+    returns: dict[str, str | tuple[str, ...]]  # awaited library call -> the type(s) it gives
+    loop_methods: frozenset[str]
 
 
 @functools.cache
 def coroutines() -> CoroutineCatalogue:
     data = load("coroutines")
+    methods = frozenset(f"{cls}.{name}" for cls, names in data["methods"].items() for name in names)
     return CoroutineCatalogue(
         functions=frozenset(data["functions"]),
         preserving_decorators=frozenset(data["preserving-decorators"]),
         overload_decorators=frozenset(data["overload-decorators"]),
         common_sync_methods=frozenset(data["common-sync-methods"]),
+        methods=methods,
+        method_names=frozenset(name for names in data["methods"].values() for name in names),
+        returns={
+            name: tuple(value) if isinstance(value, list) else value for name, value in data["returns"].items()
+        },
+        loop_methods=frozenset(data["loop-methods"]),
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from asynclint import catalogue
 from asynclint.diagnostics import Fix
 from asynclint.options import Settings
 from asynclint.project import NameFilter, Ref, SummaryCollector, ref_name, reference
@@ -44,6 +45,7 @@ class FileContext:
         self.model = SemanticModel()
         self.summary = SummaryCollector(self.model, module_name, is_package, settings.extend_task_spawners)
         self.reports: list[Report] = []
+        self.library_method_names = catalogue.coroutines().method_names
 
     def report(
         self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, condition: Ref | None = None
@@ -54,9 +56,12 @@ class FileContext:
         """What a callee refers to, for a condition resolved against the project index; None when
         nothing can be said, or when no `async def` of the project has the callee's name."""
         found = reference(self.model, func, self.module_name, self.is_package)
-        if found is not None and self.names is not None and ref_name(found) not in self.names.coroutines:
-            return None
-        return found
+        if found is None or self.names is None:
+            return found
+        name = ref_name(found)
+        if name in self.names.coroutines or (found.kind == "attr" and name in self.library_method_names):
+            return found
+        return None
 
     def may_be_task_wrapper(self, ref: Ref) -> bool:
         """Whether a reference's name could be a project function that returns a new task."""

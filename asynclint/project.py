@@ -124,7 +124,8 @@ class Ref:
     """A call target as far as one file can tell: resolved against the index afterwards.
 
     kind: "global" (a dotted name: module function, class method, re-export), "method" (`self.m`
-    in a method of class `target`), "duck" (`x.m` on a receiver of unknown type).
+    in a method of class `target`), "super" (`super().m` there), "attr" (`self.a.m`: name is
+    "a.m"), "duck" (`x.m` on a receiver of unknown type).
     """
 
     kind: str
@@ -284,6 +285,13 @@ def reference(
         return None
     if isinstance(func, cst.Attribute):
         value = func.value
+        if (
+            isinstance(value, cst.Call) and not value.args
+            and isinstance(value.func, cst.Name) and model.qualified_name(value.func) == "builtins.super"
+        ):
+            # `super().m()`: the first definition after the enclosing class in its MRO.
+            owner = _enclosing_class(model)
+            return Ref("super", f"{module}.{owner}", func.attr.value) if owner else None
         if isinstance(value, cst.Name) and value.value in ("self", "cls"):
             owner = _enclosing_class(model)
             return Ref("method", f"{module}.{owner}", func.attr.value) if owner else None
@@ -334,6 +342,10 @@ def _instance_class(
     """The dotted name of the class `value` is an instance of, when this file says so."""
     if depth > 4:
         return None
+    if isinstance(value, cst.Await):
+        # `await f()` gives a known type only for library coroutines listed as returning one.
+        given = _awaited_type(model, value)
+        return given if isinstance(given, str) else None
     if isinstance(value, cst.Call):
         ref = reference(model, value.func, module, is_package, depth + 1)
         return ref.target if ref is not None and ref.kind == "global" else None
@@ -341,6 +353,10 @@ def _instance_class(
         binding = model.lookup(value.value)
         if binding is None:
             return None
+        if binding.unpacked is not None:
+            whole, index = binding.unpacked
+            given = _awaited_type(model, whole) if isinstance(whole, cst.Await) else None
+            return given[index] if isinstance(given, tuple) and index < len(given) else None
         if binding.annotation is not None and isinstance(binding.annotation, (cst.Name, cst.Attribute)):
             qualified = model.qualified_name(binding.annotation)
             if qualified is not None and not qualified.startswith("builtins."):
@@ -348,9 +364,16 @@ def _instance_class(
             if isinstance(binding.annotation, cst.Name):
                 return f"{module}.{binding.annotation.value}"
             return None
-        if binding.kind is BindingKind.ASSIGN and isinstance(binding.value, cst.Call):
+        if binding.kind is BindingKind.ASSIGN and isinstance(binding.value, (cst.Call, cst.Await)):
             return _instance_class(model, binding.value, module, is_package, depth + 1)
     return None
+
+
+def _awaited_type(model: SemanticModel, node: cst.Await) -> str | tuple[str, ...] | None:
+    call = node.expression
+    if not isinstance(call, cst.Call):
+        return None
+    return catalogue.coroutines().returns.get(model.qualified_name(call.func) or "")
 
 
 # -- the index ----------------------------------------------------------------------------------
@@ -381,6 +404,7 @@ class ProjectIndex:
             for qualname, bases in summary["classes"].items():
                 self.classes[f"{name}.{qualname}"] = bases
         self.common = catalogue.coroutines().common_sync_methods
+        self.library_methods = catalogue.coroutines().methods
 
     def _split(self, qualified: str) -> tuple[str, list[str]] | None:
         parts = qualified.split(".")
@@ -465,12 +489,14 @@ class ProjectIndex:
         visit(cls, 0)
         return order
 
-    def method(self, cls: str, name: str, table: str = "functions") -> str | None:
+    def method(self, cls: str, name: str, table: str = "functions", inherited: bool = False) -> str | None:
+        """The kind (or `table` entry) of `cls.name`; with `inherited`, as `super().name` in
+        `cls` finds it: from the classes after `cls` in its MRO."""
         cls = self._class_name(cls) or cls
         if cls not in self.classes:
             return None
         found = entry = None
-        for klass in self.mro(cls):
+        for klass in self.mro(cls)[1:] if inherited else self.mro(cls):
             if klass == "?":
                 return None  # an outside base may define it first
             module, _, qualname = klass.rpartition(".")
@@ -479,8 +505,8 @@ class ProjectIndex:
             if kind is not None:
                 found, entry = kind, summary[table].get(f"{qualname}.{name}")
                 break
-        if found is None:
-            return None
+        if found is None or inherited:
+            return entry
         # A subclass overriding the method with another kind makes `self.m()` ambiguous.
         for other, kind in self.defining.get(name, ()):
             if other != cls and kind != found and other in self.classes and cls in self.mro(other):
@@ -511,9 +537,13 @@ class ProjectIndex:
             return self.lookup(ref.target, table=table)
         if ref.kind == "method":
             return self.method(ref.target, ref.name, table)
+        if ref.kind == "super":
+            return self.method(ref.target, ref.name, table, inherited=True)
         if ref.kind == "attr":
             attribute, _, method = ref.name.partition(".")
             held = self.attribute(ref.target, attribute)
+            if held is not None and table == "functions" and f"{held}.{method}" in self.library_methods:
+                return ASYNC  # `self._lock = asyncio.Lock()` then `self._lock.acquire()`
             return self.method(held, method, table) if held else None
         if table != "functions":
             return None

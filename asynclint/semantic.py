@@ -56,6 +56,9 @@ class Binding:
     annotation: cst.BaseExpression | None = None
     definition: cst.CSTNode | None = None  # FunctionDef / ClassDef / Param / the assignment
     statement: cst.BaseStatement | None = None  # the statement line holding the binding
+    # `a, b = value`: the whole value and this name's position in the flat target tuple, so that
+    # `reader, writer = await asyncio.open_connection()` can tell what `writer` is.
+    unpacked: tuple[cst.BaseExpression, int] | None = None
 
 
 @dataclass(eq=False)
@@ -295,8 +298,11 @@ class SemanticModel:
             self._not_loads.add(id(target))
             self._bind(target, kind, value, definition=definition)
         elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
+            flat = all(isinstance(element.value, cst.Name) for element in target.elements)
+            for index, element in enumerate(target.elements):
                 self._bind_targets(element.value, BindingKind.OTHER, definition=definition)
+                if flat and kind is BindingKind.ASSIGN and value is not None and self.scope is not None:
+                    self.scope.bindings[element.value.value][-1].unpacked = (value, index)
         elif isinstance(target, cst.StarredElement):
             self._bind_targets(target.value, BindingKind.OTHER, definition=definition)
 

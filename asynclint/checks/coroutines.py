@@ -14,9 +14,10 @@ import libcst as cst
 
 from asynclint import catalogue
 from asynclint.diagnostics import Applicability, Edit, Fix
-from asynclint.project import Ref
+from asynclint.project import Ref, reference
 from asynclint.rule import Invalid, Rule, Valid
 from asynclint.semantic import BindingKind
+from asynclint.spawns import TaskSpawns
 
 
 def _callee_text(context, call: cst.Call) -> str:
@@ -33,7 +34,11 @@ class CoroutineCalls:
     def __init__(self, context) -> None:
         self.context = context
         self.model = context.model
-        self.library = catalogue.coroutines().functions
+        known = catalogue.coroutines()
+        self.library = known.functions
+        self.library_methods = known.methods
+        self.loop_methods = known.loop_methods
+        self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
 
     def report(self, rule: Rule, call: cst.BaseExpression, message: str) -> None:
         """Report `call` if it makes a coroutine; offer `await` inside a coroutine.
@@ -82,8 +87,16 @@ class CoroutineCalls:
                 if nested_async and not node.decorators and not _is_generator(node):
                     return KNOWN
                 return None
-        ref = self.context.reference(func)
-        return ref
+        if isinstance(func, cst.Attribute):
+            if func.attr.value in self.loop_methods and self.spawns.is_loop(func.value):
+                return KNOWN  # `loop.sock_recv(...)`, `loop.getaddrinfo(...)`
+            if func.attr.value in self.context.library_method_names:
+                # `lock = asyncio.Lock(); lock.acquire()`, `writer.drain()` after
+                # `reader, writer = await asyncio.open_connection()`
+                ref = reference(self.model, func, self.context.module_name, self.context.is_package)
+                if ref is not None and ref.kind == "global" and ref.target in self.library_methods:
+                    return KNOWN
+        return self.context.reference(func)
 
 
 def _is_generator(node: cst.FunctionDef) -> bool:
@@ -113,9 +126,12 @@ class UnawaitedCoroutine(Rule):
     function such as `asyncio.sleep`) used as a statement on its own, in async and sync functions
     alike. The callee is resolved without types: a function of this module or, through imports,
     re-exports and `name = other` aliases, of another module; `self.m()` through the project's class
-    hierarchy (unless a subclass overrides `m` with a sync method); `Cls().m()`, `x = Cls(); x.m()`
-    and parameters annotated with a project class; `self.attr.m()` where `attr` is assigned a
-    project class instance (or annotated with one) in the class.
+    hierarchy (unless a subclass overrides `m` with a sync method) and `super().m()`; `Cls().m()`,
+    `x = Cls(); x.m()` and parameters annotated with a project class; `self.attr.m()` where `attr`
+    is assigned a project class instance (or annotated with one) in the class. Coroutine methods of
+    library types (`asyncio.Lock.acquire`, `StreamWriter.drain`, `Event.wait`, an event loop's
+    `sock_recv`...) count when the receiver's type is known the same ways, or from what a library
+    coroutine returns (`reader, writer = await asyncio.open_connection(...)`).
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; none of its body runs until it is
@@ -215,6 +231,22 @@ class UnawaitedCoroutine(Rule):
                 node = node.parent().child()
                 node.visit()
         """),
+        Valid("sync-methods-of-library-types", """
+            import asyncio
+            async def main(queue: asyncio.Queue, lock):
+                queue.put_nowait(1)
+                lock.acquire()  # type unknown: could be a threading lock
+                reader, writer = await asyncio.open_connection("host", 80)
+                writer.write(b"x")
+                writer.close()
+        """),
+        Valid("super-method-is-sync", """
+            class Base:
+                def close(self): ...
+            class Child(Base):
+                async def close(self):
+                    super().close()
+        """),
         Valid("common-method-name-on-unknown-receiver", """
             class Client:
                 async def close(self): ...
@@ -313,6 +345,66 @@ class UnawaitedCoroutine(Rule):
 
                 async def update(self):
                     await self.dns.write_hosts()
+            """,
+        ),
+        Invalid(
+            "library-methods-on-known-types",
+            """
+            import asyncio
+
+            class Worker:
+                def __init__(self):
+                    self._lock = asyncio.Lock()
+
+                async def run(self, event: asyncio.Event):
+                    self._lock.acquire()
+                    event.wait()
+                    reader, writer = await asyncio.open_connection("host", 80)
+                    writer.write(b"ping")
+                    writer.drain()
+                    proc = await asyncio.create_subprocess_exec("ls")
+                    proc.wait()
+                    loop = asyncio.get_running_loop()
+                    loop.sock_sendall(None, b"")
+            """,
+            ((8, 9), (9, 9), (12, 9), (14, 9), (16, 9)),
+            fixed="""
+            import asyncio
+
+            class Worker:
+                def __init__(self):
+                    self._lock = asyncio.Lock()
+
+                async def run(self, event: asyncio.Event):
+                    await self._lock.acquire()
+                    await event.wait()
+                    reader, writer = await asyncio.open_connection("host", 80)
+                    writer.write(b"ping")
+                    await writer.drain()
+                    proc = await asyncio.create_subprocess_exec("ls")
+                    await proc.wait()
+                    loop = asyncio.get_running_loop()
+                    await loop.sock_sendall(None, b"")
+            """,
+        ),
+        Invalid(
+            "super-method",
+            """
+            class Base:
+                async def close(self): ...
+
+            class Child(Base):
+                async def close(self):
+                    super().close()
+            """,
+            ((6, 9),),
+            fixed="""
+            class Base:
+                async def close(self): ...
+
+            class Child(Base):
+                async def close(self):
+                    await super().close()
             """,
         ),
     )
