@@ -56,6 +56,18 @@ class CoroutineCatalogue:
     method_names: frozenset[str]  # their bare names, for the cheap name filter
     returns: dict[str, str | tuple[str, ...]]  # awaited library call -> the type(s) it gives
     loop_methods: frozenset[str]
+    future_functions: frozenset[str]
+    loop_future_methods: frozenset[str]
+    # ASL105: callable-taking APIs -> (position, keyword) of the callable
+    callback_functions: dict[str, tuple[int, str]]
+    callback_loop_methods: dict[str, tuple[int, str]]
+    callback_methods: dict[str, tuple[int, str]]
+    # ASL104
+    value_consumers: frozenset[str]
+    logger_factories: frozenset[str]
+    logger_methods: frozenset[str]
+    coroutine_attributes: frozenset[str]
+    async_context_managers: frozenset[str]
 
 
 @functools.cache
@@ -73,4 +85,14 @@ def coroutines() -> CoroutineCatalogue:
             name: tuple(value) if isinstance(value, list) else value for name, value in data["returns"].items()
         },
         loop_methods=frozenset(data["loop-methods"]),
+        future_functions=frozenset(data["future-functions"]),
+        loop_future_methods=frozenset(data["loop-future-methods"]),
+        callback_functions={k: tuple(v) for k, v in data["sync-callbacks"]["functions"].items()},
+        callback_loop_methods={k: tuple(v) for k, v in data["sync-callbacks"]["loop-methods"].items()},
+        callback_methods={k: tuple(v) for k, v in data["sync-callbacks"]["methods"].items()},
+        value_consumers=frozenset(data["value-consumers"]),
+        logger_factories=frozenset(data["logger-factories"]),
+        logger_methods=frozenset(data["logger-methods"]),
+        coroutine_attributes=frozenset(data["coroutine-attributes"]),
+        async_context_managers=frozenset(data["async-context-managers"]),
     )

@@ -131,7 +131,8 @@ class Ref:
     kind: str
     target: str
     name: str = ""
-    # What the finding needs the target to be: a coroutine function (ASYNC), or a project function
+    # What the finding needs the target to be: a coroutine function (ASYNC), an async generator
+    # function (ASYNCGEN), or a project function
     # that returns a fresh task without keeping it, called plainly ("task:sync") or awaited
     # ("task:async").
     expect: str = "async"
@@ -177,7 +178,7 @@ class SummaryCollector:
             and target.value.value == "self"
         ):
             return
-        owner = _enclosing_class(self.model)
+        owner = enclosing_class(self.model)
         if owner is None:
             return
         held = None
@@ -185,7 +186,7 @@ class SummaryCollector:
             qualified = self.absolute(self.model.qualified_name(annotation))
             held = qualified or (f"{self.module}.{annotation.value}" if isinstance(annotation, cst.Name) else None)
         elif value is not None:  # `self.x = Cls()`, or `self.x = param` with `param: Cls`
-            held = _instance_class(self.model, value, self.module, self.is_package)
+            held = instance_class(self.model, value, self.module, self.is_package)
         attributes = self.attributes.setdefault(owner, {})
         name = target.attr.value
         if held is None or attributes.get(name, held) != held:
@@ -290,10 +291,10 @@ def reference(
             and isinstance(value.func, cst.Name) and model.qualified_name(value.func) == "builtins.super"
         ):
             # `super().m()`: the first definition after the enclosing class in its MRO.
-            owner = _enclosing_class(model)
+            owner = enclosing_class(model)
             return Ref("super", f"{module}.{owner}", func.attr.value) if owner else None
         if isinstance(value, cst.Name) and value.value in ("self", "cls"):
-            owner = _enclosing_class(model)
+            owner = enclosing_class(model)
             return Ref("method", f"{module}.{owner}", func.attr.value) if owner else None
         if (
             isinstance(value, cst.Attribute)
@@ -301,14 +302,14 @@ def reference(
             and value.value.value == "self"
         ):
             # `self._client.fetch()`: what `_client` holds is recorded per class in the summary.
-            owner = _enclosing_class(model)
+            owner = enclosing_class(model)
             return Ref("attr", f"{module}.{owner}", f"{value.attr.value}.{func.attr.value}") if owner else None
         qualified = model.qualified_name(value)
         if qualified is not None:
             if qualified.startswith("builtins."):
                 return None
             return Ref("global", f"{absolute_name(qualified, module, is_package)}.{func.attr.value}")
-        instance_of = _instance_class(model, value, module, is_package, depth + 1)
+        instance_of = instance_class(model, value, module, is_package, depth + 1)
         if instance_of is not None:
             # `Repo().load()`, `repo = Repo(); repo.load()`, `def f(repo: Repo)`: the index
             # answers only if the class is a project class.
@@ -323,7 +324,7 @@ def reference(
     return None
 
 
-def _enclosing_class(model: SemanticModel) -> str | None:
+def enclosing_class(model: SemanticModel) -> str | None:
     """The top-level class whose method is being walked, if any."""
     function = model.function_scope()
     if (
@@ -336,7 +337,7 @@ def _enclosing_class(model: SemanticModel) -> str | None:
     return None
 
 
-def _instance_class(
+def instance_class(
     model: SemanticModel, value: cst.BaseExpression, module: str, is_package: bool, depth: int = 0
 ) -> str | None:
     """The dotted name of the class `value` is an instance of, when this file says so."""
@@ -365,7 +366,7 @@ def _instance_class(
                 return f"{module}.{binding.annotation.value}"
             return None
         if binding.kind is BindingKind.ASSIGN and isinstance(binding.value, (cst.Call, cst.Await)):
-            return _instance_class(model, binding.value, module, is_package, depth + 1)
+            return instance_class(model, binding.value, module, is_package, depth + 1)
     return None
 
 
@@ -405,6 +406,7 @@ class ProjectIndex:
                 self.classes[f"{name}.{qualname}"] = bases
         self.common = catalogue.coroutines().common_sync_methods
         self.library_methods = catalogue.coroutines().methods
+        self.async_context_managers = catalogue.coroutines().async_context_managers
 
     def _split(self, qualified: str) -> tuple[str, list[str]] | None:
         parts = qualified.split(".")
@@ -530,7 +532,9 @@ class ProjectIndex:
         """Whether the index confirms what the reference's finding needs."""
         if ref.expect.startswith("task:"):
             return self.resolve(ref, "wrappers") == ref.expect[5:]
-        return self.resolve(ref) == ASYNC
+        if ref.expect == "async-cm":  # `with self._lock:`: what the attribute holds
+            return self.attribute(ref.target, ref.name) in self.async_context_managers
+        return self.resolve(ref) == ref.expect  # "async", or "asyncgen" for `for x in agen()`
 
     def resolve(self, ref: Ref, table: str = "functions") -> str | None:
         if ref.kind == "global":
