@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from asynclint.checks import coroutines, tasks
+from asynclint.checks import coroutines, handoffs, tasks, values
 
-ALL_RULES = tuple(sorted((*coroutines.RULES, *tasks.RULES), key=lambda rule: rule.code))
+ALL_RULES = tuple(
+    sorted((*coroutines.RULES, *values.RULES, *handoffs.RULES, *tasks.RULES), key=lambda rule: rule.code)
+)
 RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}
