@@ -58,6 +58,7 @@ class CoroutineCatalogue:
     loop_methods: frozenset[str]
     future_functions: frozenset[str]
     loop_future_methods: frozenset[str]
+    returned_future_functions: frozenset[str]
     # ASL105: callable-taking APIs -> (position, keyword) of the callable
     callback_functions: dict[str, tuple[int, str]]
     callback_loop_methods: dict[str, tuple[int, str]]
@@ -87,6 +88,7 @@ def coroutines() -> CoroutineCatalogue:
         loop_methods=frozenset(data["loop-methods"]),
         future_functions=frozenset(data["future-functions"]),
         loop_future_methods=frozenset(data["loop-future-methods"]),
+        returned_future_functions=frozenset(data["returned-future-functions"]),
         callback_functions={k: tuple(v) for k, v in data["sync-callbacks"]["functions"].items()},
         callback_loop_methods={k: tuple(v) for k, v in data["sync-callbacks"]["loop-methods"].items()},
         callback_methods={k: tuple(v) for k, v in data["sync-callbacks"]["methods"].items()},

@@ -613,7 +613,7 @@ class ReturnedCoroutine(Rule):
     ## What it does
     Flags `return f()` inside an `async def` when `f` is a coroutine function (resolved as for
     ASL101), and `return asyncio.gather(...)` (a library call returning a future, see
-    `future-functions` in rules/coroutines.toml).
+    `returned-future-functions` in rules/coroutines.toml).
 
     ## Why is this bad?
     The caller's `await` gets the coroutine object back instead of its result: the work has not
@@ -653,6 +653,12 @@ class ReturnedCoroutine(Rule):
             async def fetch(): ...
             def get():
                 return fetch()
+        """),
+        Valid("shielded-waiter-for-later", """
+            import asyncio
+            async def ping(self):
+                waiter = asyncio.get_running_loop().create_future()
+                return asyncio.shield(waiter)
         """),
         Valid("lambda-in-coroutine", """
             async def fetch(): ...
@@ -701,7 +707,7 @@ class ReturnedCoroutine(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.calls = CoroutineCalls(context)
-        self.futures = catalogue.coroutines().future_functions
+        self.futures = catalogue.coroutines().returned_future_functions
 
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is None or not self.model.in_coroutine:
