@@ -17,6 +17,13 @@ EXPECTED = [
     ("pkg/app.py", 17, 9, "`Repo().load()`"),  # a method on a fresh instance
     ("pkg/app.py", 20, 9, "`self.flush()`"),  # in a sync method: reported, not fixed
     ("pkg/jobs.py", 9, 5, "task"),  # ASL301: a wrapper in another module drops its new task
+    ("pkg/service.py", 10, 9, "`super().flush()`"),  # the base class's method, in another module
+    ("pkg/service.py", 11, 9, "`self._lock.acquire()`"),  # an asyncio.Lock assigned in the base
+    ("pkg/service.py", 12, 14, "`self._lock`"),  # ASL104: `with` on that lock
+    ("pkg/service.py", 13, 13, "`save()`"),  # ASL102: bound to a name never used
+    ("pkg/service.py", 14, 15, "`fetch()`"),  # ASL104: printed, not awaited
+    ("pkg/service.py", 15, 20, "`rows()`"),  # ASL104: an async generator in a plain `for`
+    ("pkg/service.py", 17, 46, "`save`"),  # ASL105: handed to call_soon
 ]
 
 
@@ -52,7 +59,7 @@ def test_cache_gives_the_same_findings_across_cross_file_edits(project):
     # Turn save() sync in its own module: the findings that depend on it go, in both modes.
     store = project / "pkg" / "store.py"
     store.write_text(store.read_text().replace("async def save", "def save"))
-    after = [f for f in EXPECTED if f[3] not in ("`save()`", "`store.save()`", "`fetch()`")]
+    after = [f for f in EXPECTED if f[3] not in ("`save()`", "`store.save()`", "`fetch()`", "`save`")]
     assert _cli(project, "pkg") == after
     assert _cli(project, "--no-cache", "pkg") == after
 
@@ -81,10 +88,23 @@ def test_fix_awaits_in_coroutines_only(project):
     for line in ("await save(1)", "await store.save(2)", "await fetch(3)", "await self.flush()", "await Repo().load()"):
         assert f"        {line}\n" in text
     assert "    def stop(self):\n        self.flush()\n" in text
+    assert (project / "pkg" / "service.py").read_text().split("\n", 8)[8] == (
+        "    async def flush(self):\n"
+        "        await super().flush()\n"
+        "        await self._lock.acquire()\n"
+        "        async with self._lock:\n"
+        "            pending = await save(1)\n"
+        "        print(await fetch(2))\n"
+        "        async for row in rows():\n"
+        "            pass\n"
+        "        asyncio.get_running_loop().call_soon(save)\n"
+    )
     assert proc.stdout.splitlines() == [
         "pkg/app.py:20:9: ASL101 `self.flush()` returns a coroutine that is never awaited, so it never runs",
         "pkg/jobs.py:9:5: ASL301 task from `spawn()` (a project function returning a new task) is dropped; "
         "keep a reference until it finishes (the event loop holds tasks only weakly)",
+        "pkg/service.py:17:46: ASL105 `save` is an async function, and `asyncio.get_running_loop().call_soon()` "
+        "calls it without awaiting: its body never runs",
     ]
 
 
