@@ -15,13 +15,17 @@ import tempfile
 from pathlib import Path
 
 from asynclint import __version__
+from asynclint.project import SUMMARY_FORMAT
 
-_KEYS = {"module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers"}
+_KEYS = {
+    "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "decorators",
+    "decorated",
+}
 
 
 def _key(data: bytes, module: tuple[str, bool]) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{module[0]}\0{module[1]}\0".encode())
+    digest.update(f"{__version__}\0{SUMMARY_FORMAT}\0{module[0]}\0{module[1]}\0".encode())
     digest.update(data)
     return digest.hexdigest()
 

@@ -27,6 +27,10 @@ from asynclint.spawns import TaskSpawns
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 ASYNC, SYNC, ASYNCGEN, UNKNOWN, CLASS = "async", "sync", "asyncgen", "unknown", "class"
+# A function with project decorators: its kind is what the index makes of them (see `decorated`).
+DECORATED = "decorated"
+# Bumped whenever what a summary records changes, so cached summaries of older runs miss.
+SUMMARY_FORMAT = 2
 
 
 def find_root(start: Path) -> Path:
@@ -148,6 +152,11 @@ class SummaryCollector:
         self.model = model
         self.spawns = TaskSpawns(model, extra_spawners)
         self._returns: dict[int, str] = {}  # id(FunctionDef) -> "task" while it only returns new tasks
+        # id(FunctionDef) -> "wrapper" while it only returns a nested `async def` (a decorator
+        # whose wrapper is async), "factory" while it only returns such a decorator
+        self._wraps: dict[int, str] = {}
+        self.decorators: dict[str, str] = {}  # qualname -> "wrapper" | "factory"
+        self.decorated: dict[str, list[list]] = {}  # qualname -> [[decorator, called], ...]
         self.wrappers: dict[str, str] = {}
         self.module = module
         self.is_package = is_package
@@ -159,16 +168,24 @@ class SummaryCollector:
     def absolute(self, qualified: str | None) -> str | None:
         return absolute_name(qualified, self.module, self.is_package) if qualified else None
 
-    def _decorated_kind(self, node: cst.FunctionDef, kind: str) -> str:
+    def _decorated_kind(self, node: cst.FunctionDef, kind: str, qualname: str) -> str:
+        project: list[list] = []  # decorators that may be the project's own, outermost first
         for decorator in node.decorators:
             expr = decorator.decorator
             target = expr.func if isinstance(expr, cst.Call) else expr
             name = self.absolute(self.model.qualified_name(target))
             if name in self.coroutines.overload_decorators:
                 return UNKNOWN
-            if name not in self.coroutines.preserving_decorators:
+            if name in self.coroutines.preserving_decorators:
+                continue
+            ref = reference(self.model, target, self.module, self.is_package)
+            if ref is None or ref.kind != "global":
                 return UNKNOWN  # an unknown decorator may return anything
-        return kind
+            project.append([ref.target, isinstance(expr, cst.Call)])
+        if not project:
+            return kind
+        self.decorated[qualname] = project  # the index tells whether they return async wrappers
+        return DECORATED
 
     def assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None, annotation) -> None:
         """`self.x = Cls(...)` or `self.x: Cls` in a method: remember what `x` holds."""
@@ -204,6 +221,22 @@ class SummaryCollector:
             self._returns.setdefault(key, "task")
         elif not (isinstance(node.value, cst.Name) and node.value.value == "None"):
             self._returns[key] = "other"
+        kind = self._wrapper_kind(node.value)
+        # Every return must agree: `return func` on some path makes it no async decorator.
+        self._wraps[key] = kind if self._wraps.get(key, kind) == kind else None
+
+    def _wrapper_kind(self, value: cst.BaseExpression) -> str | None:
+        """"wrapper" when `value` names a nested `async def`, "factory" when it names a nested
+        decorator whose wrapper is async (`def retry(n): def deco(f): ...; return deco`)."""
+        if not isinstance(value, cst.Name):
+            return None
+        binding = self.model.lookup(value.value)
+        node = binding.definition if binding is not None and binding.kind is BindingKind.FUNCTION else None
+        if not isinstance(node, cst.FunctionDef):
+            return None
+        if node.asynchronous is not None:
+            return "wrapper"
+        return "factory" if self._wraps.get(id(node)) == "wrapper" else None
 
     def scope_exit(self, scope: Scope) -> None:
         parent = scope.parent
@@ -218,11 +251,14 @@ class SummaryCollector:
                 kind = ASYNCGEN if scope.is_generator else ASYNC
             else:
                 kind = SYNC
-            kind = self._decorated_kind(node, kind)
+            kind = self._decorated_kind(node, kind, scope.qualname)
             previous = self.functions.get(scope.qualname)
             self.functions[scope.qualname] = kind if previous in (None, kind) else UNKNOWN
             if self._returns.get(id(node)) == "task" and kind in (SYNC, ASYNC):
                 self.wrappers[scope.qualname] = kind
+            wraps = self._wraps.get(id(node))
+            if wraps is not None and kind == SYNC and top_level:
+                self.decorators[scope.qualname] = wraps
         elif scope.kind is ScopeKind.CLASS and top_level:
             node = scope.node
             assert isinstance(node, cst.ClassDef)
@@ -265,6 +301,8 @@ class SummaryCollector:
             "aliases": aliases,
             "attributes": self.attributes,
             "wrappers": self.wrappers,
+            "decorators": self.decorators,
+            "decorated": self.decorated,
         }
 
 
@@ -430,7 +468,7 @@ class ProjectIndex:
             return None
         head = rest[0]
         if len(rest) == 1 and head in summary["functions"]:
-            return summary[table].get(head)
+            return self._entry(summary, head, table, depth)
         if head in summary["classes"]:
             if len(rest) == 1:
                 return CLASS if table == "functions" else None
@@ -442,6 +480,17 @@ class ProjectIndex:
             if target:
                 return self.lookup(".".join([target, *rest[1:]]), depth + 1, table)
         return None
+
+    def _entry(self, summary: dict, qualname: str, table: str, depth: int = 0) -> str | None:
+        """A function's entry in `table`; for "functions", what its decorators make of it."""
+        entry = summary[table].get(qualname)
+        if table != "functions" or entry != DECORATED:
+            return entry
+        # The outermost decorator decides: a project decorator returning an `async def` wrapper
+        # (or a factory of one, when called) makes a coroutine function; anything else, unknown.
+        name, called = summary["decorated"][qualname][0]
+        wanted = "factory" if called else "wrapper"
+        return ASYNC if self.lookup(name, depth + 1, table="decorators") == wanted else UNKNOWN
 
     def _class_name(self, qualified: str, depth: int = 0) -> str | None:
         """Follow re-exports to the module that defines a class."""
@@ -505,7 +554,7 @@ class ProjectIndex:
             summary = self.modules.get(module)
             kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
             if kind is not None:
-                found, entry = kind, summary[table].get(f"{qualname}.{name}")
+                found, entry = kind, self._entry(summary, f"{qualname}.{name}", table)
                 break
         if found is None or inherited:
             return entry

@@ -95,6 +95,40 @@ class UnawaitedCoroutine(Rule):
             async def main():
                 save()
         """),
+        Valid("project-decorators-that-do-not-make-async-wrappers", """
+            def maybe(func):
+                if func is None:
+                    return func
+                async def wrapper():
+                    ...
+                return wrapper
+
+            def sync_wrap(func):
+                def wrapper():
+                    ...
+                return wrapper
+
+            def retry_times(count):
+                def decorator(func):
+                    async def wrapper():
+                        ...
+                    return wrapper
+                return decorator
+
+            @maybe
+            async def a(): ...
+
+            @sync_wrap
+            async def b(): ...
+
+            @retry_times  # a factory used without its call
+            async def c(): ...
+
+            async def main():
+                a()
+                b()
+                c()
+        """),
         Valid("shadowed-by-a-parameter", """
             async def save(): ...
             async def main(save):
@@ -281,6 +315,64 @@ class UnawaitedCoroutine(Rule):
                     await proc.wait()
                     loop = asyncio.get_running_loop()
                     await loop.sock_sendall(None, b"")
+            """,
+        ),
+        Invalid(
+            "project-decorators-with-async-wrappers",
+            """
+            import functools
+
+            def retry(func):
+                @functools.wraps(func)
+                async def wrapper(*args):
+                    return await func(*args)
+                return wrapper
+
+            def retry_times(count):
+                def decorator(func):
+                    async def wrapper(*args):
+                        return await func(*args)
+                    return wrapper
+                return decorator
+
+            class Client:
+                @retry
+                async def fetch(self): ...
+
+                @retry_times(3)
+                async def load(self): ...
+
+                async def main(self):
+                    self.fetch()
+                    self.load()
+            """,
+            ((24, 9), (25, 9)),
+            fixed="""
+            import functools
+
+            def retry(func):
+                @functools.wraps(func)
+                async def wrapper(*args):
+                    return await func(*args)
+                return wrapper
+
+            def retry_times(count):
+                def decorator(func):
+                    async def wrapper(*args):
+                        return await func(*args)
+                    return wrapper
+                return decorator
+
+            class Client:
+                @retry
+                async def fetch(self): ...
+
+                @retry_times(3)
+                async def load(self): ...
+
+                async def main(self):
+                    await self.fetch()
+                    await self.load()
             """,
         ),
         Invalid(
