@@ -1,57 +1,89 @@
-"""The summary cache: what each module defines, stored by content so no run re-reads it for that.
+"""The cache: what each file defines (its summary) and what checking it found, stored by content.
 
 Entries are JSON (never pickle: a cache inside a cloned repository must not be able to run
-code), keyed by a hash of the tool version, the module's name and the file's bytes, so an edit,
-a move or an upgrade simply misses. An entry that does not read back as a summary is ignored and
-rewritten. The folder carries its own .gitignore.
+code), keyed by a hash of the code that made them (asynclint's version and a stamp of its own
+source and catalogue files, so an upgrade or an edited checkout simply misses), the module's name,
+the file's bytes and, for results, the settings that change findings. An entry that does not read
+back in the expected shape is ignored and rewritten. The folder carries its own .gitignore.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import os
 import tempfile
+from importlib import resources
 from pathlib import Path
 
 from asynclint import __version__
 from asynclint.project import SUMMARY_FORMAT
 
-_KEYS = {
+_SUMMARY_KEYS = {
     "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "decorators",
     "decorated",
 }
+_RESULT_KEYS = {"summary", "findings", "errors", "pending", "lines", "rejected"}
+
+# Settings that only change how findings are shown or which files are walked, not what a file's
+# check finds: a change to them keeps cached results.
+_PRESENTATION = {
+    "output_format", "show_fixes", "unsafe_fixes", "exclude", "extend_exclude", "respect_gitignore",
+    "cache_dir", "config_file", "root",
+}
 
 
-def _key(data: bytes, module: tuple[str, bool]) -> str:
-    digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{SUMMARY_FORMAT}\0{module[0]}\0{module[1]}\0".encode())
-    digest.update(data)
+@functools.cache
+def code_stamp() -> str:
+    """asynclint's version and the size and mtime of its modules and catalogue files: results
+    made by other code (an upgrade, or a checkout being edited) never match."""
+    package = Path(__file__).resolve().parent
+    catalogue = Path(str(resources.files("asynclint.rules")))
+    digest = hashlib.sha256(f"{__version__}\0{SUMMARY_FORMAT}".encode())
+    for path in sorted((*package.rglob("*.py"), *catalogue.glob("*.toml"))):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        digest.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
-class SummaryCache:
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder / "summaries" if folder is not None else None
+def settings_stamp(settings) -> str:
+    """What in the settings can change a file's findings (selection, rule options)."""
+    relevant = {
+        f.name: repr(getattr(settings, f.name))
+        for f in dataclasses.fields(settings)
+        if f.name not in _PRESENTATION
+    }
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
+
+
+class _Store:
+    """JSON documents by key under one folder (two-level fan-out), written atomically."""
+
+    def __init__(self, folder: Path | None, keys: set[str]) -> None:
+        self.folder = folder
+        self.keys = keys
         self._ready = False
 
-    def get(self, data: bytes, module: tuple[str, bool]) -> dict | None:
+    def get(self, key: str) -> dict | None:
         if self.folder is None:
             return None
-        key = _key(data, module)
         try:
             with open(self.folder / key[:2] / f"{key}.json", encoding="utf-8") as handle:
                 entry = json.load(handle)
         except (OSError, ValueError):
             return None
-        if not isinstance(entry, dict) or set(entry) != _KEYS:
+        if not isinstance(entry, dict) or set(entry) != self.keys:
             return None  # tampered or from another format: recompute
         return entry
 
-    def put(self, data: bytes, module: tuple[str, bool], summary: dict) -> None:
+    def put(self, key: str, entry: dict) -> None:
         if self.folder is None:
             return
-        key = _key(data, module)
         target = self.folder / key[:2]
         try:
             if not self._ready:
@@ -63,7 +95,55 @@ class SummaryCache:
             target.mkdir(exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=target, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(summary, handle)
+                json.dump(entry, handle)
             os.replace(temp, target / f"{key}.json")
         except OSError:
             pass  # a read-only checkout: run without caching
+
+
+class SummaryCache:
+    """Summaries of files read only for the project index."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self._store = _Store(folder / "summaries" if folder is not None else None, _SUMMARY_KEYS)
+
+    @staticmethod
+    def key(data: bytes, module: tuple[str, bool]) -> str:
+        digest = hashlib.sha256(f"{code_stamp()}\0{module[0]}\0{module[1]}\0".encode())
+        digest.update(data)
+        return digest.hexdigest()
+
+    def get(self, data: bytes, module: tuple[str, bool]) -> dict | None:
+        return self._store.get(self.key(data, module))
+
+    def put(self, data: bytes, module: tuple[str, bool], summary: dict) -> None:
+        self._store.put(self.key(data, module), summary)
+
+
+class ResultCache:
+    """What checking a file found, without the index (findings, pending conditions, summary), and,
+    for files whose conditions the index decided, the decided result under a key that includes
+    the decisions (see asynclint/runner.py)."""
+
+    def __init__(self, folder: Path | None, settings) -> None:
+        self._store = _Store(folder / "results" if folder is not None else None, _RESULT_KEYS)
+        self._stamp = f"{code_stamp()}\0{settings_stamp(settings)}" if folder is not None else ""
+
+    @property
+    def enabled(self) -> bool:
+        return self._store.folder is not None
+
+    def key(self, data: bytes, path: str, module: tuple[str, bool]) -> str:
+        digest = hashlib.sha256(f"{self._stamp}\0{path}\0{module[0]}\0{module[1]}\0".encode())
+        digest.update(data)
+        return digest.hexdigest()
+
+    @staticmethod
+    def decided_key(key: str, decisions: str) -> str:
+        return hashlib.sha256(f"{key}\0{decisions}".encode()).hexdigest()
+
+    def get(self, key: str) -> dict | None:
+        return self._store.get(key)
+
+    def put(self, key: str, entry: dict) -> None:
+        self._store.put(key, entry)

@@ -46,6 +46,10 @@ class FileContext:
         self.summary = SummaryCollector(self.model, module_name, is_package, settings.extend_task_spawners)
         self.reports: list[Report] = []
         self.library_method_names = catalogue.coroutines().method_names
+        # Names ruled out by the name filter alone: a cached result for this file holds only
+        # while no file of the project defines them (see asynclint/runner.py).
+        self.rejected_coroutines: set[str] = set()
+        self.rejected_wrappers: set[str] = set()
 
     def report(
         self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, condition: Ref | None = None
@@ -61,8 +65,12 @@ class FileContext:
         name = ref_name(found)
         if name in self.names.coroutines or (found.kind == "attr" and name in self.library_method_names):
             return found
+        self.rejected_coroutines.add(name)
         return None
 
     def may_be_task_wrapper(self, ref: Ref) -> bool:
         """Whether a reference's name could be a project function that returns a new task."""
-        return self.names is None or ref_name(ref) in self.names.wrappers
+        if self.names is None or ref_name(ref) in self.names.wrappers:
+            return True
+        self.rejected_wrappers.add(ref_name(ref))
+        return False

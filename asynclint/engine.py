@@ -37,6 +37,9 @@ class LintResult:
     summary: dict | None = None  # what this module defines, for the project index
     module: cst.Module | None = None
     positions: dict[int, CodeRange] = field(default_factory=dict)  # by id() of the node
+    # Callee names the project name filter ruled out (coroutine functions, task wrappers): the
+    # result would change if a file of the project came to define one.
+    rejected: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 
 
 class Walker:
@@ -197,6 +200,7 @@ def lint_text(
         return result
     result.errors.extend(walker.errors)
     result.summary = context.summary.summary()
+    result.rejected = (frozenset(context.rejected_coroutines), frozenset(context.rejected_wrappers))
     if index is not None:  # decide conditional reports now
         context.reports = [
             r for r in context.reports if r.condition is None or index.check(r.condition)

@@ -126,3 +126,48 @@ def test_wrapper_names_come_from_files_that_spawn_tasks(tmp_path):
     names = project_names([str(tmp_path / n) for n in ("a.py", "b.py", "c.py")], ("mylib.start_soon",))
     assert names.wrappers == {"spawn", "launch", "go"}
     assert names.coroutines == frozenset()
+
+
+def test_warm_run_parses_nothing_and_gives_the_same_reports(project, monkeypatch):
+    from asynclint import engine
+    from asynclint.options import load_settings
+    from asynclint.runner import Mode, run
+
+    monkeypatch.chdir(project)
+    settings = load_settings(start=project)
+    files = sorted(str(p.relative_to(project)) for p in (project / "pkg").glob("*.py"))
+    cold = run(files, settings, Mode.CHECK, jobs=1, project_files=files)
+    parsed = []
+    real_parse = engine.parse
+    monkeypatch.setattr(engine, "parse", lambda text: parsed.append(text) or real_parse(text))
+    warm = run(files, settings, Mode.CHECK, jobs=1, project_files=files)
+    assert parsed == []
+    assert [(r.path, r.findings, r.lines) for r in warm] == [(r.path, r.findings, r.lines) for r in cold]
+    assert sum(len(r.findings) for r in warm) == len(EXPECTED)
+
+
+def test_cached_result_misses_when_a_ruled_out_name_becomes_async(project):
+    # `helper()` is no coroutine anywhere, so the name filter rules it out without a condition;
+    # the cached result for app2.py must not outlive `async def helper` appearing elsewhere.
+    (project / "pkg" / "app2.py").write_text("from pkg.util import helper\n\n\nasync def main():\n    helper()\n")
+    (project / "pkg" / "util.py").write_text("def helper():\n    ...\n")
+    assert [f for f in _cli(project, "pkg") if f[0] == "pkg/app2.py"] == []
+    (project / "pkg" / "util.py").write_text("async def helper():\n    ...\n")
+    assert [f for f in _cli(project, "pkg") if f[0] == "pkg/app2.py"] == [("pkg/app2.py", 5, 5, "`helper()`")]
+
+
+def test_cached_results_follow_the_settings(project):
+    assert _cli(project, "pkg") == EXPECTED
+    assert _cli(project, "--select", "ASL301", "pkg") == [f for f in EXPECTED if f[0] == "pkg/jobs.py"]
+    assert _cli(project, "pkg") == EXPECTED
+
+
+def test_tampered_result_cache_is_not_trusted(project):
+    _cli(project, "pkg")
+    entries = list((project / ".asynclint_cache" / "results").rglob("*.json"))
+    assert entries
+    for n, entry in enumerate(entries):
+        entry.write_text(['{"findings": 1}', "[]", "not json", json.dumps({
+            "summary": None, "findings": [["ASL101", "x", "forged", "a", 1, 1, 1, None, None]], "errors": [],
+            "pending": [], "lines": {}, "rejected": [[], []]})][n % 4])
+    assert _cli(project, "pkg") == EXPECTED
