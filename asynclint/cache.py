@@ -1,4 +1,4 @@
-"""The cache: what each file defines (its summary) and what checking it found, stored by content.
+"""The cache: what each file defines (its summary) and what checking it found.
 
 Entries are JSON (never pickle: a cache inside a cloned repository must not be able to run
 code), keyed by a hash of the code that made them (asynclint's version and a stamp of its own
@@ -19,13 +19,12 @@ from importlib import resources
 from pathlib import Path
 
 from asynclint import __version__
-from asynclint.project import SUMMARY_FORMAT
+from asynclint.project import SUMMARY_FORMAT, is_summary
 
 _SUMMARY_KEYS = {
     "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "decorators",
     "decorated",
 }
-_RESULT_KEYS = {"summary", "findings", "errors", "pending", "lines", "rejected"}
 
 # Settings that only change how findings are shown or which files are walked, not what a file's
 # check finds: a change to them keeps cached results.
@@ -114,36 +113,78 @@ class SummaryCache:
         return digest.hexdigest()
 
     def get(self, data: bytes, module: tuple[str, bool]) -> dict | None:
-        return self._store.get(self.key(data, module))
+        found = self._store.get(self.key(data, module))
+        return found if is_summary(found) else None
 
     def put(self, data: bytes, module: tuple[str, bool], summary: dict) -> None:
         self._store.put(self.key(data, module), summary)
 
 
-class ResultCache:
-    """What checking a file found, without the index (findings, pending conditions, summary), and,
-    for files whose conditions the index decided, the decided result under a key that includes
-    the decisions (see asynclint/runner.py)."""
+class Manifest:
+    """Every file a run has seen, for the settings and asynclint of this run: its size and mtime,
+    a hash of its content and module name, its part of the name filter, its summary and, for a
+    file that was checked, the report, plus the report the index decided when it had to.
+
+    One JSON document per settings, read once per run: a file whose size and mtime are unchanged
+    (or, when they changed, whose content is) needs neither reading nor parsing. Entries are
+    checked for shape when used; one that is not what it should be counts as a miss.
+    """
 
     def __init__(self, folder: Path | None, settings) -> None:
-        self._store = _Store(folder / "results" if folder is not None else None, _RESULT_KEYS)
-        self._stamp = f"{code_stamp()}\0{settings_stamp(settings)}" if folder is not None else ""
+        self.stamp = f"{code_stamp()}:{settings_stamp(settings)}"
+        self.path = folder / f"files-{hashlib.sha256(self.stamp.encode()).hexdigest()[:16]}.json" if folder else None
+        self.files: dict[str, dict] = {}
+        self.changed = False
+        if self.path is None:
+            return
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("stamp") == self.stamp and isinstance(data.get("files"), dict):
+            self.files = data["files"]
 
     @property
     def enabled(self) -> bool:
-        return self._store.folder is not None
+        return self.path is not None
 
-    def key(self, data: bytes, path: str, module: tuple[str, bool]) -> str:
-        digest = hashlib.sha256(f"{self._stamp}\0{path}\0{module[0]}\0{module[1]}\0".encode())
+    @staticmethod
+    def content_key(data: bytes, module: tuple[str, bool]) -> str:
+        digest = hashlib.sha256(f"{module[0]}\0{module[1]}\0".encode())
         digest.update(data)
         return digest.hexdigest()
 
-    @staticmethod
-    def decided_key(key: str, decisions: str) -> str:
-        return hashlib.sha256(f"{key}\0{decisions}".encode()).hexdigest()
+    def entry(self, path: str, stat: list[int], module: tuple[str, bool], read) -> tuple[dict | None, bytes | None]:
+        """The entry for `path` if it still describes the file, and the file's bytes if they had
+        to be read (`read()` reads them) to tell."""
+        entry = self.files.get(path)
+        if not isinstance(entry, dict) or entry.get("module") != list(module):
+            return None, None
+        if entry.get("stat") == stat:
+            return entry, None
+        data = read()
+        if data is not None and entry.get("key") == self.content_key(data, module):
+            entry["stat"] = stat  # touched, not changed
+            self.changed = True
+            return entry, data
+        return None, data
 
-    def get(self, key: str) -> dict | None:
-        return self._store.get(key)
+    def record(self, path: str, entry: dict) -> None:
+        self.files[path] = entry
+        self.changed = True
 
-    def put(self, key: str, entry: dict) -> None:
-        self._store.put(key, entry)
+    def save(self) -> None:
+        if self.path is None or not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            ignore = self.path.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# created by asynclint\n*\n")
+            fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"stamp": self.stamp, "files": self.files}, handle, separators=(",", ":"))
+            os.replace(temp, self.path)
+        except OSError:
+            pass  # a read-only checkout: run without caching

@@ -40,11 +40,16 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
     result = Discovery()
     excluded = _spec(settings.exclude + settings.extend_exclude)
     root = settings.root
+    prefix = os.path.join(str(root), "")  # "/the/root/": plain string work, since this runs per file
 
-    def is_excluded(path: str, is_dir: bool) -> bool:
-        relative = relative_to_root(path, root)
-        if relative.startswith("../") or relative == ".":
-            relative = Path(path).name
+    def is_excluded(path: str, is_dir: bool, absolute: str | None = None) -> bool:
+        absolute = absolute or os.path.abspath(path)
+        if absolute.startswith(prefix):
+            relative = absolute[len(prefix):].replace(os.sep, "/")
+        else:  # outside the root (or the root itself): patterns see the name alone
+            relative = relative_to_root(path, root)
+            if relative.startswith("../") or relative == "." or os.path.isabs(relative):
+                relative = Path(path).name
         return excluded.match_file(relative + ("/" if is_dir else ""))
 
     for given in paths:
@@ -69,8 +74,7 @@ def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
                 if spec is not None:
                     ignores.append((str(parent), spec))
 
-    def ignored(path: str, is_dir: bool) -> bool:
-        absolute = os.path.abspath(path)
+    def ignored(absolute: str, is_dir: bool) -> bool:
         for folder, spec in ignores:
             if absolute.startswith(folder + os.sep):
                 relative = os.path.relpath(absolute, folder).replace(os.sep, "/")
@@ -82,18 +86,21 @@ def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
         result.missing.append((error.filename or top, f"cannot read: {error.strerror or error}"))
 
     for folder, dirs, files in os.walk(top, onerror=on_error):
+        absolute_folder = os.path.abspath(folder)  # once per folder: joined below, not recomputed
         if settings.respect_gitignore and folder != top:
             spec = _gitignore(folder)
             if spec is not None:
-                ignores.append((os.path.abspath(folder), spec))
-        dirs[:] = sorted(
-            d for d in dirs
-            if not is_excluded(os.path.join(folder, d), True)
-            and not ignored(os.path.join(folder, d), True)
-        )
+                ignores.append((absolute_folder, spec))
+        kept = []
+        for d in dirs:
+            absolute = os.path.join(absolute_folder, d)
+            if not is_excluded(os.path.join(folder, d), True, absolute) and not ignored(absolute, True):
+                kept.append(d)
+        dirs[:] = sorted(kept)
         for name in sorted(files):
             if not name.endswith(".py"):
                 continue
             path = os.path.normpath(os.path.join(folder, name))
-            if not is_excluded(path, False) and not ignored(path, False):
+            absolute = os.path.join(absolute_folder, name)
+            if not is_excluded(path, False, absolute) and not ignored(absolute, False):
                 result.files.append(path)

@@ -43,20 +43,23 @@ def find_root(start: Path) -> Path:
 
 
 @functools.lru_cache(maxsize=4096)
-def _is_package(folder: str) -> bool:
-    return os.path.isfile(os.path.join(folder, "__init__.py"))
+def _package_prefix(folder: str) -> tuple[str, ...]:
+    """The dotted package path of `folder`: its name and its parents' while they hold __init__.py
+    (memoised per folder, since every file of a folder asks)."""
+    if not os.path.isfile(os.path.join(folder, "__init__.py")):
+        return ()
+    parent = os.path.dirname(folder)
+    if parent == folder:
+        return ()
+    return (*_package_prefix(parent), os.path.basename(folder))
 
 
 def module_name(path: str) -> tuple[str, bool]:
     """Dotted module name of a file, from the packages (folders with __init__.py) around it."""
-    absolute = Path(os.path.abspath(path))
-    stem = absolute.name.rsplit(".", 1)[0]
+    folder, name = os.path.split(os.path.abspath(path))
+    stem = name.rsplit(".", 1)[0]
     is_package = stem == "__init__"
-    parts = [] if is_package else [stem]
-    folder = absolute.parent
-    while _is_package(str(folder)) and folder != folder.parent:
-        parts.insert(0, folder.name)
-        folder = folder.parent
+    parts = [*_package_prefix(folder), *([] if is_package else [stem])]
     return ".".join(parts) or stem, is_package
 
 
@@ -90,32 +93,55 @@ class NameFilter:
     wrappers: frozenset[str]  # functions of files that spawn tasks at all (ASL301's wrappers)
 
 
-def _with_aliases(names: set[bytes], aliases: list[tuple[bytes, bytes]]) -> frozenset[str]:
+def _with_aliases(names: set[str], aliases: list[list[str]]) -> frozenset[str]:
     # Module-level `fetch = save` (or `= impl.save`) gives the function another name.
     for _ in range(3):
-        grown = {left for left, right in aliases if right.rpartition(b".")[2] in names} - names
+        grown = {left for left, right in aliases if right.rpartition(".")[2] in names} - names
         if not grown:
             break
         names |= grown
-    return frozenset(name.decode("ascii", "replace") for name in names)
+    return frozenset(names)
+
+
+def spawner_tokens(spawners: Iterable[str] = ()) -> tuple[bytes, ...]:
+    """Words whose presence makes a file's functions candidate task wrappers."""
+    return (b"create_task", b"ensure_future", *(s.rpartition(".")[2].encode() for s in spawners))
+
+
+def file_names(data: bytes, tokens: tuple[bytes, ...]) -> list[list]:
+    """One file's part of the name filter, as plain JSON data (it is cached with the file):
+    [its `async def` names, its def names if it spawns tasks, its `a = b` aliases]."""
+    def text(name: bytes) -> str:
+        return name.decode("ascii", "replace")
+
+    return [
+        [text(n) for n in _ASYNC_DEF.findall(data)] if b"async" in data else [],
+        [text(n) for n in _DEF.findall(data)] if any(t in data for t in tokens) else [],
+        [[text(a), text(b)] for a, b in _ALIAS.findall(data)],
+    ]
+
+
+def combine_names(parts: Iterable[list[list]]) -> NameFilter:
+    coroutines: set[str] = set()
+    wrappers: set[str] = set()
+    aliases: list[list[str]] = []
+    for async_defs, defs, file_aliases in parts:
+        coroutines.update(async_defs)
+        wrappers.update(defs)
+        aliases.extend(file_aliases)
+    return NameFilter(_with_aliases(coroutines, aliases), _with_aliases(wrappers, aliases))
 
 
 def project_names(paths: Iterable[str], spawners: Iterable[str] = ()) -> NameFilter:
-    tokens = {b"create_task", b"ensure_future", *(s.rpartition(".")[2].encode() for s in spawners)}
-    coroutines: set[bytes] = set()
-    wrappers: set[bytes] = set()
-    aliases: list[tuple[bytes, bytes]] = []
+    tokens = spawner_tokens(spawners)
+    parts = []
     for path in paths:
         try:
             with open(path, "rb") as handle:
-                data = handle.read()
+                parts.append(file_names(handle.read(), tokens))
         except OSError:
             continue
-        coroutines.update(_ASYNC_DEF.findall(data))
-        if any(token in data for token in tokens):
-            wrappers.update(_DEF.findall(data))
-        aliases.extend(_ALIAS.findall(data))
-    return NameFilter(_with_aliases(coroutines, aliases), _with_aliases(wrappers, aliases))
+    return combine_names(parts)
 
 
 def ref_name(ref: "Ref") -> str:
@@ -306,6 +332,40 @@ class SummaryCollector:
         }
 
 
+_STR = {str}
+
+
+def _strings(value, depth: int) -> bool:
+    """A dict of str keys whose values are str (depth 1), or such dicts (depth 2)."""
+    if type(value) is not dict or not {type(k) for k in value} <= _STR:
+        return False
+    if depth == 1:
+        return {type(v) for v in value.values()} <= _STR
+    return all(_strings(v, depth - 1) for v in value.values())
+
+
+def is_summary(value) -> bool:
+    """Whether `value` (read back from a cache) has exactly the shape `summary()` makes, so that
+    the index can use it without further checks."""
+    return (
+        isinstance(value, dict)
+        and set(value) == {"module", "package", "functions", "classes", "imports", "aliases", "attributes",
+                           "wrappers", "decorators", "decorated"}
+        and isinstance(value["module"], str) and isinstance(value["package"], bool)
+        and all(_strings(value[k], 1) for k in ("functions", "imports", "aliases", "wrappers", "decorators"))
+        and _strings(value["attributes"], 2)
+        and type(value["classes"]) is dict
+        and {type(k) for k in value["classes"]} <= _STR
+        and all(type(v) is list and {type(b) for b in v} <= _STR for v in value["classes"].values())
+        and isinstance(value["decorated"], dict)
+        and all(
+            isinstance(k, str) and isinstance(v, list) and v
+            and all(isinstance(d, list) and len(d) == 2 and isinstance(d[0], str) and isinstance(d[1], bool) for d in v)
+            for k, v in value["decorated"].items()
+        )
+    )
+
+
 def reference(
     model: SemanticModel, func: cst.BaseExpression, module: str, is_package: bool, depth: int = 0
 ) -> Ref | None:
@@ -431,6 +491,7 @@ class ProjectIndex:
         self.attributes: dict[str, dict[str, str]] = {}
         self.defining: dict[str, list[tuple[str, str]]] = defaultdict(list)  # method -> (class, kind)
         self._mro: dict[str, list[str]] = {}
+        self._checked: dict[Ref, bool] = {}
         for name, summary in self.modules.items():
             if summary is None:
                 continue
@@ -579,6 +640,12 @@ class ProjectIndex:
 
     def check(self, ref: Ref) -> bool:
         """Whether the index confirms what the reference's finding needs."""
+        known = self._checked.get(ref)
+        if known is None:
+            known = self._checked[ref] = self._check(ref)
+        return known
+
+    def _check(self, ref: Ref) -> bool:
         if ref.expect.startswith("task:"):
             return self.resolve(ref, "wrappers") == ref.expect[5:]
         if ref.expect == "async-cm":  # `with self._lock:`: what the attribute holds

@@ -17,8 +17,10 @@ from asynclint import deepstack
 from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix
 from asynclint.engine import lint_text, needs_index
 from asynclint.fixer import fix_text, is_applicable
-from asynclint.cache import ResultCache, SummaryCache
-from asynclint.project import NameFilter, ProjectIndex, Ref, module_name, project_names
+from asynclint.cache import Manifest, SummaryCache
+from asynclint.project import (
+    NameFilter, ProjectIndex, Ref, combine_names, file_names, is_summary, module_name, spawner_tokens,
+)
 from asynclint.options import Settings, relative_to_root
 from asynclint.selection import rules_for
 from asynclint.source import Source, SourceError, decode, read_source, write_atomically
@@ -46,9 +48,8 @@ class FileReport:
 
 
 def encode_report(report: FileReport) -> dict:
-    """A check's report as a result cache entry (plain JSON)."""
+    """A check's report as plain JSON for the cache (its summary is kept beside it)."""
     return {
-        "summary": report.summary,
         "findings": [
             [f.code, f.name, f.message, f.line, f.column, f.end_line, f.end_column,
              f.fix.applicability.value if f.fix else None, f.fix.description if f.fix else None]
@@ -61,7 +62,7 @@ def encode_report(report: FileReport) -> dict:
     }
 
 
-def decode_report(path: str, entry: dict) -> FileReport | None:
+def decode_report(path: str, entry: dict, summary: dict | None) -> FileReport | None:
     """The report a cache entry holds; None when it is not one (tampered, or another format)."""
     try:
         findings = []
@@ -72,8 +73,7 @@ def decode_report(path: str, entry: dict) -> FileReport | None:
         pending = [Ref(str(kind), str(target), str(name), str(expect)) for kind, target, name, expect in entry["pending"]]
         lines = {int(number): str(line) for number, line in entry["lines"].items()}
         coroutines, wrappers = entry["rejected"]
-        summary = entry["summary"]
-        if summary is not None and not isinstance(summary, dict):
+        if summary is not None and not is_summary(summary):
             return None
         return FileReport(
             path, findings, errors, lines=lines, summary=summary, pending=pending,
@@ -149,10 +149,8 @@ def process_file(
     index: ProjectIndex | None = None,
     summary_only: bool = False,
     names: NameFilter | None = None,
-    result_key: str | None = None,
 ) -> FileReport:
-    """Check one file (or, `summary_only`, only summarise it for the index); with `result_key`,
-    also keep the report in the result cache under that key."""
+    """Check one file (or, `summary_only`, only summarise it for the index)."""
     try:
         source = read_source(path)
     except SourceError as exc:
@@ -177,8 +175,6 @@ def process_file(
         )
     if report.summary is not None and mode is Mode.CHECK:
         cache.put(source.data, module, report.summary)
-    if result_key is not None and mode is Mode.CHECK and not any(e.kind is ErrorKind.INTERNAL for e in report.errors):
-        ResultCache(settings.cache_folder(), settings).put(result_key, encode_report(report))
     return report
 
 
@@ -205,12 +201,12 @@ def _init_worker(index: ProjectIndex | None, names: NameFilter | None) -> None:
     _WORKER_INDEX, _WORKER_NAMES = index, names
 
 
-Task = tuple[str, Settings, Mode, bool, "str | None"]  # path, settings, mode, summary_only, result_key
+Task = tuple[str, Settings, Mode, bool]  # path, settings, mode, summary_only
 
 
 def _task(args: Task) -> FileReport:
-    path, settings, mode, summary_only, result_key = args
-    return process_file(path, settings, mode, _WORKER_INDEX, summary_only, _WORKER_NAMES, result_key)
+    path, settings, mode, summary_only = args
+    return process_file(path, settings, mode, _WORKER_INDEX, summary_only, _WORKER_NAMES)
 
 
 def _map(
@@ -225,8 +221,8 @@ def _map(
     jobs = max(1, min(jobs, len(tasks)))
     if jobs == 1 or len(tasks) < 4:
         return [
-            process_file(path, settings, mode, index, summary_only, names, result_key)
-            for path, settings, mode, summary_only, result_key in tasks
+            process_file(path, settings, mode, index, summary_only, names)
+            for path, settings, mode, summary_only in tasks
         ]
     reports: list[FileReport] = []
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(index, names)) as pool:
@@ -252,43 +248,79 @@ def _read(path: str) -> bytes | None:
         return None  # the worker reports it properly
 
 
-class _Cached:
-    """Cache lookups made in the main process, so a warm run starts no worker at all."""
+_NO_NAMES: list = [[], [], []]
 
-    def __init__(self, settings: Settings, names: NameFilter) -> None:
-        folder = settings.cache_folder()
-        self.settings = settings
-        self.results = ResultCache(folder, settings)
-        self.summaries = SummaryCache(folder)
-        self.names = names
 
-    def result(self, path: str) -> tuple[FileReport | None, str | None]:
-        """The cached check of `path` and its key; (None, key) on a miss, (None, None) uncached."""
-        if not self.results.enabled:
-            return None, None
-        data = _read(path)
-        if data is None:
-            return None, None
-        key = self.results.key(data, relative_to_root(path, self.settings.root), module_name(path))
-        return self.decided(path, key), key
+def _names_shape(names) -> bool:
+    return (
+        isinstance(names, list) and len(names) == 3
+        and all(isinstance(part, list) and all(isinstance(n, str) for n in part) for part in names[:2])
+        and all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair) for pair in names[2])
+    )
 
-    def decided(self, path: str, key: str) -> FileReport | None:
-        entry = self.results.get(key)
-        report = decode_report(path, entry) if entry is not None else None
-        if report is None:
-            return None
+
+@dataclass
+class _Seen:
+    """What the main process learns of a file before any worker reads it."""
+
+    path: str
+    key: str  # its absolute path: the manifest's key
+    stat: list[int] | None
+    module: tuple[str, bool]
+    entry: dict | None  # the manifest's entry, while it still describes the file
+    content: str | None  # hash of content and module, when the file had to be read
+    names: list  # the file's part of the name filter
+
+
+def _look(path: str, manifest: Manifest, tokens: tuple[bytes, ...]) -> _Seen:
+    absolute = os.path.abspath(path)
+    module = module_name(path)
+    try:
+        status = os.stat(path)
+    except OSError:
+        return _Seen(path, absolute, None, module, None, None, _NO_NAMES)
+    stat = [status.st_size, status.st_mtime_ns]
+    entry, data = manifest.entry(absolute, stat, module, lambda: _read(path)) if manifest.enabled else (None, None)
+    if entry is not None and _names_shape(entry.get("names")):
+        return _Seen(path, absolute, stat, module, entry, entry.get("key"), entry["names"])
+    data = data if data is not None else _read(path)
+    if data is None:
+        return _Seen(path, absolute, None, module, None, None, _NO_NAMES)
+    content = Manifest.content_key(data, module) if manifest.enabled else None
+    return _Seen(path, absolute, stat, module, None, content, file_names(data, tokens))
+
+
+def _cached_report(path: str, entry: dict, field_name: str, names: NameFilter | None) -> FileReport | None:
+    stored = entry.get(field_name)
+    if field_name == "decided":
+        stored = stored[1] if isinstance(stored, list) and len(stored) == 2 else None
+    report = decode_report(path, stored, entry.get("summary")) if isinstance(stored, dict) else None
+    if report is None:
+        return None
+    if names is not None:
         coroutines, wrappers = report.rejected
-        # A name ruled out when the entry was made may be defined in the project now.
-        if not coroutines.isdisjoint(self.names.coroutines) or not wrappers.isdisjoint(self.names.wrappers):
+        # A name ruled out by the name filter when this was checked may be defined by now.
+        if not coroutines.isdisjoint(names.coroutines) or not wrappers.isdisjoint(names.wrappers):
             return None
-        return report
+    return report
 
-    def summary(self, path: str) -> FileReport | None:
-        if not self.results.enabled:
-            return None
-        data = _read(path)
-        found = self.summaries.get(data, module_name(path)) if data is not None else None
-        return FileReport(path, summary=found) if found is not None else None
+
+def _remember(manifest: Manifest, item: _Seen, report: FileReport, checked: bool) -> None:
+    """Keep a worker's report in the manifest (not one that a failure made incomplete)."""
+    if not manifest.enabled or item.content is None or item.stat is None:
+        return
+    if any(e.kind in (ErrorKind.INTERNAL, ErrorKind.IO) for e in report.errors):
+        return
+    entry = item.entry
+    if entry is None:
+        entry = {"stat": item.stat, "module": list(item.module), "key": item.content, "names": item.names,
+                 "summary": None, "report": None, "decided": None}
+    entry["summary"] = report.summary
+    if checked:
+        entry["report"] = encode_report(report)
+        entry["decided"] = None
+    item.entry = entry
+    manifest.record(item.key, entry)
 
 
 def run(
@@ -300,60 +332,70 @@ def run(
     The summaries make the project index, which decides the pending findings. With --fix or
     --diff, only the files that have something to fix are read again, with the index at hand.
 
-    With the cache, a file whose bytes, settings and asynclint are unchanged is not parsed: its
-    pass-1 report (findings, pending conditions, summary) comes from the result cache, and, when
-    the index confirms some of its conditions, so does the decided report, kept under a key that
-    includes every condition's answer (an edit elsewhere that changes an answer misses it).
+    With the cache (asynclint/cache.py's Manifest), a file whose size and mtime (or content), the
+    settings and asynclint itself are unchanged is not read at all: its pass-1 report (findings,
+    pending conditions, summary) comes from the manifest and, when the index confirms some of its
+    conditions, so does the decided report, kept with the answers it was decided on.
     """
-    wanted = {os.path.realpath(path) for path in files}
-    extra, seen = [], set(wanted)
+    wanted = {os.path.abspath(path) for path in files}
+    extra, seen_paths = [], set(wanted)
     for path in project_files:
-        key = os.path.realpath(path)
-        if key not in seen:
-            seen.add(key)
+        key = os.path.abspath(path)
+        if key not in seen_paths:
+            seen_paths.add(key)
             extra.append(path)
-    names = project_names([*files, *extra], settings.extend_task_spawners)
-    cached = _Cached(settings, names)
+    manifest = Manifest(settings.cache_folder(), settings)
+    tokens = spawner_tokens(settings.extend_task_spawners)
+    seen = [_look(path, manifest, tokens) for path in (*files, *extra)]
+    names = combine_names(item.names for item in seen)
     reports: list[FileReport | None] = []
-    keys: list[str | None] = []
     tasks: list[Task] = []
-    for path in files:
-        report, key = cached.result(path)
+    for n, item in enumerate(seen):
+        checked = n < len(files)
+        report = None
+        if item.entry is not None:
+            if checked:
+                report = _cached_report(item.path, item.entry, "report", names)
+            elif is_summary(item.entry.get("summary")):
+                report = FileReport(item.path, summary=item.entry["summary"])
         reports.append(report)
-        keys.append(key)
         if report is None:
-            tasks.append((path, settings, Mode.CHECK, False, key))
-    for path in extra:
-        report = cached.summary(path)
-        reports.append(report)
-        if report is None:
-            tasks.append((path, settings, Mode.CHECK, True, None))
+            tasks.append((item.path, settings, Mode.CHECK, not checked))
     done = iter(_map(tasks, jobs, None, names))
-    reports = [report if report is not None else next(done) for report in reports]
+    for n, item in enumerate(seen):
+        if reports[n] is None:
+            reports[n] = next(done)
+            _remember(manifest, item, reports[n], checked=n < len(files))
     index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
     reports = reports[: len(files)]
     # Files where the index confirms a call into another module are checked again with the index
     # at hand (real cross-file findings are rare, so this second read is too).
-    again: list[int] = []
-    tasks = []
+    again: list[tuple[int, str]] = []
     for n, report in enumerate(reports):
         if not needs_index(report.pending, index):
             continue
         decisions = "".join("1" if index.check(ref) else "0" for ref in report.pending)
-        key = ResultCache.decided_key(keys[n], decisions) if keys[n] else None
-        decided = cached.decided(report.path, key) if key else None
+        entry = seen[n].entry
+        decided = None
+        if entry is not None and isinstance(entry.get("decided"), list) and entry["decided"][:1] == [decisions]:
+            decided = _cached_report(report.path, entry, "decided", None)
         if decided is not None:
             reports[n] = decided
         else:
-            again.append(n)
-            tasks.append((report.path, settings, Mode.CHECK, False, key))
-    for n, report in zip(again, _map(tasks, jobs, index)):
+            again.append((n, decisions))
+    tasks = [(reports[n].path, settings, Mode.CHECK, False) for n, _ in again]
+    for (n, decisions), report in zip(again, _map(tasks, jobs, index)):
         reports[n] = report
+        entry = seen[n].entry
+        if entry is not None and not any(e.kind in (ErrorKind.INTERNAL, ErrorKind.IO) for e in report.errors):
+            entry["decided"] = [decisions, encode_report(report)]
+            manifest.record(seen[n].key, entry)
+    manifest.save()
     if mode is Mode.CHECK:
         return reports
     unsafe = settings.unsafe_fixes
     to_fix = [n for n, r in enumerate(reports) if any(is_applicable(f.fix, unsafe) for f in r.findings)]
-    fixed = _map([(reports[n].path, settings, mode, False, None) for n in to_fix], jobs, index)
+    fixed = _map([(reports[n].path, settings, mode, False) for n in to_fix], jobs, index)
     for n, report in zip(to_fix, fixed):
         reports[n] = report
     return reports

@@ -162,12 +162,21 @@ def test_cached_results_follow_the_settings(project):
     assert _cli(project, "pkg") == EXPECTED
 
 
-def test_tampered_result_cache_is_not_trusted(project):
+def test_tampered_manifest_is_not_trusted(project):
     _cli(project, "pkg")
-    entries = list((project / ".asynclint_cache" / "results").rglob("*.json"))
-    assert entries
-    for n, entry in enumerate(entries):
-        entry.write_text(['{"findings": 1}', "[]", "not json", json.dumps({
-            "summary": None, "findings": [["ASL101", "x", "forged", "a", 1, 1, 1, None, None]], "errors": [],
-            "pending": [], "lines": {}, "rejected": [[], []]})][n % 4])
-    assert _cli(project, "pkg") == EXPECTED
+    [manifest] = (project / ".asynclint_cache").glob("files-*.json")
+    good = json.loads(manifest.read_text())
+    assert good["files"]
+    forged = [
+        "not json",
+        "[]",
+        json.dumps({**good, "files": {path: {**entry, "report": {"findings": 1}} for path, entry in good["files"].items()}}),
+        json.dumps({**good, "files": {path: {**entry, "names": "x", "summary": 3} for path, entry in good["files"].items()}}),
+        json.dumps({**good, "files": {path: {**entry, "decided": [1]} for path, entry in good["files"].items()}}),
+        json.dumps({**good, "files": {path: {**entry, "summary": {**entry["summary"], "functions": {"f": 1}}} for path, entry in good["files"].items()}}),
+        json.dumps({**good, "files": {path: {**entry, "summary": {**entry["summary"], "classes": {"C": "x"}}} for path, entry in good["files"].items()}}),
+        json.dumps({**good, "files": {path: {**entry, "report": {**(entry["report"] or {}), "findings": [["ASL101", "x", "forged", "a", 1, 1, 1, None, None]]}} for path, entry in good["files"].items()}}),
+    ]
+    for text in forged:
+        manifest.write_text(text)
+        assert _cli(project, "pkg") == EXPECTED
