@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Sequence
 
 from asynclint import __version__
-from asynclint.checks import ALL_RULES, RULES_BY_CODE
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings
 from asynclint.output import entries, render
 from asynclint.project import find_root
@@ -94,6 +93,7 @@ def _rule_command(argv: Sequence[str]) -> int:
     parser.add_argument("code", nargs="?", help="a rule code such as ASL301")
     parser.add_argument("--all", action="store_true", help="list every rule")
     args = parser.parse_args(argv)
+    from asynclint.checks import ALL_RULES, RULES_BY_CODE
     from asynclint.docs import rule_page
 
     if args.all or args.code is None:

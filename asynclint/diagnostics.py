@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-import libcst as cst
+if TYPE_CHECKING:
+    import libcst as cst
 
 # One place for the docs link every finding carries (JSON, SARIF helpUri, `asynclint rule`).
 DOCS_URL = "https://github.com/asynclint/asynclint/blob/main/docs/rules/{code}.md"
@@ -19,7 +20,7 @@ class Applicability(enum.Enum):
     UNSAFE = "unsafe"  # may change behaviour beyond the bug; opt in with --unsafe-fixes
 
 
-Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
+Replacement = Union["cst.CSTNode", "cst.FlattenSentinel", "cst.RemovalSentinel"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class Fix:
     description: str
     edits: tuple[Edit, ...]
     module_statements: tuple[ModuleStatement, ...] = ()
+
+
+def is_applicable(fix: Fix | None, unsafe: bool) -> bool:
+    """Whether --fix applies `fix` (unsafe fixes only with --unsafe-fixes)."""
+    return fix is not None and (unsafe or fix.applicability is Applicability.SAFE)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
 from asynclint.options import Settings
 from asynclint.positions import positions
-from asynclint.project import NameFilter, ProjectIndex, Ref
+from asynclint.project import NameFilter, ProjectIndex, Ref, needs_index
 from asynclint.project import module_name as project_module_name
 from asynclint.rule import Rule
 
@@ -230,11 +230,6 @@ def lint_text(
                 result.findings.append(finding)
         result.findings.sort(key=Finding.sort_key)
     return result
-
-
-def needs_index(pending: Iterable[Ref], index: ProjectIndex) -> bool:
-    """Whether the index confirms any pending condition (the file must then be checked with it)."""
-    return any(index.check(ref) for ref in pending)
 
 
 def lint_alone(text: str, path: str, settings: Settings, rules: Iterable[type[Rule]], **options) -> LintResult:

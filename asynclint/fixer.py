@@ -14,7 +14,7 @@ from typing import Iterable
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, ModuleStatement
+from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, ModuleStatement, is_applicable
 from asynclint.engine import LintResult, lint_alone, lint_text
 from asynclint.project import ProjectIndex
 from asynclint.options import Settings
@@ -128,10 +128,6 @@ def compiles(text: str, path: str) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
-
-
-def is_applicable(fix: Fix | None, unsafe: bool) -> bool:
-    return fix is not None and (unsafe or fix.applicability is Applicability.SAFE)
 
 
 def fix_text(

@@ -675,3 +675,8 @@ class ProjectIndex:
                 return None
             return ASYNC if {kind for _, kind in self.defining.get(name, ())} == {ASYNC} else None
         return None
+
+
+def needs_index(pending: Iterable[Ref], index: ProjectIndex) -> bool:
+    """Whether the index confirms any pending condition (the file must then be checked with it)."""
+    return any(index.check(ref) for ref in pending)

@@ -14,12 +14,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from asynclint import deepstack
-from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix
-from asynclint.engine import lint_text, needs_index
-from asynclint.fixer import fix_text, is_applicable
+from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, is_applicable
 from asynclint.cache import Manifest, SummaryCache
 from asynclint.project import (
-    NameFilter, ProjectIndex, Ref, combine_names, file_names, is_summary, module_name, spawner_tokens,
+    NameFilter, ProjectIndex, Ref, combine_names, file_names, is_summary, module_name, needs_index, spawner_tokens,
 )
 from asynclint.options import Settings, relative_to_root
 from asynclint.selection import rules_for
@@ -104,6 +102,11 @@ def check_source(
 ) -> FileReport:
     """Check (or fix) one file. Without `index`, findings that depend on other files come back as
     `pending`; `summary_only` runs no rule (a file read only for the project index)."""
+    # Imported here, not at the top: they load libcst, which a run answered from the cache
+    # never needs (see asynclint/__init__.py).
+    from asynclint.engine import lint_text
+    from asynclint.fixer import fix_text
+
     report = FileReport(path)
     rules = () if summary_only else rules_for(settings, relative_to_root(path, settings.root))
     if mode is Mode.CHECK:

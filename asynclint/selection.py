@@ -10,7 +10,6 @@ import functools
 
 import pathspec
 
-from asynclint.checks import ALL_RULES
 from asynclint.options import Settings
 from asynclint.rule import Rule
 
@@ -28,6 +27,8 @@ def is_enabled(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> b
 @functools.lru_cache(maxsize=64)
 def _enabled(settings: Settings) -> tuple[type[Rule], ...]:
     select = settings.select + settings.extend_select
+    from asynclint.checks import ALL_RULES  # here: importing the rules loads libcst
+
     return tuple(rule for rule in ALL_RULES if is_enabled(rule.code, select, settings.ignore))
 
 

@@ -10,7 +10,6 @@ import json
 from pathlib import PurePath
 
 from asynclint import __version__
-from asynclint.checks import ALL_RULES
 from asynclint.diagnostics import DOCS_URL
 from asynclint.output import Entry
 
@@ -32,6 +31,8 @@ def _location(e: Entry) -> dict:
 
 
 def render(items: list[Entry]) -> str:
+    from asynclint.checks import ALL_RULES  # here: importing the rules loads libcst
+
     rules = [
         {
             "id": rule.code,
