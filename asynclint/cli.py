@@ -16,6 +16,7 @@ from typing import Sequence
 from asynclint import __version__
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings
 from asynclint.output import entries, render
+from asynclint.progress import for_terminal
 from asynclint.project import find_root
 from asynclint.output.text import statistics
 from asynclint.runner import FileReport, Mode, default_jobs, process_stdin, run
@@ -164,7 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # passes the changed files): calls into the others must resolve all the same.
         root = settings.root if settings.config_file else find_root(Path(paths[0]) if os.path.isdir(paths[0]) else Path(paths[0]).parent)
         project = discover([str(root)], settings).files if root.is_dir() else []
-        reports += run(found.files, settings, mode, args.jobs, project)
+        progress = for_terminal(sys.stderr, args.quiet)
+        try:
+            reports += run(found.files, settings, mode, args.jobs, project, progress)
+        finally:
+            if progress is not None:
+                progress.close()
     reports.sort(key=lambda r: r.path)
 
     out = sys.stdout

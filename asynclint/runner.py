@@ -12,6 +12,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Callable
 
 from asynclint import deepstack
 from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, is_applicable
@@ -217,20 +218,25 @@ def _map(
     jobs: int,
     index: ProjectIndex | None,
     names: NameFilter | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    what: str = "checked",
 ) -> list[FileReport]:
     """Run tasks in order, in parallel when there are enough of them to pay for the processes."""
     if not tasks:
         return []
     jobs = max(1, min(jobs, len(tasks)))
-    if jobs == 1 or len(tasks) < 4:
-        return [
-            process_file(path, settings, mode, index, summary_only, names)
-            for path, settings, mode, summary_only in tasks
-        ]
     reports: list[FileReport] = []
+    if jobs == 1 or len(tasks) < 4:
+        for path, settings, mode, summary_only in tasks:
+            reports.append(process_file(path, settings, mode, index, summary_only, names))
+            if progress is not None:
+                progress(len(reports), len(tasks), what)
+        return reports
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(index, names)) as pool:
         futures = [pool.submit(_task, task) for task in tasks]
         for (path, *_), future in zip(tasks, futures):
+            if progress is not None:
+                progress(len(reports), len(tasks), what)
             try:
                 reports.append(future.result())
             except BrokenProcessPool:
@@ -327,7 +333,8 @@ def _remember(manifest: Manifest, item: _Seen, report: FileReport, checked: bool
 
 
 def run(
-    files: list[str], settings: Settings, mode: Mode, jobs: int, project_files: list[str] = ()
+    files: list[str], settings: Settings, mode: Mode, jobs: int, project_files: list[str] = (),
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> list[FileReport]:
     """Check `files`; read `project_files` too (once) so calls into them can be resolved.
 
@@ -364,7 +371,7 @@ def run(
         reports.append(report)
         if report is None:
             tasks.append((item.path, settings, Mode.CHECK, not checked))
-    done = iter(_map(tasks, jobs, None, names))
+    done = iter(_map(tasks, jobs, None, names, progress, "read"))
     for n, item in enumerate(seen):
         if reports[n] is None:
             reports[n] = next(done)
@@ -387,7 +394,7 @@ def run(
         else:
             again.append((n, decisions))
     tasks = [(reports[n].path, settings, Mode.CHECK, False) for n, _ in again]
-    for (n, decisions), report in zip(again, _map(tasks, jobs, index)):
+    for (n, decisions), report in zip(again, _map(tasks, jobs, index, None, progress, "rechecked")):
         reports[n] = report
         entry = seen[n].entry
         if entry is not None and not any(e.kind in (ErrorKind.INTERNAL, ErrorKind.IO) for e in report.errors):
@@ -398,7 +405,7 @@ def run(
         return reports
     unsafe = settings.unsafe_fixes
     to_fix = [n for n, r in enumerate(reports) if any(is_applicable(f.fix, unsafe) for f in r.findings)]
-    fixed = _map([(reports[n].path, settings, mode, False) for n in to_fix], jobs, index)
+    fixed = _map([(reports[n].path, settings, mode, False) for n in to_fix], jobs, index, None, progress, "fixed")
     for n, report in zip(to_fix, fixed):
         reports[n] = report
     return reports

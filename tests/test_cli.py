@@ -1,7 +1,9 @@
 """The command line: formats, exit codes, selection, config, fixes, stdin, and bad input."""
 
+import io
 import json
 import os
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -356,3 +358,30 @@ def test_parallel_run_matches_serial(write, run):
     parallel = run("--jobs", "2", ".")
     assert serial == parallel
     assert serial[1].count("ASL301") == 4
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_line_only_in_a_terminal(tmp_path, monkeypatch):
+    from asynclint import cli, progress
+
+    for n in range(6):
+        (tmp_path / f"m{n}.py").write_text("async def f():\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setattr(progress, "INTERVAL", 0.0)
+    for argv, shown in ((["--jobs", "1", "."], True), (["--jobs", "1", "-q", "."], False)):
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        cli.main(["--no-cache", *argv])
+        text = terminal.getvalue()
+        assert ("asynclint: read 6/6 files" in text) is shown
+        if shown:  # the line is erased before anything else is written
+            assert text.index("\r\033[K", text.rindex("6/6 files")) > 0
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    cli.main(["--no-cache", "--jobs", "1", "."])
+    assert "files" not in piped.getvalue().replace("Found", "")
