@@ -1,6 +1,29 @@
 """asynclint: a static analyzer for asyncio misuse."""
 
+import importlib.util as _util
+import sys as _sys
 from importlib import metadata as _metadata
+
+
+def _lazy_module(name: str):
+    """`name`, imported on first attribute access. A run answered from the cache never touches a
+    syntax tree, and importing libcst is a good part of such a run's time. Modules on that path
+    take libcst from here (`from asynclint import libcst as cst`): an `import libcst` statement
+    would load it at once."""
+    module = _sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = _util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"No module named {name!r}")
+    spec.loader = _util.LazyLoader(spec.loader)
+    module = _util.module_from_spec(spec)
+    _sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+libcst = _lazy_module("libcst")
 
 try:
     __version__ = _metadata.version("asynclint")

@@ -14,7 +14,7 @@ from typing import Iterable
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, ModuleStatement, is_applicable
+from asynclint.diagnostics import ErrorKind, FileError, Finding, ModuleStatement, is_applicable
 from asynclint.engine import LintResult, lint_alone, lint_text
 from asynclint.project import ProjectIndex
 from asynclint.options import Settings

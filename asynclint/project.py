@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import libcst as cst
+from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
 
 from asynclint import catalogue
 from asynclint.semantic import BindingKind, Scope, ScopeKind, SemanticModel

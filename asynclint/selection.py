@@ -7,11 +7,14 @@ Prefixes work as in flake8 and ruff: the most specific matching entry decides, a
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import pathspec
 
 from asynclint.options import Settings
-from asynclint.rule import Rule
+
+if TYPE_CHECKING:
+    from asynclint.rule import Rule
 
 
 def _longest(code: str, prefixes: tuple[str, ...]) -> int:

@@ -23,7 +23,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Callable
 
-import libcst as cst
+from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
 
 _BUILTINS = frozenset(dir(builtins))
 # Calls through which a function may read any of its locals without naming them.

@@ -3,7 +3,7 @@ summary (which records project functions that hand such a task back)."""
 
 from __future__ import annotations
 
-import libcst as cst
+from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
 
 from asynclint import catalogue
 from asynclint.semantic import BindingKind, SemanticModel

@@ -85,6 +85,15 @@ def measure(command: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
+PROBE = "\n\nasync def _asynclint_bench_probe():\n    pass\n"
+
+
+def toggle_probe(path: Path) -> None:
+    """Add, or take back out, a new `async def` at the end of `path`: an edit the index sees."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: -len(PROBE)] if text.endswith(PROBE) else text + PROBE, encoding="utf-8")
+
+
 def changed_file(folders: list[Path]) -> Path:
     """What pre-commit hands asynclint after a small edit: one file of the first project, with
     async code in it (the first such file in path order, so every run picks the same)."""
@@ -104,6 +113,10 @@ def commands(folders: list[str], file_list: Path, one_file: Path) -> dict[str, l
         "read + libcst parse (floor)": [PY, "-c", PARSE_ALL.format(imports="import libcst", parse="libcst.parse_module(data)"), str(file_list)],
         "asynclint cold, 1 process": [*asynclint, "--jobs", "1", *folders],
         "asynclint cold, 2 processes": [*asynclint, "--jobs", "2", *folders],
+        # The cache full from the run before: nothing changed, then one file edited so that what
+        # it defines changes (an `async def` added or removed, which the index sees).
+        "asynclint warm, nothing changed": [*cached, "--jobs", "2", *folders],
+        "asynclint warm, one file edited": [*cached, "--jobs", "2", *folders],
         "flake8 + asynclint plugin, 1 process": [*flake8, "--select", "ASL", *folders],
         # One file checked, as pre-commit does: the whole project is still indexed (the first
         # pass records every module's definitions), from scratch or from the summary cache.
@@ -146,12 +159,15 @@ def main() -> int:
     warm = [name for name in todo if "warm" in name]
     if warm:
         print(f"one file: {one_file}", flush=True)
+    original = one_file.read_bytes()
     times: dict[str, list[float]] = {name: [] for name in todo}
     memory: dict[str, float] = {name: 0.0 for name in todo}
     for round_ in range(args.repeat):
         for name, command in todo.items():
             if name in warm:
                 measure(command)  # fills the cache (a no-op when the last warm run did)
+                if "edited" in name:
+                    toggle_probe(one_file)
             else:
                 for folder in folders:  # cold means cold: no summary cache left by an earlier run
                     for cache in folder.rglob(".asynclint_cache"):
@@ -161,6 +177,7 @@ def main() -> int:
             memory[name] = max(memory[name], rss)
             print(f"  round {round_ + 1}: {name}: {seconds:.2f}s", flush=True)
 
+    one_file.write_bytes(original)  # the probe edit leaves no trace in the corpus
     floor = statistics.median(times["read + libcst parse (floor)"])
     results = []
     print(f"\n{'measurement':<40} {'median s':>9} {'lines/s':>9} {'× floor':>8} {'peak MiB':>9}")

@@ -180,3 +180,15 @@ def test_tampered_manifest_is_not_trusted(project):
     for text in forged:
         manifest.write_text(text)
         assert _cli(project, "pkg") == EXPECTED
+
+
+def test_warm_run_never_loads_libcst(project):
+    # A run answered from the cache needs no syntax tree; importing libcst is most of its time.
+    _cli(project, "pkg")
+    probe = (
+        "import sys; from asynclint import cli; code = cli.main(['--jobs', '1', '-q', 'pkg']); "
+        "print(type(sys.modules['libcst']).__name__)"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-1] == "_LazyModule", proc.stderr
+    assert proc.stdout.count("ASL") == len(EXPECTED)
