@@ -16,12 +16,12 @@ from pathlib import Path
 
 from asynclint import __version__
 
-_KEYS = {"module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers"}
+_KEYS = {"module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "special", "test"}
 
 
-def _key(data: bytes, module: tuple[str, bool]) -> str:
+def _key(data: bytes, module: tuple) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{module[0]}\0{module[1]}\0".encode())
+    digest.update(("\0".join([__version__, *map(str, module)]) + "\0").encode())
     digest.update(data)
     return digest.hexdigest()
 
@@ -31,7 +31,7 @@ class SummaryCache:
         self.folder = folder / "summaries" if folder is not None else None
         self._ready = False
 
-    def get(self, data: bytes, module: tuple[str, bool]) -> dict | None:
+    def get(self, data: bytes, module: tuple) -> dict | None:
         if self.folder is None:
             return None
         key = _key(data, module)
@@ -44,7 +44,7 @@ class SummaryCache:
             return None  # tampered or from another format: recompute
         return entry
 
-    def put(self, data: bytes, module: tuple[str, bool], summary: dict) -> None:
+    def put(self, data: bytes, module: tuple, summary: dict) -> None:
         if self.folder is None:
             return
         key = _key(data, module)

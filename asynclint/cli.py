@@ -164,7 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # passes the changed files): calls into the others must resolve all the same.
         root = settings.root if settings.config_file else find_root(Path(paths[0]) if os.path.isdir(paths[0]) else Path(paths[0]).parent)
         project = discover([str(root)], settings).files if root.is_dir() else []
-        reports += run(found.files, settings, mode, args.jobs, project)
+        try:
+            reports += run(found.files, settings, mode, args.jobs, project)
+        except ConfigError as exc:  # e.g. a coverage data file that cannot be read
+            print(f"asynclint: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     reports.sort(key=lambda r: r.path)
 
     out = sys.stdout

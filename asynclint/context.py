@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from asynclint.diagnostics import Fix
-from asynclint.options import Settings
-from asynclint.project import NameFilter, Ref, SummaryCollector, ref_name, reference
+from asynclint.options import Settings, relative_to_root
+from asynclint.project import NameFilter, ProjectIndex, Ref, SummaryCollector, is_test_module, ref_name, reference
 from asynclint.semantic import SemanticModel
 
 if TYPE_CHECKING:
@@ -41,8 +41,12 @@ class FileContext:
         # Whether conditions are decided in this pass (the project index is at hand); without it
         # a conditional report keeps only its condition, so its fix need not be built.
         self.deciding = False
+        self.index: ProjectIndex | None = None  # at hand when conditions are decided in this pass
+        self.is_test = is_test_module(relative_to_root(path, settings.root))
         self.model = SemanticModel()
-        self.summary = SummaryCollector(self.model, module_name, is_package, settings.extend_task_spawners)
+        self.summary = SummaryCollector(
+            self.model, module_name, is_package, settings.extend_task_spawners, self.is_test
+        )
         self.reports: list[Report] = []
 
     def report(

@@ -89,10 +89,12 @@ def add_module_statements(module: cst.Module, statements: Iterable[ModuleStateme
     index = 0
     while index < len(module.body) and _is_preamble(module.body[index], index):
         index += 1
-    if index > 0:  # set the addition apart from the imports above it
-        first = new[0]
-        new[0] = first.with_changes(leading_lines=[cst.EmptyLine(), *first.leading_lines])
-    return module.with_changes(body=[*module.body[:index], *new, *module.body[index:]])
+    # Imports join the file's imports; anything else is set apart from them by a blank line.
+    imports = [s for s in new if _is_preamble(s, 1)]
+    others = [s for s in new if not _is_preamble(s, 1)]
+    if others and (index > 0 or imports):
+        others[0] = others[0].with_changes(leading_lines=[cst.EmptyLine(), *others[0].leading_lines])
+    return module.with_changes(body=[*module.body[:index], *imports, *others, *module.body[index:]])
 
 
 def apply_fixes(

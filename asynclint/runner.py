@@ -18,9 +18,9 @@ from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.engine import lint_text, needs_index
 from asynclint.fixer import fix_text, is_applicable
 from asynclint.cache import SummaryCache
-from asynclint.project import NameFilter, ProjectIndex, Ref, module_name, project_names
+from asynclint.project import NameFilter, ProjectIndex, Ref, is_test_module, module_name, project_names
 from asynclint.options import Settings, relative_to_root
-from asynclint.selection import rules_for
+from asynclint.selection import enabled_codes, rules_for
 from asynclint.source import Source, SourceError, decode, read_source, write_atomically
 
 
@@ -114,7 +114,8 @@ def process_file(
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     cache = SummaryCache(settings.cache_folder())
-    module = module_name(path)
+    # Whether it is a test module changes its summary (tests record the names they use).
+    module = (*module_name(path), is_test_module(relative_to_root(path, settings.root)))
     if summary_only:
         cached = cache.get(source.data, module)
         if cached is not None:
@@ -211,9 +212,10 @@ def run(
             extra.append(path)
     tasks = [(path, settings, Mode.CHECK, False) for path in files]
     tasks += [(path, settings, Mode.CHECK, True) for path in extra]
+    evidence = index_evidence(settings)  # before any work: a bad coverage file is a config error
     names = project_names([*files, *extra], settings.extend_task_spawners)
     reports = _map(tasks, jobs, None, names)
-    index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
+    index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name, evidence)
     reports = reports[: len(files)]
     # Files where the index confirms a call into another module are checked again with the index
     # at hand (real cross-file findings are rare, so this second read is too).
@@ -228,6 +230,15 @@ def run(
     for n, report in zip(to_fix, fixed):
         reports[n] = report
     return reports
+
+
+def index_evidence(settings: Settings):
+    """Coverage data for the project index, when ASL405 runs and a data file is there."""
+    if "ASL405" not in enabled_codes(settings):
+        return None
+    from asynclint.coverage_evidence import evidence_for
+
+    return evidence_for(settings)
 
 
 def default_jobs() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asynclint.checks import coroutines, tasks
+from asynclint.checks import coroutines, tasks, testing
 
-ALL_RULES = tuple(sorted((*coroutines.RULES, *tasks.RULES), key=lambda rule: rule.code))
+ALL_RULES = tuple(sorted((*coroutines.RULES, *tasks.RULES, *testing.RULES), key=lambda rule: rule.code))
 RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}
