@@ -94,7 +94,15 @@ def add_module_statements(module: cst.Module, statements: Iterable[ModuleStateme
     others = [s for s in new if not _is_preamble(s, 1)]
     if others and (index > 0 or imports):
         others[0] = others[0].with_changes(leading_lines=[cst.EmptyLine(), *others[0].leading_lines])
-    return module.with_changes(body=[*module.body[:index], *imports, *others, *module.body[index:]])
+    # `import x` goes after the file's last plain `import` (where isort would put it), if any.
+    plain = [n for n, s in enumerate(module.body[:index]) if _is_plain_import(s)]
+    at = plain[-1] + 1 if plain else index
+    body = [*module.body[:at], *imports, *module.body[at:index], *others, *module.body[index:]]
+    return module.with_changes(body=body)
+
+
+def _is_plain_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(isinstance(s, cst.Import) for s in statement.body)
 
 
 def apply_fixes(

@@ -42,7 +42,8 @@ _DEFAULT_CLASSES = ("Test",)
 _DEFAULT_FUNCTIONS = ("test",)
 # Files that may set the asyncio mode, pass `-p plugin` or install plugins outside the config.
 _RUN_FILES = ("tox.ini", "noxfile.py", "Makefile", "setup.py", "Pipfile", "environment.yml", "environment.yaml", "hatch.toml")
-_MODE_ELSEWHERE = re.compile(r"asyncio[-_]mode")
+_MODE_ON_COMMAND_LINE = re.compile(r"--asyncio-mode")  # in tox.ini, noxfile.py, CI workflows...
+_MODE_IN_CODE = re.compile(r"asyncio[-_]mode")  # a conftest.py setting it
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;#]*)")
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 
@@ -357,7 +358,7 @@ def read_conftest(path: Path) -> Conftest | None:
         plugins=frozenset(plugins),
         unknown_plugins=unknown,
         asyncio_pytestmark=mark,
-        mentions_mode=bool(_MODE_ELSEWHERE.search(text)),
+        mentions_mode=bool(_MODE_IN_CODE.search(text)),
         mentions_anyio_or_trio=bool(re.search(r"(?<![A-Za-z])(anyio|trio)", text)),
     )
 
@@ -429,7 +430,7 @@ def _setup(folder: Path) -> PytestSetup:
     text = declared.text.lower()
     if any(runner.lower() in text for runner in cat.unmarked_runners):
         return base
-    if _MODE_ELSEWHERE.search(text) and "asyncio_mode" not in values:
+    if mode is None and _MODE_ON_COMMAND_LINE.search(text):
         return base  # the mode may be set on a command line we cannot see
     asyncio_plugin = cat.asyncio_plugin
     has_asyncio = (
@@ -450,6 +451,8 @@ def _setup(folder: Path) -> PytestSetup:
         return _with(base, unmarked=STRICT, strict_fixtures=not anyio_or_trio, conftest_pytestmark=pytestmark)
     if mode is not None or "pytest" not in declared.names or plugins:
         return base  # a mode without the plugin, or test dependencies we cannot see
+    if any(plugin in text for plugin in cat.marker_plugins):
+        return base  # anyio or trio around: the project may mean its tests for them
     return _with(base, unmarked=MISSING, conftest_pytestmark=pytestmark)
 
 
