@@ -82,6 +82,7 @@ class TestingCatalogue:
     hooks: frozenset[str]
     fixture_decorators: frozenset[str]
     async_fixture_decorator: str
+    untested_skip_folders: frozenset[str]
 
 
 @functools.cache
@@ -104,4 +105,5 @@ def testing() -> TestingCatalogue:
         hooks=frozenset(py["hooks"]),
         fixture_decorators=frozenset(py["fixture-decorators"]),
         async_fixture_decorator=py["async-fixture-decorator"],
+        untested_skip_folders=frozenset(data["untested"]["skip-folders"]),
     )

@@ -20,6 +20,7 @@ from asynclint.checks.testing_support import (
     pytestmark_kind, top_level_function,
 )
 from asynclint.diagnostics import Applicability, Edit, Fix
+from asynclint.options import relative_to_root
 from asynclint.project import Ref
 from asynclint.rule import Invalid, Rule, Valid
 from asynclint.semantic import Scope, ScopeKind
@@ -1042,8 +1043,9 @@ class UntestedAsyncFunction(Rule):
     The message says which evidence was used. Functions whose name starts with `_`, stubs (a body
     of `...`, `pass` or `raise NotImplementedError`), functions with decorators (a framework may
     call them), and methods of classes with a base outside the project (they may implement an
-    interface that outside code calls) are left alone; so is everything when the project has no
-    test modules, or when coverage did not measure the file.
+    interface that outside code calls) are left alone; so are modules under top-level folders such
+    as `examples/`, `benchmarks/`, `docs/` and `scripts/` (listed in `rules/testing.toml`), and
+    everything when the project has no test modules, or when coverage did not measure the file.
 
     This rule is opt-in: it runs only when selected by its full code (`--select ASL405` or
     `extend-select = ["ASL405"]`). It is noisy by nature on libraries whose public API is tested
@@ -1171,7 +1173,9 @@ class UntestedAsyncFunction(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         in_package = "." in context.module_name or context.is_package
-        self.active = in_package and not context.is_test
+        top = relative_to_root(context.path, context.settings.root).split("/")[0]
+        skipped = top in catalogue.testing().untested_skip_folders
+        self.active = in_package and not context.is_test and not skipped
         self.preserving = catalogue.coroutines().preserving_decorators - {"abc.abstractmethod"}
 
     def scope_exit(self, scope: Scope) -> None:
