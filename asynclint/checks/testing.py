@@ -150,6 +150,16 @@ class AsyncTestOnSyncTestCase(Rule):
                 async def test_fetch(self):
                     await fetch()
         """),
+        Valid("base-wraps-tests-in-init", """
+            import unittest
+            class AsyncIOTestCase(unittest.TestCase):
+                def __init__(self, methodName="runTest"):
+                    super().__init__(methodName)
+                    setattr(self, methodName, refuse_coroutines(getattr(self, methodName)))
+            class CursorTest(AsyncIOTestCase):
+                async def test_next(self):
+                    await fetch()
+        """),
         Valid("async-helper-not-a-test", """
             import unittest
             class ClientTest(unittest.TestCase):
@@ -237,13 +247,15 @@ class AsyncTestOnSyncTestCase(Rule):
         Invalid(
             "project-base-in-another-module",
             """
+            import pytest
             from tests.base import DatabaseCase
 
             class StoreTest(DatabaseCase):
+                @pytest.mark.asyncio  # pytest-asyncio does not run unittest methods either
                 async def test_save(self):
                     await save()
             """,
-            ((4, 15),),
+            ((6, 15),),
             path="tests/test_store.py",
             files=(
                 ("tests/__init__.py", ""),
@@ -1020,8 +1032,8 @@ class SyncTestWithCoroutine(_PytestRule):
         for decorator in marked:
             self.report(
                 decorator,
-                f"sync test `{node.name.value}` is marked `pytest.mark.asyncio`, which does nothing on "
-                "a sync function: make the test `async def`, or remove the marker",
+                f"sync test `{node.name.value}` is marked `pytest.mark.asyncio`, which has no effect on a "
+                "sync function (pytest-asyncio warns about it): make the test `async def`, or remove the marker",
             )
 
 
