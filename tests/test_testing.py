@@ -134,16 +134,25 @@ def _cli(project, *args):
     )
 
 
+def _shop(tmp_path, mode="strict"):
+    """The fixture project (strict mode), or the same in auto mode."""
+    project = tmp_path / mode
+    shutil.copytree(FIXTURES / "shop_tests", project)
+    auto = project / "auto-mode.pyproject.toml"
+    if mode == "auto":
+        auto.replace(project / "pyproject.toml")
+    else:
+        auto.unlink()
+    return project
+
+
 @pytest.mark.parametrize(("mode", "expected"), [("strict", sorted(COMMON + STRICT_ONLY)), ("auto", COMMON)])
 def test_fixture_project(tmp_path, mode, expected):
-    project = tmp_path / mode
-    shutil.copytree(FIXTURES / "pytest_modes" / mode, project)
-    assert _cli(project, ".") == expected
+    assert _cli(_shop(tmp_path, mode), ".") == expected
 
 
 def test_fix_marks_tests_and_swaps_fixture_decorators(tmp_path):
-    project = tmp_path / "strict"
-    shutil.copytree(FIXTURES / "pytest_modes" / "strict", project)
+    project = _shop(tmp_path)
     subprocess.run([sys.executable, "-m", "asynclint", "--jobs", "1", "--no-cache", "--fix", "."], cwd=project, capture_output=True)
     test = (project / "tests" / "test_api.py").read_text()
     assert "@pytest.mark.asyncio\nasync def test_fetch():" in test
@@ -268,8 +277,7 @@ def test_missing_coverage_module_is_a_clear_error(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_flake8_reports_asl405_like_the_cli(tmp_path):
-    project = tmp_path / "strict"
-    shutil.copytree(FIXTURES / "pytest_modes" / "strict", project)
+    project = _shop(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "flake8", "--select", "ASL", "--format", "%(path)s:%(row)d:%(col)d: %(code)s", "."],
         cwd=project, capture_output=True, text=True,
