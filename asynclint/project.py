@@ -114,16 +114,17 @@ def project_names(paths: Iterable[str], spawners: Iterable[str] = ()) -> NameFil
     return NameFilter(_with_aliases(coroutines, aliases), _with_aliases(wrappers, aliases))
 
 
-_TEST_DIRS = frozenset({"tests", "test"})
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 
 def is_test_module(relative: str) -> bool:
-    """Whether a file (posix path relative to the project root) is test code: under a tests/ or
-    test/ folder, or named test_*.py, *_test.py or conftest.py."""
+    """Whether a file (posix path relative to the project root) is test code: under a tests/,
+    test/ or testing/ folder or a test-support package (`test_utils/`, `_testbase/`), or named
+    test_*.py, *_test.py or conftest.py."""
     *folders, name = relative.split("/")
     return (
         name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
-        or any(folder in _TEST_DIRS for folder in folders)
+        or any(folder in _TEST_DIRS or folder.startswith(("test_", "_test")) for folder in folders)
     )
 
 

@@ -1046,8 +1046,8 @@ class UntestedAsyncFunction(Rule):
     ## What it does
     Flags, at its definition, each public `async def` of the package (a module-level function or a
     method of a module-level class, outside test modules) that:
-    - without coverage data: no test module (files under `tests/` or `test/`, `test_*.py`,
-      `*_test.py`, `conftest.py`) refers to, by name, by import (through re-exports and aliases),
+    - without coverage data: no test module (files under `tests/`, `test/`, `testing/` or a
+      test-support package such as `_testbase/`, `test_*.py`, `*_test.py`, `conftest.py`) refers to, by name, by import (through re-exports and aliases),
       as an attribute, or inside a string (`mock.patch("pkg.mod.fetch")`);
     - with coverage data (`.coverage` at the project root, or the `coverage-file` option): no test
       executed any line of its body, read with coverage.py's own API.
@@ -1153,6 +1153,14 @@ class UntestedAsyncFunction(Rule):
                 return order
             """,
             path="shop/api.py", files=(("shop/__init__.py", ""),),
+        ),
+        Valid(
+            "test-support-package-of-the-project", """
+            async def serve_fuzzing_proxy(port):
+                return port
+            """,
+            path="shop/_testbase/proxy.py",
+            files=(("shop/__init__.py", ""), ("shop/_testbase/__init__.py", ""), ("tests/test_shop.py", "def test_x():\n    pass\n")),
         ),
     )
     invalid = (
