@@ -78,6 +78,7 @@ class TestingCatalogue:
     asyncio_plugin: str
     marker_plugins: frozenset[str]
     unmarked_runners: tuple[str, ...]
+    auto_mode_options: tuple[str, ...]
     known_plugins: frozenset[str]
     hooks: frozenset[str]
     fixture_decorators: frozenset[str]
@@ -101,6 +102,7 @@ def testing() -> TestingCatalogue:
         asyncio_plugin=py["asyncio-plugin"],
         marker_plugins=frozenset(py["marker-plugins"]),
         unmarked_runners=tuple(py["unmarked-runners"]),
+        auto_mode_options=tuple(py["auto-mode-options"]),
         known_plugins=frozenset(py["known-plugins"]),
         hooks=frozenset(py["hooks"]),
         fixture_decorators=frozenset(py["fixture-decorators"]),

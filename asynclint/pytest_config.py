@@ -423,8 +423,8 @@ def _setup(folder: Path) -> PytestSetup:
                 return base
         if arg.startswith("--asyncio-mode"):
             mode = arg.partition("=")[2] or (args[n + 1] if n + 1 < len(args) else None)
-    if str(values.get("trio_mode", "")).lower() in ("true", "1", "yes"):
-        return base
+    if any(str(values.get(option, "")).lower() in ("true", "1", "yes", "auto") for option in cat.auto_mode_options):
+        return base  # trio or anyio runs every async test
     root = _project_root(top)
     declared = declared_dependencies(root)
     text = declared.text.lower()

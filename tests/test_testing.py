@@ -65,6 +65,7 @@ STRICT_DEPS = {"requirements.txt": "pytest\npytest-asyncio\n"}
         pytest.param({"pytest.ini": "[pytest\n", **STRICT_DEPS}, None, None, id="unreadable-config"),
         pytest.param({"pytest.ini": "[pytest]\naddopts = -p myplugin\n", **STRICT_DEPS}, "pytest.ini", None, id="unknown-plugin-in-addopts"),
         pytest.param({"pytest.ini": "[pytest]\ntrio_mode = true\n", **STRICT_DEPS}, "pytest.ini", None, id="trio-mode"),
+        pytest.param({"pyproject.toml": "[tool.pytest.ini_options]\nanyio_mode = 'auto'\n", **STRICT_DEPS}, "pyproject.toml", None, id="anyio-auto-mode"),
         pytest.param(
             {"pytest.ini": "[pytest]\n", "tox.ini": "[testenv]\ncommands = pytest --asyncio-mode=auto\n", **STRICT_DEPS},
             "pytest.ini", None, id="mode-on-a-command-line-elsewhere",

@@ -378,7 +378,8 @@ class UnmarkedAsyncTest(_PytestRule):
     with a warning, easy to miss in a green run; since 8.4 it fails. Either way its body never
     runs. A `pytestmark` in conftest.py has no effect on tests: it is a common cause.
 
-    When anything could run the test another way (`asyncio_mode = "auto"`, `trio_mode`, a
+    When anything could run the test another way (`asyncio_mode = "auto"`, `trio_mode = true`,
+    `anyio_mode = "auto"`, a
     conftest hook such as `pytest_pyfunc_call` or `pytest_collection_modifyitems`, a plugin in
     `pytest_plugins` or `-p` that asynclint does not know, `asyncio-mode` on a command line in
     tox.ini or a CI workflow, a decorator on the test), the rule stays silent.
@@ -467,6 +468,24 @@ class UnmarkedAsyncTest(_PytestRule):
                 assert await fetch()
             """,
             path="tests/test_fetch.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
+            "anyio-runs-every-async-test", """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py",
+            files=(
+                ("pyproject.toml", """
+                    [project]
+                    name = "shop"
+                    version = "1"
+                    optional-dependencies = {test = ["pytest", "pytest-asyncio", "anyio"]}
+
+                    [tool.pytest.ini_options]
+                    anyio_mode = "auto"
+                """),
+            ),
         ),
         Valid(
             "conftest-hook-may-run-it", """
