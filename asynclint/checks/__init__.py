@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asynclint.checks import coroutines, tasks, testing
+from asynclint.checks import coroutines, tasks, testing, untested
 
-ALL_RULES = tuple(sorted((*coroutines.RULES, *tasks.RULES, *testing.RULES), key=lambda rule: rule.code))
+ALL_RULES = tuple(sorted((*coroutines.RULES, *tasks.RULES, *testing.RULES, *untested.RULES), key=lambda rule: rule.code))
 RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}
