@@ -408,6 +408,10 @@ class ProjectIndex:
             # Two files claiming one module name (scripts, several projects side by side):
             # nothing about that name can be trusted.
             self.modules[name] = None if name in self.modules else summary
+            if summary.get("test") is not None:
+                # Test files often share a name (tests/unit/test_api.py, tests/e2e/test_api.py):
+                # what they reference counts all the same.
+                self.test_modules.append(summary)
         self.classes: dict[str, list[str]] = {}
         self.attributes: dict[str, dict[str, str]] = {}
         self.defining: dict[str, list[tuple[str, str]]] = defaultdict(list)  # method -> (class, kind)
@@ -424,8 +428,6 @@ class ProjectIndex:
             for qualname, bases in summary["classes"].items():
                 self.classes[f"{name}.{qualname}"] = bases
             self.special.update(f"{name}.{qualname}" for qualname in summary.get("special", ()))
-            if summary.get("test") is not None:
-                self.test_modules.append(summary)
         self.common = catalogue.coroutines().common_sync_methods
 
     def _split(self, qualified: str) -> tuple[str, list[str]] | None:

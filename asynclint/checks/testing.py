@@ -244,6 +244,26 @@ class AsyncTestOnSyncTestCase(Rule):
             """,
         ),
         Invalid(
+            "test-files-sharing-a-module-name",
+            """
+            import unittest
+
+            class ClientTest(unittest.TestCase):
+                async def test_fetch(self):
+                    await fetch()
+            """,
+            ((4, 15),),
+            fixed="""
+            import unittest
+
+            class ClientTest(unittest.IsolatedAsyncioTestCase):
+                async def test_fetch(self):
+                    await fetch()
+            """,
+            path="tests/integration/test_client.py",
+            files=(("tests/unit/test_client.py", "def test_client():\n    pass\n"),),
+        ),
+        Invalid(
             "project-base-in-another-module",
             """
             import pytest
@@ -281,8 +301,10 @@ class AsyncTestOnSyncTestCase(Rule):
         ]
         if not methods:
             return
-        condition = Ref("global", f"{self.context.module_name}.{scope.qualname}", expect="sync-testcase")
-        fix = self._fix(node) if self.context.deciding else None
+        condition = None
+        if not self._plain_test_case(node):  # its project bases are for the index to follow
+            condition = Ref("global", f"{self.context.module_name}.{scope.qualname}", expect="sync-testcase")
+        fix = self._fix(node) if condition is None or self.context.deciding else None
         for method in methods:
             message = (
                 f"async test `{method.name.value}` of `{node.name.value}`, a `unittest.TestCase`: the "
@@ -290,6 +312,22 @@ class AsyncTestOnSyncTestCase(Rule):
                 "`unittest.IsolatedAsyncioTestCase`"
             )
             self.report(method.name, message, fix, condition)
+
+    def _plain_test_case(self, node: cst.ClassDef) -> bool:
+        """Whether the class alone shows it is a plain unittest case: every base a catalogued sync
+        test case (or a neutral base), no decorator, keyword or method that changes how tests run.
+        Decided without the index, so test files that share a module name (common without
+        __init__.py files, and ambiguous in the index) are checked too."""
+        testing = catalogue.testing()
+        if node.decorators or any(arg.keyword is not None for arg in node.bases):
+            return False
+        bases = [self.model.qualified_name(arg.value) for arg in node.bases]
+        if not any(b in testing.sync_bases for b in bases):
+            return False
+        if not all(b in testing.sync_bases or b in testing.neutral_bases for b in bases):
+            return False
+        defined = {s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef)}
+        return not defined & testing.runner_methods
 
     def _fix(self, node: cst.ClassDef) -> Fix | None:
         for arg in node.bases:

@@ -125,6 +125,18 @@ class UntestedAsyncFunction(Rule):
             files=(("shop/__init__.py", ""), ("tests/test_other.py", "def test_x():\n    pass\n")),
         ),
         Valid(
+            "called-from-test-files-sharing-a-name", """
+            async def refund(order):
+                return order
+            """,
+            path="shop/api.py",
+            files=(
+                ("shop/__init__.py", ""),
+                ("tests/unit/test_api.py", "from shop.api import refund\nasync def test_refund():\n    await refund(1)\n"),
+                ("tests/e2e/test_api.py", "def test_up():\n    pass\n"),
+            ),
+        ),
+        Valid(
             "no-tests-in-the-project", """
             async def refund(order):
                 return order
