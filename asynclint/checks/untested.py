@@ -37,8 +37,9 @@ class UntestedAsyncFunction(Rule):
     everything when the project has no test modules, or when coverage did not measure the file.
 
     This rule is opt-in: it runs only when selected by its full code (`--select ASL405` or
-    `extend-select = ["ASL405"]`). It is noisy by nature on libraries whose public API is tested
-    through other functions.
+    `extend-select = ["ASL405"]`; for flake8, in `[tool.asynclint]`). It is noisy by nature on
+    libraries whose public API is tested through other functions, and meaningless on a checkout
+    that lacks most of its tests.
 
     ## Why is this bad?
     Async code fails in ways a quick read misses (a missing `await`, a blocking call, a task
