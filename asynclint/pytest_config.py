@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asynclint import catalogue
+from asynclint.project import find_root
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,7 +46,6 @@ _RUN_FILES = ("tox.ini", "noxfile.py", "Makefile", "setup.py", "Pipfile", "envir
 _MODE_ON_COMMAND_LINE = re.compile(r"--asyncio-mode")  # in tox.ini, noxfile.py, CI workflows...
 _MODE_IN_CODE = re.compile(r"asyncio[-_]mode")  # a conftest.py setting it
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;#]*)")
-_ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 
 
 def normalise(name: str) -> str:
@@ -376,13 +376,6 @@ def _conftests(top: Path, folder: Path) -> list[Path]:
 # -- putting it together --------------------------------------------------------------------------
 
 
-def _project_root(start: Path) -> Path:
-    for folder in (start, *start.parents):
-        if any((folder / marker).exists() for marker in _ROOT_MARKERS):
-            return folder
-    return start
-
-
 @functools.lru_cache(maxsize=512)
 def setup_for(folder: Path) -> PytestSetup:
     """The setup for test files in `folder` (absolute)."""
@@ -399,7 +392,7 @@ def setup_for_file(path: str) -> PytestSetup:
 def _setup(folder: Path) -> PytestSetup:
     cat = catalogue.testing()
     config, values = locate(folder)
-    top = config.parent if config is not None else _project_root(folder)
+    top = config.parent if config is not None else find_root(folder)
     base = PytestSetup(
         config,
         _words(values.get("python_files")) or _DEFAULT_FILES,
@@ -425,7 +418,7 @@ def _setup(folder: Path) -> PytestSetup:
             mode = arg.partition("=")[2] or (args[n + 1] if n + 1 < len(args) else None)
     if any(str(values.get(option, "")).lower() in ("true", "1", "yes", "auto") for option in cat.auto_mode_options):
         return base  # trio or anyio runs every async test
-    root = _project_root(top)
+    root = find_root(top)
     declared = declared_dependencies(root)
     text = declared.text.lower()
     if any(runner.lower() in text for runner in cat.unmarked_runners):
