@@ -125,7 +125,7 @@ def _toml_table(path: Path, pyproject: bool) -> dict | None:
     if not pyproject:
         table = document.get("pytest")
         return table if isinstance(table, dict) else {}
-    tool = document.get("tool", {}).get("pytest")
+    tool = _table(document, "tool").get("pytest")
     if not isinstance(tool, dict):
         return None
     values = {k: v for k, v in tool.items() if k != "ini_options"}
@@ -200,30 +200,35 @@ def _requirement(line: str, declared: Declared) -> None:
         declared.versions.setdefault(name, match.group(3).strip())
 
 
+def _table(data, *keys) -> dict:
+    """`data[k1][k2]...` when every level is a table, else an empty table (configs can be odd)."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
 def _pyproject_dependencies(data: dict, declared: Declared) -> None:
-    project = data.get("project", {})
-    groups = [project.get("dependencies", [])]
-    groups += list(project.get("optional-dependencies", {}).values())
-    groups += list(data.get("dependency-groups", {}).values())
-    tool = data.get("tool", {})
-    groups.append(tool.get("uv", {}).get("dev-dependencies", []))
-    groups += list(tool.get("pdm", {}).get("dev-dependencies", {}).values())
-    for env in tool.get("hatch", {}).get("envs", {}).values():
+    project = _table(data, "project")
+    tool = _table(data, "tool")
+    groups = [project.get("dependencies"), _table(tool, "uv").get("dev-dependencies")]
+    groups += list(_table(project, "optional-dependencies").values())
+    groups += list(_table(data, "dependency-groups").values())
+    groups += list(_table(tool, "pdm", "dev-dependencies").values())
+    for env in _table(tool, "hatch", "envs").values():
         if isinstance(env, dict):
-            groups += [env.get("dependencies", []), env.get("extra-dependencies", [])]
+            groups += [env.get("dependencies"), env.get("extra-dependencies")]
     for group in groups:
         if isinstance(group, list):
             for item in group:
                 if isinstance(item, str):
                     _requirement(item, declared)
-    poetry = tool.get("poetry", {})
-    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
-    tables += [g.get("dependencies", {}) for g in poetry.get("group", {}).values() if isinstance(g, dict)]
+    poetry = _table(tool, "poetry")
+    tables = [_table(poetry, "dependencies"), _table(poetry, "dev-dependencies")]
+    tables += [_table(g, "dependencies") for g in _table(poetry, "group").values()]
     for table in tables:
-        if isinstance(table, dict):
-            for name, spec in table.items():
-                declared.names.add(normalise(name))
-                declared.versions.setdefault(normalise(name), spec if isinstance(spec, str) else "")
+        for name, spec in table.items():
+            declared.names.add(normalise(name))
+            declared.versions.setdefault(normalise(name), spec if isinstance(spec, str) else "")
 
 
 def _requirements_file(path: Path, declared: Declared, seen: set[Path]) -> None:

@@ -90,6 +90,24 @@ def test_config_sources(tmp_path, files, config, unmarked):
     assert setup.unmarked == unmarked
 
 
+def test_odd_config_values_are_no_traceback(tmp_path):
+    setup = _project(tmp_path, {
+        "pyproject.toml": """
+            tool = 3
+            project = {optional-dependencies = ["pytest"], dependencies = "pytest-asyncio"}
+            dependency-groups = []
+        """,
+        "pytest.ini": "[pytest]\npython_files =\naddopts = '-p\n",
+        "tests/conftest.py": "def broken(:\n",
+    })
+    assert setup.unmarked is None and setup.python_files == ("test_*.py", "*_test.py")
+    setup = _project(tmp_path / "b", {
+        "pyproject.toml": "[tool.pytest.ini_options]\nasyncio_mode = ['auto']\ntestpaths = {a = 1}\naddopts = 3\n",
+        "requirements.txt": "pytest\npytest-asyncio\n",
+    })
+    assert setup.unmarked is None and setup.testpaths == ()
+
+
 def test_collection_patterns_come_from_the_config(tmp_path):
     setup = _project(tmp_path, {
         "pytest.ini": "[pytest]\npython_files = check_*.py\npython_classes = *Suite\npython_functions = check\ntestpaths = tests\n",
