@@ -23,7 +23,7 @@ from asynclint.project import SUMMARY_FORMAT, is_summary
 
 _SUMMARY_KEYS = {
     "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "decorators",
-    "decorated",
+    "decorated", "special", "test",
 }
 
 # Settings that only change how findings are shown or which files are walked, not what a file's
@@ -107,16 +107,17 @@ class SummaryCache:
         self._store = _Store(folder / "summaries" if folder is not None else None, _SUMMARY_KEYS)
 
     @staticmethod
-    def key(data: bytes, module: tuple[str, bool]) -> str:
-        digest = hashlib.sha256(f"{code_stamp()}\0{module[0]}\0{module[1]}\0".encode())
+    def key(data: bytes, module: tuple) -> str:
+        # `module`: (dotted name, is a package, is a test module): each changes the summary
+        digest = hashlib.sha256("\0".join([code_stamp(), *map(str, module), ""]).encode())
         digest.update(data)
         return digest.hexdigest()
 
-    def get(self, data: bytes, module: tuple[str, bool]) -> dict | None:
+    def get(self, data: bytes, module: tuple) -> dict | None:
         found = self._store.get(self.key(data, module))
         return found if is_summary(found) else None
 
-    def put(self, data: bytes, module: tuple[str, bool], summary: dict) -> None:
+    def put(self, data: bytes, module: tuple, summary: dict) -> None:
         self._store.put(self.key(data, module), summary)
 
 
@@ -150,12 +151,12 @@ class Manifest:
         return self.path is not None
 
     @staticmethod
-    def content_key(data: bytes, module: tuple[str, bool]) -> str:
-        digest = hashlib.sha256(f"{module[0]}\0{module[1]}\0".encode())
+    def content_key(data: bytes, module: tuple) -> str:
+        digest = hashlib.sha256("\0".join([*map(str, module), ""]).encode())
         digest.update(data)
         return digest.hexdigest()
 
-    def entry(self, path: str, stat: list[int], module: tuple[str, bool], read) -> tuple[dict | None, bytes | None]:
+    def entry(self, path: str, stat: list[int], module: tuple, read) -> tuple[dict | None, bytes | None]:
         """The entry for `path` if it still describes the file, and the file's bytes if they had
         to be read (`read()` reads them) to tell."""
         entry = self.files.get(path)

@@ -98,3 +98,49 @@ def coroutines() -> CoroutineCatalogue:
         coroutine_attributes=frozenset(data["coroutine-attributes"]),
         async_context_managers=frozenset(data["async-context-managers"]),
     )
+
+
+@dataclass(frozen=True)
+class TestingCatalogue:
+    sync_bases: frozenset[str]
+    async_bases: frozenset[str]
+    neutral_bases: frozenset[str]
+    runner_methods: frozenset[str]
+    transparent_decorators: frozenset[str]
+    asyncio_markers: frozenset[str]
+    other_markers: frozenset[str]
+    runner_fixtures: frozenset[str]
+    asyncio_plugin: str
+    marker_plugins: frozenset[str]
+    unmarked_runners: tuple[str, ...]
+    auto_mode_options: tuple[str, ...]
+    known_plugins: frozenset[str]
+    hooks: frozenset[str]
+    fixture_decorators: frozenset[str]
+    async_fixture_decorator: str
+    untested_skip_folders: frozenset[str]
+
+
+@functools.cache
+def testing() -> TestingCatalogue:
+    data = load("testing")
+    unit, py = data["unittest"], data["pytest"]
+    return TestingCatalogue(
+        sync_bases=frozenset(unit["sync-bases"]),
+        async_bases=frozenset(unit["async-bases"]),
+        neutral_bases=frozenset(unit["neutral-bases"]),
+        runner_methods=frozenset(unit["runner-methods"]),
+        transparent_decorators=frozenset(unit["transparent-decorators"]),
+        asyncio_markers=frozenset(py["asyncio-markers"]),
+        other_markers=frozenset(py["other-markers"]),
+        runner_fixtures=frozenset(py["runner-fixtures"]),
+        asyncio_plugin=py["asyncio-plugin"],
+        marker_plugins=frozenset(py["marker-plugins"]),
+        unmarked_runners=tuple(py["unmarked-runners"]),
+        auto_mode_options=tuple(py["auto-mode-options"]),
+        known_plugins=frozenset(py["known-plugins"]),
+        hooks=frozenset(py["hooks"]),
+        fixture_decorators=frozenset(py["fixture-decorators"]),
+        async_fixture_decorator=py["async-fixture-decorator"],
+        untested_skip_folders=frozenset(data["untested"]["skip-folders"]),
+    )

@@ -100,7 +100,8 @@ def _rule_command(argv: Sequence[str]) -> int:
     if args.all or args.code is None:
         for rule in ALL_RULES:
             fix = f" [{rule.fix.value} fix]" if rule.fix else ""
-            print(f"{rule.code}  {rule.name}: {rule.summary()}{fix}")
+            opt_in = " [opt-in]" if rule.opt_in else ""
+            print(f"{rule.code}  {rule.name}: {rule.summary()}{fix}{opt_in}")
         return EXIT_CLEAN
     rule = RULES_BY_CODE.get(args.code.upper())
     if rule is None:
@@ -168,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress = for_terminal(sys.stderr, args.quiet)
         try:
             reports += run(found.files, settings, mode, args.jobs, project, progress)
+        except ConfigError as exc:  # e.g. a coverage data file that cannot be read
+            print(f"asynclint: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
         finally:
             if progress is not None:
                 progress.close()

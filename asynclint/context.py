@@ -9,8 +9,8 @@ import libcst as cst
 
 from asynclint import catalogue
 from asynclint.diagnostics import Fix
-from asynclint.options import Settings
-from asynclint.project import NameFilter, Ref, SummaryCollector, ref_name, reference
+from asynclint.options import Settings, relative_to_root
+from asynclint.project import NameFilter, ProjectIndex, Ref, SummaryCollector, is_test_module, ref_name, reference
 from asynclint.semantic import SemanticModel
 
 if TYPE_CHECKING:
@@ -42,8 +42,12 @@ class FileContext:
         # Whether conditions are decided in this pass (the project index is at hand); without it
         # a conditional report keeps only its condition, so its fix need not be built.
         self.deciding = False
+        self.index: ProjectIndex | None = None  # at hand when conditions are decided in this pass
+        self.is_test = is_test_module(relative_to_root(path, settings.root))
         self.model = SemanticModel()
-        self.summary = SummaryCollector(self.model, module_name, is_package, settings.extend_task_spawners)
+        self.summary = SummaryCollector(
+            self.model, module_name, is_package, settings.extend_task_spawners, self.is_test
+        )
         self.reports: list[Report] = []
         self.library_method_names = catalogue.coroutines().method_names
         # Names ruled out by the name filter alone: a cached result for this file holds only

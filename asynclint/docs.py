@@ -32,6 +32,19 @@ def _block(code: str) -> str:
     return f"```python\n{code.rstrip()}\n```\n"
 
 
+def _example(example) -> str:
+    """The example's code; in a project of its own (other files shown first) when it has one."""
+    if not example.files and example.path == "example.py":
+        return _block(example.code)
+    parts = []
+    for name, text in example.files:
+        language = "toml" if name.endswith(".toml") else "ini" if name.endswith((".ini", ".cfg")) else "python" if name.endswith(".py") else "text"
+        parts.append(f"`{name}`:\n\n```{language}\n{text.rstrip()}\n```\n\n")
+    parts.append(f"`{example.path}`:\n\n")
+    parts.append(_block(example.code))
+    return "".join(parts)
+
+
 def rule_page(rule: type[Rule]) -> str:
     doc = inspect.cleandoc(rule.__doc__ or "")
     summary, _, body = doc.partition("\n")
@@ -42,6 +55,7 @@ def rule_page(rule: type[Rule]) -> str:
         f"- Name: `{rule.name}`\n",
         f"- Message: {rule.message}\n",
         f"- Fix: {_fix_line(rule)}\n",
+        "- Opt-in: runs only when selected by its full code\n" if rule.opt_in else "",
         "\n",
         body.strip() + "\n",
         "\n## Examples (tested)\n",
@@ -49,7 +63,7 @@ def rule_page(rule: type[Rule]) -> str:
     for example in rule.invalid:
         where = ", ".join(f"{line}:{col}" for line, col in example.findings)
         out.append(f"\n### Flagged: {example.id}\n\nFindings at line:column {where}.\n\n")
-        out.append(_block(example.code))
+        out.append(_example(example))
         if example.fixed is not None:
             result = lint_alone(example.code, "example.py", Settings(), (rule,))
             unsafe = any(f.fix.applicability is Applicability.UNSAFE for f in result.findings if f.fix)
@@ -58,7 +72,7 @@ def rule_page(rule: type[Rule]) -> str:
             out.append(_block(example.fixed))
     for example in rule.valid:
         out.append(f"\n### Not flagged: {example.id}\n\n")
-        out.append(_block(example.code))
+        out.append(_example(example))
     return "".join(out)
 
 

@@ -55,6 +55,7 @@ class Walker:
         self.rules: list[Rule] = [rule(context) for rule in rules]
         self.errors: list[FileError] = []
         self._build_tables()
+        self.test_module = context.is_test
         self.model.scope_exit_hooks.append(context.summary.scope_exit)
         self.model.scope_exit_hooks.append(self._scope_exit)
 
@@ -98,6 +99,8 @@ class Walker:
             self.context.summary.assignment(node.target, node.value, node.annotation.annotation)
         elif kind is cst.Return:
             self.context.summary.returned(node)
+        elif self.test_module and kind in (cst.Name, cst.Attribute, cst.SimpleString):
+            self.context.summary.seen(node)
         for rule, callback in self.visit_table.get(type(node), ()):
             self.call(rule, callback, node)
         return descend
@@ -183,6 +186,7 @@ def lint_text(
     name, is_package = module_name if module_name is not None else project_module_name(path)
     context = FileContext(path, text, parsed, settings, name, is_package, names)
     context.deciding = index is not None
+    context.index = index
     walker = Walker(context, rules)
     try:
         walk(parsed, walker.on_visit, walker.on_leave)

@@ -89,10 +89,20 @@ def add_module_statements(module: cst.Module, statements: Iterable[ModuleStateme
     index = 0
     while index < len(module.body) and _is_preamble(module.body[index], index):
         index += 1
-    if index > 0:  # set the addition apart from the imports above it
-        first = new[0]
-        new[0] = first.with_changes(leading_lines=[cst.EmptyLine(), *first.leading_lines])
-    return module.with_changes(body=[*module.body[:index], *new, *module.body[index:]])
+    # Imports join the file's imports; anything else is set apart from them by a blank line.
+    imports = [s for s in new if _is_preamble(s, 1)]
+    others = [s for s in new if not _is_preamble(s, 1)]
+    if others and (index > 0 or imports):
+        others[0] = others[0].with_changes(leading_lines=[cst.EmptyLine(), *others[0].leading_lines])
+    # `import x` goes after the file's last plain `import` (where isort would put it), if any.
+    plain = [n for n, s in enumerate(module.body[:index]) if _is_plain_import(s)]
+    at = plain[-1] + 1 if plain else index
+    body = [*module.body[:at], *imports, *module.body[at:index], *others, *module.body[index:]]
+    return module.with_changes(body=body)
+
+
+def _is_plain_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(isinstance(s, cst.Import) for s in statement.body)
 
 
 def apply_fixes(

@@ -19,7 +19,7 @@ from asynclint.engine import lint_text
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
 from asynclint.discovery import discover
 from asynclint.project import ProjectIndex, find_root
-from asynclint.runner import Mode, process_file
+from asynclint.runner import Mode, index_evidence, process_file
 from asynclint.selection import rules_for
 
 
@@ -73,7 +73,9 @@ class AsyncLintPlugin:
         if index is None:
             files = discover([str(root)], settings).files
             reports = [process_file(path, settings, Mode.CHECK, summary_only=True) for path in files]
-            index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
+            index = ProjectIndex(
+                (r.summary for r in reports if r.summary), settings.infer_by_method_name, index_evidence(settings)
+            )
             self.indexes[root] = index
         return index
 
@@ -91,7 +93,11 @@ class AsyncLintPlugin:
         if self.filename not in ("stdin", "-") and self._excluded(settings):
             return
         rules = rules_for(settings, relative_to_root(self.filename, settings.root))
-        index = self._project_index(settings)
+        try:
+            index = self._project_index(settings)
+        except ConfigError as exc:  # a coverage data file that cannot be read
+            yield 1, 0, f"ASL000 configuration error: {exc}", type(self)
+            return
         result = deepstack.call(
             lint_text, "".join(self.lines), self.filename, settings, rules, noqa=False, index=index
         )

@@ -60,6 +60,8 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 
 
 def _string(value: Any, where: str) -> str:
+    if isinstance(value, list) and len(value) == 1:  # flake8 hands over every value as a list
+        value = value[0]
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {value!r}")
     return value
@@ -158,6 +160,12 @@ OPTIONS: tuple[Option, ...] = (
         "(ASL301/ASL302).",
         "NAMES", flake8=True,
     ),
+    Option(
+        "coverage-file", _string,
+        "ASL405: coverage.py data file to judge by, relative to the project root (default: "
+        "`.coverage` there when it exists; without one, references from test modules are used).",
+        "FILE", flake8=True,
+    ),
 )
 OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -176,6 +184,7 @@ class Settings:
     show_fixes: bool = False
     extend_task_spawners: tuple[str, ...] = ()
     infer_by_method_name: bool = False
+    coverage_file: str = ""
     cache_dir: str = ".asynclint_cache"  # empty: no cache
     root: Path = field(default_factory=Path.cwd)  # paths in patterns are relative to this folder
     config_file: Path | None = None

@@ -30,7 +30,7 @@ ASYNC, SYNC, ASYNCGEN, UNKNOWN, CLASS = "async", "sync", "asyncgen", "unknown", 
 # A function with project decorators: its kind is what the index makes of them (see `decorated`).
 DECORATED = "decorated"
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 2
+SUMMARY_FORMAT = 3
 
 
 def find_root(start: Path) -> Path:
@@ -144,6 +144,23 @@ def project_names(paths: Iterable[str], spawners: Iterable[str] = ()) -> NameFil
     return combine_names(parts)
 
 
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+
+
+def is_test_module(relative: str) -> bool:
+    """Whether a file (posix path relative to the project root) is test code: under a tests/,
+    test/ or testing/ folder or a test-support package (`test_utils/`, `_testbase/`), or named
+    test_*.py, *_test.py or conftest.py."""
+    *folders, name = relative.split("/")
+    return (
+        name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+        or any(folder in _TEST_DIRS or folder.startswith(("test_", "_test")) for folder in folders)
+    )
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def ref_name(ref: "Ref") -> str:
     """The function or method name a reference ends in."""
     return (ref.name or ref.target).rpartition(".")[2]
@@ -155,7 +172,8 @@ class Ref:
 
     kind: "global" (a dotted name: module function, class method, re-export), "method" (`self.m`
     in a method of class `target`), "super" (`super().m` there), "attr" (`self.a.m`: name is
-    "a.m"), "duck" (`x.m` on a receiver of unknown type).
+    "a.m"), "duck" (`x.m` on a receiver of unknown type), "definition" (a function defined at
+    `target`, in the file `name`: for facts about the function itself).
     """
 
     kind: str
@@ -164,7 +182,8 @@ class Ref:
     # What the finding needs the target to be: a coroutine function (ASYNC), an async generator
     # function (ASYNCGEN), or a project function
     # that returns a fresh task without keeping it, called plainly ("task:sync") or awaited
-    # ("task:async").
+    # ("task:async"), a test case class whose async test methods are never awaited
+    # ("sync-testcase"), or a function no test references or executes ("untested").
     expect: str = "async"
 
 
@@ -173,9 +192,15 @@ class Ref:
 
 class SummaryCollector:
     def __init__(
-        self, model: SemanticModel, module: str, is_package: bool, extra_spawners: tuple[str, ...] = ()
+        self, model: SemanticModel, module: str, is_package: bool, extra_spawners: tuple[str, ...] = (),
+        is_test: bool = False,
     ) -> None:
         self.model = model
+        self.is_test = is_test
+        # In test modules, every identifier used (names, attributes, words in strings): what
+        # the tests reference, for ASL405. A superset on purpose: a name seen counts as tested.
+        self.test_names: set[str] = set()
+        self.special: set[str] = set()  # classes with decorators or keywords (a metaclass)
         self.spawns = TaskSpawns(model, extra_spawners)
         self._returns: dict[int, str] = {}  # id(FunctionDef) -> "task" while it only returns new tasks
         # id(FunctionDef) -> "wrapper" while it only returns a nested `async def` (a decorator
@@ -289,6 +314,17 @@ class SummaryCollector:
             node = scope.node
             assert isinstance(node, cst.ClassDef)
             self.classes[scope.qualname] = [self._base(arg.value) for arg in node.bases if arg.keyword is None]
+            if node.decorators or node.keywords:
+                self.special.add(scope.qualname)
+
+    def seen(self, node: cst.CSTNode) -> None:
+        """A Name, Attribute or string of a test module."""
+        if isinstance(node, cst.Name):
+            self.test_names.add(node.value)
+        elif isinstance(node, cst.Attribute):
+            self.test_names.add(node.attr.value)
+        elif isinstance(node, cst.SimpleString):
+            self.test_names.update(_WORD.findall(node.value))
 
     def _base(self, expr: cst.BaseExpression) -> str:
         qualified = self.absolute(self.model.qualified_name(expr))
@@ -329,6 +365,8 @@ class SummaryCollector:
             "wrappers": self.wrappers,
             "decorators": self.decorators,
             "decorated": self.decorated,
+            "special": sorted(self.special),
+            "test": sorted(self.test_names) if self.is_test else None,
         }
 
 
@@ -350,7 +388,9 @@ def is_summary(value) -> bool:
     return (
         isinstance(value, dict)
         and set(value) == {"module", "package", "functions", "classes", "imports", "aliases", "attributes",
-                           "wrappers", "decorators", "decorated"}
+                           "wrappers", "decorators", "decorated", "special", "test"}
+        and type(value["special"]) is list and {type(v) for v in value["special"]} <= _STR
+        and (value["test"] is None or (type(value["test"]) is list and {type(v) for v in value["test"]} <= _STR))
         and isinstance(value["module"], str) and isinstance(value["package"], bool)
         and all(_strings(value[k], 1) for k in ("functions", "imports", "aliases", "wrappers", "decorators"))
         and _strings(value["attributes"], 2)
@@ -479,14 +519,23 @@ def _awaited_type(model: SemanticModel, node: cst.Await) -> str | tuple[str, ...
 
 
 class ProjectIndex:
-    def __init__(self, summaries: Iterable[dict], by_method_name: bool = False) -> None:
+    def __init__(self, summaries: Iterable[dict], by_method_name: bool = False, evidence=None) -> None:
         self.by_method_name = by_method_name
+        # Coverage data (asynclint.coverage_evidence), when ASL405 is to judge by execution.
+        self.evidence = evidence
+        self.special: set[str] = set()
+        self.test_modules: list[dict] = []
+        self._tested: tuple[set[str], set[str]] | None = None
         self.modules: dict[str, dict | None] = {}
         for summary in summaries:
             name = summary["module"]
             # Two files claiming one module name (scripts, several projects side by side):
             # nothing about that name can be trusted.
             self.modules[name] = None if name in self.modules else summary
+            if summary.get("test") is not None:
+                # Test files often share a name (tests/unit/test_api.py, tests/e2e/test_api.py):
+                # what they reference counts all the same.
+                self.test_modules.append(summary)
         self.classes: dict[str, list[str]] = {}
         self.attributes: dict[str, dict[str, str]] = {}
         self.defining: dict[str, list[tuple[str, str]]] = defaultdict(list)  # method -> (class, kind)
@@ -503,6 +552,7 @@ class ProjectIndex:
                     self.defining[method].append((f"{name}.{owner}", kind))
             for qualname, bases in summary["classes"].items():
                 self.classes[f"{name}.{qualname}"] = bases
+            self.special.update(f"{name}.{qualname}" for qualname in summary.get("special", ()))
         self.common = catalogue.coroutines().common_sync_methods
         self.library_methods = catalogue.coroutines().methods
         self.async_context_managers = catalogue.coroutines().async_context_managers
@@ -646,6 +696,10 @@ class ProjectIndex:
         return known
 
     def _check(self, ref: Ref) -> bool:
+        if ref.expect == "sync-testcase":
+            return self.test_case_kind(ref.target) == SYNC
+        if ref.expect == "untested":
+            return self.untested(ref.target, ref.name)
         if ref.expect.startswith("task:"):
             return self.resolve(ref, "wrappers") == ref.expect[5:]
         if ref.expect == "async-cm":  # `with self._lock:`: what the attribute holds
@@ -675,6 +729,117 @@ class ProjectIndex:
                 return None
             return ASYNC if {kind for _, kind in self.defining.get(name, ())} == {ASYNC} else None
         return None
+
+    # -- test cases (ASL401) --------------------------------------------------------------------
+
+    def test_case_kind(self, cls: str) -> str | None:
+        """SYNC when every base of the class is known and they reach a unittest case that never
+        awaits async test methods; ASYNC when they reach one that does; None when unknown (a base
+        outside the project that the catalogue does not know, a class decorator or metaclass, or
+        a project class overriding how test methods are called)."""
+        testing = catalogue.testing()
+        found: set[str] = set()
+        stack, seen = [cls], set()
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in testing.async_bases:
+                return ASYNC
+            if name in testing.sync_bases:
+                found.add(SYNC)
+                continue
+            if name in testing.neutral_bases:
+                continue
+            resolved = self._class_name(name)
+            if resolved is None or resolved in self.special or len(seen) > 60:
+                return None
+            module, _, qualname = resolved.rpartition(".")
+            functions = self.modules[module]["functions"]
+            if any(f"{qualname}.{method}" in functions for method in testing.runner_methods):
+                return None
+            for base in self.classes[resolved]:
+                if base == "?":
+                    return None
+                stack.append(base)
+        return SYNC if found else None
+
+    # -- untested functions (ASL405) --------------------------------------------------------------
+
+    def definition(self, qualified: str, depth: int = 0) -> str | None:
+        """The dotted name where a function or method is defined, through re-exports, aliases and
+        the class hierarchy; None when it is not a project function."""
+        split = self._split(qualified)
+        if split is None or depth > 8:
+            return None
+        module, rest = split
+        summary = self.modules[module]
+        if summary is None:
+            return None
+        head = rest[0]
+        if len(rest) == 1 and head in summary["functions"]:
+            return f"{module}.{head}"
+        if head in summary["classes"] and len(rest) == 2:
+            for klass in self.mro(f"{module}.{head}"):
+                if klass == "?":
+                    return None
+                owner, _, qualname = klass.rpartition(".")
+                if f"{qualname}.{rest[1]}" in self.modules[owner]["functions"]:
+                    return f"{klass}.{rest[1]}"
+            return None
+        for table in ("imports", "aliases"):
+            target = summary[table].get(head)
+            if target:
+                return self.definition(".".join([target, *rest[1:]]), depth + 1)
+        return None
+
+    def _test_references(self) -> tuple[set[str], set[str]]:
+        if self._tested is None:
+            names: set[str] = set()
+            defined: set[str] = set()
+            for summary in self.test_modules:
+                names.update(summary["test"])
+                for target in summary["imports"].values():
+                    found = self.definition(target)
+                    if found:
+                        defined.add(found)
+            self._tested = names, defined
+        return self._tested
+
+    def outside_bases(self, cls: str) -> bool:
+        """Whether a class has a base outside the project (other than neutral ones such as ABC)."""
+        neutral = catalogue.testing().neutral_bases
+        order = self.mro(cls)
+        if "?" not in order:
+            return False
+        # mro() stops at the first outside base; look at every base of every project class.
+        for klass in order:
+            if klass == "?":
+                continue
+            for base in self.classes.get(klass, ()):
+                if base in neutral:
+                    continue
+                if base == "?" or self._class_name(base) is None:
+                    return True
+        return False
+
+    def untested(self, qualified: str, path: str) -> bool:
+        """Whether no test references (or, with coverage data, executes) the function defined at
+        `qualified` in the file `path`. False whenever that cannot be told."""
+        split = self._split(qualified)
+        if split is None or self.modules[split[0]] is None:
+            return False
+        module, rest = split
+        if len(rest) == 2:
+            if self.outside_bases(f"{module}.{rest[0]}"):
+                return False  # may implement an interface that outside code calls
+        if self.evidence is not None:
+            return self.evidence.unexecuted(path, ".".join(rest))
+        if not self.test_modules:
+            return False  # no tests in sight: nothing to say
+        names, defined = self._test_references()
+        return rest[-1] not in names and qualified not in defined
 
 
 def needs_index(pending: Iterable[Ref], index: ProjectIndex) -> bool:

@@ -30,15 +30,26 @@ def _dedent(code: str) -> str:
     return textwrap.dedent(code).lstrip("\n")
 
 
+def _dedent_files(files: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, _dedent(text)) for name, text in files)
+
+
 @dataclass(frozen=True)
 class Valid:
-    """Code the rule must stay silent on. `id` names the case in test output."""
+    """Code the rule must stay silent on. `id` names the case in test output.
+
+    `path` is the example's file name in a project of its own; `files` are the other files of that
+    project ((relative path, text) pairs), for rules that read the project's configuration or tests.
+    """
 
     id: str
     code: str
+    path: str = "example.py"
+    files: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", _dedent(self.code))
+        object.__setattr__(self, "files", _dedent_files(self.files))
 
 
 @dataclass(frozen=True)
@@ -53,9 +64,12 @@ class Invalid:
     code: str
     findings: tuple[tuple[int, int], ...]
     fixed: str | None = None
+    path: str = "example.py"
+    files: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", _dedent(self.code))
+        object.__setattr__(self, "files", _dedent_files(self.files))
         if self.fixed is not None:
             object.__setattr__(self, "fixed", _dedent(self.fixed))
 
@@ -65,6 +79,7 @@ class Rule:
     name: ClassVar[str]  # stable kebab-case name, used in docs, JSON and SARIF
     message: ClassVar[str]  # the default message; a report may pass a more specific one
     fix: ClassVar[Applicability | None] = None  # the best fix it offers, None when it has none
+    opt_in: ClassVar[bool] = False  # runs only when its full code is selected (asynclint.selection)
     valid: ClassVar[tuple[Valid, ...]] = ()
     invalid: ClassVar[tuple[Invalid, ...]] = ()
 

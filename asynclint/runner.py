@@ -18,10 +18,11 @@ from asynclint import deepstack
 from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, is_applicable
 from asynclint.cache import Manifest, SummaryCache
 from asynclint.project import (
-    NameFilter, ProjectIndex, Ref, combine_names, file_names, is_summary, module_name, needs_index, spawner_tokens,
+    NameFilter, ProjectIndex, Ref, combine_names, file_names, is_summary, is_test_module, module_name,
+    needs_index, spawner_tokens,
 )
 from asynclint.options import Settings, relative_to_root
-from asynclint.selection import rules_for
+from asynclint.selection import is_enabled, rules_for
 from asynclint.source import Source, SourceError, decode, read_source, write_atomically
 
 
@@ -160,7 +161,8 @@ def process_file(
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     cache = SummaryCache(settings.cache_folder())
-    module = module_name(path)
+    # Whether it is a test module changes its summary (tests record the names they use).
+    module = (*module_name(path), is_test_module(relative_to_root(path, settings.root)))
     if summary_only:
         cached = cache.get(source.data, module)
         if cached is not None:
@@ -275,15 +277,17 @@ class _Seen:
     path: str
     key: str  # its absolute path: the manifest's key
     stat: list[int] | None
-    module: tuple[str, bool]
+    module: tuple[str, bool, bool]  # dotted name, is a package, is a test module
     entry: dict | None  # the manifest's entry, while it still describes the file
     content: str | None  # hash of content and module, when the file had to be read
     names: list  # the file's part of the name filter
 
 
-def _look(path: str, manifest: Manifest, tokens: tuple[bytes, ...]) -> _Seen:
+def _look(path: str, manifest: Manifest, tokens: tuple[bytes, ...], prefix: str) -> _Seen:
     absolute = os.path.abspath(path)
-    module = module_name(path)
+    # Whether it is a test module changes its summary (tests record the names they use).
+    relative = absolute[len(prefix):].replace(os.sep, "/") if absolute.startswith(prefix) else path
+    module = (*module_name(path), is_test_module(relative))
     try:
         status = os.stat(path)
     except OSError:
@@ -354,9 +358,11 @@ def run(
         if key not in seen_paths:
             seen_paths.add(key)
             extra.append(path)
+    evidence = index_evidence(settings)  # before any work: a bad coverage file is a config error
     manifest = Manifest(settings.cache_folder(), settings)
     tokens = spawner_tokens(settings.extend_task_spawners)
-    seen = [_look(path, manifest, tokens) for path in (*files, *extra)]
+    prefix = os.path.join(str(settings.root), "")
+    seen = [_look(path, manifest, tokens, prefix) for path in (*files, *extra)]
     names = combine_names(item.names for item in seen)
     reports: list[FileReport | None] = []
     tasks: list[Task] = []
@@ -376,7 +382,7 @@ def run(
         if reports[n] is None:
             reports[n] = next(done)
             _remember(manifest, item, reports[n], checked=n < len(files))
-    index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
+    index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name, evidence)
     reports = reports[: len(files)]
     # Files where the index confirms a call into another module are checked again with the index
     # at hand (real cross-file findings are rare, so this second read is too).
@@ -409,6 +415,17 @@ def run(
     for n, report in zip(to_fix, fixed):
         reports[n] = report
     return reports
+
+
+def index_evidence(settings: Settings):
+    """Coverage data for the project index, when ASL405 runs and a data file is there."""
+    select = settings.select + settings.extend_select
+    # ASL405 is opt-in: selected only by its full code (asked here without importing the rules).
+    if "ASL405" not in select or not is_enabled("ASL405", select, settings.ignore):
+        return None
+    from asynclint.coverage_evidence import evidence_for
+
+    return evidence_for(settings)
 
 
 def default_jobs() -> int:

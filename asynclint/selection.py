@@ -1,7 +1,8 @@
 """Which rules run on which file: select / extend-select / ignore / per-file-ignores.
 
 Prefixes work as in flake8 and ruff: the most specific matching entry decides, and on a tie
-`ignore` wins.
+`ignore` wins. Opt-in rules (`Rule.opt_in`, noisy by nature, like ruff's preview rules) run only
+when their full code is selected: no prefix and no `ALL` enables them.
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ def _enabled(settings: Settings) -> tuple[type[Rule], ...]:
     select = settings.select + settings.extend_select
     from asynclint.checks import ALL_RULES  # here: importing the rules loads libcst
 
-    return tuple(rule for rule in ALL_RULES if is_enabled(rule.code, select, settings.ignore))
+    return tuple(
+        rule for rule in ALL_RULES
+        if is_enabled(rule.code, select, settings.ignore) and (not rule.opt_in or rule.code in select)
+    )
+
+
+def enabled_codes(settings: Settings) -> frozenset[str]:
+    return frozenset(rule.code for rule in _enabled(settings))
 
 
 @functools.lru_cache(maxsize=64)

@@ -6,6 +6,8 @@ import pytest
 from asynclint.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Fixture projects hold tests of their own (inputs for asynclint), not tests of asynclint.
+collect_ignore = ["fixtures"]
 
 
 @pytest.fixture

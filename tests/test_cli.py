@@ -325,6 +325,9 @@ def test_rule_command(run):
     code, out, _ = run("rule", "--all")
     assert out.splitlines()[0].startswith("ASL101  unawaited-coroutine: ")
     assert [line.split()[0] for line in out.splitlines()] == sorted(rule.code for rule in ALL_RULES)
+    assert [line for line in out.splitlines() if "[opt-in]" in line] == [
+        line for line in out.splitlines() if line.startswith("ASL405 ")
+    ]
 
 
 def test_version(run, capsys):
