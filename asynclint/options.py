@@ -32,6 +32,8 @@ DEFAULT_EXCLUDE = (
     "buck-out", "build", "dist", "node_modules", "site-packages", "venv",
 )
 OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github")
+TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(7, 15))
+DEFAULT_TARGET_VERSION = "py310"
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -118,6 +120,36 @@ def _choice(choices: tuple[str, ...]) -> Callable[[Any, str], str]:
     return parse
 
 
+def _target_version(value: Any, where: str) -> str:
+    if isinstance(value, list) and len(value) == 1:  # flake8 hands over a comma-separated list
+        value = value[0]
+    return _choice(TARGET_VERSIONS)(value, where)
+
+
+def version_of(target: str) -> tuple[int, int]:
+    """`"py312"` -> (3, 12)."""
+    return 3, int(target[3:])
+
+
+_REQUIRES = re.compile(r"(>=|~=|==|>)\s*3\.(\d+)")
+
+
+def target_from_requires(requires: Any) -> str | None:
+    """The oldest Python a `requires-python` specifier allows, as a target version (`">=3.11"` ->
+    `"py311"`); None when it names no lower bound we know."""
+    if not isinstance(requires, str):
+        return None
+    bounds = []
+    for op, minor in _REQUIRES.findall(requires):
+        bounds.append(int(minor) + 1 if op == ">" else int(minor))
+    if not bounds:
+        return None
+    target = f"py3{max(bounds)}"  # several clauses (">=3.9,>3.10") narrow the range
+    if target in TARGET_VERSIONS:
+        return target
+    return TARGET_VERSIONS[0] if max(bounds) < 7 else TARGET_VERSIONS[-1]
+
+
 @dataclass(frozen=True)
 class Option:
     name: str  # kebab-case: the pyproject key and the long command-line flag
@@ -151,6 +183,13 @@ OPTIONS: tuple[Option, ...] = (
         "ASL101: also take `x.m()` on a receiver of unknown type for a coroutine when the project "
         "defines `m` only as `async def` (imprecise on real code; off by default).",
     ),
+    Option(
+        "target-version", _target_version,
+        "The oldest Python the checked code supports (py37 ... py314), for the deprecated and "
+        "removed APIs of ASL509. Default: the lower bound of `requires-python` in the project's "
+        "pyproject.toml, else py310.",
+        "VERSION", flake8=True,
+    ),
     Option("cache-dir", _string, "Folder for the cache, relative to the project root; empty for none.", "DIR"),
     Option(
         "extend-task-spawners", _dotted_names,
@@ -176,9 +215,14 @@ class Settings:
     show_fixes: bool = False
     extend_task_spawners: tuple[str, ...] = ()
     infer_by_method_name: bool = False
+    target_version: str = DEFAULT_TARGET_VERSION
     cache_dir: str = ".asynclint_cache"  # empty: no cache
     root: Path = field(default_factory=Path.cwd)  # paths in patterns are relative to this folder
     config_file: Path | None = None
+
+    @property
+    def target(self) -> tuple[int, int]:
+        return version_of(self.target_version)
 
     def cache_folder(self) -> Path | None:
         return self.root / self.cache_dir if self.cache_dir else None
@@ -226,13 +270,31 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
     if config is None:
         config = find_config(start or Path.cwd())
         if config is None:
-            return Settings(root=(start or Path.cwd()).resolve())
+            root = (start or Path.cwd()).resolve()
+            return Settings(root=root, target_version=_inferred_target(root))
     data = _read_toml(config)
     table = data.get("tool", {}).get("asynclint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{config}: [tool.asynclint] must be a table")
-    settings = Settings(root=config.resolve().parent, config_file=config)
+    root = config.resolve().parent
+    target = target_from_requires(data.get("project", {}).get("requires-python")) or _inferred_target(root)
+    settings = Settings(root=root, config_file=config, target_version=target)
     return settings.updated(table, f"{config} [tool.asynclint]")
+
+
+def _inferred_target(start: Path) -> str:
+    """The target version from `requires-python` of the nearest pyproject.toml (only that one:
+    a folder above it belongs to another project)."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = _read_toml(candidate)
+            except ConfigError:
+                return DEFAULT_TARGET_VERSION  # not ours to complain about when it is not our config
+            found = target_from_requires(data.get("project", {}).get("requires-python"))
+            return found or DEFAULT_TARGET_VERSION
+    return DEFAULT_TARGET_VERSION
 
 
 def relative_to_root(path: str | os.PathLike, root: Path) -> str:

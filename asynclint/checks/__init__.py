@@ -1,8 +1,17 @@
-"""The rules, one module per family. ALL_RULES is the registry every front end reads."""
+"""The rules, one module per family or theme. ALL_RULES is the registry every front end reads."""
 
 from __future__ import annotations
 
-from asynclint.checks import coroutines, tasks
+from asynclint.checks import cancellation, coroutines, definitions, locks, loops, tasks, waiting
 
-ALL_RULES = tuple(sorted((*coroutines.RULES, *tasks.RULES), key=lambda rule: rule.code))
+ALL_RULES = tuple(
+    sorted(
+        (
+            *coroutines.RULES, *tasks.RULES,
+            # ASL5xx, other asyncio misuse:
+            *loops.RULES, *cancellation.RULES, *locks.RULES, *definitions.RULES, *waiting.RULES,
+        ),
+        key=lambda rule: rule.code,
+    )
+)
 RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}
