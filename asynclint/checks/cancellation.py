@@ -29,8 +29,9 @@ class SwallowedCancellation(Rule):
     `except:` (and `except*` of those), and `with contextlib.suppress(asyncio.CancelledError)`.
 
     Not flagged:
-    - a handler that raises (the bare `raise`, or another exception), or calls `uncancel()` /
-      `cancelling()` to tell its own cancellation from an outside one;
+    - a handler that raises (the bare `raise`, or another exception), that uses the exception it
+      binds (`except CancelledError as exc: errors.append(exc)`, often raised later), or that
+      calls `uncancel()` / `cancelling()` to tell its own cancellation from an outside one;
     - a try block that awaits a task or future it holds (`await task`, `await
       asyncio.wait_for(task, 1)`), or a function that cancels something itself (`task.cancel()`):
       there the `CancelledError` is the expected end of the cancelled task, not this coroutine's;
@@ -143,6 +144,18 @@ class SwallowedCancellation(Rule):
                     if asyncio.current_task().cancelling():
                         return
         """),
+        Valid("kept-to-raise-later", """
+            import asyncio
+            async def cleanup(exits):
+                errors = []
+                for ctx in exits:
+                    try:
+                        await ctx.__aexit__(None, None, None)
+                    except (Exception, asyncio.CancelledError) as exc:
+                        errors.append(exc)
+                if errors:
+                    raise errors[0]
+        """),
         Valid("earlier-handler-re-raises", """
             import asyncio
             async def main(conn):
@@ -218,17 +231,21 @@ class SwallowedCancellation(Rule):
             return "`except BaseException`"
         return None
 
-    def _deliberate(self, handler_body: cst.BaseSuite) -> bool:
+    def _deliberate(self, handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+        bound = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
+
         def test(node: cst.CSTNode) -> bool:
             if isinstance(node, cst.Raise):
                 return True
+            if bound is not None and isinstance(node, cst.Name) and node.value == bound:
+                return True  # the exception is kept or handed on (often raised later)
             return (
                 isinstance(node, cst.Call)
                 and isinstance(node.func, cst.Attribute)
                 and node.func.attr.value in _DELIBERATE_METHODS
             )
 
-        return awaits.any_node(handler_body, test)
+        return awaits.any_node(handler.body, test)
 
     def _awaits_held_future(self, body: cst.CSTNode) -> bool:
         """Whether the block awaits an object it holds (a task, a future) rather than a call."""
@@ -274,7 +291,7 @@ class SwallowedCancellation(Rule):
             if what is None:
                 continue
             # The first handler that catches cancellation is the one that gets it.
-            if not self._deliberate(handler.body) and not self._expected(node.body):
+            if not self._deliberate(handler) and not self._expected(node.body):
                 self.report(
                     handler,
                     f"{what} around an await swallows the task's cancellation: re-raise "

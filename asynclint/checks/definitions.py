@@ -245,6 +245,7 @@ _TEST_PATH = re.compile(r"(^|[/\\])(tests?|testing)[/\\]|(^|[/\\])(test_[^/\\]*|
 class _Candidate:
     node: cst.FunctionDef
     name: str
+    owner: str | None  # the class of a method
 
 
 def _is_stub(body: cst.BaseSuite) -> bool:
@@ -272,13 +273,21 @@ class UnusedAsync(Rule):
 
     Not flagged, because something else may need the function to be a coroutine function:
     - decorated functions (framework handlers, fixtures, overloads, abstract methods);
-    - methods of classes with base classes (they may override or implement an async interface),
-      special methods (`__aenter__`...) and stubs (a body of only a docstring, `pass`, `...` or
-      `raise`);
+    - public functions and methods (a name without a leading underscore): other modules, a
+      framework that finds them by name, subclasses or a library's users may need a coroutine
+      function there; functions nested in functions are judged whatever their name;
+    - methods of classes with base classes, and of classes that another class of the module
+      derives from (they may override, or be overridden with code that awaits), and stubs (a body
+      of only a docstring, `pass`, `...` or `raise`);
     - test functions (`test*`) and any function in a test file (`test_*.py`, `*_test.py`,
       `conftest.py`, folders `test`/`tests`/`testing`);
-    - functions whose name this module uses other than by calling it (handed to a framework or a
-      scheduler as a callback, which may require a coroutine function).
+    - functions this module never calls, calls without awaiting the result right away (the
+      coroutine is handed to `gather`, `create_task`, `run_coroutine_threadsafe`, returned...), or
+      whose name it uses other than by calling it: a
+      framework, a scheduler or another module may call them and require a coroutine function
+      (Home Assistant's `async_setup_entry`, a web handler registered elsewhere). Only a function
+      its own module calls by name (a method: through `self.` or `cls.`), and only calls, is
+      flagged.
 
     ## Why is this bad?
     A coroutine function that never suspends still costs a coroutine object and an event loop
@@ -305,6 +314,12 @@ class UnusedAsync(Rule):
     opt_in = True
 
     valid = (
+        Valid("public-function", """
+            async def total(items):
+                return sum(items)
+            async def main():
+                print(await total([]))
+        """),
         Valid("awaits", """
             async def fetch(conn):
                 return await conn.read()
@@ -323,6 +338,23 @@ class UnusedAsync(Rule):
                 async def handle(self, request):
                     return request
         """),
+        Valid("public-method-may-be-a-hook", """
+            class HelpCommand:
+                async def send_bot_help(self, mapping):
+                    return None
+                async def run(self):
+                    await self.send_bot_help({})
+        """),
+        Valid("base-class-in-module", """
+            class Identity:
+                async def _compress(self, body):
+                    return body
+                async def send(self, body):
+                    await self.write(await self._compress(body))
+            class Gzip(Identity):
+                async def _compress(self, body):
+                    return await self.pool.run(body)
+        """),
         Valid("stub", """
             class Store:
                 async def load(self):
@@ -337,6 +369,18 @@ class UnusedAsync(Rule):
             async def collect(stream):
                 return [x async for x in stream]
         """),
+        Valid("never-called-here", """
+            async def async_setup_entry(hass, entry):
+                hass.data[entry.entry_id] = entry
+                return True
+        """),
+        Valid("coroutine-handed-on", """
+            import asyncio
+            def schedule(loop):
+                async def _set():
+                    EVENT.set()
+                asyncio.run_coroutine_threadsafe(_set(), loop)
+        """),
         Valid("test-function", """
             async def test_total():
                 assert total([]) == 0
@@ -346,17 +390,17 @@ class UnusedAsync(Rule):
         Invalid(
             "never-awaits",
             """
-            async def total(items):
+            async def _total(items):
                 return sum(items)
 
             class Cart:
-                async def price(self):
+                async def _price(self):
                     def inner():
                         return 1
                     return inner()
 
-            async def main():
-                print(await total([]))
+                async def show(self):
+                    print(await _total([]), await self._price())
             """,
             ((1, 11), (5, 15)),
         ),
@@ -368,8 +412,11 @@ class UnusedAsync(Rule):
         self.candidates: list[_Candidate] = []
         self.names = set(_ASYNC_DEF.findall(context.text))
         self.used_as_value: set[str] = set()
+        self.called: set[str] = set()
+        self.awaited_calls: set[int] = set()  # ids of calls that are awaited right away
         self.callees: set[int] = set()  # ids of Name / Attribute nodes that are called
         self.not_loads: set[int] = set()
+        self.base_names: set[str] = set()  # names used as base classes in this module
         self.test_file = bool(_TEST_PATH.search(context.path.replace("\\", "/")))
 
     def _suspends_here(self) -> None:
@@ -379,6 +426,8 @@ class UnusedAsync(Rule):
 
     def visit_Await(self, node: cst.Await) -> None:
         self._suspends_here()
+        if isinstance(node.expression, cst.Call):
+            self.awaited_calls.add(id(node.expression))
 
     def visit_For(self, node: cst.For) -> None:
         if node.asynchronous is not None:
@@ -395,8 +444,28 @@ class UnusedAsync(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.not_loads.add(id(node.name))
 
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        for base in node.bases:
+            value = base.value
+            if isinstance(value, cst.Subscript):  # Generic[T]-style bases
+                value = value.value
+            if isinstance(value, (cst.Name, cst.Attribute)):
+                self.base_names.add(value.value if isinstance(value, cst.Name) else value.attr.value)
+
     def visit_Call(self, node: cst.Call) -> None:
         self.callees.add(id(node.func))
+        func = node.func
+        name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+        if name not in self.names:
+            return
+        if id(node) not in self.awaited_calls:
+            # The coroutine object is handed on (to gather, create_task, run_coroutine_threadsafe,
+            # a return): its consumer needs a coroutine.
+            self.used_as_value.add(name)
+        elif isinstance(func, cst.Name):
+            self.called.add(name)
+        elif isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            self.called.add(f".{name}")
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None:
@@ -426,15 +495,25 @@ class UnusedAsync(Rule):
         if name.startswith("test") or (name.startswith("__") and name.endswith("__")) or _is_stub(node.body):
             return
         parent = scope.parent
+        owner = None
+        if parent is not None and parent.kind in (ScopeKind.MODULE, ScopeKind.CLASS) and not name.startswith("_"):
+            # A public function or method is an interface: other modules, a framework that looks
+            # it up by name, subclasses or users of a library may need it to be a coroutine
+            # function. Only private names (and functions nested in functions) are judged.
+            return
         if parent is not None and parent.kind is ScopeKind.CLASS:
             bases = [arg for arg in parent.node.bases if not (isinstance(arg.value, cst.Name) and arg.value.value == "object")]
             if bases or parent.node.keywords:
                 return
-        self.candidates.append(_Candidate(node, name))
+            owner = parent.node.name.value
+        self.candidates.append(_Candidate(node, name, owner))
 
     def module_end(self) -> None:
         for candidate in self.candidates:
-            if candidate.name not in self.used_as_value:
+            if candidate.owner in self.base_names:
+                continue  # a subclass in this module may override it
+            call = f".{candidate.name}" if candidate.owner else candidate.name
+            if call in self.called and candidate.name not in self.used_as_value:
                 self.report(
                     candidate.node.name,
                     f"`async def {candidate.name}` never awaits, so it need not be a coroutine function: "
