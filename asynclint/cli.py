@@ -99,7 +99,8 @@ def _rule_command(argv: Sequence[str]) -> int:
     if args.all or args.code is None:
         for rule in ALL_RULES:
             fix = f" [{rule.fix.value} fix]" if rule.fix else ""
-            print(f"{rule.code}  {rule.name}: {rule.summary()}{fix}")
+            opt_in = " [opt-in]" if rule.opt_in else ""
+            print(f"{rule.code}  {rule.name}: {rule.summary()}{fix}{opt_in}")
         return EXIT_CLEAN
     rule = RULES_BY_CODE.get(args.code.upper())
     if rule is None:

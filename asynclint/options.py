@@ -32,7 +32,8 @@ DEFAULT_EXCLUDE = (
     "buck-out", "build", "dist", "node_modules", "site-packages", "venv",
 )
 OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github")
-TARGET_VERSIONS = tuple(f"py3{minor}" for minor in range(7, 15))
+_TARGET_MINORS = range(7, 15)  # Python 3.7 ... 3.14
+TARGET_VERSIONS = tuple(f"py3{minor}" for minor in _TARGET_MINORS)
 DEFAULT_TARGET_VERSION = "py310"
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -131,7 +132,7 @@ def version_of(target: str) -> tuple[int, int]:
     return 3, int(target[3:])
 
 
-_REQUIRES = re.compile(r"(>=|~=|==|>)\s*3\.(\d+)")
+_REQUIRES = re.compile(r"(>=|~=|==|>)\s*(\d+)\.(\d+)")
 
 
 def target_from_requires(requires: Any) -> str | None:
@@ -140,14 +141,13 @@ def target_from_requires(requires: Any) -> str | None:
     if not isinstance(requires, str):
         return None
     bounds = []
-    for op, minor in _REQUIRES.findall(requires):
-        bounds.append(int(minor) + 1 if op == ">" else int(minor))
+    for op, major, minor in _REQUIRES.findall(requires):
+        minor = int(minor) if major == "3" else (0 if int(major) < 3 else 99)
+        bounds.append(minor + 1 if op == ">" else minor)
     if not bounds:
         return None
-    target = f"py3{max(bounds)}"  # several clauses (">=3.9,>3.10") narrow the range
-    if target in TARGET_VERSIONS:
-        return target
-    return TARGET_VERSIONS[0] if max(bounds) < 7 else TARGET_VERSIONS[-1]
+    oldest = max(bounds)  # several clauses (">=3.9,>3.10") narrow the range
+    return f"py3{min(max(oldest, _TARGET_MINORS[0]), _TARGET_MINORS[-1])}"
 
 
 @dataclass(frozen=True)
@@ -277,7 +277,7 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
     if not isinstance(table, dict):
         raise ConfigError(f"{config}: [tool.asynclint] must be a table")
     root = config.resolve().parent
-    target = target_from_requires(data.get("project", {}).get("requires-python")) or _inferred_target(root)
+    target = target_from_requires(data.get("project", {}).get("requires-python")) or DEFAULT_TARGET_VERSION
     settings = Settings(root=root, config_file=config, target_version=target)
     return settings.updated(table, f"{config} [tool.asynclint]")
 

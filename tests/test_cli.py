@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from asynclint import __version__
+from asynclint.checks import ALL_RULES
 
 DROP = """
 import asyncio
@@ -321,7 +322,10 @@ def test_rule_command(run):
     assert code == 2 and "unknown rule code 'ASL999'" in err
     code, out, _ = run("rule", "--all")
     assert out.splitlines()[0].startswith("ASL101  unawaited-coroutine: ")
-    assert [line.split()[0] for line in out.splitlines()] == ["ASL101", "ASL103", "ASL107", "ASL301", "ASL302"]
+    assert [line.split()[0] for line in out.splitlines()] == [rule.code for rule in ALL_RULES]
+    assert [line for line in out.splitlines() if "[opt-in]" in line] == [
+        line for line in out.splitlines() if line.split()[0] in {r.code for r in ALL_RULES if r.opt_in}
+    ]
 
 
 def test_version(run, capsys):

@@ -10,6 +10,7 @@ import libcst as cst
 
 from asynclint import catalogue
 from asynclint.catalogue import Deprecation
+from asynclint.checks import awaits
 from asynclint.diagnostics import Applicability, Edit, Fix
 from asynclint.rule import Invalid, Rule, Valid
 from asynclint.semantic import BindingKind
@@ -169,7 +170,8 @@ class NestedEventLoop(Rule):
     running"). Where they do not, as with nest-asyncio patches, they block the outer loop until the
     inner work is done.
 
-    A sync function nested in the coroutine (to run in a thread, say) is not flagged.
+    A sync function nested in the coroutine (to run in a thread, say) is not flagged, nor is a
+    coroutine that calls `os.fork()` (the child process may start a loop of its own).
 
     ## Example
     ```python
@@ -207,6 +209,15 @@ class NestedEventLoop(Rule):
             async def main(runner):
                 runner.run_forever()
         """),
+        Valid("forked-child", """
+            import asyncio
+            import os
+            async def test_after_fork():
+                if os.fork() == 0:
+                    loop = asyncio.new_event_loop()
+                    loop.run_until_complete(ping())
+                    os._exit(0)
+        """),
     )
     invalid = (
         Invalid(
@@ -229,18 +240,33 @@ class NestedEventLoop(Rule):
         super().__init__(context)
         self.catalogue = catalogue.misuse()
         self.spawns = TaskSpawns(self.model, ())
+        self._forks: dict[int, bool] = {}
+
+    def _forks_here(self) -> bool:
+        """Whether the coroutine forks: its child process starts afresh and may run a loop."""
+        scope = self.model.function_scope()
+        key = id(scope.node)
+        if key not in self._forks:
+            self._forks[key] = awaits.any_node(
+                scope.node.body,
+                lambda node: isinstance(node, cst.Call) and self.model.qualified_name(node.func) == "os.fork",
+            )
+        return self._forks[key]
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.model.in_coroutine:
             return
         func = node.func
         if self.model.qualified_name(func) in self.catalogue.run_functions:
+            if self._forks_here():
+                return
             self.report(node, f"`{self.context.module.code_for_node(func)}()` inside a coroutine: it raises "
                         "RuntimeError while a loop runs; await the coroutine instead")
         elif (
             isinstance(func, cst.Attribute)
             and func.attr.value in self.catalogue.run_methods
             and self.spawns.is_loop(func.value)
+            and not self._forks_here()
         ):
             self.report(node, f"`{func.attr.value}()` inside a coroutine: the loop is already running "
                         "(RuntimeError); await the work instead")
