@@ -12,7 +12,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pathspec
 
@@ -240,18 +240,20 @@ class Settings:
         return replace(self, **changes)
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest pyproject.toml at or above `start` that has a [tool.asynclint] table."""
+def _pyprojects(start: Path) -> Iterator[Path]:
+    """The pyproject.toml files at and above `start`, nearest first."""
     start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
-            try:
-                data = _read_toml(candidate)
-            except ConfigError:
-                raise
-            if "asynclint" in data.get("tool", {}):
-                return candidate
+            yield candidate
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` that has a [tool.asynclint] table."""
+    for candidate in _pyprojects(start):
+        if "asynclint" in _read_toml(candidate).get("tool", {}):
+            return candidate
     return None
 
 
@@ -285,15 +287,12 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
 def _inferred_target(start: Path) -> str:
     """The target version from `requires-python` of the nearest pyproject.toml (only that one:
     a folder above it belongs to another project)."""
-    for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = _read_toml(candidate)
-            except ConfigError:
-                return DEFAULT_TARGET_VERSION  # not ours to complain about when it is not our config
-            found = target_from_requires(data.get("project", {}).get("requires-python"))
-            return found or DEFAULT_TARGET_VERSION
+    for candidate in _pyprojects(start):
+        try:
+            data = _read_toml(candidate)
+        except ConfigError:
+            return DEFAULT_TARGET_VERSION  # not ours to complain about when it is not our config
+        return target_from_requires(data.get("project", {}).get("requires-python")) or DEFAULT_TARGET_VERSION
     return DEFAULT_TARGET_VERSION
 
 
