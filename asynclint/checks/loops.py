@@ -6,6 +6,8 @@ Which calls are which comes from the catalogue (rules/misuse.toml); names resolv
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from asynclint import catalogue
@@ -13,16 +15,22 @@ from asynclint.catalogue import Deprecation
 from asynclint.checks import awaits
 from asynclint.diagnostics import Applicability, Edit, Fix
 from asynclint.rule import Invalid, Rule, Valid
-from asynclint.semantic import BindingKind
+from asynclint.semantic import BindingKind, ScopeKind
 from asynclint.spawns import TaskSpawns
+
+
+_SYNC_DEF = re.compile(r"^[ \t]*def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 
 
 class GetEventLoopInCoroutine(Rule):
     """`asyncio.get_event_loop()` is called inside a coroutine.
 
     ## What it does
-    Flags calls to `asyncio.get_event_loop()` in the body of an `async def` (not in a sync
-    function or lambda nested in it, which may run elsewhere).
+    Flags calls to `asyncio.get_event_loop()` in the body of an `async def`, and in a sync helper
+    that only coroutines call: a function nested in another, or a private (`_name`) module-level
+    function, defined once in the module, undecorated, whose name the module uses only to call
+    it, directly in the body of `async def`s. A sync function or lambda used any other way (as a
+    callback, from sync code) may run where no loop runs, and is not flagged.
 
     ## Why is this bad?
     Inside a coroutine a loop is always running, and `asyncio.get_running_loop()` returns it
@@ -30,8 +38,8 @@ class GetEventLoopInCoroutine(Rule):
     in almost every Python release since 3.10 (warnings, then errors when no loop is set), and the
     asyncio documentation says to prefer `get_running_loop()` in coroutines and callbacks.
 
-    Calls in sync functions are not flagged, even when every caller is a coroutine: that cannot be
-    told from one file cheaply and precisely. Module-level calls are ASL509's business.
+    Public sync functions and methods are not followed: other modules may call them from sync
+    code. Module-level calls are ASL509's business.
 
     ## Example
     ```python
@@ -48,9 +56,11 @@ class GetEventLoopInCoroutine(Rule):
     ```
 
     ## Fix safety
-    Safe: inside a running coroutine both calls return the running loop. The fix is offered when
-    the call is spelt through the `asyncio` module (`asyncio.get_event_loop()`, `aio.get_event_loop()`),
-    or when `get_running_loop` is already imported from asyncio.
+    Safe inside a coroutine: there both calls return the running loop. In a helper only
+    coroutines call, the fix is unsafe (a test or another module may still call a private
+    function from sync code). The fix is offered when the call is spelt through the `asyncio`
+    module (`asyncio.get_event_loop()`, `aio.get_event_loop()`), or when `get_running_loop` is
+    already imported from asyncio.
     """
 
     code = "ASL501"
@@ -80,6 +90,30 @@ class GetEventLoopInCoroutine(Rule):
             from mylib import get_event_loop
             async def main():
                 get_event_loop()
+        """),
+        Valid("helper-also-called-from-sync-code", """
+            import asyncio
+            def _loop():
+                return asyncio.get_event_loop()
+            async def main():
+                _loop().call_soon(print)
+            def start():
+                _loop().run_forever()
+        """),
+        Valid("helper-used-as-callback", """
+            import asyncio
+            async def main(loop):
+                def stop():
+                    asyncio.get_event_loop().stop()
+                stop()
+                loop.call_later(1, stop)
+        """),
+        Valid("public-helper", """
+            import asyncio
+            def current_loop():
+                return asyncio.get_event_loop()
+            async def main():
+                current_loop()
         """),
     )
     invalid = (
@@ -120,6 +154,34 @@ class GetEventLoopInCoroutine(Rule):
             """,
         ),
         Invalid(
+            "helpers-only-coroutines-call",
+            """
+            import asyncio
+
+            async def main():
+                def schedule():
+                    asyncio.get_event_loop().call_soon(print)
+                schedule()
+                await _run_blocking(print)
+
+            def _run_blocking(func):
+                return asyncio.get_event_loop().run_in_executor(None, func)
+            """,
+            ((5, 9), (10, 12)),
+            fixed="""
+            import asyncio
+
+            async def main():
+                def schedule():
+                    asyncio.get_running_loop().call_soon(print)
+                schedule()
+                await _run_blocking(print)
+
+            def _run_blocking(func):
+                return asyncio.get_running_loop().run_in_executor(None, func)
+            """,
+        ),
+        Invalid(
             "imported-name-without-replacement-imported",
             """
             from asyncio import get_event_loop
@@ -134,13 +196,61 @@ class GetEventLoopInCoroutine(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.catalogue = catalogue.misuse()
+        # Sync helpers: names defined once by a sync `def`, and how the module uses them.
+        defined = _SYNC_DEF.findall(context.text)
+        self.helper_names = {name for name in defined if defined.count(name) == 1}
+        self.helper_calls: dict[str, int] = {}  # name -> direct calls from coroutine bodies
+        self.helper_misuse: set[str] = set()  # names used any other way
+        self.callees: set[int] = set()
+        self.not_loads: set[int] = set()
+        self.pending: list[tuple[cst.Call, str, Fix | None]] = []  # calls in helpers
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.model.in_coroutine or self.model.qualified_name(node.func) not in self.catalogue.get_event_loop:
+        self.callees.add(id(node.func))
+        if self.model.qualified_name(node.func) not in self.catalogue.get_event_loop:
             return
-        self.report(node, fix=self._fix(node))
+        if self.model.in_coroutine:
+            self.report(node, fix=self._fix(node, Applicability.SAFE))
+            return
+        scope = self.model.function_scope()
+        if scope is None or scope.kind is not ScopeKind.FUNCTION or scope.is_async or scope.node.decorators:
+            return
+        name = scope.node.name.value
+        nested = scope.parent is not None and scope.parent.kind is ScopeKind.FUNCTION
+        module_private = scope.parent is self.model.module_scope and name.startswith("_")
+        if name in self.helper_names and (nested or module_private):
+            self.pending.append((node, name, self._fix(node, Applicability.UNSAFE)))
 
-    def _fix(self, node: cst.Call) -> Fix | None:
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.not_loads.add(id(node.name))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.not_loads.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.not_loads.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        name = node.value
+        if name not in self.helper_names or id(node) in self.not_loads:
+            return
+        if id(node) in self.callees and self.model.in_coroutine:
+            self.helper_calls[name] = self.helper_calls.get(name, 0) + 1
+        else:
+            self.helper_misuse.add(name)
+
+    def module_end(self) -> None:
+        for node, helper, fix in self.pending:
+            if self.helper_calls.get(helper) and helper not in self.helper_misuse:
+                self.report(
+                    node,
+                    f"`get_event_loop()` in `{helper}()`, which only coroutines call: use "
+                    "`asyncio.get_running_loop()`",
+                    fix,
+                )
+
+    def _fix(self, node: cst.Call, applicability: Applicability) -> Fix | None:
         if node.args:
             return None
         func = node.func
@@ -154,7 +264,7 @@ class GetEventLoopInCoroutine(Rule):
             ):
                 return None
             replacement = cst.Name(new)
-        return Fix(Applicability.SAFE, "call `get_running_loop()`", (Edit(func, replacement),))
+        return Fix(applicability, "call `get_running_loop()`", (Edit(func, replacement),))
 
 
 class NestedEventLoop(Rule):
