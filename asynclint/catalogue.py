@@ -144,3 +144,78 @@ def testing() -> TestingCatalogue:
         async_fixture_decorator=py["async-fixture-decorator"],
         untested_skip_folders=frozenset(data["untested"]["skip-folders"]),
     )
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    name: str
+    deprecated: tuple[int, int]
+    removed: tuple[int, int]
+    instead: str = ""
+
+
+def _version(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+@dataclass(frozen=True)
+class MisuseCatalogue:
+    get_event_loop: frozenset[str]
+    running_loop: str
+    run_functions: frozenset[str]
+    run_methods: frozenset[str]
+    cancelled: frozenset[str]
+    broad: frozenset[str]
+    suppress: frozenset[str]
+    thread_locks: frozenset[str]
+    asyncio_locks: frozenset[str]
+    caches: frozenset[str]
+    properties: frozenset[str]
+    cancel_scopes: frozenset[str]
+    timeouts: frozenset[str]
+    sleeps: frozenset[str]
+    wait: frozenset[str]
+    wait_for: frozenset[str]
+    task_makers: frozenset[str]
+    deprecated: dict[str, Deprecation]
+    loop_argument: Deprecation  # `name` unused: `loop_argument_functions` lists the callees
+    loop_argument_functions: frozenset[str]
+    module_get_event_loop: Deprecation
+
+
+@functools.cache
+def misuse() -> MisuseCatalogue:
+    data = load("misuse")
+    loop, cancel, locks, decorators = data["event-loop"], data["cancellation"], data["locks"], data["decorators"]
+    scopes, waiting, loop_arg, module_gel = data["scopes"], data["waiting"], data["loop-argument"], data["module-get-event-loop"]
+    return MisuseCatalogue(
+        get_event_loop=frozenset(loop["get-event-loop"]),
+        running_loop=loop["running-loop"],
+        run_functions=frozenset(loop["run-functions"]),
+        run_methods=frozenset(loop["run-methods"]),
+        cancelled=frozenset(cancel["cancelled"]),
+        broad=frozenset(cancel["broad"]),
+        suppress=frozenset(cancel["suppress"]),
+        thread_locks=frozenset(locks["thread"]),
+        asyncio_locks=frozenset(locks["asyncio"]),
+        caches=frozenset(decorators["caches"]),
+        properties=frozenset(decorators["properties"]),
+        cancel_scopes=frozenset(scopes["cancel-scopes"]),
+        timeouts=frozenset(scopes["timeouts"]),
+        sleeps=frozenset(data["polling"]["sleeps"]),
+        wait=frozenset(waiting["wait"]),
+        wait_for=frozenset(waiting["wait-for"]),
+        task_makers=frozenset(waiting["task-makers"]),
+        deprecated={
+            entry["name"]: Deprecation(
+                entry["name"], _version(entry["deprecated"]), _version(entry["removed"]), entry.get("instead", "")
+            )
+            for entry in data["deprecated"]
+        },
+        loop_argument=Deprecation("loop=", _version(loop_arg["deprecated"]), _version(loop_arg["removed"])),
+        loop_argument_functions=frozenset(loop_arg["functions"]),
+        module_get_event_loop=Deprecation(
+            "asyncio.get_event_loop", _version(module_gel["deprecated"]), _version(module_gel["removed"])
+        ),
+    )

@@ -45,6 +45,13 @@ def _example(example) -> str:
     return "".join(parts)
 
 
+def _with(example) -> str:
+    """` with target-version = "py312"` for an example checked with options."""
+    if not example.options:
+        return ""
+    return " with " + ", ".join(f"`{name} = {value!r}`".replace("'", '"') for name, value in example.options.items())
+
+
 def rule_page(rule: type[Rule]) -> str:
     doc = inspect.cleandoc(rule.__doc__ or "")
     summary, _, body = doc.partition("\n")
@@ -55,23 +62,27 @@ def rule_page(rule: type[Rule]) -> str:
         f"- Name: `{rule.name}`\n",
         f"- Message: {rule.message}\n",
         f"- Fix: {_fix_line(rule)}\n",
-        "- Opt-in: runs only when selected by its full code\n" if rule.opt_in else "",
+        *([f"- Default: off; runs only when `select` or `extend-select` names `{rule.code}` itself\n"]
+          if rule.opt_in else []),
         "\n",
         body.strip() + "\n",
         "\n## Examples (tested)\n",
     ]
     for example in rule.invalid:
         where = ", ".join(f"{line}:{col}" for line, col in example.findings)
-        out.append(f"\n### Flagged: {example.id}\n\nFindings at line:column {where}.\n\n")
+        out.append(f"\n### Flagged: {example.id}\n\nFindings at line:column {where}{_with(example)}.\n\n")
         out.append(_example(example))
         if example.fixed is not None:
-            result = lint_alone(example.code, "example.py", Settings(), (rule,))
+            settings = Settings().updated(example.options, f"example {example.id}")
+            result = lint_alone(example.code, "example.py", settings, (rule,))
             unsafe = any(f.fix.applicability is Applicability.UNSAFE for f in result.findings if f.fix)
             flags = "--fix --unsafe-fixes" if unsafe else "--fix"
             out.append(f"\nAfter `asynclint {flags}`:\n\n")
             out.append(_block(example.fixed))
     for example in rule.valid:
         out.append(f"\n### Not flagged: {example.id}\n\n")
+        if example.options:
+            out.append(f"Checked{_with(example)}.\n\n")
         out.append(_example(example))
     return "".join(out)
 

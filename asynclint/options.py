@@ -12,7 +12,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pathspec
 
@@ -32,6 +32,9 @@ DEFAULT_EXCLUDE = (
     "buck-out", "build", "dist", "node_modules", "site-packages", "venv",
 )
 OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github")
+_TARGET_MINORS = range(7, 15)  # Python 3.7 ... 3.14
+TARGET_VERSIONS = tuple(f"py3{minor}" for minor in _TARGET_MINORS)
+DEFAULT_TARGET_VERSION = "py310"
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -120,6 +123,35 @@ def _choice(choices: tuple[str, ...]) -> Callable[[Any, str], str]:
     return parse
 
 
+def _target_version(value: Any, where: str) -> str:
+    if isinstance(value, list) and len(value) == 1:  # flake8 hands over a comma-separated list
+        value = value[0]
+    return _choice(TARGET_VERSIONS)(value, where)
+
+
+def version_of(target: str) -> tuple[int, int]:
+    """`"py312"` -> (3, 12)."""
+    return 3, int(target[3:])
+
+
+_REQUIRES = re.compile(r"(>=|~=|==|>)\s*(\d+)\.(\d+)")
+
+
+def target_from_requires(requires: Any) -> str | None:
+    """The oldest Python a `requires-python` specifier allows, as a target version (`">=3.11"` ->
+    `"py311"`); None when it names no lower bound we know."""
+    if not isinstance(requires, str):
+        return None
+    bounds = []
+    for op, major, minor in _REQUIRES.findall(requires):
+        minor = int(minor) if major == "3" else (0 if int(major) < 3 else 99)
+        bounds.append(minor + 1 if op == ">" else minor)
+    if not bounds:
+        return None
+    oldest = max(bounds)  # several clauses (">=3.9,>3.10") narrow the range
+    return f"py3{min(max(oldest, _TARGET_MINORS[0]), _TARGET_MINORS[-1])}"
+
+
 @dataclass(frozen=True)
 class Option:
     name: str  # kebab-case: the pyproject key and the long command-line flag
@@ -153,6 +185,13 @@ OPTIONS: tuple[Option, ...] = (
         "ASL101: also take `x.m()` on a receiver of unknown type for a coroutine when the project "
         "defines `m` only as `async def` (imprecise on real code; off by default).",
     ),
+    Option(
+        "target-version", _target_version,
+        "The oldest Python the checked code supports (py37 ... py314), for the deprecated and "
+        "removed APIs of ASL509. Default: the lower bound of `requires-python` in the project's "
+        "pyproject.toml, else py310.",
+        "VERSION", flake8=True,
+    ),
     Option("cache-dir", _string, "Folder for the cache, relative to the project root; empty for none.", "DIR"),
     Option(
         "extend-task-spawners", _dotted_names,
@@ -185,9 +224,14 @@ class Settings:
     extend_task_spawners: tuple[str, ...] = ()
     infer_by_method_name: bool = False
     coverage_file: str = ""
+    target_version: str = DEFAULT_TARGET_VERSION
     cache_dir: str = ".asynclint_cache"  # empty: no cache
     root: Path = field(default_factory=Path.cwd)  # paths in patterns are relative to this folder
     config_file: Path | None = None
+
+    @property
+    def target(self) -> tuple[int, int]:
+        return version_of(self.target_version)
 
     def cache_folder(self) -> Path | None:
         return self.root / self.cache_dir if self.cache_dir else None
@@ -205,18 +249,20 @@ class Settings:
         return replace(self, **changes)
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest pyproject.toml at or above `start` that has a [tool.asynclint] table."""
+def _pyprojects(start: Path) -> Iterator[Path]:
+    """The pyproject.toml files at and above `start`, nearest first."""
     start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
-            try:
-                data = _read_toml(candidate)
-            except ConfigError:
-                raise
-            if "asynclint" in data.get("tool", {}):
-                return candidate
+            yield candidate
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` that has a [tool.asynclint] table."""
+    for candidate in _pyprojects(start):
+        if "asynclint" in _read_toml(candidate).get("tool", {}):
+            return candidate
     return None
 
 
@@ -235,13 +281,28 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
     if config is None:
         config = find_config(start or Path.cwd())
         if config is None:
-            return Settings(root=(start or Path.cwd()).resolve())
+            root = (start or Path.cwd()).resolve()
+            return Settings(root=root, target_version=_inferred_target(root))
     data = _read_toml(config)
     table = data.get("tool", {}).get("asynclint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{config}: [tool.asynclint] must be a table")
-    settings = Settings(root=config.resolve().parent, config_file=config)
+    root = config.resolve().parent
+    target = target_from_requires(data.get("project", {}).get("requires-python")) or DEFAULT_TARGET_VERSION
+    settings = Settings(root=root, config_file=config, target_version=target)
     return settings.updated(table, f"{config} [tool.asynclint]")
+
+
+def _inferred_target(start: Path) -> str:
+    """The target version from `requires-python` of the nearest pyproject.toml (only that one:
+    a folder above it belongs to another project)."""
+    for candidate in _pyprojects(start):
+        try:
+            data = _read_toml(candidate)
+        except ConfigError:
+            return DEFAULT_TARGET_VERSION  # not ours to complain about when it is not our config
+        return target_from_requires(data.get("project", {}).get("requires-python")) or DEFAULT_TARGET_VERSION
+    return DEFAULT_TARGET_VERSION
 
 
 def relative_to_root(path: str | os.PathLike, root: Path) -> str:

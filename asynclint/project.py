@@ -702,7 +702,11 @@ class ProjectIndex:
             return self.untested(ref.target, ref.name)
         if ref.expect.startswith("task:"):
             return self.resolve(ref, "wrappers") == ref.expect[5:]
-        if ref.expect == "async-cm":  # `with self._lock:`: what the attribute holds
+        if ref.expect.startswith("lock:"):  # ASL504/ASL505: `with self._lock:`, the lock inherited
+            locks = catalogue.misuse()
+            kinds = locks.thread_locks if ref.expect == "lock:thread" else locks.asyncio_locks
+            return self.attribute(ref.target, ref.name) in kinds
+        if ref.expect == "async-cm":  # `with self._session:`: what the attribute holds
             return self.attribute(ref.target, ref.name) in self.async_context_managers
         return self.resolve(ref) == ref.expect  # "async", or "asyncgen" for `for x in agen()`
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
@@ -39,13 +39,16 @@ class Valid:
     """Code the rule must stay silent on. `id` names the case in test output.
 
     `path` is the example's file name in a project of its own; `files` are the other files of that
-    project ((relative path, text) pairs), for rules that read the project's configuration or tests.
+    project ((relative path, text) pairs), for rules that read the project's configuration or tests;
+    `options` are `[tool.asynclint]` values the example is checked with (say
+    `{"target-version": "py312"}`).
     """
 
     id: str
     code: str
     path: str = "example.py"
     files: tuple[tuple[str, str], ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", _dedent(self.code))
@@ -66,6 +69,7 @@ class Invalid:
     fixed: str | None = None
     path: str = "example.py"
     files: tuple[tuple[str, str], ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", _dedent(self.code))
@@ -79,7 +83,10 @@ class Rule:
     name: ClassVar[str]  # stable kebab-case name, used in docs, JSON and SARIF
     message: ClassVar[str]  # the default message; a report may pass a more specific one
     fix: ClassVar[Applicability | None] = None  # the best fix it offers, None when it has none
-    opt_in: ClassVar[bool] = False  # runs only when its full code is selected (asynclint.selection)
+    # Opt-in rules run only when `select` or `extend-select` names their exact code (a prefix
+    # such as `ASL5` or `ALL` is not enough): checks that are useful to some projects and noise
+    # to others.
+    opt_in: ClassVar[bool] = False
     valid: ClassVar[tuple[Valid, ...]] = ()
     invalid: ClassVar[tuple[Invalid, ...]] = ()
 

@@ -28,15 +28,19 @@ def is_enabled(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> b
     return chosen >= 0 and chosen > _longest(code, ignore)
 
 
+def rule_enabled(rule: type[Rule], select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+    """Opt-in rules need their exact code selected; a prefix or `ALL` does not turn them on."""
+    if rule.opt_in and rule.code not in select:
+        return False
+    return is_enabled(rule.code, select, ignore)
+
+
 @functools.lru_cache(maxsize=64)
 def _enabled(settings: Settings) -> tuple[type[Rule], ...]:
     select = settings.select + settings.extend_select
     from asynclint.checks import ALL_RULES  # here: importing the rules loads libcst
 
-    return tuple(
-        rule for rule in ALL_RULES
-        if is_enabled(rule.code, select, settings.ignore) and (not rule.opt_in or rule.code in select)
-    )
+    return tuple(rule for rule in ALL_RULES if rule_enabled(rule, select, settings.ignore))
 
 
 def enabled_codes(settings: Settings) -> frozenset[str]:

@@ -19,7 +19,7 @@ EXPECTED = [
     ("pkg/jobs.py", 9, 5, "task"),  # ASL301: a wrapper in another module drops its new task
     ("pkg/service.py", 10, 9, "`super().flush()`"),  # the base class's method, in another module
     ("pkg/service.py", 11, 9, "`self._lock.acquire()`"),  # an asyncio.Lock assigned in the base
-    ("pkg/service.py", 12, 14, "`self._lock`"),  # ASL104: `with` on that lock
+    ("pkg/service.py", 12, 14, "an"),  # ASL505: `with` on that lock ("an asyncio lock needs...")
     ("pkg/service.py", 13, 13, "`save()`"),  # ASL102: bound to a name never used
     ("pkg/service.py", 14, 15, "`fetch()`"),  # ASL104: printed, not awaited
     ("pkg/service.py", 15, 20, "`rows()`"),  # ASL104: an async generator in a plain `for`

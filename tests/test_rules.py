@@ -31,14 +31,18 @@ def _index(example, text, settings, rules):
     return ProjectIndex([s for s in summaries if s is not None])
 
 
+def _settings(example):
+    return Settings(root=Path.cwd(), cache_dir="").updated(example.options, f"example {example.id}")
+
+
 def lint_text(example, rules, text=None):
-    settings = Settings(root=Path.cwd(), cache_dir="")
+    settings = _settings(example)
     text = example.code if text is None else text
     return lint_one(text, example.path, settings, rules, index=_index(example, text, settings, rules))
 
 
 def fix_text(example, rules, unsafe, text=None):
-    settings = Settings(root=Path.cwd(), cache_dir="")
+    settings = _settings(example)
     text = example.code if text is None else text
     index = _index(example, text, settings, rules)
     return fix_one(text, example.path, settings, rules, unsafe=unsafe, index=index)

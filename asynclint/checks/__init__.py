@@ -1,12 +1,19 @@
-"""The rules, one module per family. ALL_RULES is the registry every front end reads."""
+"""The rules, one module per family or theme. ALL_RULES is the registry every front end reads."""
 
 from __future__ import annotations
 
-from asynclint.checks import coroutines, handoffs, tasks, testing, untested, values
+from asynclint.checks import (
+    cancellation, coroutines, definitions, handoffs, locks, loops, tasks, testing, untested, values, waiting,
+)
 
 ALL_RULES = tuple(
     sorted(
-        (*coroutines.RULES, *values.RULES, *handoffs.RULES, *tasks.RULES, *testing.RULES, *untested.RULES),
+        (
+            *coroutines.RULES, *values.RULES, *handoffs.RULES, *tasks.RULES,
+            *testing.RULES, *untested.RULES,
+            # ASL5xx, other asyncio misuse:
+            *loops.RULES, *cancellation.RULES, *locks.RULES, *definitions.RULES, *waiting.RULES,
+        ),
         key=lambda rule: rule.code,
     )
 )

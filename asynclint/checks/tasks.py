@@ -230,7 +230,7 @@ class DroppedTask(Rule):
             async def main():
                 loop = asyncio.get_running_loop()
                 loop.create_task(work())
-                asyncio.get_event_loop().create_task(work())
+                asyncio.get_running_loop().create_task(work())
             """,
             ((9, 9), (12, 9), (16, 5), (17, 5)),
             fixed="""
@@ -259,7 +259,7 @@ class DroppedTask(Rule):
                 task = loop.create_task(work())
                 _background_tasks.add(task)
                 task.add_done_callback(_background_tasks.discard)
-                task = asyncio.get_event_loop().create_task(work())
+                task = asyncio.get_running_loop().create_task(work())
                 _background_tasks.add(task)
                 task.add_done_callback(_background_tasks.discard)
             """,

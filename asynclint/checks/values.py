@@ -29,9 +29,9 @@ class CoroutineAsValue(Rule):
     or comprehension, a value in an f-string, or an argument of a function that only formats or
     converts its arguments (`print`, `str`, `len`, `json.dumps`, logging calls; the list is data
     in rules/coroutines.toml). Also flags `for x in agen()` over a project async generator, and
-    plain `with` on an async-only context manager (`asyncio.Lock`, `asyncio.timeout`,
-    `asyncio.TaskGroup`, `aiohttp.ClientSession`, ...), whether created in the `with` or held by
-    a name or `self` attribute assigned one.
+    plain `with` on an async-only context manager (`asyncio.timeout`, `asyncio.TaskGroup`,
+    `aiohttp.ClientSession`, ...), whether created in the `with` or held by a name or `self`
+    attribute assigned one. (A plain `with` on an asyncio lock is ASL505's.)
 
     ## Why is this bad?
     The expression operates on the coroutine object, not on what the coroutine would return, and
@@ -44,7 +44,7 @@ class CoroutineAsValue(Rule):
     ```python
     async def handler(request):
         body = read_body(request)["data"]
-        with lock:
+        with session:
             ...
     ```
 
@@ -52,7 +52,7 @@ class CoroutineAsValue(Rule):
     ```python
     async def handler(request):
         body = (await read_body(request))["data"]
-        async with lock:
+        async with session:
             ...
     ```
 
@@ -155,33 +155,37 @@ class CoroutineAsValue(Rule):
             """
             import asyncio
 
+            import aiohttp
+
             async def rows():
                 yield 1
 
             class Store:
                 def __init__(self):
-                    self._lock = asyncio.Lock()
+                    self._session = aiohttp.ClientSession()
 
                 async def dump(self):
-                    with self._lock:
+                    with self._session:
                         for row in rows():
                             print(row)
                     with asyncio.timeout(5):
                         pass
             """,
-            ((11, 14), (12, 24), (14, 14)),
+            ((13, 14), (14, 24), (16, 14)),
             fixed="""
             import asyncio
+
+            import aiohttp
 
             async def rows():
                 yield 1
 
             class Store:
                 def __init__(self):
-                    self._lock = asyncio.Lock()
+                    self._session = aiohttp.ClientSession()
 
                 async def dump(self):
-                    async with self._lock:
+                    async with self._session:
                         async for row in rows():
                             print(row)
                     async with asyncio.timeout(5):
@@ -196,7 +200,7 @@ class CoroutineAsValue(Rule):
             async def fetch(): ...
 
             def main():
-                with asyncio.Lock():
+                with asyncio.timeout(1):
                     return fetch().result
             """,
             ((6, 10), (7, 16)),
