@@ -10,24 +10,32 @@ from __future__ import annotations
 
 import ast
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
 from asynclint import __version__, deepstack
 from asynclint.diagnostics import ErrorKind
-from asynclint.engine import lint_text
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
 from asynclint.discovery import discover
 from asynclint.project import ProjectIndex, find_root
-from asynclint.runner import Mode, index_evidence, process_file
+from asynclint.runner import FileReport, check_project
+from asynclint.source import SourceError, read_source
 from asynclint.selection import rules_for
+
+
+@dataclass
+class _Project:
+    index: ProjectIndex
+    reports: dict[str, FileReport]  # by absolute path
 
 
 class AsyncLintPlugin:
     name = "asynclint"
     version = __version__
     settings: ClassVar[Settings | None] = None
-    indexes: ClassVar[dict[Path, ProjectIndex]] = {}
+    projects: ClassVar[dict[Path, _Project]] = {}
+    disable_noqa: ClassVar[bool] = False
     config_error: ClassVar[str | None] = None
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
@@ -49,6 +57,7 @@ class AsyncLintPlugin:
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
+        cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
         try:
             settings = load_settings(start=Path.cwd())
             values = {}
@@ -61,23 +70,36 @@ class AsyncLintPlugin:
         except ConfigError as exc:
             cls.settings, cls.config_error = None, str(exc)
 
-    def _project_index(self, settings: Settings) -> ProjectIndex:
-        """The project index, built once per flake8 process from the summary cache (shared with
-        the command line) and whatever files it lacks."""
+    def _project(self, settings: Settings) -> _Project:
+        """The project checked as a whole, once per flake8 process, through the same runner and
+        cache as the command line: the index, and every file's report (so each file flake8
+        hands over is looked up, not parsed again)."""
         if self.filename in ("stdin", "-"):
             start = Path.cwd()
         else:
             start = Path(os.path.abspath(self.filename)).parent
         root = settings.root if settings.config_file else find_root(start)
-        index = self.indexes.get(root)
-        if index is None:
+        project = self.projects.get(root)
+        if project is None:
             files = discover([str(root)], settings).files
-            reports = [process_file(path, settings, Mode.CHECK, summary_only=True) for path in files]
-            index = ProjectIndex(
-                (r.summary for r in reports if r.summary), settings.infer_by_method_name, index_evidence(settings)
-            )
-            self.indexes[root] = index
-        return index
+            reports, index = check_project(files, settings, jobs=1)
+            project = _Project(index, {os.path.abspath(r.path): r for r in reports})
+            self.projects[root] = project
+        return project
+
+    def _checked(self, project: _Project) -> FileReport | None:
+        """The project run's report on this file, if it saw the very text flake8 hands over (and
+        flake8 applies `# noqa` the way the runner did)."""
+        if self.disable_noqa or self.filename in ("stdin", "-"):
+            return None
+        report = project.reports.get(os.path.abspath(self.filename))
+        if report is None:
+            return None
+        try:
+            text = read_source(self.filename).text
+        except SourceError:
+            return None
+        return report if text == "".join(self.lines) else None
 
     def _excluded(self, settings: Settings) -> bool:
         import pathspec
@@ -92,18 +114,22 @@ class AsyncLintPlugin:
         settings = self.settings or Settings()
         if self.filename not in ("stdin", "-") and self._excluded(settings):
             return
-        rules = rules_for(settings, relative_to_root(self.filename, settings.root))
         try:
-            index = self._project_index(settings)
+            project = self._project(settings)
         except ConfigError as exc:  # a coverage data file that cannot be read
             yield 1, 0, f"ASL000 configuration error: {exc}", type(self)
             return
-        result = deepstack.call(
-            lint_text, "".join(self.lines), self.filename, settings, rules, noqa=False, index=index
-        )
+        result = self._checked(project)
+        if result is None:  # stdin, an edited buffer, or --disable-noqa: check this text
+            from asynclint.engine import lint_text
+
+            rules = rules_for(settings, relative_to_root(self.filename, settings.root))
+            result = deepstack.call(
+                lint_text, "".join(self.lines), self.filename, settings, rules, noqa=False, index=project.index
+            )
         for error in result.errors:
-            # Syntax errors never get here (flake8 reports E999 first); internal ones do.
-            code = ErrorKind.INTERNAL.code if error.kind is ErrorKind.INTERNAL else error.code
-            yield error.line, error.column - 1, f"{code} {error.message}", type(self)
+            if error.kind is not ErrorKind.INTERNAL:
+                continue  # flake8 reports unreadable and unparsable files itself (E902, E999)
+            yield error.line, error.column - 1, f"{error.code} {error.message}", type(self)
         for finding in result.findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

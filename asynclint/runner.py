@@ -340,11 +340,27 @@ def run(
     files: list[str], settings: Settings, mode: Mode, jobs: int, project_files: list[str] = (),
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[FileReport]:
+    """Check `files` (see `check_project`), then, with --fix or --diff, fix the files that have
+    something to fix: only they are read again, with the project index at hand."""
+    reports, index = check_project(files, settings, jobs, project_files, progress)
+    if mode is Mode.CHECK:
+        return reports
+    unsafe = settings.unsafe_fixes
+    to_fix = [n for n, r in enumerate(reports) if any(is_applicable(f.fix, unsafe) for f in r.findings)]
+    fixed = _map([(reports[n].path, settings, mode, False) for n in to_fix], jobs, index, None, progress, "fixed")
+    for n, report in zip(to_fix, fixed):
+        reports[n] = report
+    return reports
+
+
+def check_project(
+    files: list[str], settings: Settings, jobs: int, project_files: list[str] = (),
+    progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[list[FileReport], ProjectIndex]:
     """Check `files`; read `project_files` too (once) so calls into them can be resolved.
 
     Pass 1 reads every file once: findings for the files asked about, and every file's summary.
-    The summaries make the project index, which decides the pending findings. With --fix or
-    --diff, only the files that have something to fix are read again, with the index at hand.
+    The summaries make the project index, which decides the pending findings.
 
     With the cache (asynclint/cache.py's Manifest), a file whose size and mtime (or content), the
     settings and asynclint itself are unchanged is not read at all: its pass-1 report (findings,
@@ -407,14 +423,7 @@ def run(
             entry["decided"] = [decisions, encode_report(report)]
             manifest.record(seen[n].key, entry)
     manifest.save()
-    if mode is Mode.CHECK:
-        return reports
-    unsafe = settings.unsafe_fixes
-    to_fix = [n for n, r in enumerate(reports) if any(is_applicable(f.fix, unsafe) for f in r.findings)]
-    fixed = _map([(reports[n].path, settings, mode, False) for n in to_fix], jobs, index, None, progress, "fixed")
-    for n, report in zip(to_fix, fixed):
-        reports[n] = report
-    return reports
+    return reports, index
 
 
 def index_evidence(settings: Settings):

@@ -66,3 +66,19 @@ def test_flake8_reports_bad_asynclint_config_without_crashing(tmp_path):
     (tmp_path / "a.py").write_text("x = 1\n")
     lines = _flake8(["a.py"], tmp_path)
     assert lines == ["a.py:1:1: ASL000 configuration error: " + str(tmp_path / "pyproject.toml") + " [tool.asynclint]: select: unknown rule code or prefix 'NOPE'"]
+
+
+@pytest.mark.slow
+def test_flake8_disable_noqa_and_stdin_check_the_text_itself(tmp_path):
+    # The plugin takes each file's report from the project run, except when flake8 must see what
+    # `# noqa` hides (--disable-noqa) or checks text that is not the file on disk (stdin).
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    source = "async def save():\n    ...\n\n\nasync def main():\n    save()  # noqa: ASL101\n"
+    (tmp_path / "app.py").write_text(source)
+    assert _flake8(["app.py"], tmp_path) == []
+    assert [line.split(": ")[1][:6] for line in _flake8(["--disable-noqa", "app.py"], tmp_path)] == ["ASL101"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "--stdin-display-name", "app.py", "-"],
+        cwd=tmp_path, input=source.replace("  # noqa: ASL101", ""), capture_output=True, text=True,
+    )
+    assert [line.split(": ")[0] for line in proc.stdout.splitlines()] == ["app.py:6:5"], proc.stderr
