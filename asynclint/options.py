@@ -39,13 +39,13 @@ _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 def _codes(value: Any, where: str) -> tuple[str, ...]:
-    from asynclint.checks import ALL_RULES  # late: the rules import this module's Settings
+    from asynclint.codes import CODES  # plain data: importing the rules would load libcst
 
     if isinstance(value, str):
         value = [part for part in re.split(r"[\s,]+", value) if part]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: expected a list of rule codes, got {value!r}")
-    known = [rule.code for rule in ALL_RULES]
+    known = list(CODES)
     for code in value:
         if code != "ALL" and not any(k.startswith(code) for k in known):
             hint = difflib.get_close_matches(code, known, n=1)

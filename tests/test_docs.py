@@ -16,6 +16,12 @@ def test_generated_pages_are_current():
         assert path.read_text(encoding="utf-8") == text, f"{path} is stale; run `python -m asynclint.docs`"
 
 
+def test_generated_code_list_is_current():
+    from asynclint.docs import CODES, codes_module
+
+    assert CODES.read_text(encoding="utf-8") == codes_module(), "asynclint/codes.py is stale; run `python -m asynclint.docs`"
+
+
 def test_every_rule_has_a_page_and_no_page_lacks_a_rule():
     on_disk = {p.name for p in DOCS_RULES.glob("*.md")}
     assert on_disk == {f"{rule.code}.md" for rule in ALL_RULES} | {"index.md"}
