@@ -184,10 +184,10 @@ def test_tampered_manifest_is_not_trusted(project):
 
 def test_warm_run_never_loads_libcst(project):
     # A run answered from the cache needs no syntax tree; importing libcst is most of its time.
-    _cli(project, "--select", "ASL1,ASL3", "pkg")  # codes given: validated without the rules too
+    _cli(project, "--select", "ASL1,ASL3,ASL5", "pkg")  # codes given: validated without the rules too
     probe = (
         "import sys; from asynclint import cli; "
-        "code = cli.main(['--jobs', '1', '-q', '--select', 'ASL1,ASL3', 'pkg']); "
+        "code = cli.main(['--jobs', '1', '-q', '--select', 'ASL1,ASL3,ASL5', 'pkg']); "
         "print(type(sys.modules['libcst']).__name__)"
     )
     proc = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
