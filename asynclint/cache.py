@@ -19,7 +19,7 @@ from asynclint.project import SUMMARY_FORMAT
 
 _KEYS = {
     "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "decorators",
-    "decorated",
+    "decorated", "constants", "returns", "properties", "blocking", "calls",
 }
 
 

@@ -42,6 +42,7 @@ class FileContext:
         # Whether conditions are decided in this pass (the project index is at hand); without it
         # a conditional report keeps only its condition, so its fix need not be built.
         self.deciding = False
+        self.index = None  # the project index, when conditions are decided in this pass
         self.model = SemanticModel()
         self.summary = SummaryCollector(self.model, module_name, is_package, settings.extend_task_spawners)
         self.reports: list[Report] = []

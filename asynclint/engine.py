@@ -95,6 +95,8 @@ class Walker:
             self.context.summary.assignment(node.target, node.value, node.annotation.annotation)
         elif kind is cst.Return:
             self.context.summary.returned(node)
+        elif kind is cst.Call:
+            self.context.summary.call(node)
         for rule, callback in self.visit_table.get(type(node), ()):
             self.call(rule, callback, node)
         return descend
@@ -180,6 +182,7 @@ def lint_text(
     name, is_package = module_name if module_name is not None else project_module_name(path)
     context = FileContext(path, text, parsed, settings, name, is_package, names)
     context.deciding = index is not None
+    context.index = index
     walker = Walker(context, rules)
     try:
         walk(parsed, walker.on_visit, walker.on_leave)

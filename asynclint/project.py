@@ -30,7 +30,7 @@ ASYNC, SYNC, ASYNCGEN, UNKNOWN, CLASS = "async", "sync", "asyncgen", "unknown", 
 # A function with project decorators: its kind is what the index makes of them (see `decorated`).
 DECORATED = "decorated"
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 2
+SUMMARY_FORMAT = 3
 
 
 def find_root(start: Path) -> Path:
@@ -164,6 +164,9 @@ class SummaryCollector:
         self.classes: dict[str, list[str]] = {}
         self.attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> class it holds
         self.coroutines = catalogue.coroutines()
+        from asynclint.blocking_project import BlockingSummary  # late: it builds on this module
+
+        self.blocking = BlockingSummary(model, module, is_package)
 
     def absolute(self, qualified: str | None) -> str | None:
         return absolute_name(qualified, self.module, self.is_package) if qualified else None
@@ -203,7 +206,7 @@ class SummaryCollector:
             qualified = self.absolute(self.model.qualified_name(annotation))
             held = qualified or (f"{self.module}.{annotation.value}" if isinstance(annotation, cst.Name) else None)
         elif value is not None:  # `self.x = Cls()`, or `self.x = param` with `param: Cls`
-            held = instance_class(self.model, value, self.module, self.is_package)
+            held = self.blocking.attribute(instance_class(self.model, value, self.module, self.is_package), value)
         attributes = self.attributes.setdefault(owner, {})
         name = target.attr.value
         if held is None or attributes.get(name, held) != held:
@@ -238,7 +241,11 @@ class SummaryCollector:
             return "wrapper"
         return "factory" if self._wraps.get(id(node)) == "wrapper" else None
 
+    def call(self, node: cst.Call) -> None:
+        self.blocking.call(node)
+
     def scope_exit(self, scope: Scope) -> None:
+        self.blocking.scope_exit(scope)
         parent = scope.parent
         if parent is None:
             return
@@ -303,6 +310,7 @@ class SummaryCollector:
             "wrappers": self.wrappers,
             "decorators": self.decorators,
             "decorated": self.decorated,
+            **self.blocking.tables,
         }
 
 
@@ -581,6 +589,10 @@ class ProjectIndex:
         """Whether the index confirms what the reference's finding needs."""
         if ref.expect.startswith("task:"):
             return self.resolve(ref, "wrappers") == ref.expect[5:]
+        if ref.expect.startswith("block"):  # ASL2xx, see asynclint/blocking_project.py
+            from asynclint import blocking_project
+
+            return blocking_project.check(self, ref)
         if ref.expect == "async-cm":  # `with self._lock:`: what the attribute holds
             return self.attribute(ref.target, ref.name) in self.async_context_managers
         return self.resolve(ref) == ref.expect  # "async", or "asyncgen" for `for x in agen()`

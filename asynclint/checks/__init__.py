@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from asynclint.checks import coroutines, handoffs, tasks, values
+from asynclint.checks import blocking, coroutines, handoffs, helpers, tasks, values
 
 ALL_RULES = tuple(
-    sorted((*coroutines.RULES, *values.RULES, *handoffs.RULES, *tasks.RULES), key=lambda rule: rule.code)
+    sorted(
+        (*coroutines.RULES, *values.RULES, *handoffs.RULES, *blocking.RULES, *helpers.RULES, *tasks.RULES),
+        key=lambda rule: rule.code,
+    )
 )
 RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}
