@@ -45,6 +45,7 @@ class BlockingSummary:
         self.module = module
         self.calls = BlockingCalls(model, module, is_package)
         self.tables: dict[str, dict] = {key: {} for key in KEYS}
+        self.header = 0  # depth in decorators and parameter lists (run where the def is)
 
     def _sync_function(self) -> Scope | None:
         """The sync module-level function or top-level-class method whose own body is walked."""
@@ -60,7 +61,7 @@ class BlockingSummary:
 
     def call(self, node: cst.Call) -> None:
         scope = self._sync_function()
-        if scope is None:
+        if scope is None or self.header:
             return
         qualname = scope.qualname
         blocking = self.tables["blocking"]

@@ -97,13 +97,18 @@ class Walker:
             self.context.summary.returned(node)
         elif kind is cst.Call:
             self.context.summary.call(node)
+        elif kind is cst.Decorator or kind is cst.Parameters:
+            self.context.summary.blocking.header += 1  # evaluated where the def is, not in its body
         for rule, callback in self.visit_table.get(type(node), ()):
             self.call(rule, callback, node)
         return descend
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        for rule, callback in self.leave_table.get(type(original_node), ()):
+        kind = type(original_node)
+        for rule, callback in self.leave_table.get(kind, ()):
             self.call(rule, callback, original_node)
+        if kind is cst.Decorator or kind is cst.Parameters:
+            self.context.summary.blocking.header -= 1
         self.model.leave(original_node)
 
     def _scope_exit(self, scope) -> None:

@@ -99,6 +99,15 @@ class BlockingSleep(BlockingCategory):
                 await trio.sleep(1)
                 clock.sleep(1)
         """),
+        Valid("decorators-and-defaults-run-outside", """
+            import os
+            import time
+            import pytest
+
+            @pytest.mark.skipif(not os.path.isdir("/proc"), reason="no /proc")
+            async def test_fds(delay=time.sleep(0)):
+                pass
+        """),
         Valid("shadowed", """
             async def main():
                 from mylib import time
@@ -414,6 +423,14 @@ class BlockingFileIO(BlockingCategory):
                         return f.read()
                 await asyncio.to_thread(read)
                 await asyncio.to_thread(path.read_text)
+        """),
+        Valid("decorator-runs-at-definition", """
+            import os
+            import pytest
+
+            @pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="needs /proc")
+            async def test_fds():
+                pass
         """),
         Valid("unknown-file-objects", """
             async def main(stream, reader):

@@ -1,8 +1,9 @@
 """What the ASL2xx rules share: one matcher per file, where a call counts, and the fixes.
 
 A call counts when it runs in the coroutine itself: the innermost function is an `async def`
-(`model.in_coroutine` is false inside a nested sync `def` or a `lambda`), and it is not under
-`if TYPE_CHECKING:` (never run). A function passed uncalled (`asyncio.to_thread(time.sleep, 1)`)
+(`model.in_coroutine` is false inside a nested sync `def` or a `lambda`), it is not under
+`if TYPE_CHECKING:` (never run), and not in the decorators or default values of a `def` (they
+run where the `def` statement is). A function passed uncalled (`asyncio.to_thread(time.sleep, 1)`)
 is no call at all, so it is never seen.
 """
 
@@ -91,6 +92,16 @@ class InCoroutine(Rule):
 
     def visit_While(self, node: cst.While) -> None:
         self._bare.add(id(node.test))
+
+    # Decorators and default values run where the `def` is, not in the function's body.
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self._hidden += 1
+
+    def leave_Decorator(self, node: cst.Decorator) -> None:
+        self._hidden -= 1
+
+    visit_Parameters = visit_Decorator
+    leave_Parameters = leave_Decorator
 
     def counts(self) -> bool:
         """Whether a call seen now runs in the coroutine's own body."""

@@ -29,7 +29,9 @@ class BlockingHelper(InCoroutine):
 
     Only sync functions count, only calls in their own body (not in nested functions or lambdas,
     which may run elsewhere), and a callee the index cannot resolve ends the search: nothing is
-    reported on a guess. Calls already flagged by ASL201-ASL208 are not flagged again.
+    reported on a guess. Calls already flagged by ASL201-ASL208 are not flagged again, and neither
+    is a helper whose result is awaited (`await serve(...)`): it returns an awaitable, so the
+    blocking path is most likely another mode of it (measured on sanic).
 
     ## Why is this bad?
     A blocking call stops the event loop wherever it sits; hiding it in a helper only hides it
@@ -58,6 +60,10 @@ class BlockingHelper(InCoroutine):
     There is no fix: whether the helper can run in a thread, or should become async, is a design
     decision.
     """
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._awaited: set[int] = set()  # calls whose result is awaited
 
     code = "ASL209"
     name = "blocking-call-through-helper"
@@ -97,6 +103,19 @@ class BlockingHelper(InCoroutine):
                 await pause()
                 await asyncio.to_thread(slow)
                 await asyncio.get_running_loop().run_in_executor(None, slow)
+        """),
+        Valid("awaited-result", """
+            import time
+
+            def serve(run_async=False):
+                if run_async:
+                    return start_server()
+                time.sleep(10)
+
+            async def start_server(): ...
+
+            async def main():
+                await serve(run_async=True)
         """),
         Valid("cycle-without-blocking", """
             def ping(n):
@@ -138,8 +157,11 @@ class BlockingHelper(InCoroutine):
         ),
     )
 
+    def visit_Await(self, node: cst.Await) -> None:
+        self._awaited.add(id(node.expression))
+
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.counts() or self.shared.matches(node):
+        if not self.counts() or id(node) in self._awaited or self.shared.matches(node):
             return
         found = reference(self.model, node.func, self.context.module_name, self.context.is_package)
         if found is None or found.kind not in ("global", "method", "super", "attr"):
