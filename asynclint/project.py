@@ -138,7 +138,9 @@ class Ref:
     # What the finding needs the target to be: a coroutine function (ASYNC), an async generator
     # function (ASYNCGEN), or a project function
     # that returns a fresh task without keeping it, called plainly ("task:sync") or awaited
-    # ("task:async").
+    # ("task:async"); for ASL2xx (asynclint/blocking_project.py), a receiver of one of the types
+    # listed ("blocking:pathlib.Path,io.IOBase"), a thread lock ("blocking-lock"), or a sync
+    # function that blocks ("blocks").
     expect: str = "async"
 
 
