@@ -89,6 +89,10 @@ class BlockingCalls:
         self.types = frozenset(name.rpartition(".")[0] for name in self.catalogue.methods)
         self._names = self.catalogue.method_names
         # method name -> categories that have a method of that name, for deferred receivers
+        self._with_nonblocking: dict[str, list[BlockingEntry]] = {}
+        for name, entry in self.catalogue.methods.items():
+            if entry.nonblocking:
+                self._with_nonblocking.setdefault(name.rpartition(".")[2], []).append(entry)
         self._categories: dict[str, dict[str, str]] = {}  # method -> category -> "T1,T2"
         for name, entry in sorted(self.catalogue.methods.items()):
             owner, _, method = name.rpartition(".")
@@ -148,7 +152,8 @@ class BlockingCalls:
         return None
 
     def _entries_named(self, method: str) -> list[BlockingEntry]:
-        return [e for name, e in self.catalogue.methods.items() if name.rpartition(".")[2] == method and e.nonblocking]
+        """Entries of that method name with a non-blocking argument (few: queues and locks)."""
+        return self._with_nonblocking.get(method, [])
 
     def _nonblocking(self, call: cst.Call, entry: BlockingEntry) -> bool:
         return entry.nonblocking is not None and is_false(argument(call, *entry.nonblocking))

@@ -94,6 +94,9 @@ class BlockingSummary:
             return
         if scope.kind is not ScopeKind.FUNCTION or not isinstance(scope.node, cst.FunctionDef):
             return
+        if scope.is_generator:  # calling it runs none of its body
+            self.tables["blocking"].pop(scope.qualname, None)
+            self.tables["calls"].pop(scope.qualname, None)
         parent = scope.parent
         top = parent.kind is ScopeKind.MODULE or (
             parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE

@@ -84,10 +84,15 @@ class BlockingHelper(InCoroutine):
             def thread_only(path):
                 return lambda: open(path).read()
 
+            def lines(path):
+                with open(path) as f:
+                    yield from f
+
             async def main():
                 join("a", "b")
                 nested()
                 thread_only("x")
+                lines("x")
         """),
         Valid("async-helpers-and-threads", """
             import asyncio
