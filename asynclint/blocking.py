@@ -86,7 +86,7 @@ class BlockingCalls:
         self.module = module
         self.is_package = is_package
         self.catalogue = catalogue.blocking(extra)
-        self.types = frozenset(name.rpartition(".")[0] for name in self.catalogue.methods)
+        self.types = self.catalogue.types
         self._names = self.catalogue.method_names
         # method name -> categories that have a method of that name, for deferred receivers
         self._with_nonblocking: dict[str, list[BlockingEntry]] = {}
@@ -165,7 +165,7 @@ class BlockingCalls:
 
     def _known(self, name: str | None) -> str | None:
         name = self.catalogue.type_name(name)
-        return name if name in self.types or name in self.catalogue.pure else None
+        return name if name in self.types else None
 
     def annotation_type(self, annotation: cst.BaseExpression) -> str | Deferred | None:
         """`Path`, `pathlib.Path`, `Path | None`, `Optional[Path]`: the type; else None."""
@@ -208,6 +208,14 @@ class BlockingCalls:
         if isinstance(expr, cst.Name):
             return self._name_type(expr, depth)
         return None
+
+    def _returned(self, call: cst.Call, depth: int) -> str | tuple[str, ...] | None:
+        """What [returns] says a catalogued call gives (`sqlite3.connect`, `sock.accept()`)."""
+        name = self.qualified(call.func)
+        if name is None and isinstance(call.func, cst.Attribute):
+            owner = self.type_of(call.func.value, depth + 1)
+            name = f"{owner}.{call.func.attr.value}" if isinstance(owner, str) else None
+        return self.catalogue.returns.get(name) if name else None
 
     def _call_type(self, call: cst.Call, depth: int) -> str | Deferred | None:
         returns = self.catalogue.returns
@@ -273,11 +281,9 @@ class BlockingCalls:
             return self.type_of(binding.value, depth + 1)
         if binding.unpacked is not None:
             whole, index = binding.unpacked
-            if isinstance(whole, cst.Call):
-                name = self.qualified(whole.func)
-                given = self.catalogue.returns.get(name or "")
-                if isinstance(given, tuple) and index < len(given) and given[index] != "?":
-                    return given[index]
+            given = self._returned(whole, depth) if isinstance(whole, cst.Call) else None
+            if isinstance(given, tuple) and index < len(given) and given[index] != "?":
+                return given[index]
             return None
         if binding.kind is BindingKind.OTHER and isinstance(binding.definition, cst.WithItem):
             item = binding.definition

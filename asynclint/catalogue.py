@@ -122,6 +122,7 @@ class BlockingCatalogue:
     pure: dict[str, frozenset[str]]  # type -> methods/properties giving the same type, no I/O
     aliases: dict[str, str]  # other names of catalogued types
     lock_types: frozenset[str]  # thread locks: `with lock:` blocks too
+    types: frozenset[str]  # every type named here: with blocking methods, or giving one
 
     def type_name(self, name: str | None) -> str | None:
         return self.aliases.get(name, name) if name else None
@@ -159,13 +160,17 @@ def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
     for name, category in extra:
         table = methods if _looks_like_method(name) else functions
         table[name] = BlockingEntry(name, category, data[category]["hint"], "to-thread")
+    returns = {k: tuple(v) if isinstance(v, list) else v for k, v in data["returns"].items()}
+    types = {name.rpartition(".")[0] for name in methods} | set(data["pure"])
+    types |= {name.rpartition(".")[0] for name in returns if name.rpartition(".")[0].rpartition(".")[2][:1].isupper()}
     return BlockingCatalogue(
         categories=categories,
         functions=functions,
         methods=methods,
         method_names=frozenset(name.rpartition(".")[2] for name in methods),
-        returns={k: tuple(v) if isinstance(v, list) else v for k, v in data["returns"].items()},
+        returns=returns,
         pure={k: frozenset(v) for k, v in data["pure"].items()},
         aliases=dict(data["aliases"]),
         lock_types=frozenset(data["threads"]["context-managers"]["types"]),
+        types=frozenset(types),
     )

@@ -605,22 +605,30 @@ class BlockingNetwork(BlockingCategory):
             "dns-and-sockets",
             """
             import socket
+            import ssl
 
-            async def main(host):
+            async def main(host, server: socket.socket):
                 socket.gethostbyname(host)
                 sock = socket.create_connection((host, 80))
                 sock.sendall(b"ping")
+                conn, address = server.accept()
+                tls = ssl.create_default_context().wrap_socket(conn)
+                tls.recv(1024)
             """,
-            ((4, 5), (5, 12), (6, 5)),
+            ((5, 5), (6, 12), (7, 5), (8, 21), (10, 5)),
             """
             import socket
+            import ssl
 
             import asyncio
 
-            async def main(host):
+            async def main(host, server: socket.socket):
                 await asyncio.to_thread(socket.gethostbyname, host)
                 sock = await asyncio.to_thread(socket.create_connection, (host, 80))
                 await asyncio.to_thread(sock.sendall, b"ping")
+                conn, address = await asyncio.to_thread(server.accept)
+                tls = ssl.create_default_context().wrap_socket(conn)
+                await asyncio.to_thread(tls.recv, 1024)
             """,
         ),
     )
@@ -831,6 +839,7 @@ class BlockingThreadWait(BlockingCategory):
         Invalid(
             "locks-queues-threads",
             """
+            import asyncio
             import concurrent.futures
             import queue
             import threading
@@ -842,13 +851,14 @@ class BlockingThreadWait(BlockingCategory):
                     self.thread = threading.Thread(target=print)
                     self.jobs = queue.Queue()
 
-                async def stop(self, future: concurrent.futures.Future):
+                async def stop(self, future: concurrent.futures.Future, loop, coro):
                     with LOCK:
                         self.jobs.get()
                     self.thread.join()
+                    asyncio.run_coroutine_threadsafe(coro, loop).result()
                     return future.result()
             """,
-            ((13, 14), (14, 13), (15, 9), (16, 16)),
+            ((14, 14), (15, 13), (16, 9), (17, 9), (18, 16)),
         ),
     )
 
