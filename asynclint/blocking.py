@@ -27,7 +27,7 @@ import libcst as cst
 
 from asynclint import catalogue
 from asynclint.catalogue import BlockingEntry
-from asynclint.project import Ref, absolute_name, enclosing_class, instance_class
+from asynclint.project import Ref, absolute_name, enclosing_class
 from asynclint.semantic import BindingKind, SemanticModel
 
 PATH = "pathlib.Path"
@@ -105,7 +105,7 @@ class BlockingCalls:
         name = self.model.qualified_name(expr)
         return absolute_name(name, self.module, self.is_package) if name else None
 
-    def _project(self, name: str) -> bool:
+    def in_project(self, name: str) -> bool:
         """Whether a dotted name may belong to this project (shares the top-level package)."""
         return top_package(name) == top_package(self.module)
 
@@ -190,7 +190,7 @@ class BlockingCalls:
         known = self._known(name)
         if known is not None:
             return known
-        return Deferred("type", name) if self._project(name) else None
+        return Deferred("type", name) if self.in_project(name) else None
 
     def type_of(self, expr: cst.BaseExpression, depth: int = 0) -> str | Deferred | None:
         """A catalogued type name, a Deferred type, or None (unknown)."""
@@ -227,7 +227,7 @@ class BlockingCalls:
             known = self._known(name)
             if known is not None:
                 return known  # a constructor
-            return Deferred("returns", name) if self._project(name) else None
+            return Deferred("returns", name) if self.in_project(name) else None
         if isinstance(call.func, cst.Attribute):
             owner = self.type_of(call.func.value, depth + 1)
             method = call.func.attr.value
@@ -252,7 +252,7 @@ class BlockingCalls:
         name = self.qualified(expr)
         if name is not None:
             # `config.DATA_DIR` after `import config` (a constant of a project module)
-            return Deferred("global", name) if self._project(name) else None
+            return Deferred("global", name) if self.in_project(name) else None
         owner = self.type_of(expr.value, depth + 1)
         if isinstance(owner, str):
             return owner if attr in self.catalogue.pure.get(owner, ()) else None
@@ -261,18 +261,15 @@ class BlockingCalls:
         return None
 
     def _name_type(self, expr: cst.Name, depth: int) -> str | Deferred | None:
-        if expr.value in ("self", "cls") and self.model.lookup(expr.value) is not None:
-            binding = self.model.lookup(expr.value)
-            owner = enclosing_class(self.model)
-            if binding.kind is BindingKind.PARAM and owner is not None and expr.value == "self":
-                return Deferred("type", f"{self.module}.{owner}")
-            return None
         binding = self.model.lookup(expr.value)
         if binding is None:
             return None
+        if expr.value == "self" and binding.kind is BindingKind.PARAM:
+            owner = enclosing_class(self.model)  # a method of a module-level class
+            return Deferred("type", f"{self.module}.{owner}") if owner is not None else None
         if binding.kind is BindingKind.IMPORT:
             name = self.qualified(expr)
-            return Deferred("global", name) if name and self._project(name) else None
+            return Deferred("global", name) if name and self.in_project(name) else None
         if binding.annotation is not None:
             return self.annotation_type(binding.annotation)
         if binding.kind is BindingKind.ASSIGN and binding.value is not None:
@@ -292,18 +289,10 @@ class BlockingCalls:
                 return given if isinstance(given, str) else None
         return None
 
-    def instance_type(self, value: cst.BaseExpression) -> str | None:
-        """For the summary: what a value is an instance of, catalogued types included."""
-        given = self.type_of(value)
-        if isinstance(given, str):
-            return given
-        return instance_class(self.model, value, self.module, self.is_package)
-
 
 def display(entry: BlockingEntry) -> str:
     """How a blocking call is named in messages: `open()`, `time.sleep()`, `Path.exists()`."""
-    name = entry.name.removeprefix("builtins.")
-    if entry.name in catalogue.blocking().methods or name.count(".") >= 2 and name.split(".")[-2][:1].isupper():
-        owner, _, method = name.rpartition(".")
+    if entry.method:
+        owner, _, method = entry.name.rpartition(".")
         return f"{owner.rpartition('.')[2]}.{method}()"
-    return f"{name}()"
+    return f"{entry.name.removeprefix('builtins.')}()"

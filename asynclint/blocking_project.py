@@ -75,7 +75,7 @@ class BlockingSummary:
         ref = reference(self.model, node.func, self.calls.module, self.calls.is_package)
         if ref is None or ref.kind not in ("global", "method", "super", "attr"):
             return
-        if ref.kind == "global" and not self.calls._project(ref.target):
+        if ref.kind == "global" and not self.calls.in_project(ref.target):
             return  # a library call: nothing of the project's to follow
         recorded = self.tables["calls"].setdefault(qualname, [])
         entry = [ref.kind, ref.target, ref.name]

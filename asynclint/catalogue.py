@@ -110,6 +110,7 @@ class BlockingEntry:
     fix: str  # "replace" (with `replacement`), "to-thread" or "none"
     replacement: str | None = None
     nonblocking: tuple[int, str] | None = None  # the argument that, False, makes it return at once
+    method: bool = False  # a method of a type, rather than a function
 
 
 @dataclass(frozen=True)
@@ -142,24 +143,25 @@ def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
     functions: dict[str, BlockingEntry] = {}
     methods: dict[str, BlockingEntry] = {}
 
-    def entry(name: str, category: str) -> BlockingEntry:
+    def entry(name: str, category: str, method: bool) -> BlockingEntry:
         table = data[category]
         override = table.get("entries", {}).get(name, {})
         nonblocking = override.get("nonblocking")
         return BlockingEntry(
             name, category, override.get("hint", table["hint"]), override.get("fix", table["fix"]),
-            override.get("replacement"), tuple(nonblocking) if nonblocking else None,
+            override.get("replacement"), tuple(nonblocking) if nonblocking else None, method,
         )
 
     for category in categories:
         for name in data[category]["functions"]:
-            functions[name] = entry(name, category)
+            functions[name] = entry(name, category, False)
         for owner, names in data[category].get("methods", {}).items():
             for name in names:
-                methods[f"{owner}.{name}"] = entry(f"{owner}.{name}", category)
+                methods[f"{owner}.{name}"] = entry(f"{owner}.{name}", category, True)
     for name, category in extra:
-        table = methods if _looks_like_method(name) else functions
-        table[name] = BlockingEntry(name, category, data[category]["hint"], "to-thread")
+        method = _looks_like_method(name)
+        table = methods if method else functions
+        table[name] = BlockingEntry(name, category, data[category]["hint"], "to-thread", method=method)
     returns = {k: tuple(v) if isinstance(v, list) else v for k, v in data["returns"].items()}
     types = {name.rpartition(".")[0] for name in methods} | set(data["pure"])
     types |= {name.rpartition(".")[0] for name in returns if name.rpartition(".")[0].rpartition(".")[2][:1].isupper()}

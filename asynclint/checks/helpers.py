@@ -171,7 +171,7 @@ class BlockingHelper(InCoroutine):
         found = reference(self.model, node.func, self.context.module_name, self.context.is_package)
         if found is None or found.kind not in ("global", "method", "super", "attr"):
             return
-        if found.kind == "global" and not self.shared.calls._project(found.target):
+        if found.kind == "global" and not self.shared.calls.in_project(found.target):
             return
         condition = Ref(found.kind, found.target, found.name, expect="blocks")
         if not self.context.deciding:
