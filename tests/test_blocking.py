@@ -46,6 +46,11 @@ def test_every_catalogue_entry_is_flagged_in_a_coroutine_only(case, entry):
     assert lint_alone(sync, "example.py", Settings(), ALL_RULES).findings == []
     nested = code.replace("async def main(", "async def outer():\n    pass\n\ndef main(")
     assert lint_alone(nested, "example.py", Settings(), ALL_RULES).findings == []
+    # In a lambda, or under `if TYPE_CHECKING:`, it does not run in the coroutine either.
+    *head, call = code.splitlines()
+    for hidden in (f"    callback = lambda: {call.strip()}", f"    if TYPE_CHECKING:\n    {call}"):
+        other = "from typing import TYPE_CHECKING\n" + "\n".join([*head, hidden]) + "\n"
+        assert lint_alone(other, "example.py", Settings(), ALL_RULES).findings == [], other
 
 
 @pytest.mark.parametrize(("case", "entry"), [p for p in ENTRIES if p.values[1].fix == "to-thread"][:20])

@@ -15,7 +15,8 @@ from asynclint.rule import Invalid, Valid
 
 _WHERE = """
     A call counts when it runs in the coroutine's own body: not inside a nested sync `def` or a
-    `lambda` (they run whenever they are called, often in a thread), not under
+    `lambda` (they run whenever they are called, often in a thread), not in the decorators or
+    default values of the `async def` (they run where the `def` statement is), not under
     `if TYPE_CHECKING:`. A function handed over uncalled (`await asyncio.to_thread(f, x)`,
     `loop.run_in_executor(None, f)`) is not a call."""
 
