@@ -31,7 +31,9 @@ class BlockingHelper(InCoroutine):
     which may run elsewhere), and a callee the index cannot resolve ends the search: nothing is
     reported on a guess. Calls already flagged by ASL201-ASL208 are not flagged again, and neither
     is a helper whose result is awaited (`await serve(...)`): it returns an awaitable, so the
-    blocking path is most likely another mode of it (measured on sanic).
+    blocking path is most likely another mode of it (measured on sanic). Generator functions do
+    not count: calling one runs none of its body, and whoever iterates it may well do so in a
+    thread (Starlette's `StreamingResponse` does).
 
     ## Why is this bad?
     A blocking call stops the event loop wherever it sits; hiding it in a helper only hides it
