@@ -72,7 +72,8 @@ def test_with_on_a_thread_lock():
     code = (
         "import threading\n\nLOCK = threading.RLock()\n\nclass Store:\n    def __init__(self):\n"
         "        self._lock = threading.Lock()\n\n    async def put(self):\n        with LOCK, self._lock:\n"
-        "            pass\n\n    def sync(self):\n        with self._lock:\n            pass\n"
+        "            await self.flush()\n        with self._lock:\n            pass\n\n"
+        "    def sync(self):\n        with self._lock:\n            pass\n"
     )
     result = lint_alone(code, "example.py", Settings(), ASL2)
     assert [(f.line, f.column, f.code) for f in result.findings] == [(10, 14, "ASL208"), (10, 20, "ASL208")]

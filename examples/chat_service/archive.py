@@ -32,7 +32,8 @@ class Archiver:
         socket.gethostbyname("backup.example")
         sqlite3.connect("index.db").execute("insert into archives default values")
         self.pending.get()
-        with self._guard:
+        with self._guard:  # held while the coroutine is suspended
+            await asyncio.sleep(0)
             self.pending.task_done()
 
     async def reload(self) -> dict:
