@@ -38,7 +38,7 @@ MAX_DEPTH = 6
 class Deferred:
     """A type only the project index can tell: `kind` "type" (an instance of the class `target`),
     "global" (the module-level constant `target`) or "returns" (what calling `target` gives),
-    then attribute `steps` from it ("/" for a path join)."""
+    then attribute `steps` from it ("/" for a path join, "m()" for a method call)."""
 
     kind: str
     target: str
@@ -236,7 +236,8 @@ class BlockingCalls:
                 if isinstance(given, str):
                     return given
                 return owner if method in self.catalogue.pure.get(owner, ()) else None
-            return None
+            # `self.paths.cache().exists()`: what the method returns, for the index to tell
+            return owner.step(f"{method}()") if isinstance(owner, Deferred) else None
         if isinstance(call.func, cst.Name):
             binding = self.model.lookup(call.func.value)
             if binding is not None and binding.kind is BindingKind.CLASS and self.model.module_scope is not None:

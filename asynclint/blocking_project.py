@@ -145,18 +145,24 @@ def _constant(index, qualified: str, depth: int = 0) -> str | None:
 
 
 def _member(index, held: str | None, step: str) -> str | None:
-    """The type of `held.step` (`/` for a path join)."""
+    """The type of `held.step` (`/` for a path join, `m()` for what method `m` returns)."""
     if held is None:
         return None
     known = catalogue.blocking()
     held = known.type_name(held)
     if step == "/":
         return held if held == PATH else None
-    if step in known.pure.get(held, ()):
+    call = step.endswith("()")
+    name = step[:-2] if call else step
+    if name in known.pure.get(held, ()):
         return held
+    if call and isinstance(known.returns.get(f"{held}.{name}"), str):
+        return known.returns[f"{held}.{name}"]
     cls = index._class_name(held)
     if cls is None:
         return None
+    if call:  # a sync method of a project class, by its return annotation
+        return index.method(cls, name, table="returns") if index.method(cls, name) == SYNC else None
     found = index.attribute(cls, step)
     if found is not None:
         return found

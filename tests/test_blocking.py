@@ -98,6 +98,12 @@ PROJECT = {
             def path_tmp(self) -> Path:
                 return self.root / "tmp"
 
+            def backup(self, name) -> Path:
+                return self.root / name
+
+            async def restore(self, name) -> Path:
+                return self.root / name
+
 
         def cache_dir() -> Path:
             return DATA_DIR / "cache"
@@ -170,6 +176,9 @@ PROJECT = {
                 deep1()
                 deep2()
                 self.config.root.with_suffix(".x")
+                self.config.backup("b").unlink()
+                self.config.root.with_suffix(".x").touch()
+                self.config.restore("c").unlink()
         """,
 }
 CROSS = [
@@ -180,6 +189,10 @@ CROSS = [
     ("pkg/app.py", 16, 9, "ASL209", "load_config() → read_file() → open()"),
     # deep1() is six helpers away from time.sleep: beyond the bound, silent. deep2() is five.
     ("pkg/app.py", 19, 9, "ASL209", "deep2() → deep3() → deep4() → deep5() → deep6() → time.sleep()"),
+    # what a sync method returns (by its annotation), and pure path steps on an attribute; an
+    # async method's call is a coroutine, not a path
+    ("pkg/app.py", 21, 9, "ASL204", "`self.config.backup(\"b\").unlink()`"),
+    ("pkg/app.py", 22, 9, "ASL204", "`self.config.root.with_suffix(\".x\").touch()`"),
 ]
 
 
