@@ -66,3 +66,24 @@ def test_flake8_reports_bad_asynclint_config_without_crashing(tmp_path):
     (tmp_path / "a.py").write_text("x = 1\n")
     lines = _flake8(["a.py"], tmp_path)
     assert lines == ["a.py:1:1: ASL000 configuration error: " + str(tmp_path / "pyproject.toml") + " [tool.asynclint]: select: unknown rule code or prefix 'NOPE'"]
+
+
+@pytest.mark.slow
+def test_flake8_and_cli_agree_on_blocking_calls(tmp_path):
+    # The example project's ASL2xx findings depend on other modules (an imported constant, a
+    # property of a class in another module, a helper chain): both front ends see them.
+    project = tmp_path / "examples"
+    shutil.copytree(FIXTURES.parent.parent / "examples", project)
+    from_flake8 = _flake8(["--select", "ASL2", "chat_service"], project)
+    assert from_flake8 == _cli(["--select", "ASL2", "chat_service"], project)
+    assert any(" ASL209 " in line for line in from_flake8)
+    assert any("self.paths.archive.exists()" in line for line in from_flake8)
+
+
+@pytest.mark.slow
+def test_flake8_extend_blocking_calls(tmp_path):
+    (tmp_path / "a.py").write_text("import legacy\n\n\nasync def main():\n    legacy.fetch()\n")
+    assert _flake8(["a.py"], tmp_path) == []
+    lines = _flake8(["--asynclint-extend-blocking-calls", "legacy.fetch=http", "a.py"], tmp_path)
+    assert [line.split(": ")[1][:6] for line in lines] == ["ASL202"]
+    assert _cli(["--extend-blocking-calls", "legacy.fetch=http", "a.py"], tmp_path) == lines
