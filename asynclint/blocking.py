@@ -21,6 +21,7 @@ When nothing can be said, nothing is reported.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import libcst as cst
@@ -88,16 +89,7 @@ class BlockingCalls:
         self.catalogue = catalogue.blocking(extra)
         self.types = self.catalogue.types
         self._names = self.catalogue.method_names
-        # method name -> categories that have a method of that name, for deferred receivers
-        self._with_nonblocking: dict[str, list[BlockingEntry]] = {}
-        for name, entry in self.catalogue.methods.items():
-            if entry.nonblocking:
-                self._with_nonblocking.setdefault(name.rpartition(".")[2], []).append(entry)
-        self._categories: dict[str, dict[str, str]] = {}  # method -> category -> "T1,T2"
-        for name, entry in sorted(self.catalogue.methods.items()):
-            owner, _, method = name.rpartition(".")
-            by_category = self._categories.setdefault(method, {})
-            by_category[entry.category] = f"{by_category[entry.category]},{owner}" if entry.category in by_category else owner
+        self._with_nonblocking, self._categories = _method_tables(extra)
 
     # -- names ----------------------------------------------------------------------------------
 
@@ -289,6 +281,21 @@ class BlockingCalls:
                 given = self.type_of(item.item, depth + 1)
                 return given if isinstance(given, str) else None
         return None
+
+
+@functools.cache
+def _method_tables(extra: tuple[tuple[str, str], ...]) -> tuple[dict, dict]:
+    """Per method name: the entries with a non-blocking argument, and for each category the
+    types on which it blocks ("T1,T2", what a condition for a deferred receiver lists)."""
+    with_nonblocking: dict[str, list[BlockingEntry]] = {}
+    categories: dict[str, dict[str, str]] = {}
+    for name, entry in sorted(catalogue.blocking(extra).methods.items()):
+        owner, _, method = name.rpartition(".")
+        if entry.nonblocking:
+            with_nonblocking.setdefault(method, []).append(entry)
+        by_category = categories.setdefault(method, {})
+        by_category[entry.category] = f"{by_category[entry.category]},{owner}" if entry.category in by_category else owner
+    return with_nonblocking, categories
 
 
 def display(entry: BlockingEntry) -> str:

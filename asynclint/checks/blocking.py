@@ -871,7 +871,7 @@ class BlockingThreadWait(BlockingCategory):
         # Only a lock held across an `await` blocks in practice: the other coroutines reaching
         # `with lock:` stop the loop until the holder resumes, which needs the loop. A short
         # critical section without `await` waits at most for another thread's (measured on redis).
-        if node.asynchronous is not None or not self.counts() or not awaits_in(node.body):
+        if node.asynchronous is not None or not self.counts(node) or not awaits_in(node.body):
             return
         for item in node.items:
             match = self.shared.calls.lock(item.item)

@@ -25,14 +25,24 @@ _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHEC
 
 
 class SharedMatches:
-    """One matcher per file; the match of the call being visited is computed once for all rules."""
+    """What the ASL2xx rules of one file share: the matcher, the match of the call being visited
+    (computed once for all rules), and where the walk is. One rule instance, the leader, keeps
+    the walk state; the others only read it, so nine rules cost one rule's bookkeeping."""
 
     def __init__(self, context) -> None:
+        self.model = context.model
         self.calls = BlockingCalls(
             context.model, context.module_name, context.is_package, context.settings.extend_blocking_calls
         )
+        self.leader: Rule | None = None
+        self.hidden_blocks: set[int] = set()
+        self.hidden = 0  # depth in `if TYPE_CHECKING:` bodies, decorators and parameter lists
+        self.generators = 0  # depth in generator expressions (no `await` fix there)
+        self.bare: set[int] = set()  # expressions an `await` can replace without parentheses
         self._node: cst.Call | None = None
         self._found: list[Match] = []
+        self._counted: cst.CSTNode | None = None
+        self._counts = False
 
     @staticmethod
     def of(context) -> SharedMatches:
@@ -41,9 +51,18 @@ class SharedMatches:
             shared = context._blocking_matches = SharedMatches(context)
         return shared
 
+    def counts(self, node: cst.CSTNode) -> bool:
+        """Whether `node` (being visited) runs in the coroutine's own body."""
+        if node is not self._counted:
+            self._counted, self._counts = node, not self.hidden and self.model.in_coroutine
+        return self._counts
+
     def matches(self, call: cst.Call) -> list[Match]:
         if call is not self._node:
             self._node, self._found = call, self.calls.match(call)
+            for arg in call.args:  # `f(await g())` needs no parentheses
+                if not arg.star:
+                    self.bare.add(id(arg.value))
         return self._found
 
 
@@ -53,65 +72,70 @@ class InCoroutine(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.shared = SharedMatches.of(context)
-        self._hidden_blocks: set[int] = set()
-        self._hidden = 0  # depth inside `if TYPE_CHECKING:` bodies
-        self._generators = 0  # depth inside generator expressions (no `await` fix there)
-        self._bare: set[int] = set()  # expressions an `await` can replace without parentheses
+        if self.shared.leader is None:
+            self.shared.leader = self
+
+    def _leads(self) -> bool:
+        return self.shared.leader is self
 
     def visit_If(self, node: cst.If) -> None:
+        if not self._leads():
+            return
         test = node.test
         if isinstance(test, (cst.Name, cst.Attribute)):
             name = self.model.qualified_name(test)
             if name in _TYPE_CHECKING or (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING"):
-                self._hidden_blocks.add(id(node.body))
-        self._bare.add(id(test))
+                self.shared.hidden_blocks.add(id(node.body))
+        self.shared.bare.add(id(test))
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        if id(node) in self._hidden_blocks:
-            self._hidden += 1
+        if self._leads() and id(node) in self.shared.hidden_blocks:
+            self.shared.hidden += 1
 
     def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        if id(node) in self._hidden_blocks:
-            self._hidden -= 1
+        if self._leads() and id(node) in self.shared.hidden_blocks:
+            self.shared.hidden -= 1
 
     visit_SimpleStatementSuite = visit_IndentedBlock
     leave_SimpleStatementSuite = leave_IndentedBlock
 
     def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._generators += 1
+        if self._leads():
+            self.shared.generators += 1
 
     def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._generators -= 1
+        if self._leads():
+            self.shared.generators -= 1
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
-        self._bare.add(id(node.item))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if not node.star:
-            self._bare.add(id(node.value))
+        if self._leads():
+            self.shared.bare.add(id(node.item))
 
     def visit_While(self, node: cst.While) -> None:
-        self._bare.add(id(node.test))
+        if self._leads():
+            self.shared.bare.add(id(node.test))
 
     # Decorators and default values run where the `def` is, not in the function's body.
     def visit_Decorator(self, node: cst.Decorator) -> None:
-        self._hidden += 1
+        if self._leads():
+            self.shared.hidden += 1
 
     def leave_Decorator(self, node: cst.Decorator) -> None:
-        self._hidden -= 1
+        if self._leads():
+            self.shared.hidden -= 1
 
     visit_Parameters = visit_Decorator
     leave_Parameters = leave_Decorator
 
-    def counts(self) -> bool:
-        """Whether a call seen now runs in the coroutine's own body."""
-        return not self._hidden and self.model.in_coroutine
+    def counts(self, node: cst.CSTNode) -> bool:
+        """Whether `node`, being visited, runs in the coroutine's own body."""
+        return self.shared.counts(node)
 
     # -- fixes ---------------------------------------------------------------------------------
 
     def _await(self, call: cst.Call, replacement: cst.Call) -> cst.Await:
         statement = self.model.statement
-        bare = id(call) in self._bare or (
+        bare = id(call) in self.shared.bare or (
             isinstance(statement, cst.SimpleStatementLine)
             and any(getattr(small, "value", None) is call for small in statement.body)
         )
@@ -130,7 +154,7 @@ class InCoroutine(Rule):
 
     def fix_for(self, call: cst.Call, entry: BlockingEntry | None, kind: str) -> Fix | None:
         """`await asyncio.sleep(x)` for a replacement, `await asyncio.to_thread(f, ...)` else."""
-        if kind == "none" or self._generators or self.model.scope.kind is ScopeKind.CLASS:
+        if kind == "none" or self.shared.generators or self.model.scope.kind is ScopeKind.CLASS:
             return None
         found = self._asyncio()
         if found is None:
@@ -165,7 +189,7 @@ class BlockingCategory(InCoroutine):
     what: ClassVar[str]  # the category in a few words, for messages
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.counts():
+        if not self.counts(node):
             return
         for match in self.shared.matches(node):
             if match.category == self.category:

@@ -168,7 +168,7 @@ class BlockingHelper(InCoroutine):
         self._awaited.add(id(node.expression))
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.counts() or id(node) in self._awaited or self.shared.matches(node):
+        if not self.counts(node) or id(node) in self._awaited or self.shared.matches(node):
             return
         found = reference(self.model, node.func, self.context.module_name, self.context.is_package)
         if found is None or found.kind not in ("global", "method", "super", "attr"):
