@@ -23,7 +23,7 @@ from asynclint.project import SUMMARY_FORMAT, is_summary
 
 _SUMMARY_KEYS = {
     "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "decorators",
-    "decorated", "special", "test",
+    "decorated", "special", "test", "constants", "returns", "properties", "blocking", "calls",
 }
 
 # Settings that only change how findings are shown or which files are walked, not what a file's

@@ -219,3 +219,81 @@ def misuse() -> MisuseCatalogue:
             "asyncio.get_event_loop", _version(module_gel["deprecated"]), _version(module_gel["removed"])
         ),
     )
+
+
+@dataclass(frozen=True)
+class BlockingEntry:
+    """One blocking call: a function ("time.sleep") or a method of a type ("pathlib.Path.exists")."""
+
+    name: str
+    category: str
+    hint: str
+    fix: str  # "replace" (with `replacement`), "to-thread" or "none"
+    replacement: str | None = None
+    nonblocking: tuple[int, str] | None = None  # the argument that, False, makes it return at once
+    method: bool = False  # a method of a type, rather than a function
+
+
+@dataclass(frozen=True)
+class BlockingCatalogue:
+    categories: tuple[str, ...]
+    functions: dict[str, BlockingEntry]
+    methods: dict[str, BlockingEntry]  # "Type.method"
+    method_names: frozenset[str]  # their bare names, for the cheap filter
+    returns: dict[str, str | tuple[str, ...]]  # sync call (function or "Type.method") -> type(s)
+    pure: dict[str, frozenset[str]]  # type -> methods/properties giving the same type, no I/O
+    aliases: dict[str, str]  # other names of catalogued types
+    lock_types: frozenset[str]  # thread locks: `with lock:` blocks too
+    types: frozenset[str]  # every type named here: with blocking methods, or giving one
+
+    def type_name(self, name: str | None) -> str | None:
+        return self.aliases.get(name, name) if name else None
+
+
+def _looks_like_method(name: str) -> bool:
+    """A user entry "pkg.Client.query" is a method pattern: its owner is capitalized, as classes are."""
+    parts = name.split(".")
+    return len(parts) >= 3 and parts[-2][:1].isupper()
+
+
+@functools.cache
+def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
+    """rules/blocking.toml, plus `extend-blocking-calls` entries (name, category) from config."""
+    data = load("blocking")
+    categories = tuple(k for k, v in data.items() if isinstance(v, dict) and "hint" in v)
+    functions: dict[str, BlockingEntry] = {}
+    methods: dict[str, BlockingEntry] = {}
+
+    def entry(name: str, category: str, method: bool) -> BlockingEntry:
+        table = data[category]
+        override = table.get("entries", {}).get(name, {})
+        nonblocking = override.get("nonblocking")
+        return BlockingEntry(
+            name, category, override.get("hint", table["hint"]), override.get("fix", table["fix"]),
+            override.get("replacement"), tuple(nonblocking) if nonblocking else None, method,
+        )
+
+    for category in categories:
+        for name in data[category]["functions"]:
+            functions[name] = entry(name, category, False)
+        for owner, names in data[category].get("methods", {}).items():
+            for name in names:
+                methods[f"{owner}.{name}"] = entry(f"{owner}.{name}", category, True)
+    for name, category in extra:
+        method = _looks_like_method(name)
+        table = methods if method else functions
+        table[name] = BlockingEntry(name, category, data[category]["hint"], "to-thread", method=method)
+    returns = {k: tuple(v) if isinstance(v, list) else v for k, v in data["returns"].items()}
+    types = {name.rpartition(".")[0] for name in methods} | set(data["pure"])
+    types |= {name.rpartition(".")[0] for name in returns if name.rpartition(".")[0].rpartition(".")[2][:1].isupper()}
+    return BlockingCatalogue(
+        categories=categories,
+        functions=functions,
+        methods=methods,
+        method_names=frozenset(name.rpartition(".")[2] for name in methods),
+        returns=returns,
+        pure={k: frozenset(v) for k, v in data["pure"].items()},
+        aliases=dict(data["aliases"]),
+        lock_types=frozenset(data["threads"]["context-managers"]["types"]),
+        types=frozenset(types),
+    )

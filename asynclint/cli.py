@@ -78,7 +78,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     start = start if start.is_dir() else start.parent
     settings = load_settings(args.config, start if start.exists() else Path.cwd())
     values = _cli_values(args)
-    extend = {name: values.pop(name) for name in ("extend-select", "extend-exclude", "extend-task-spawners") if name in values}
+    extend = {name: values.pop(name) for name in ("extend-select", "extend-exclude", "extend-task-spawners", "extend-blocking-calls") if name in values}
     if args.no_cache:
         values["cache-dir"] = ""
     settings = settings.updated(values, "command line")

@@ -99,6 +99,10 @@ class Walker:
             self.context.summary.assignment(node.target, node.value, node.annotation.annotation)
         elif kind is cst.Return:
             self.context.summary.returned(node)
+        elif kind is cst.Call:
+            self.context.summary.call(node)
+        elif kind is cst.Decorator or kind is cst.Parameters:
+            self.context.summary.blocking.header += 1  # evaluated where the def is, not in its body
         elif self.test_module and kind in (cst.Name, cst.Attribute, cst.SimpleString):
             self.context.summary.seen(node)
         for rule, callback in self.visit_table.get(type(node), ()):
@@ -106,8 +110,11 @@ class Walker:
         return descend
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        for rule, callback in self.leave_table.get(type(original_node), ()):
+        kind = type(original_node)
+        for rule, callback in self.leave_table.get(kind, ()):
             self.call(rule, callback, original_node)
+        if kind is cst.Decorator or kind is cst.Parameters:
+            self.context.summary.blocking.header -= 1
         self.model.leave(original_node)
 
     def _scope_exit(self, scope) -> None:

@@ -87,6 +87,33 @@ def _dotted_names(value: Any, where: str) -> tuple[str, ...]:
     return names
 
 
+BLOCKING_CATEGORIES = ("sleep", "http", "subprocess", "file", "network", "database", "console", "threads")
+
+
+def _blocking_calls(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`{"pkg.fetch" = "http"}` in TOML, "pkg.fetch=http,pkg.Client.query=database" elsewhere."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):  # flake8's form
+        value = ",".join(value)
+    if isinstance(value, str):
+        pairs = {}
+        for part in (p for p in re.split(r"[\s,]+", value) if p):
+            name, sep, category = part.partition("=")
+            if not sep:
+                raise ConfigError(f"{where}: expected 'dotted.name=category', got {part!r}")
+            pairs[name] = category
+        value = pairs
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table of dotted name = category, got {value!r}")
+    for name, category in value.items():
+        if not _DOTTED.match(name):
+            raise ConfigError(f"{where}: {name!r} is not a dotted name like 'package.module.function'")
+        if category not in BLOCKING_CATEGORIES:
+            raise ConfigError(
+                f"{where}: {name!r}: unknown category {category!r}; expected one of {', '.join(BLOCKING_CATEGORIES)}"
+            )
+    return tuple(value.items())
+
+
 def _per_file_ignores(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if isinstance(value, (str, list)):
         # Command line / flake8 form: "pattern:CODE,CODE pattern2:CODE".
@@ -205,6 +232,13 @@ OPTIONS: tuple[Option, ...] = (
         "`.coverage` there when it exists; without one, references from test modules are used).",
         "FILE", flake8=True,
     ),
+    Option(
+        "extend-blocking-calls", _blocking_calls,
+        "Blocking calls to flag in coroutines (ASL201-ASL208), each with its category (sleep, http, "
+        "subprocess, file, network, database, console, threads): a function "
+        "'pkg.fetch=http', or a method of a class 'pkg.Client.query=database'.",
+        "NAME=CATEGORY", flake8=True,
+    ),
 )
 OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -222,6 +256,7 @@ class Settings:
     unsafe_fixes: bool = False
     show_fixes: bool = False
     extend_task_spawners: tuple[str, ...] = ()
+    extend_blocking_calls: tuple[tuple[str, str], ...] = ()
     infer_by_method_name: bool = False
     coverage_file: str = ""
     target_version: str = DEFAULT_TARGET_VERSION

@@ -30,7 +30,7 @@ ASYNC, SYNC, ASYNCGEN, UNKNOWN, CLASS = "async", "sync", "asyncgen", "unknown", 
 # A function with project decorators: its kind is what the index makes of them (see `decorated`).
 DECORATED = "decorated"
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 3
+SUMMARY_FORMAT = 4
 
 
 def find_root(start: Path) -> Path:
@@ -183,7 +183,10 @@ class Ref:
     # function (ASYNCGEN), or a project function
     # that returns a fresh task without keeping it, called plainly ("task:sync") or awaited
     # ("task:async"), a test case class whose async test methods are never awaited
-    # ("sync-testcase"), or a function no test references or executes ("untested").
+    # ("sync-testcase"), or a function no test references or executes ("untested");
+    # for ASL2xx (asynclint/blocking_project.py), a receiver of one of the types
+    # listed ("blocking:pathlib.Path,io.IOBase"), a thread lock ("blocking-lock"), or a sync
+    # function that blocks ("blocks").
     expect: str = "async"
 
 
@@ -215,6 +218,9 @@ class SummaryCollector:
         self.classes: dict[str, list[str]] = {}
         self.attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> class it holds
         self.coroutines = catalogue.coroutines()
+        from asynclint.blocking_project import BlockingSummary  # late: it builds on this module
+
+        self.blocking = BlockingSummary(model, module, is_package)
 
     def absolute(self, qualified: str | None) -> str | None:
         return absolute_name(qualified, self.module, self.is_package) if qualified else None
@@ -254,7 +260,7 @@ class SummaryCollector:
             qualified = self.absolute(self.model.qualified_name(annotation))
             held = qualified or (f"{self.module}.{annotation.value}" if isinstance(annotation, cst.Name) else None)
         elif value is not None:  # `self.x = Cls()`, or `self.x = param` with `param: Cls`
-            held = instance_class(self.model, value, self.module, self.is_package)
+            held = self.blocking.attribute(instance_class(self.model, value, self.module, self.is_package), value)
         attributes = self.attributes.setdefault(owner, {})
         name = target.attr.value
         if held is None or attributes.get(name, held) != held:
@@ -289,7 +295,11 @@ class SummaryCollector:
             return "wrapper"
         return "factory" if self._wraps.get(id(node)) == "wrapper" else None
 
+    def call(self, node: cst.Call) -> None:
+        self.blocking.call(node)
+
     def scope_exit(self, scope: Scope) -> None:
+        self.blocking.scope_exit(scope)
         parent = scope.parent
         if parent is None:
             return
@@ -367,6 +377,7 @@ class SummaryCollector:
             "decorated": self.decorated,
             "special": sorted(self.special),
             "test": sorted(self.test_names) if self.is_test else None,
+            **self.blocking.tables,
         }
 
 
@@ -388,9 +399,18 @@ def is_summary(value) -> bool:
     return (
         isinstance(value, dict)
         and set(value) == {"module", "package", "functions", "classes", "imports", "aliases", "attributes",
-                           "wrappers", "decorators", "decorated", "special", "test"}
+                           "wrappers", "decorators", "decorated", "special", "test", "constants", "returns",
+                           "properties", "blocking", "calls"}
         and type(value["special"]) is list and {type(v) for v in value["special"]} <= _STR
         and (value["test"] is None or (type(value["test"]) is list and {type(v) for v in value["test"]} <= _STR))
+        and all(_strings(value[k], 1) for k in ("constants", "returns", "properties"))
+        and type(value["blocking"]) is dict
+        and all(type(v) is list and len(v) == 2 and {type(x) for x in v} <= _STR for v in value["blocking"].values())
+        and type(value["calls"]) is dict
+        and all(
+            type(v) is list and all(type(c) is list and len(c) == 3 and {type(x) for x in c} <= _STR for c in v)
+            for v in value["calls"].values()
+        )
         and isinstance(value["module"], str) and isinstance(value["package"], bool)
         and all(_strings(value[k], 1) for k in ("functions", "imports", "aliases", "wrappers", "decorators"))
         and _strings(value["attributes"], 2)
@@ -706,6 +726,10 @@ class ProjectIndex:
             locks = catalogue.misuse()
             kinds = locks.thread_locks if ref.expect == "lock:thread" else locks.asyncio_locks
             return self.attribute(ref.target, ref.name) in kinds
+        if ref.expect.startswith("block"):  # ASL2xx, see asynclint/blocking_project.py
+            from asynclint import blocking_project
+
+            return blocking_project.check(self, ref)
         if ref.expect == "async-cm":  # `with self._session:`: what the attribute holds
             return self.attribute(ref.target, ref.name) in self.async_context_managers
         return self.resolve(ref) == ref.expect  # "async", or "asyncgen" for `for x in agen()`

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from asynclint.checks import (
-    cancellation, coroutines, definitions, handoffs, locks, loops, tasks, testing, untested, values, waiting,
+    blocking, cancellation, coroutines, definitions, handoffs, helpers, locks, loops, tasks, testing, untested,
+    values, waiting,
 )
 
 ALL_RULES = tuple(
     sorted(
         (
             *coroutines.RULES, *values.RULES, *handoffs.RULES, *tasks.RULES,
+            *blocking.RULES, *helpers.RULES,
             *testing.RULES, *untested.RULES,
             # ASL5xx, other asyncio misuse:
             *loops.RULES, *cancellation.RULES, *locks.RULES, *definitions.RULES, *waiting.RULES,
