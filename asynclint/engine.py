@@ -15,7 +15,7 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from asynclint.context import FileContext
-from asynclint.deepstack import too_deep
+from asynclint.deepstack import checkpoint, too_deep
 from asynclint.traverse import walk
 from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
@@ -51,6 +51,7 @@ class Walker:
         self.model = context.model
         self.rules: list[Rule] = [rule(context) for rule in rules]
         self.errors: list[FileError] = []
+        self.visited = 0
         self._build_tables()
         self.model.scope_exit_hooks.append(context.summary.scope_exit)
         self.model.scope_exit_hooks.append(self._scope_exit)
@@ -86,6 +87,9 @@ class Walker:
                 self._fail(rule, exc)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        self.visited += 1
+        if not self.visited & 4095:  # now and then: is the file out of time (per-file-timeout)?
+            checkpoint()
         descend = self.model.enter(node)
         kind = type(node)
         if kind is cst.Assign:
@@ -176,6 +180,7 @@ def lint_text(
     if isinstance(parsed, FileError):
         result.errors.append(parsed)
         return result
+    checkpoint()  # parsing a large file may have used up the time
     result.module = parsed
     name, is_package = module_name if module_name is not None else project_module_name(path)
     context = FileContext(path, text, parsed, settings, name, is_package, names)

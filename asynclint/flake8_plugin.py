@@ -19,8 +19,9 @@ from asynclint.engine import lint_text
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
 from asynclint.discovery import discover
 from asynclint.project import ProjectIndex, find_root
-from asynclint.runner import Mode, process_file
+from asynclint.runner import Mode, process_file, timeout_error
 from asynclint.selection import rules_for
+from asynclint.source import TooLarge
 
 
 class AsyncLintPlugin:
@@ -92,9 +93,20 @@ class AsyncLintPlugin:
             return
         rules = rules_for(settings, relative_to_root(self.filename, settings.root))
         index = self._project_index(settings)
-        result = deepstack.call(
-            lint_text, "".join(self.lines), self.filename, settings, rules, noqa=False, index=index
-        )
+        text = "".join(self.lines)
+        limit = settings.size_limit()
+        if limit is not None and len(text) > limit:  # characters: close enough, and never fewer than bytes
+            yield 1, 0, f"{ErrorKind.SKIPPED.code} {TooLarge(len(text), limit)}", type(self)
+            return
+        try:
+            result = deepstack.call(
+                lint_text, text, self.filename, settings, rules, noqa=False, index=index,
+                timeout=settings.time_limit(),
+            )
+        except deepstack.Timeout as exc:
+            error = timeout_error(exc)
+            yield error.line, error.column - 1, f"{error.code} {error.message}", type(self)
+            return
         for error in result.errors:
             # Syntax errors never get here (flake8 reports E999 first); internal ones do.
             code = ErrorKind.INTERNAL.code if error.kind is ErrorKind.INTERNAL else error.code

@@ -21,7 +21,7 @@ from asynclint.cache import SummaryCache
 from asynclint.project import NameFilter, ProjectIndex, Ref, module_name, project_names
 from asynclint.options import Settings, relative_to_root
 from asynclint.selection import rules_for
-from asynclint.source import Source, SourceError, decode, read_source, write_atomically
+from asynclint.source import Source, SourceError, TooLarge, decode, read_source, write_atomically
 
 
 class Mode(enum.Enum):
@@ -85,6 +85,7 @@ def check_source(
                     )
                 )
             elif write:
+                deepstack.checkpoint()  # a file given up for its time limit is never written
                 try:
                     write_atomically(path, source, text)
                 except SourceError as exc:
@@ -110,7 +111,9 @@ def process_file(
     names: NameFilter | None = None,
 ) -> FileReport:
     try:
-        source = read_source(path)
+        source = read_source(path, settings.size_limit())
+    except TooLarge as exc:
+        return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, str(exc))])
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     cache = SummaryCache(settings.cache_folder())
@@ -119,11 +122,30 @@ def process_file(
         cached = cache.get(source.data, module)
         if cached is not None:
             return FileReport(path, summary=cached)
+    report = _guarded(
+        path, settings, check_source, path, source, settings, mode, write=True, index=index,
+        summary_only=summary_only, names=names,
+    )
+    if report.summary is not None and mode is Mode.CHECK:
+        cache.put(source.data, module, report.summary)
+    return report
+
+
+def timeout_error(exc: deepstack.Timeout) -> FileError:
+    return FileError(
+        ErrorKind.SKIPPED,
+        f"not checked: the file took longer than per-file-timeout ({exc.seconds:g} s) and was "
+        "skipped; raise the limit or exclude the file",
+    )
+
+
+def _guarded(path: str, settings: Settings, function, *args, **kwargs) -> FileReport:
+    """`function(*args, **kwargs)` on the big-stack thread within the file's time limit; whatever
+    goes wrong becomes an error of this file, never the end of the run."""
     try:
-        report = deepstack.call(
-            check_source, path, source, settings, mode, write=True, index=index,
-            summary_only=summary_only, names=names,
-        )
+        return deepstack.call(function, *args, timeout=settings.time_limit(), **kwargs)
+    except deepstack.Timeout as exc:
+        return FileReport(path, errors=[timeout_error(exc)])
     except RecursionError:
         return FileReport(path, errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
     except Exception as exc:  # never let one file take the run down
@@ -131,22 +153,26 @@ def process_file(
             path,
             errors=[FileError(ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)")],
         )
-    if report.summary is not None and mode is Mode.CHECK:
-        cache.put(source.data, module, report.summary)
-    return report
 
 
 def process_stdin(data: bytes, path: str, settings: Settings, mode: Mode) -> FileReport:
     """Code from stdin is a project of its own: its index is its own summary."""
+    limit = settings.size_limit()
+    if limit is not None and len(data) > limit:
+        return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, str(TooLarge(len(data), limit)))])
     try:
         text, encoding = decode(data)
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     source = Source(text, encoding, data)
-    report = deepstack.call(check_source, path, source, settings, Mode.CHECK, write=False)
+    return _guarded(path, settings, _check_stdin, path, source, settings, mode)
+
+
+def _check_stdin(path: str, source: Source, settings: Settings, mode: Mode) -> FileReport:
+    report = check_source(path, source, settings, Mode.CHECK, write=False)
     index = ProjectIndex([report.summary] if report.summary else [], settings.infer_by_method_name)
     if mode is not Mode.CHECK or needs_index(report.pending, index):
-        report = deepstack.call(check_source, path, source, settings, mode, write=False, index=index)
+        report = check_source(path, source, settings, mode, write=False, index=index)
     return report
 
 

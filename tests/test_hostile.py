@@ -93,8 +93,8 @@ def test_file_changed_during_the_run_is_not_overwritten(write, monkeypatch, tmp_
     path = write("a.py", "import asyncio\nasync def f():\n    asyncio.create_task(g())\n")
     real_read = source_module.read_source
 
-    def read_then_edit(p):
-        src = real_read(p)
+    def read_then_edit(p, max_bytes=None):
+        src = real_read(p, max_bytes)
         path.write_text("# edited meanwhile\n")
         return src
 
