@@ -12,13 +12,14 @@ The same thread enforces `per-file-timeout`. The caller waits at most that long;
 takes longer is given up (`Timeout`) and the next file gets a fresh thread. The abandoned job
 stops itself at its next `checkpoint()` (the engine calls it while walking the tree and between
 fix rounds), so it neither keeps the CPU busy nor writes a fix after it was given up. A thread
-stuck where no checkpoint is reached (one long native parse) finishes in the background; the end
-of the run waits for it (see `_wait_for_abandoned`).
+stuck where no checkpoint is reached (one long native parse) goes on in the background, as a
+daemon thread; the end of the run waits a little for it (see `still_running`).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import queue
 import re
@@ -26,7 +27,7 @@ import sys
 import threading
 import time
 from itertools import accumulate
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -37,6 +38,14 @@ CPYTHON_MAX_NESTING = 200
 THREAD_PREFIX = "asynclint"
 
 _NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
+# libcst's parser takes super-linear time on long chains in one expression (`a.b.b…`, `a + a + …`,
+# `-(-(-…`): 1,000 links take seconds, 5,000 (which CPython refuses) hours. Such chains come in
+# long lines; a file with one is first given to CPython's own parser (see `engine.parse`).
+LONG_LINE = 5000
+_LONG_LINE = re.compile(r"[^\n]{%d}" % LONG_LINE)
+MANY_CONTINUED = 1000
+_CONTINUED = re.compile(r"(?:[-+*/%@&|^.]|\\)[ \t]*\r?\n|\n[ \t]*(?:[-+*/%@&|^.]|and\b|or\b|if\b|else\b)")
+CPYTHON_RECURSION_LIMIT = 1000
 _DELTA = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
 
@@ -94,17 +103,16 @@ _local = threading.local()
 _worker: _Worker | None = None
 _lock = threading.Lock()
 _abandoned: list[threading.Thread] = []
-EXIT_WAIT = 60.0  # seconds the end of the run waits for given-up jobs to stop
+EXIT_WAIT = 30.0  # seconds the end of the process waits for given-up jobs to stop
 
 
 @atexit.register
 def _wait_for_abandoned() -> None:
     # A daemon thread still inside libcst's native parser when the interpreter finalizes aborts
     # the process (exit code 134). Given-up jobs stop at their next checkpoint, or when the parse
-    # (bounded by max-file-size) returns: wait for them, within reason.
-    end = time.monotonic() + EXIT_WAIT
-    for thread in _abandoned:
-        thread.join(max(0.0, end - time.monotonic()))
+    # returns: wait for them, within reason. The command line does better (`cli.entry`): it
+    # ends the process without finalizing when a job is stuck.
+    still_running(EXIT_WAIT)
 
 
 def _current_worker() -> _Worker:
@@ -162,6 +170,34 @@ def checkpoint() -> None:
     job = getattr(_local, "job", None)
     if job is not None and job.expired():
         raise Timeout(job.timeout or 0)
+
+
+def has_long_chain(text: str) -> bool:
+    """Whether a file may hold a chain too long for libcst's parser: a line of 5,000 characters
+    or more, or very many lines continuing an expression with an operator (a chain written one
+    link a line). Cheap, and rough on purpose: a True answer only costs a CPython parse."""
+    return _LONG_LINE.search(text) is not None or len(_CONTINUED.findall(text)) > MANY_CONTINUED
+
+
+@contextlib.contextmanager
+def cpython_limits() -> Iterator[None]:
+    """CPython's parser refuses code nested deeper than the recursion limit allows, and this
+    module raises that limit: judge as a plain `python file.py` would (limit 1,000)."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(CPYTHON_RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def still_running(wait: float) -> bool:
+    """Whether a given-up job is still running after waiting up to `wait` seconds for all of
+    them to stop (used at the end of a command-line run)."""
+    end = time.monotonic() + wait
+    for thread in _abandoned:
+        thread.join(max(0.0, end - time.monotonic()))
+    return any(thread.is_alive() for thread in _abandoned)
 
 
 def too_deep(text: str) -> bool:

@@ -15,7 +15,7 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from asynclint.context import FileContext
-from asynclint.deepstack import checkpoint, too_deep
+from asynclint.deepstack import checkpoint, cpython_limits, has_long_chain, too_deep
 from asynclint.traverse import walk
 from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
@@ -117,6 +117,11 @@ class Walker:
             self.call(rule, rule.module_end)
 
 
+def _cpython_refusal(exc: Exception) -> str:
+    # CPython's parser raises MemoryError without a message on some over-long chains.
+    return str(exc) or "the code is too deeply nested or too complex for CPython's parser"
+
+
 def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
     """Prefer CPython's own wording of a syntax error; fall back to libcst's."""
     try:
@@ -129,7 +134,7 @@ def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
             py_exc.offset or 1,
         )
     except (ValueError, RecursionError, MemoryError) as py_exc:
-        return FileError(ErrorKind.SYNTAX, f"SyntaxError: {py_exc}")
+        return FileError(ErrorKind.SYNTAX, f"SyntaxError: {_cpython_refusal(py_exc)}")
     return FileError(
         ErrorKind.SYNTAX,
         f"libcst cannot parse this file: {exc.message}",
@@ -139,13 +144,14 @@ def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
 
 
 def parse(text: str) -> cst.Module | FileError:
-    if too_deep(text):
+    if too_deep(text) or has_long_chain(text):
         try:
-            ast.parse(text)  # CPython has the last word on what is too deep
+            with cpython_limits():  # CPython has the last word on what is too deep or too complex
+                ast.parse(text)
         except SyntaxError as exc:
             return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc.msg}", exc.lineno or 1, exc.offset or 1)
         except (ValueError, RecursionError, MemoryError) as exc:
-            return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc}")
+            return FileError(ErrorKind.SYNTAX, f"SyntaxError: {_cpython_refusal(exc)}")
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
