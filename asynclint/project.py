@@ -96,16 +96,17 @@ def _with_aliases(names: set[bytes], aliases: list[tuple[bytes, bytes]]) -> froz
     return frozenset(name.decode("ascii", "replace") for name in names)
 
 
-def project_names(paths: Iterable[str], spawners: Iterable[str] = ()) -> NameFilter:
+def project_names(paths: Iterable[str], spawners: Iterable[str] = (), max_bytes: int | None = None) -> NameFilter:
+    from asynclint.source import SourceError, read_bytes
+
     tokens = {b"create_task", b"ensure_future", *(s.rpartition(".")[2].encode() for s in spawners)}
     coroutines: set[bytes] = set()
     wrappers: set[bytes] = set()
     aliases: list[tuple[bytes, bytes]] = []
     for path in paths:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError:
+            data = read_bytes(path, max_bytes)  # never blocks on a FIFO, nor reads a huge file
+        except SourceError:
             continue
         coroutines.update(_ASYNC_DEF.findall(data))
         if any(token in data for token in tokens):

@@ -237,7 +237,7 @@ def run(
             extra.append(path)
     tasks = [(path, settings, Mode.CHECK, False) for path in files]
     tasks += [(path, settings, Mode.CHECK, True) for path in extra]
-    names = project_names([*files, *extra], settings.extend_task_spawners)
+    names = project_names([*files, *extra], settings.extend_task_spawners, settings.size_limit())
     reports = _map(tasks, jobs, None, names)
     index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name)
     reports = reports[: len(files)]

@@ -61,8 +61,8 @@ class TooLarge(SourceError):
         )
 
 
-def read_source(path: str, max_bytes: int | None = None) -> Source:
-    """Read and decode a file; `max_bytes` refuses larger files before reading them."""
+def read_bytes(path: str, max_bytes: int | None = None) -> bytes:
+    """A file's bytes; `max_bytes` refuses larger files before reading them (`TooLarge`)."""
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):  # opening a FIFO blocks; a device may never end
@@ -70,9 +70,14 @@ def read_source(path: str, max_bytes: int | None = None) -> Source:
         if max_bytes is not None and info.st_size > max_bytes:
             raise TooLarge(info.st_size, max_bytes)
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def read_source(path: str, max_bytes: int | None = None) -> Source:
+    """Read and decode a file; `max_bytes` refuses larger files before reading them."""
+    data = read_bytes(path, max_bytes)
     text, encoding = decode(data)
     return Source(text, encoding, data)
 
