@@ -31,7 +31,7 @@ from asynclint.fixer import compiles, fix_text, is_applicable
 from asynclint.options import Settings
 
 SETTINGS = Settings()
-GRAMMAR_EXAMPLES = 300
+GRAMMAR_EXAMPLES = 200
 COMPOSED_EXAMPLES = 300
 
 # Start the big-stack thread now: it raises the recursion limit, which hypothesis would warn
