@@ -353,3 +353,28 @@ def test_failed_write_leaves_the_file_whole(write, run, monkeypatch, tmp_path):
     assert "a.py:1:1: E902 cannot write the fix: No space left on device\n" in out
     assert path.read_bytes() == _TASK
     assert sorted(os.listdir(tmp_path)) == ["a.py"]
+
+
+def test_flake8_plugin_applies_the_limits(tmp_path, monkeypatch):
+    from asynclint.engine import Walker
+    from asynclint.flake8_plugin import AsyncLintPlugin
+    from asynclint.options import Settings
+
+    monkeypatch.setattr(Walker, "finish", _slow_for("a.py", 2))
+    monkeypatch.setattr(AsyncLintPlugin, "indexes", {})
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.asynclint]\n")
+
+    def messages(**limits):
+        settings = Settings(root=tmp_path, cache_dir="", **limits)
+        monkeypatch.setattr(AsyncLintPlugin, "settings", settings)
+        return [m for _, _, m, _ in AsyncLintPlugin(None, ["x = 1\n"], str(path)).run()]
+
+    assert messages(per_file_timeout=0.3) == [
+        "ASL001 not checked: the file took longer than per-file-timeout (0.3 s) and was skipped; "
+        "raise the limit or exclude the file"
+    ]
+    assert messages(max_file_size=0.000001) == [
+        "ASL001 not checked: the file is 0.0 MB, over max-file-size (1e-06 MB); raise the limit or exclude the file"
+    ]
