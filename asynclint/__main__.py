@@ -1,5 +1,3 @@
-import sys
+from asynclint.cli import entry
 
-from asynclint.cli import main
-
-sys.exit(main())
+entry()

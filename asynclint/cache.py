@@ -3,8 +3,11 @@
 Entries are JSON (never pickle: a cache inside a cloned repository must not be able to run
 code), keyed by a hash of the code that made them (asynclint's version and a stamp of its own
 source and catalogue files, so an upgrade or an edited checkout simply misses), the module's name,
-the file's bytes and, for results, the settings that change findings. An entry that does not read
-back in the expected shape is ignored and rewritten. The folder carries its own .gitignore.
+the file's bytes and, for results, the settings that change findings. An entry is checked for
+shape (every key, every value's type, the module it must describe) before it is used; one that
+does not pass was tampered with or damaged: it is ignored with a warning on stderr and rewritten.
+The worst a well-formed but lying entry can do is change findings; it can never run code. The
+folder carries its own .gitignore.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import functools
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -32,6 +36,31 @@ _PRESENTATION = {
     "output_format", "show_fixes", "unsafe_fixes", "exclude", "extend_exclude", "respect_gitignore",
     "cache_dir", "config_file", "root",
 }
+def summary_problem(entry: object, module: tuple) -> str | None:
+    """Why `entry` is not a summary of `module` ((name, is a package, ...)), or None."""
+    if not isinstance(entry, dict) or set(entry) != _SUMMARY_KEYS:
+        return "not a module summary"
+    if not is_summary(entry):
+        return "wrong type of a value"
+    if (entry["module"], entry["package"]) != tuple(module[:2]):
+        return f"describes module {entry['module']!r}, not {module[0]!r}"
+    return None
+
+
+_warned = False
+
+
+def warn_invalid(path, reason: str) -> None:
+    """Say once per process that a cache entry was ignored: a damaged cache folder must not flood
+    the output."""
+    global _warned
+    if not _warned:
+        _warned = True
+        print(
+            f"asynclint: warning: ignoring the invalid cache entry {path} ({reason}); it is "
+            "recomputed (further invalid entries are ignored silently)",
+            file=sys.stderr,
+        )
 
 
 @functools.cache
@@ -63,21 +92,27 @@ def settings_stamp(settings) -> str:
 class _Store:
     """JSON documents by key under one folder (two-level fan-out), written atomically."""
 
-    def __init__(self, folder: Path | None, keys: set[str]) -> None:
+    def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self.keys = keys
         self._ready = False
 
-    def get(self, key: str) -> dict | None:
+    def get(self, key: str, valid) -> dict | None:
+        """The document under `key` when `valid(document)` (None, or why not) accepts it."""
         if self.folder is None:
             return None
+        path = self.folder / key[:2] / f"{key}.json"
         try:
-            with open(self.folder / key[:2] / f"{key}.json", encoding="utf-8") as handle:
+            with open(path, encoding="utf-8") as handle:
                 entry = json.load(handle)
-        except (OSError, ValueError):
+        except OSError:
+            return None  # not cached yet
+        except (ValueError, RecursionError) as exc:  # not JSON (UnicodeDecodeError is a ValueError)
+            warn_invalid(path, f"unreadable: {type(exc).__name__}")
             return None
-        if not isinstance(entry, dict) or set(entry) != self.keys:
-            return None  # tampered or from another format: recompute
+        reason = valid(entry)
+        if reason is not None:
+            warn_invalid(path, reason)
+            return None
         return entry
 
     def put(self, key: str, entry: dict) -> None:
@@ -104,7 +139,7 @@ class SummaryCache:
     """Summaries of files read only for the project index."""
 
     def __init__(self, folder: Path | None) -> None:
-        self._store = _Store(folder / "summaries" if folder is not None else None, _SUMMARY_KEYS)
+        self._store = _Store(folder / "summaries" if folder is not None else None)
 
     @staticmethod
     def key(data: bytes, module: tuple) -> str:
@@ -114,11 +149,29 @@ class SummaryCache:
         return digest.hexdigest()
 
     def get(self, data: bytes, module: tuple) -> dict | None:
-        found = self._store.get(self.key(data, module))
-        return found if is_summary(found) else None
+        return self._store.get(self.key(data, module), lambda entry: summary_problem(entry, module))
 
     def put(self, data: bytes, module: tuple, summary: dict) -> None:
         self._store.put(self.key(data, module), summary)
+
+
+def _entry_problem(entry: object, module: tuple) -> str | None:
+    """Why a manifest entry cannot describe a file of `module`, or None. (The reports it holds are
+    checked when they are read back: asynclint/runner.py's decode_report.)"""
+    if not isinstance(entry, dict) or not {"stat", "module", "key", "names", "summary"} <= set(entry):
+        return "not a file entry"
+    if entry["module"] != list(module):
+        return f"describes module {entry['module']!r}, not {module[0]!r}"
+    names = entry["names"]
+    if not (
+        isinstance(names, list) and len(names) == 3
+        and all(isinstance(part, list) and all(isinstance(n, str) for n in part) for part in names[:2])
+        and all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair) for pair in names[2])
+    ):
+        return "wrong type of names"
+    if entry["summary"] is not None:
+        return summary_problem(entry["summary"], module)
+    return None
 
 
 class Manifest:
@@ -141,9 +194,14 @@ class Manifest:
         try:
             with open(self.path, encoding="utf-8") as handle:
                 data = json.load(handle)
-        except (OSError, ValueError):
+        except OSError:
+            return  # none yet
+        except (ValueError, RecursionError) as exc:
+            warn_invalid(self.path, f"unreadable: {type(exc).__name__}")
             return
-        if isinstance(data, dict) and data.get("stamp") == self.stamp and isinstance(data.get("files"), dict):
+        if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+            warn_invalid(self.path, "not a manifest")
+        elif data.get("stamp") == self.stamp:
             self.files = data["files"]
 
     @property
@@ -160,7 +218,11 @@ class Manifest:
         """The entry for `path` if it still describes the file, and the file's bytes if they had
         to be read (`read()` reads them) to tell."""
         entry = self.files.get(path)
-        if not isinstance(entry, dict) or entry.get("module") != list(module):
+        if entry is None:
+            return None, None
+        reason = _entry_problem(entry, module)
+        if reason is not None:
+            warn_invalid(f"{self.path} [{path}]", reason)
             return None, None
         if entry.get("stat") == stat:
             return entry, None

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from asynclint import __version__
+from asynclint import __version__, deepstack
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings
 from asynclint.output import entries, render
 from asynclint.progress import for_terminal
@@ -208,5 +208,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_CLEAN
 
 
+def entry() -> None:
+    """The `asynclint` command: `main`, then an exit that a stuck file cannot turn into a crash."""
+    code = main()
+    if deepstack.still_running(wait=5.0):
+        # A file given up for per-file-timeout is still inside libcst's native parser; finalizing
+        # the interpreter under it would abort the process. Everything is reported: end now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

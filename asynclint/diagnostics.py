@@ -84,6 +84,7 @@ class ErrorKind(enum.Enum):
     IO = ("E902", "io-error")
     SYNTAX = ("E999", "syntax-error")
     INTERNAL = ("ASL000", "internal-error")
+    SKIPPED = ("ASL001", "file-skipped")  # over max-file-size or per-file-timeout: a limit, not a bug
 
     @property
     def code(self) -> str:

@@ -83,7 +83,7 @@ def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
         return False
 
     def on_error(error: OSError) -> None:
-        result.missing.append((error.filename or top, f"cannot read: {error.strerror or error}"))
+        result.missing.append((os.path.normpath(error.filename or top), f"cannot read: {error.strerror or error}"))
 
     for folder, dirs, files in os.walk(top, onerror=on_error):
         absolute_folder = os.path.abspath(folder)  # once per folder: joined below, not recomputed

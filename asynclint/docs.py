@@ -105,6 +105,8 @@ def _default(option: Option) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return f'`"{value}"`'
+    if isinstance(value, float):
+        return f"`{value:g}`"
     if not value:
         return "empty"
     if option.name == "exclude":

@@ -15,7 +15,7 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from asynclint.context import FileContext
-from asynclint.deepstack import too_deep
+from asynclint.deepstack import checkpoint, cpython_limits, has_long_chain, too_deep
 from asynclint.traverse import walk
 from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
@@ -54,6 +54,7 @@ class Walker:
         self.model = context.model
         self.rules: list[Rule] = [rule(context) for rule in rules]
         self.errors: list[FileError] = []
+        self.visited = 0
         self._build_tables()
         self.test_module = context.is_test
         self.model.scope_exit_hooks.append(context.summary.scope_exit)
@@ -90,6 +91,9 @@ class Walker:
                 self._fail(rule, exc)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        self.visited += 1
+        if not self.visited & 4095:  # now and then: is the file out of time (per-file-timeout)?
+            checkpoint()
         descend = self.model.enter(node)
         kind = type(node)
         if kind is cst.Assign:
@@ -126,6 +130,11 @@ class Walker:
             self.call(rule, rule.module_end)
 
 
+def _cpython_refusal(exc: Exception) -> str:
+    # CPython's parser raises MemoryError without a message on some over-long chains.
+    return str(exc) or "the code is too deeply nested or too complex for CPython's parser"
+
+
 def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
     """Prefer CPython's own wording of a syntax error; fall back to libcst's."""
     try:
@@ -138,7 +147,7 @@ def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
             py_exc.offset or 1,
         )
     except (ValueError, RecursionError, MemoryError) as py_exc:
-        return FileError(ErrorKind.SYNTAX, f"SyntaxError: {py_exc}")
+        return FileError(ErrorKind.SYNTAX, f"SyntaxError: {_cpython_refusal(py_exc)}")
     return FileError(
         ErrorKind.SYNTAX,
         f"libcst cannot parse this file: {exc.message}",
@@ -148,13 +157,14 @@ def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
 
 
 def parse(text: str) -> cst.Module | FileError:
-    if too_deep(text):
+    if too_deep(text) or has_long_chain(text):
         try:
-            ast.parse(text)  # CPython has the last word on what is too deep
+            with cpython_limits():  # CPython has the last word on what is too deep or too complex
+                ast.parse(text)
         except SyntaxError as exc:
             return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc.msg}", exc.lineno or 1, exc.offset or 1)
         except (ValueError, RecursionError, MemoryError) as exc:
-            return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc}")
+            return FileError(ErrorKind.SYNTAX, f"SyntaxError: {_cpython_refusal(exc)}")
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -189,6 +199,7 @@ def lint_text(
     if isinstance(parsed, FileError):
         result.errors.append(parsed)
         return result
+    checkpoint()  # parsing a large file may have used up the time
     result.module = parsed
     name, is_package = module_name if module_name is not None else project_module_name(path)
     context = FileContext(path, text, parsed, settings, name, is_package, names)

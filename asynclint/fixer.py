@@ -14,6 +14,7 @@ from typing import Iterable
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from asynclint.deepstack import checkpoint
 from asynclint.diagnostics import ErrorKind, FileError, Finding, ModuleStatement, is_applicable
 from asynclint.engine import LintResult, lint_alone, lint_text
 from asynclint.project import ProjectIndex
@@ -158,6 +159,7 @@ def fix_text(
         result = lint_text(text, path, settings, rules, index=index)
     original_compiles = None
     for _ in range(MAX_ROUNDS):
+        checkpoint()
         fixable = [f for f in result.findings if is_applicable(f.fix, unsafe)]
         if not fixable or result.module is None:
             break

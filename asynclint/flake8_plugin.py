@@ -19,8 +19,8 @@ from asynclint.diagnostics import ErrorKind
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
 from asynclint.discovery import discover
 from asynclint.project import ProjectIndex, find_root
-from asynclint.runner import FileReport, check_project
-from asynclint.source import SourceError, read_source
+from asynclint.runner import FileReport, check_project, timeout_error
+from asynclint.source import SourceError, TooLarge, read_source
 from asynclint.selection import rules_for
 
 
@@ -123,12 +123,23 @@ class AsyncLintPlugin:
         if result is None:  # stdin, an edited buffer, or --disable-noqa: check this text
             from asynclint.engine import lint_text
 
+            text = "".join(self.lines)
+            limit = settings.size_limit()
+            if limit is not None and len(text) > limit:  # characters: close enough, never fewer than bytes
+                yield 1, 0, f"{ErrorKind.SKIPPED.code} {TooLarge(len(text), limit)}", type(self)
+                return
             rules = rules_for(settings, relative_to_root(self.filename, settings.root))
-            result = deepstack.call(
-                lint_text, "".join(self.lines), self.filename, settings, rules, noqa=False, index=project.index
-            )
+            try:
+                result = deepstack.call(
+                    lint_text, text, self.filename, settings, rules, noqa=False, index=project.index,
+                    timeout=settings.time_limit(),
+                )
+            except deepstack.Timeout as exc:
+                error = timeout_error(exc)
+                yield error.line, error.column - 1, f"{error.code} {error.message}", type(self)
+                return
         for error in result.errors:
-            if error.kind is not ErrorKind.INTERNAL:
+            if error.kind not in (ErrorKind.INTERNAL, ErrorKind.SKIPPED):
                 continue  # flake8 reports unreadable and unparsable files itself (E902, E999)
             yield error.line, error.column - 1, f"{error.code} {error.message}", type(self)
         for finding in result.findings:

@@ -141,6 +141,18 @@ def _bool(value: Any, where: str) -> bool:
     return value
 
 
+def _limit(value: Any, where: str) -> float:
+    """A non-negative number (from TOML, or a string on the command line); 0 means no limit."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{where}: expected a number >= 0 (0 for no limit), got {value!r}")
+    return float(value)
+
+
 def _choice(choices: tuple[str, ...]) -> Callable[[Any, str], str]:
     def parse(value: Any, where: str) -> str:
         if value not in choices:
@@ -221,6 +233,18 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("cache-dir", _string, "Folder for the cache, relative to the project root; empty for none.", "DIR"),
     Option(
+        "per-file-timeout", _limit,
+        "Seconds one file may take; a file that takes longer is reported (ASL001) and skipped, "
+        "so one pathological file cannot hang a run. 0 for no limit.",
+        "SECONDS",
+    ),
+    Option(
+        "max-file-size", _limit,
+        "Size in megabytes above which a file is reported (ASL001) and skipped rather than "
+        "parsed (libcst needs about 800 bytes of memory per byte of source). 0 for no limit.",
+        "MB",
+    ),
+    Option(
         "extend-task-spawners", _dotted_names,
         "Dotted names of project or library functions that return a task the caller must keep "
         "(ASL301/ASL302).",
@@ -261,12 +285,20 @@ class Settings:
     coverage_file: str = ""
     target_version: str = DEFAULT_TARGET_VERSION
     cache_dir: str = ".asynclint_cache"  # empty: no cache
+    per_file_timeout: float = 60.0  # seconds; 0: no limit
+    max_file_size: float = 2.0  # megabytes; 0: no limit
     root: Path = field(default_factory=Path.cwd)  # paths in patterns are relative to this folder
     config_file: Path | None = None
 
     @property
     def target(self) -> tuple[int, int]:
         return version_of(self.target_version)
+
+    def time_limit(self) -> float | None:
+        return self.per_file_timeout or None
+
+    def size_limit(self) -> int | None:
+        return int(self.max_file_size * 1_000_000) or None
 
     def cache_folder(self) -> Path | None:
         return self.root / self.cache_dir if self.cache_dir else None

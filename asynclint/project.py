@@ -132,14 +132,16 @@ def combine_names(parts: Iterable[list[list]]) -> NameFilter:
     return NameFilter(_with_aliases(coroutines, aliases), _with_aliases(wrappers, aliases))
 
 
-def project_names(paths: Iterable[str], spawners: Iterable[str] = ()) -> NameFilter:
+def project_names(paths: Iterable[str], spawners: Iterable[str] = (), max_bytes: int | None = None) -> NameFilter:
+    from asynclint.source import SourceError, read_bytes
+
     tokens = spawner_tokens(spawners)
     parts = []
     for path in paths:
         try:
-            with open(path, "rb") as handle:
-                parts.append(file_names(handle.read(), tokens))
-        except OSError:
+            # never blocks on a FIFO, nor reads a huge file
+            parts.append(file_names(read_bytes(path, max_bytes), tokens))
+        except SourceError:
             continue
     return combine_names(parts)
 

@@ -16,14 +16,14 @@ from typing import Callable
 
 from asynclint import deepstack
 from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, is_applicable
-from asynclint.cache import Manifest, SummaryCache
+from asynclint.cache import Manifest, SummaryCache, warn_invalid
 from asynclint.project import (
     NameFilter, ProjectIndex, Ref, combine_names, file_names, is_summary, is_test_module, module_name,
     needs_index, spawner_tokens,
 )
 from asynclint.options import Settings, relative_to_root
 from asynclint.selection import is_enabled, rules_for
-from asynclint.source import Source, SourceError, decode, read_source, write_atomically
+from asynclint.source import Source, SourceError, TooLarge, decode, read_bytes, read_source, write_atomically
 
 
 class Mode(enum.Enum):
@@ -130,6 +130,7 @@ def check_source(
                     )
                 )
             elif write:
+                deepstack.checkpoint()  # a file given up for its time limit is never written
                 try:
                     write_atomically(path, source, text)
                 except SourceError as exc:
@@ -157,7 +158,9 @@ def process_file(
 ) -> FileReport:
     """Check one file (or, `summary_only`, only summarise it for the index)."""
     try:
-        source = read_source(path)
+        source = read_source(path, settings.size_limit())
+    except TooLarge as exc:
+        return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, str(exc))])
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     cache = SummaryCache(settings.cache_folder())
@@ -167,11 +170,30 @@ def process_file(
         cached = cache.get(source.data, module)
         if cached is not None:
             return FileReport(path, summary=cached)
+    report = _guarded(
+        path, settings, check_source, path, source, settings, mode, write=True, index=index,
+        summary_only=summary_only, names=names,
+    )
+    if report.summary is not None and mode is Mode.CHECK:
+        cache.put(source.data, module, report.summary)
+    return report
+
+
+def timeout_error(exc: deepstack.Timeout) -> FileError:
+    return FileError(
+        ErrorKind.SKIPPED,
+        f"not checked: the file took longer than per-file-timeout ({exc.seconds:g} s) and was "
+        "skipped; raise the limit or exclude the file",
+    )
+
+
+def _guarded(path: str, settings: Settings, function, *args, **kwargs) -> FileReport:
+    """`function(*args, **kwargs)` on the big-stack thread within the file's time limit; whatever
+    goes wrong becomes an error of this file, never the end of the run."""
     try:
-        report = deepstack.call(
-            check_source, path, source, settings, mode, write=True, index=index,
-            summary_only=summary_only, names=names,
-        )
+        return deepstack.call(function, *args, timeout=settings.time_limit(), **kwargs)
+    except deepstack.Timeout as exc:
+        return FileReport(path, errors=[timeout_error(exc)])
     except RecursionError:
         return FileReport(path, errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
     except Exception as exc:  # never let one file take the run down
@@ -179,22 +201,26 @@ def process_file(
             path,
             errors=[FileError(ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)")],
         )
-    if report.summary is not None and mode is Mode.CHECK:
-        cache.put(source.data, module, report.summary)
-    return report
 
 
 def process_stdin(data: bytes, path: str, settings: Settings, mode: Mode) -> FileReport:
     """Code from stdin is a project of its own: its index is its own summary."""
+    limit = settings.size_limit()
+    if limit is not None and len(data) > limit:
+        return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, str(TooLarge(len(data), limit)))])
     try:
         text, encoding = decode(data)
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     source = Source(text, encoding, data)
-    report = deepstack.call(check_source, path, source, settings, Mode.CHECK, write=False)
+    return _guarded(path, settings, _check_stdin, path, source, settings, mode)
+
+
+def _check_stdin(path: str, source: Source, settings: Settings, mode: Mode) -> FileReport:
+    report = check_source(path, source, settings, Mode.CHECK, write=False)
     index = ProjectIndex([report.summary] if report.summary else [], settings.infer_by_method_name)
     if mode is not Mode.CHECK or needs_index(report.pending, index):
-        report = deepstack.call(check_source, path, source, settings, mode, write=False, index=index)
+        report = check_source(path, source, settings, mode, write=False, index=index)
     return report
 
 
@@ -251,23 +277,14 @@ def _map(
     return reports
 
 
-def _read(path: str) -> bytes | None:
+def _read(path: str, max_bytes: int | None) -> bytes | None:
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
+        return read_bytes(path, max_bytes)  # never blocks on a FIFO, nor reads a huge file
+    except SourceError:
         return None  # the worker reports it properly
 
 
 _NO_NAMES: list = [[], [], []]
-
-
-def _names_shape(names) -> bool:
-    return (
-        isinstance(names, list) and len(names) == 3
-        and all(isinstance(part, list) and all(isinstance(n, str) for n in part) for part in names[:2])
-        and all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair) for pair in names[2])
-    )
 
 
 @dataclass
@@ -283,7 +300,7 @@ class _Seen:
     names: list  # the file's part of the name filter
 
 
-def _look(path: str, manifest: Manifest, tokens: tuple[bytes, ...], prefix: str) -> _Seen:
+def _look(path: str, manifest: Manifest, tokens: tuple[bytes, ...], prefix: str, max_bytes: int | None) -> _Seen:
     absolute = os.path.abspath(path)
     # Whether it is a test module changes its summary (tests record the names they use).
     relative = absolute[len(prefix):].replace(os.sep, "/") if absolute.startswith(prefix) else path
@@ -293,10 +310,10 @@ def _look(path: str, manifest: Manifest, tokens: tuple[bytes, ...], prefix: str)
     except OSError:
         return _Seen(path, absolute, None, module, None, None, _NO_NAMES)
     stat = [status.st_size, status.st_mtime_ns]
-    entry, data = manifest.entry(absolute, stat, module, lambda: _read(path)) if manifest.enabled else (None, None)
-    if entry is not None and _names_shape(entry.get("names")):
+    entry, data = manifest.entry(absolute, stat, module, lambda: _read(path, max_bytes)) if manifest.enabled else (None, None)
+    if entry is not None:  # its shape checked by the manifest
         return _Seen(path, absolute, stat, module, entry, entry.get("key"), entry["names"])
-    data = data if data is not None else _read(path)
+    data = data if data is not None else _read(path, max_bytes)
     if data is None:
         return _Seen(path, absolute, None, module, None, None, _NO_NAMES)
     content = Manifest.content_key(data, module) if manifest.enabled else None
@@ -309,6 +326,8 @@ def _cached_report(path: str, entry: dict, field_name: str, names: NameFilter | 
         stored = stored[1] if isinstance(stored, list) and len(stored) == 2 else None
     report = decode_report(path, stored, entry.get("summary")) if isinstance(stored, dict) else None
     if report is None:
+        if entry.get(field_name) is not None:
+            warn_invalid(f"the cache manifest's entry for {path}", f"not a {field_name} report")
         return None
     if names is not None:
         coroutines, wrappers = report.rejected
@@ -378,7 +397,7 @@ def check_project(
     manifest = Manifest(settings.cache_folder(), settings)
     tokens = spawner_tokens(settings.extend_task_spawners)
     prefix = os.path.join(str(settings.root), "")
-    seen = [_look(path, manifest, tokens, prefix) for path in (*files, *extra)]
+    seen = [_look(path, manifest, tokens, prefix, settings.size_limit()) for path in (*files, *extra)]
     names = combine_names(item.names for item in seen)
     reports: list[FileReport | None] = []
     tasks: list[Task] = []
@@ -388,7 +407,7 @@ def check_project(
         if item.entry is not None:
             if checked:
                 report = _cached_report(item.path, item.entry, "report", names)
-            elif is_summary(item.entry.get("summary")):
+            elif item.entry.get("summary") is not None:
                 report = FileReport(item.path, summary=item.entry["summary"])
         reports.append(report)
         if report is None:

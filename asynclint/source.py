@@ -51,12 +51,33 @@ def decode(data: bytes) -> tuple[str, str]:
         raise SourceError(f"cannot decode: {exc}") from None
 
 
-def read_source(path: str) -> Source:
+class TooLarge(SourceError):
+    """The file is larger than `max-file-size`; it was not read."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"not checked: the file is {size / 1e6:.1f} MB, over max-file-size ({limit / 1e6:g} MB); "
+            "raise the limit or exclude the file"
+        )
+
+
+def read_bytes(path: str, max_bytes: int | None = None) -> bytes:
+    """A file's bytes; `max_bytes` refuses larger files before reading them (`TooLarge`)."""
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # opening a FIFO blocks; a device may never end
+            raise SourceError("cannot read: not a regular file")
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise TooLarge(info.st_size, max_bytes)
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def read_source(path: str, max_bytes: int | None = None) -> Source:
+    """Read and decode a file; `max_bytes` refuses larger files before reading them."""
+    data = read_bytes(path, max_bytes)
     text, encoding = decode(data)
     return Source(text, encoding, data)
 

@@ -1,5 +1,7 @@
 """Odd and hostile input: a clear message and the right exit code, never a crash."""
 
+import time
+
 import pytest
 
 from asynclint.checks import ALL_RULES, fixes
@@ -34,9 +36,30 @@ def test_odd_input(write, run, raw, expected, code):
 
 @pytest.mark.slow
 def test_long_operator_chain_does_not_crash(write, run):
-    # 3,000 terms on one line overflowed the C stack of libcst's parser on the main thread.
-    write("a.py", "", raw=b"x = 1" + b" + 1" * 3000 + b"\n")
+    # 1,000 terms on one line overflowed the C stack of libcst's parser on the main thread.
+    write("a.py", "", raw=b"x = 1" + b" + 1" * 1000 + b"\n")
     assert run("a.py") == (0, "", "All checks passed.\n")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"x = 1" + b" + 1" * 3000 + b"\n",
+        b"x = a" + b".b" * 20000 + b"\n",
+        b"x = f" + b"()" * 20000 + b"\n",
+        b"x = " + b"-" * 20000 + b"1\n",
+        b"x = (a\n" + b"    + a\n" * 20000 + b")\n",
+    ],
+    ids=["plus-3000", "attributes", "calls", "unary", "one-link-a-line"],
+)
+def test_chains_cpython_refuses_are_refused_quickly(write, run, raw):
+    # libcst's parser is super-linear on such chains (20,000 links: hours, holding the GIL, so
+    # no timeout could stop it); CPython refuses them in milliseconds, and its verdict stands.
+    write("a.py", "", raw=raw)
+    code, out, err = run("a.py")
+    assert code == 2
+    assert out.startswith("a.py:1:1: E999 SyntaxError: ")
+    assert "Traceback" not in err
 
 
 def test_mixed_line_endings_survive_a_fix(write, run):
@@ -93,8 +116,8 @@ def test_file_changed_during_the_run_is_not_overwritten(write, monkeypatch, tmp_
     path = write("a.py", "import asyncio\nasync def f():\n    asyncio.create_task(g())\n")
     real_read = source_module.read_source
 
-    def read_then_edit(p):
-        src = real_read(p)
+    def read_then_edit(p, max_bytes=None):
+        src = real_read(p, max_bytes)
         path.write_text("# edited meanwhile\n")
         return src
 
@@ -102,3 +125,256 @@ def test_file_changed_during_the_run_is_not_overwritten(write, monkeypatch, tmp_
     report = runner.process_file(str(path), Settings(unsafe_fixes=True, root=tmp_path), runner.Mode.FIX)
     assert [e.message for e in report.errors] == ["not fixed: the file changed on disk while it was being checked"]
     assert path.read_text() == "# edited meanwhile\n"
+
+
+# --- encodings, line endings and indentation kept by --fix ---------------------------------
+
+_TASK = b"import asyncio\nasync def f():\n    asyncio.create_task(g())\n"
+_FIXED = b"    task = asyncio.create_task(g())\n"
+
+
+def test_syntax_error_names_the_place(write, run):
+    write("a.py", "def f(:\n    pass\n")
+    code, out, err = run("a.py")
+    assert (code, out) == (2, "a.py:1:7: E999 SyntaxError: invalid syntax\n")
+    assert "Traceback" not in err
+
+
+def test_non_utf8_without_a_cookie(write, run):
+    write("a.py", "", raw=b"x = 1\nname = '\xe9t\xe9'\n")
+    code, out, _ = run("a.py")
+    assert (code, out) == (
+        2,
+        "a.py:2:9: E902 cannot decode: byte 0xe9 is not valid utf-8 "
+        "(declare the encoding with a PEP 263 coding comment)\n",
+    )
+
+
+_TASK_FIXED = (
+    b"import asyncio\n\n# Strong references to background tasks: the event loop keeps only weak ones.\n"
+    b"_background_tasks = set()\nasync def f():\n    task = asyncio.create_task(g())\n"
+    b"    _background_tasks.add(task)\n    task.add_done_callback(_background_tasks.discard)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda code: b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + code,
+        lambda code: b"\xef\xbb\xbf" + code,
+        lambda code: code.replace(b"\n", b"\r\n"),
+        lambda code: code.replace(b"    ", b"\t"),
+    ],
+    ids=["latin-1-cookie", "bom", "crlf", "tabs"],
+)
+def test_fix_keeps_encoding_endings_and_indentation(write, run, change):
+    path = write("a.py", "", raw=change(_TASK))
+    assert run("--fix", "--unsafe-fixes", "--no-cache", "a.py")[0] == 0
+    assert path.read_bytes() == change(_TASK_FIXED)
+    assert run("--fix", "--unsafe-fixes", "--no-cache", "a.py")[0] == 0
+    assert path.read_bytes() == change(_TASK_FIXED)
+
+
+# --- size and time limits --------------------------------------------------------------------
+
+
+def test_huge_file_is_skipped_with_the_reason(write, run):
+    import time
+
+    write("a.py", "", raw=b"x = 1\n" * 3_500_000)  # 21 MB
+    start = time.monotonic()
+    code, out, err = run("a.py")
+    assert time.monotonic() - start < 5
+    assert (code, out) == (
+        2, "a.py:1:1: ASL001 not checked: the file is 21.0 MB, over max-file-size (2 MB); "
+           "raise the limit or exclude the file\n",
+    )
+    assert run("--max-file-size", "0.000001", "-", stdin=b"x = 1\n")[1] == (
+        "-:1:1: ASL001 not checked: the file is 0.0 MB, over max-file-size (1e-06 MB); "
+        "raise the limit or exclude the file\n"
+    )
+
+
+def _slow_for(name: str, seconds: float):
+    from asynclint.engine import Walker
+
+    real = Walker.finish
+
+    def finish(self):
+        if self.context.path.endswith(name):
+            time.sleep(seconds)  # a rule stuck on this file
+        real(self)
+
+    return finish
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"], ids=["one-process", "process-pool"])
+def test_slow_file_is_reported_and_skipped(write, run, monkeypatch, jobs):
+    from asynclint.engine import Walker
+
+    monkeypatch.setattr(Walker, "finish", _slow_for("slow.py", 3))
+    for name in ("a.py", "b.py", "c.py", "slow.py"):
+        write(name, "import asyncio\nasync def f():\n    asyncio.create_task(g())\n")
+    start = time.monotonic()
+    code, out, err = run("--jobs", jobs, "--per-file-timeout", "0.5", "--no-cache", ".")
+    assert time.monotonic() - start < 3
+    assert code == 2
+    assert out.splitlines()[-1] == (
+        "slow.py:1:1: ASL001 not checked: the file took longer than per-file-timeout (0.5 s) "
+        "and was skipped; raise the limit or exclude the file"
+    )
+    assert [line.split(":")[0] for line in out.splitlines()[:-1]] == ["a.py", "b.py", "c.py"]
+    assert "Traceback" not in err
+
+
+def test_time_limit_from_the_config_file(write, run, monkeypatch):
+    from asynclint.engine import Walker
+
+    monkeypatch.setattr(Walker, "finish", _slow_for("a.py", 2))
+    write("pyproject.toml", "[tool.asynclint]\nper-file-timeout = 0.3\n")
+    write("a.py", "x = 1\n")
+    assert run("a.py")[1].startswith("a.py:1:1: ASL001 not checked: the file took longer than per-file-timeout (0.3 s)")
+    write("pyproject.toml", "[tool.asynclint]\nper-file-timeout = 'soon'\n")
+    code, _, err = run("a.py")
+    assert code == 2 and "per-file-timeout: expected a number >= 0 (0 for no limit), got 'soon'" in err
+
+
+# --- files that cannot be read, or vanish -----------------------------------------------------
+
+
+def test_unreadable_file(write, run, monkeypatch):
+    from asynclint import source
+
+    write("a.py", "x = 1\n")
+    write("b.py", "import asyncio\nasync def f():\n    asyncio.create_task(g())\n")
+    real_open = open
+
+    def deny(path, *args, **kwargs):
+        if str(path).endswith("a.py"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(source, "open", deny, raising=False)  # works when tests run as root too
+    code, out, _ = run("--no-cache", ".")
+    assert code == 2
+    assert out.splitlines() == [
+        "a.py:1:1: E902 cannot read: Permission denied",
+        "b.py:3:5: ASL301 task from `asyncio.create_task()` is dropped; keep a reference until "
+        "it finishes (the event loop holds tasks only weakly)",
+    ]
+
+
+def test_unreadable_directory(write, run, monkeypatch):
+    import os
+
+    write("locked/a.py", "x = 1\n")
+    write("b.py", "x = 1\n")
+    real_scandir = os.scandir
+
+    def deny(path="."):
+        if os.path.basename(os.fspath(path)) == "locked":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", deny)
+    code, out, _ = run("--no-cache", ".")
+    assert (code, out) == (2, "locked:1:1: E902 cannot read: Permission denied\n")
+
+
+def test_symlink_loops(write, run, tmp_path):
+    import os
+
+    write("a.py", "x = 1\n")
+    os.symlink("loop2.py", tmp_path / "loop1.py")
+    os.symlink("loop1.py", tmp_path / "loop2.py")
+    os.symlink(".", tmp_path / "again")  # a directory loop: links to folders are not followed
+    code, out, _ = run("--no-cache", ".")
+    assert (code, out) == (
+        2,
+        "loop1.py:1:1: E902 cannot read: Too many levels of symbolic links\n"
+        "loop2.py:1:1: E902 cannot read: Too many levels of symbolic links\n",
+    )
+
+
+def test_fifo_is_not_read(write, run, tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.py")  # opening it would block forever
+    assert run("--no-cache", "pipe.py")[:2] == (2, "pipe.py:1:1: E902 cannot read: not a regular file\n")
+
+
+def test_file_deleted_during_the_run(write, run, monkeypatch, tmp_path):
+    from asynclint import discovery
+
+    write("a.py", "x = 1\n")
+    write("gone.py", "x = 1\n")
+    real = discovery.discover
+
+    def discover_then_delete(paths, settings):
+        found = real(paths, settings)
+        (tmp_path / "gone.py").unlink(missing_ok=True)
+        return found
+
+    monkeypatch.setattr(discovery, "discover", discover_then_delete)
+    code, out, err = run("--no-cache", ".")
+    assert (code, out) == (2, "gone.py:1:1: E902 cannot read: No such file or directory\n")
+    assert "Traceback" not in err
+
+
+# --- --fix writes atomically ------------------------------------------------------------------
+
+
+def test_fix_replaces_the_file_keeping_its_permissions(write, run, tmp_path):
+    import os
+
+    path = write("a.py", "", raw=_TASK)
+    path.chmod(0o640)
+    inode = path.stat().st_ino
+    assert run("--fix", "--unsafe-fixes", "--no-cache", "a.py")[0] == 0
+    assert _FIXED in path.read_bytes()
+    assert path.stat().st_mode & 0o7777 == 0o640
+    assert path.stat().st_ino != inode  # a new file renamed over the old one, not rewritten in place
+    assert sorted(os.listdir(tmp_path)) == ["a.py"]  # no temporary file left behind
+
+
+def test_failed_write_leaves_the_file_whole(write, run, monkeypatch, tmp_path):
+    import os
+
+    from asynclint import source
+
+    path = write("a.py", "", raw=_TASK)
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(source.os, "replace", full_disk)
+    code, out, _ = run("--fix", "--unsafe-fixes", "--no-cache", "a.py")
+    assert code == 2
+    assert "a.py:1:1: E902 cannot write the fix: No space left on device\n" in out
+    assert path.read_bytes() == _TASK
+    assert sorted(os.listdir(tmp_path)) == ["a.py"]
+
+
+def test_flake8_plugin_applies_the_limits(tmp_path, monkeypatch):
+    from asynclint.engine import Walker
+    from asynclint.flake8_plugin import AsyncLintPlugin
+    from asynclint.options import Settings
+
+    monkeypatch.setattr(Walker, "finish", _slow_for("a.py", 2))
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.asynclint]\n")
+
+    def messages(**limits):
+        settings = Settings(root=tmp_path, cache_dir="", **limits)
+        monkeypatch.setattr(AsyncLintPlugin, "settings", settings)
+        monkeypatch.setattr(AsyncLintPlugin, "projects", {})  # one project run per settings
+        return [m for _, _, m, _ in AsyncLintPlugin(None, ["x = 1\n"], str(path)).run()]
+
+    assert messages(per_file_timeout=0.3) == [
+        "ASL001 not checked: the file took longer than per-file-timeout (0.3 s) and was skipped; "
+        "raise the limit or exclude the file"
+    ]
+    assert messages(max_file_size=0.000001) == [
+        "ASL001 not checked: the file is 0.0 MB, over max-file-size (1e-06 MB); raise the limit or exclude the file"
+    ]
