@@ -37,6 +37,7 @@ class AsyncLintPlugin:
     projects: ClassVar[dict[Path, _Project]] = {}
     disable_noqa: ClassVar[bool] = False
     config_error: ClassVar[str | None] = None
+    active: ClassVar[bool] = True  # False when flake8's --select leaves no ASL code
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
         # flake8 hands over its ast tree too; the engine works on the same lines with libcst.
@@ -58,6 +59,7 @@ class AsyncLintPlugin:
     @classmethod
     def parse_options(cls, options: Any) -> None:
         cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
+        cls.active = _selects_asl(options)
         try:
             settings = load_settings(start=Path.cwd())
             values = {}
@@ -69,23 +71,34 @@ class AsyncLintPlugin:
             cls.config_error = None
         except ConfigError as exc:
             cls.settings, cls.config_error = None, str(exc)
+            return
+        cls._check_ahead(options)
+
+    @classmethod
+    def _check_ahead(cls, options: Any) -> None:
+        """Check the projects of the paths flake8 was given now, in flake8's main process, with as
+        many processes as flake8's --jobs: its workers are forked after this and inherit the
+        reports, instead of each checking the whole project again (where workers are spawned,
+        they re-run this and find the cache just filled)."""
+        if not cls.active or cls.settings is None:
+            return
+        jobs = getattr(options, "jobs", None)
+        count = 1
+        if jobs is not None and getattr(jobs, "is_auto", False):
+            count = os.cpu_count() or 1
+        elif jobs is not None:
+            count = max(1, int(getattr(jobs, "n_jobs", 1)))
+        for name in getattr(options, "filenames", None) or ["."]:
+            if name == "-" or not os.path.exists(name):
+                continue
+            try:
+                _project_of(cls.settings, os.path.abspath(name), jobs=count)
+            except ConfigError:
+                return  # reported per file by run()
 
     def _project(self, settings: Settings) -> _Project:
-        """The project checked as a whole, once per flake8 process, through the same runner and
-        cache as the command line: the index, and every file's report (so each file flake8
-        hands over is looked up, not parsed again)."""
-        if self.filename in ("stdin", "-"):
-            start = Path.cwd()
-        else:
-            start = Path(os.path.abspath(self.filename)).parent
-        root = settings.root if settings.config_file else find_root(start)
-        project = self.projects.get(root)
-        if project is None:
-            files = discover([str(root)], settings).files
-            reports, index = check_project(files, settings, jobs=1)
-            project = _Project(index, {os.path.abspath(r.path): r for r in reports})
-            self.projects[root] = project
-        return project
+        start = os.getcwd() if self.filename in ("stdin", "-") else os.path.abspath(self.filename)
+        return _project_of(settings, start, jobs=1)
 
     def _checked(self, project: _Project) -> FileReport | None:
         """The project run's report on this file, if it saw the very text flake8 hands over (and
@@ -108,6 +121,8 @@ class AsyncLintPlugin:
         return spec.match_file(relative_to_root(self.filename, settings.root))
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
+        if not self.active:
+            return
         if self.config_error is not None:
             yield 1, 0, f"ASL000 configuration error: {self.config_error}", type(self)
             return
@@ -144,3 +159,29 @@ class AsyncLintPlugin:
             yield error.line, error.column - 1, f"{error.code} {error.message}", type(self)
         for finding in result.findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+
+def _project_of(settings: Settings, path: str, jobs: int) -> _Project:
+    """The project holding `path` (a file or a folder), checked as a whole once per flake8
+    process through the same runner and cache as the command line: the index, and every file's
+    report, so each file flake8 hands over is looked up rather than parsed again."""
+    start = Path(path) if os.path.isdir(path) else Path(path).parent
+    root = settings.root if settings.config_file else find_root(start)
+    project = AsyncLintPlugin.projects.get(root)
+    if project is None:
+        files = discover([str(root)], settings).files
+        reports, index = check_project(files, settings, jobs=jobs)
+        project = _Project(index, {os.path.abspath(r.path): r for r in reports})
+        AsyncLintPlugin.projects[root] = project
+    return project
+
+
+def _selects_asl(options: Any) -> bool:
+    """Whether flake8 can report any ASL code: not when `--select` names only other codes (as in
+    `flake8 --select E,F`), so the plugin costs nothing there. A selected prefix counts both ways:
+    `A` and `ASL` select every ASL code, `ASL2` some."""
+    chosen = list(getattr(options, "select", None) or [])
+    if not chosen:
+        return True
+    chosen += list(getattr(options, "extend_select", None) or [])
+    return any(code.startswith("ASL") or "ASL".startswith(code) for code in chosen)

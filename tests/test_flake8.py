@@ -104,3 +104,28 @@ def test_flake8_extend_blocking_calls(tmp_path):
     lines = _flake8(["--asynclint-extend-blocking-calls", "legacy.fetch=http", "a.py"], tmp_path)
     assert [line.split(": ")[1][:6] for line in lines] == ["ASL202"]
     assert _cli(["--extend-blocking-calls", "legacy.fetch=http", "a.py"], tmp_path) == lines
+
+
+@pytest.mark.slow
+def test_flake8_parallel_workers_agree_with_the_cli(tmp_path):
+    # With -j 2 the project is checked once in flake8's main process (with two processes of our
+    # own) and flake8's forked workers look the reports up.
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    assert _flake8(["-j", "2", "pkg"], project) == _cli(["pkg"], project)
+
+
+@pytest.mark.slow
+def test_flake8_selecting_other_codes_costs_nothing(tmp_path):
+    # `flake8 --select E` leaves the plugin nothing to report: it checks nothing, so it writes no
+    # cache either; selecting any ASL prefix turns it back on.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "app.py").write_text("async def save():\n    ...\n\n\nasync def main():\n    save()\nx=1\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "E225", "--format", "%(code)s", "app.py"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert proc.stdout.split() == ["E225"], proc.stderr
+    assert not (tmp_path / ".asynclint_cache").exists()
+    assert [line.split(": ")[1].split()[0] for line in _flake8(["--select", "E225,AS", "app.py"], tmp_path)] == ["ASL101", "E225"]
+    assert (tmp_path / ".asynclint_cache").exists()
