@@ -8,6 +8,7 @@ neither stops the run.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -52,7 +53,7 @@ class Walker:
     def __init__(self, context: FileContext, rules: Iterable[type[Rule]]) -> None:
         self.context = context
         self.model = context.model
-        self.rules: list[Rule] = [rule(context) for rule in rules]
+        self.rules: list[Rule] = [rule(context) for rule in rules if rule_applies(rule, context.text)]
         self.errors: list[FileError] = []
         self.visited = 0
         self._build_tables()
@@ -64,13 +65,9 @@ class Walker:
         self.visit_table: dict[type, list[tuple[Rule, Callable]]] = {}
         self.leave_table: dict[type, list[tuple[Rule, Callable]]] = {}
         for rule in self.rules:
-            for attr in dir(type(rule)):
-                prefix, _, node_name = attr.partition("_")
-                if prefix in ("visit", "leave") and node_name:
-                    node_type = getattr(cst, node_name, None)
-                    if isinstance(node_type, type) and issubclass(node_type, cst.CSTNode):
-                        table = self.visit_table if prefix == "visit" else self.leave_table
-                        table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+            for leave, node_type, attr in _callbacks(type(rule)):
+                table = self.leave_table if leave else self.visit_table
+                table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
 
     def _fail(self, rule: Rule, exc: BaseException) -> None:
         self.rules.remove(rule)
@@ -128,6 +125,25 @@ class Walker:
     def finish(self) -> None:
         for rule in list(self.rules):
             self.call(rule, rule.module_end)
+
+
+def rule_applies(rule: type[Rule], text: str) -> bool:
+    """Whether `text` holds every word the rule requires (see `Rule.requires`)."""
+    return all(word in text for word in rule.requires)
+
+
+@functools.lru_cache(maxsize=None)
+def _callbacks(rule: type[Rule]) -> tuple[tuple[bool, type, str], ...]:
+    """A rule class's `visit_<Node>`/`leave_<Node>` methods: (is a leave, node type, method
+    name). Found once per class, not once per file (`dir()` of every rule costs ~1 ms a file)."""
+    found = []
+    for attr in dir(rule):
+        prefix, _, node_name = attr.partition("_")
+        if prefix in ("visit", "leave") and node_name:
+            node_type = getattr(cst, node_name, None)
+            if isinstance(node_type, type) and issubclass(node_type, cst.CSTNode):
+                found.append((prefix == "leave", node_type, attr))
+    return tuple(found)
 
 
 def _cpython_refusal(exc: Exception) -> str:

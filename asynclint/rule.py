@@ -87,6 +87,11 @@ class Rule:
     # such as `ASL5` or `ALL` is not enough): checks that are useful to some projects and noise
     # to others.
     opt_in: ClassVar[bool] = False
+    # Words the file's text must all contain for the rule to have anything to find (a rule that
+    # reports only inside an `async def` requires "async"): a file without them skips the rule's
+    # walk altogether. Only what is certain belongs here; `tests/test_engine.py` checks that
+    # leaving it out changes no finding on real code.
+    requires: ClassVar[tuple[str, ...]] = ()
     valid: ClassVar[tuple[Valid, ...]] = ()
     invalid: ClassVar[tuple[Invalid, ...]] = ()
 

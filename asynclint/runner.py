@@ -6,8 +6,10 @@ cheaply. A run over one or a few files never starts a pool.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import enum
+import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -157,6 +159,35 @@ def process_file(
     names: NameFilter | None = None,
 ) -> FileReport:
     """Check one file (or, `summary_only`, only summarise it for the index)."""
+    with _young_garbage_only():
+        return _process_file(path, settings, mode, index, summary_only, names)
+
+
+@contextlib.contextmanager
+def _young_garbage_only():
+    """Keep Python's cycle collector out of the parse and the walk of one file, and collect the
+    file's young garbage once it is done. A syntax tree is hundreds of thousands of acyclic
+    objects: the automatic collector traverses them again and again while they are built and
+    also rescans everything earlier files left alive (measured: 10% of a cold run)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(1)
+
+
+def _process_file(
+    path: str,
+    settings: Settings,
+    mode: Mode,
+    index: ProjectIndex | None,
+    summary_only: bool,
+    names: NameFilter | None,
+) -> FileReport:
     try:
         source = read_source(path, settings.size_limit())
     except TooLarge as exc:

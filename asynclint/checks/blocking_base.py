@@ -69,6 +69,8 @@ class SharedMatches:
 class InCoroutine(Rule):
     """Base of the ASL2xx rules: visits calls that run in a coroutine's own body."""
 
+    requires = ("async",)  # it reports only in the body of an `async def`
+
     def __init__(self, context) -> None:
         super().__init__(context)
         self.shared = SharedMatches.of(context)

@@ -67,6 +67,7 @@ class SwallowedCancellation(Rule):
     """
 
     code = "ASL503"
+    requires = ("async",)
     name = "swallowed-cancellation"
     message = "CancelledError is caught and not re-raised: this coroutine can no longer be cancelled"
 
@@ -378,6 +379,7 @@ class YieldInCancelScope(Rule):
     """
 
     code = "ASL510"
+    requires = ("async", "yield")
     name = "yield-in-cancel-scope"
     message = "`yield` inside a TaskGroup or timeout block: cancellation is delivered to the consumer"
 
@@ -486,6 +488,7 @@ class TimeoutWithoutAwait(Rule):
     """
 
     code = "ASL511"
+    requires = ("async",)
     name = "timeout-without-await"
     message = "timeout block with no await: the timeout can never fire"
 

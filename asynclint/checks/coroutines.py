@@ -731,6 +731,7 @@ class ReturnedCoroutine(Rule):
     """
 
     code = "ASL107"
+    requires = ("async", "return")
     name = "returned-coroutine"
     message = "coroutine returned from an async function without being awaited"
     fix = Applicability.SAFE

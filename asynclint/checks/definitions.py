@@ -41,6 +41,7 @@ class CachedCoroutineFunction(Rule):
     """
 
     code = "ASL506"
+    requires = ("async",)
     name = "cached-coroutine-function"
     message = "a cache on an `async def` stores the coroutine, which can be awaited only once"
 
@@ -120,6 +121,7 @@ class AsyncProperty(Rule):
     """
 
     code = "ASL507"
+    requires = ("async",)
     name = "async-property"
     message = "`@property` on an `async def`: reading the attribute gives a coroutine, not a value"
 
@@ -192,6 +194,7 @@ class AsyncInitOrDel(Rule):
     """
 
     code = "ASL508"
+    requires = ("async",)
     name = "async-init-or-del"
     message = "`__init__` and `__del__` are never awaited; they cannot be `async def`"
 
@@ -309,6 +312,7 @@ class UnusedAsync(Rule):
     """
 
     code = "ASL514"
+    requires = ("async",)
     name = "unused-async"
     message = "`async def` never awaits: make it a plain `def`"
     opt_in = True

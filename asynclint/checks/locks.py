@@ -191,6 +191,7 @@ class ThreadLockAcrossAwait(_LockRule):
     """
 
     code = "ASL504"
+    requires = ("async",)
     name = "thread-lock-across-await"
     message = "a thread lock is held across an await: the event loop deadlocks when another coroutine takes it"
     wanted = THREAD

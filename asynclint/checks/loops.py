@@ -64,6 +64,7 @@ class GetEventLoopInCoroutine(Rule):
     """
 
     code = "ASL501"
+    requires = ("async", "get_event_loop")
     name = "get-event-loop-in-coroutine"
     message = "`get_event_loop()` in a coroutine: use `asyncio.get_running_loop()`"
     fix = Applicability.SAFE
@@ -297,6 +298,7 @@ class NestedEventLoop(Rule):
     """
 
     code = "ASL502"
+    requires = ("async",)
     name = "nested-event-loop"
     message = "an event loop is started inside a coroutine (RuntimeError: a loop is already running)"
 

@@ -108,6 +108,7 @@ class AsyncTestOnSyncTestCase(Rule):
     """
 
     code = "ASL401"
+    requires = ("async",)
     name = "async-test-on-sync-test-case"
     message = "async test method on a `unittest.TestCase`: the coroutine is never awaited, so the test passes without running"
     fix = Applicability.SAFE
@@ -445,6 +446,7 @@ class UnmarkedAsyncTest(_PytestRule):
     """
 
     code = "ASL402"
+    requires = ("async",)
     name = "async-test-not-run"
     message = "async test that pytest does not run under this project's configuration"
     fix = Applicability.SAFE
@@ -782,6 +784,7 @@ class AsyncFixtureInStrictMode(_PytestRule):
     """
 
     code = "ASL403"
+    requires = ("async",)
     name = "async-fixture-in-strict-mode"
     message = "async fixture declared with `@pytest.fixture` under pytest-asyncio's strict mode: it never runs"
     fix = Applicability.SAFE

@@ -63,6 +63,7 @@ class UntestedAsyncFunction(Rule):
     """
 
     code = "ASL405"
+    requires = ("async",)
     name = "untested-async-function"
     message = "async function that no test references"
     opt_in = True

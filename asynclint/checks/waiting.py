@@ -58,6 +58,7 @@ class BusyWait(Rule):
     """
 
     code = "ASL512"
+    requires = ("async", "sleep")
     name = "busy-wait"
     message = "busy-wait: the loop polls a value with `asyncio.sleep()`; wait on an `asyncio.Event` instead"
 
