@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
@@ -166,7 +166,11 @@ def _project_of(settings: Settings, path: str, jobs: int) -> _Project:
     process through the same runner and cache as the command line: the index, and every file's
     report, so each file flake8 hands over is looked up rather than parsed again."""
     start = Path(path) if os.path.isdir(path) else Path(path).parent
-    root = settings.root if settings.config_file else find_root(start)
+    if settings.config_file and _inside(start, settings.root):
+        root = settings.root
+    else:  # a file of another project than the configured one: its own root
+        root = find_root(start)
+        settings = replace(settings, root=root)
     project = AsyncLintPlugin.projects.get(root)
     if project is None:
         files = discover([str(root)], settings).files
@@ -185,3 +189,8 @@ def _selects_asl(options: Any) -> bool:
         return True
     chosen += list(getattr(options, "extend_select", None) or [])
     return any(code.startswith("ASL") or "ASL".startswith(code) for code in chosen)
+
+
+def _inside(folder: Path, root: Path) -> bool:
+    folder = folder.resolve()
+    return folder == root or root in folder.parents

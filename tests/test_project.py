@@ -81,6 +81,21 @@ def test_flake8_finds_the_cross_module_findings_too(project):
     assert sorted(got) == EXPECTED
 
 
+@pytest.mark.slow
+def test_flake8_run_from_another_configured_project(project, tmp_path):
+    # flake8 started in a folder with its own [tool.asynclint] (say, an editor's workspace) on
+    # files of another project indexes that other project, not the folder it was started in.
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    (here / "pyproject.toml").write_text("[tool.asynclint]\nextend-exclude = ['build/']\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "--format", "%(row)d:%(col)d: %(text)s", str(project / "pkg")],
+        cwd=here, capture_output=True, text=True,
+    )
+    got = sorted((int(row), int(col), text.split()[0]) for row, col, text in (l.split(":", 2) for l in proc.stdout.splitlines()))
+    assert got == sorted((row, col, code) for _, row, col, code in EXPECTED), proc.stderr
+
+
 def test_fix_awaits_in_coroutines_only(project):
     proc = subprocess.run([sys.executable, "-m", "asynclint", "--jobs", "1", "--fix", "pkg"], cwd=project, capture_output=True, text=True)
     assert proc.returncode == 1  # the sync method's finding remains

@@ -5,13 +5,15 @@ How a call is known to make a coroutine is in asynclint/checks/awaitables.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from asynclint import catalogue
 from asynclint.checks.awaitables import CoroutineCalls, callee_text
 from asynclint.diagnostics import Applicability, Edit, Fix
 from asynclint.rule import Invalid, Rule, Valid
-from asynclint.semantic import Scope, ScopeKind
+from asynclint.semantic import Binding, Scope, ScopeKind
 
 
 class UnawaitedCoroutine(Rule):
@@ -407,21 +409,44 @@ class UnawaitedCoroutine(Rule):
         )
 
 
+# What a coroutine object offers besides being awaited: using these is deliberate.
+_COROUTINE_API = frozenset({"close", "send", "throw"})
+
+
+@dataclass(eq=False)
+class _Bound:
+    """`name = f()` where `f()` makes a coroutine, and how `name` is read afterwards."""
+
+    binding: Binding
+    call: cst.Call
+    found: object
+    in_coroutine: bool
+    scope: Scope
+    # One entry per later read: how it uses the coroutine as a plain value, or None when the
+    # read may well run it (awaited, returned, passed on, stored...).
+    reads: list[str | None] = field(default_factory=list)
+
+
 class UnawaitedCoroutineBinding(Rule):
-    """A coroutine is bound to a name that is never used.
+    """A coroutine is bound to a name that is never used, or used only as a plain value.
 
     ## What it does
     Flags `name = f()` in a function, where `f` is a coroutine function (resolved as for ASL101)
     and `name` (including `_`) is never read afterwards in that function: never awaited, returned,
-    stored, passed on or scheduled.
+    stored, passed on or scheduled. Also flags a name bound once that is afterwards only used as
+    a plain value: tested for truth, compared (`item is None`), read for an attribute, subscripted,
+    iterated with a plain `for`, used in arithmetic or formatted into an f-string. Forgetting
+    `await` in `item = self.read()` and then checking `if item is None` is the common form.
 
     ## Why is this bad?
     Binding the coroutine object does not run it. The name hides the mistake from the checks that
     look at bare statements: nothing happens, and Python warns "coroutine ... was never awaited"
     only when the object is collected.
 
-    A name that is read anywhere in the function is left alone, since what the code does with it
-    (`await x`, `tasks.append(x)`, `return x`) may well run it.
+    A name that is read anywhere else in the function is left alone, since what the code does with
+    it (`await x`, `tasks.append(x)`, `return x`) may well run it; so is a name read in a nested
+    function, one bound more than once, and the coroutine object's own API (`close()`, `send()`,
+    `cr_frame`, `__name__`), which is used on purpose.
 
     ## Example
     ```python
@@ -485,6 +510,62 @@ class UnawaitedCoroutineBinding(Rule):
             async def main():
                 result = save()
         """),
+        Valid("checked-then-awaited", """
+            async def read(): ...
+            async def main():
+                item = read()
+                if item is None:
+                    return
+                print(await item)
+        """),
+        Valid("closed-on-purpose", """
+            async def read(): ...
+            def main():
+                pending = read()
+                print(pending.__name__)
+                pending.close()
+        """),
+        Valid("read-before-bound-again-in-a-loop", """
+            async def read(): ...
+            async def main():
+                item = None
+                while True:
+                    if item is not None:
+                        await item
+                    item = read()
+        """),
+        Valid("loop-reads-before-the-only-binding", """
+            async def read(): ...
+            async def main(items):
+                for _ in items:
+                    if pending:
+                        await pending
+                    pending = read()
+        """),
+        Valid("rebound", """
+            async def read(): ...
+            async def main():
+                item = read()
+                if item:
+                    item = await item
+        """),
+        Valid("read-in-a-nested-function-as-well", """
+            async def read(): ...
+            async def main(loop):
+                item = read()
+                if item:
+                    loop.call_soon(lambda: loop.create_task(item))
+        """),
+        Valid("same-name-in-a-nested-function", """
+            async def read(): ...
+            async def main():
+                item = read()
+                if item is not None:
+                    def helper():
+                        item = 1
+                        return item
+                await item
+        """),
     )
     invalid = (
         Invalid(
@@ -521,13 +602,52 @@ class UnawaitedCoroutineBinding(Rule):
                 result = save()
             """,
         ),
+        Invalid(
+            "only-used-as-a-value",
+            """
+            import logging
+
+            class Reader:
+                async def read(self): ...
+
+                async def next_item(self):
+                    item = self.read()
+                    if item is None:
+                        return None
+                    logging.info(f"got {item}")
+                    return item.value
+
+                async def first(self):
+                    rows = self.read()
+                    return rows[0] if rows else None
+            """,
+            ((7, 9), (14, 9)),
+            fixed="""
+            import logging
+
+            class Reader:
+                async def read(self): ...
+
+                async def next_item(self):
+                    item = await self.read()
+                    if item is None:
+                        return None
+                    logging.info(f"got {item}")
+                    return item.value
+
+                async def first(self):
+                    rows = await self.read()
+                    return rows[0] if rows else None
+            """,
+        ),
     )
 
     def __init__(self, context) -> None:
         super().__init__(context)
         self.calls = CoroutineCalls(context)
-        # scope -> (binding, call, what classify said, whether in an async def)
-        self.candidates: dict[int, list[tuple]] = {}
+        self.candidates: dict[int, list[_Bound]] = {}  # by id() of the scope
+        self.watched: dict[str, list[_Bound]] = {}  # names whose every later read is looked at
+        self.value_uses: dict[int, str] = {}  # id() of a Name read as a plain value -> how
 
     def _candidate(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         scope = self.model.scope
@@ -541,7 +661,75 @@ class UnawaitedCoroutineBinding(Rule):
         found = self.calls.classify(value)
         if found is not None:
             binding = scope.bindings[target.value][-1]
-            self.candidates.setdefault(id(scope), []).append((binding, value, found, scope.is_async))
+            bound = _Bound(binding, value, found, scope.is_async, scope)
+            self.candidates.setdefault(id(scope), []).append(bound)
+            # Reads are judged one by one only when all of them come after this binding (not in
+            # a loop that reads the name before binding it again).
+            if target.value not in scope.loads:
+                self.watched.setdefault(target.value, []).append(bound)
+
+    # -- reads that use the coroutine as a plain value, so that it still never runs ------------
+
+    def _value_use(self, node: cst.BaseExpression | None, how: str) -> None:
+        if isinstance(node, cst.Name) and node.value in self.watched:
+            self.value_uses.setdefault(id(node), how)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_While(self, node: cst.While) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_CompIf(self, node: cst.CompIf) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        self._value_use(node.expression, "tested for truth" if isinstance(node.operator, cst.Not) else "used in arithmetic")
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        self._value_use(node.left, "tested for truth")
+        self._value_use(node.right, "tested for truth")
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        self._value_use(node.left, "used in arithmetic")
+        self._value_use(node.right, "used in arithmetic")
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self._value_use(node.left, "compared")
+        for target in node.comparisons:
+            self._value_use(target.comparator, "compared")
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # A coroutine object's own API (`close()`, `send()`, `cr_frame`, `__name__`) is a
+        # deliberate use of it, not a mistaken one.
+        attr = node.attr.value
+        if attr not in _COROUTINE_API and not attr.startswith(("cr_", "__")):
+            self._value_use(node.value, f"read for its attribute `{attr}`")
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self._value_use(node.value, "subscripted")
+
+    def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is None:
+            self._value_use(node.iter, "iterated")
+
+    def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
+        self._value_use(node.expression, "formatted into a string")
+
+    def visit_Name(self, node: cst.Name) -> None:
+        for bound in self.watched.get(node.value, ()):
+            if node is bound.binding.node:
+                continue
+            if self.model.scope is bound.scope:
+                bound.reads.append(self.value_uses.get(id(node)))
+            else:  # in a nested function (or its own name there): what it does cannot be told
+                bound.reads.append(None)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1:
@@ -555,16 +743,26 @@ class UnawaitedCoroutineBinding(Rule):
 
     def scope_exit(self, scope: Scope) -> None:
         candidates = self.candidates.pop(id(scope), ())
+        for bound in candidates:
+            watching = self.watched.get(bound.binding.name, [])
+            if bound in watching:
+                watching.remove(bound)
         if scope.dynamic:
             return
-        for binding, call, found, in_coroutine in candidates:
-            if binding.name in scope.loads or binding.name in scope.declared:
+        for bound in candidates:
+            name = bound.binding.name
+            if name in scope.declared:
+                continue
+            if name not in scope.loads:
+                use = "which is never used"
+            elif bound.reads and all(bound.reads) and len(scope.bindings.get(name, ())) == 1:
+                use = f"which is only {bound.reads[0]}, never awaited"
+            else:
                 continue
             self.calls.report(
-                self, call,
-                f"`{{callee}}()` returns a coroutine bound to `{binding.name}`, which is never used: "
-                f"it never runs{{how}}",
-                found=found, at=binding.node, in_coroutine=in_coroutine,
+                self, bound.call,
+                f"`{{callee}}()` returns a coroutine bound to `{name}`, {use}: it never runs{{how}}",
+                found=bound.found, at=bound.binding.node, in_coroutine=bound.in_coroutine,
             )
 
 
