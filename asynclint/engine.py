@@ -60,6 +60,8 @@ class Walker:
         self.test_module = context.is_test
         self.model.scope_exit_hooks.append(context.summary.scope_exit)
         self.model.scope_exit_hooks.append(self._scope_exit)
+        self.model_enter, self.model_leave = self.model.handlers()
+        self.summary_hooks = self._summary_hooks()
 
     def _build_tables(self) -> None:
         self.visit_table: dict[type, list[tuple[Rule, Callable]]] = {}
@@ -69,7 +71,31 @@ class Walker:
                 table = self.leave_table if leave else self.visit_table
                 table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
 
+    def _summary_hooks(self) -> dict[type, Callable[[cst.CSTNode], None]]:
+        """What the project summary records, by node type (looked up once per node)."""
+        summary = self.context.summary
+
+        def assign(node: cst.Assign) -> None:
+            for target in node.targets:
+                summary.assignment(target.target, node.value, None)
+
+        def annotated(node: cst.AnnAssign) -> None:
+            summary.assignment(node.target, node.value, node.annotation.annotation)
+
+        def header(node: cst.CSTNode) -> None:
+            summary.blocking.header += 1  # evaluated where the def is, not in its body
+
+        hooks: dict[type, Callable] = {
+            cst.Assign: assign, cst.AnnAssign: annotated, cst.Return: summary.returned,
+            cst.Call: summary.call, cst.Decorator: header, cst.Parameters: header,
+        }
+        if self.test_module:  # test modules record the names they use (ASL405)
+            hooks.update(dict.fromkeys((cst.Name, cst.Attribute, cst.SimpleString), summary.seen))
+        return hooks
+
     def _fail(self, rule: Rule, exc: BaseException) -> None:
+        if rule not in self.rules:
+            return  # failed already, while its callbacks for this node were under way
         self.rules.remove(rule)
         self._build_tables()
         self.errors.append(
@@ -84,39 +110,43 @@ class Walker:
         try:
             callback(*args)
         except Exception as exc:  # isolate one rule's bug from the others and from the run
-            if rule in self.rules:
-                self._fail(rule, exc)
+            self._fail(rule, exc)
 
+    # on_visit and on_leave run for every node of every file: the dispatch is inlined (no helper
+    # calls, one dictionary lookup per table) because it is a visible part of a cold run.
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.visited += 1
         if not self.visited & 4095:  # now and then: is the file out of time (per-file-timeout)?
             checkpoint()
-        descend = self.model.enter(node)
         kind = type(node)
-        if kind is cst.Assign:
-            for target in node.targets:
-                self.context.summary.assignment(target.target, node.value, None)
-        elif kind is cst.AnnAssign:
-            self.context.summary.assignment(node.target, node.value, node.annotation.annotation)
-        elif kind is cst.Return:
-            self.context.summary.returned(node)
-        elif kind is cst.Call:
-            self.context.summary.call(node)
-        elif kind is cst.Decorator or kind is cst.Parameters:
-            self.context.summary.blocking.header += 1  # evaluated where the def is, not in its body
-        elif self.test_module and kind in (cst.Name, cst.Attribute, cst.SimpleString):
-            self.context.summary.seen(node)
-        for rule, callback in self.visit_table.get(type(node), ()):
-            self.call(rule, callback, node)
+        enter = self.model_enter.get(kind)
+        descend = enter(node) if enter is not None else True
+        hook = self.summary_hooks.get(kind)
+        if hook is not None:
+            hook(node)
+        callbacks = self.visit_table.get(kind)
+        if callbacks:
+            for rule, callback in callbacks:
+                try:
+                    callback(node)
+                except Exception as exc:  # isolate one rule's bug from the others and the run
+                    self._fail(rule, exc)
         return descend
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        kind = type(original_node)
-        for rule, callback in self.leave_table.get(kind, ()):
-            self.call(rule, callback, original_node)
+    def on_leave(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        callbacks = self.leave_table.get(kind)
+        if callbacks:
+            for rule, callback in callbacks:
+                try:
+                    callback(node)
+                except Exception as exc:
+                    self._fail(rule, exc)
         if kind is cst.Decorator or kind is cst.Parameters:
             self.context.summary.blocking.header -= 1
-        self.model.leave(original_node)
+        leave = self.model_leave.get(kind)
+        if leave is not None:
+            leave(node)
 
     def _scope_exit(self, scope) -> None:
         for rule in list(self.rules):
@@ -125,6 +155,18 @@ class Walker:
     def finish(self) -> None:
         for rule in list(self.rules):
             self.call(rule, rule.module_end)
+
+    def close(self) -> None:
+        """Drop the references that tie the walker, the rules, the semantic model and the syntax
+        tree into reference cycles, so that the tree is freed as soon as the file is done
+        instead of waiting for (and costing) a pass of the cycle collector over every node."""
+        self.model.close()
+        self.visit_table.clear()
+        self.leave_table.clear()
+        self.summary_hooks.clear()
+        for rule in self.rules:  # each holds the context, and helpers that point back at it
+            vars(rule).clear()
+        self.rules = []
 
 
 def rule_applies(rule: type[Rule], text: str) -> bool:
@@ -236,6 +278,8 @@ def lint_text(
             )
         )
         return result
+    finally:
+        walker.close()
     result.errors.extend(walker.errors)
     result.summary = context.summary.summary()
     result.rejected = (frozenset(context.rejected_coroutines), frozenset(context.rejected_wrappers))

@@ -192,6 +192,18 @@ class SemanticModel:
 
     # -- driven by the walker ---------------------------------------------------------------
 
+    def close(self) -> None:
+        """The walk is over: drop the bound-method tables and hooks (each a reference cycle
+        through this model, its scopes and so the whole syntax tree)."""
+        self.scope_exit_hooks.clear()
+        self._enter.clear()
+        self._leave.clear()
+
+    def handlers(self) -> tuple[dict, dict]:
+        """The enter and leave handlers by node type, for a walker that dispatches itself (what
+        `enter` and `leave` do, without a call each)."""
+        return self._enter, self._leave
+
     def enter(self, node: cst.CSTNode) -> bool:
         handler = self._enter.get(type(node))
         return handler(node) if handler is not None else True

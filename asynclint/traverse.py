@@ -47,19 +47,34 @@ def _fields(node_type: type) -> tuple[str, ...]:
     return fields
 
 
+_is_node: dict[type, bool] = {}
+
+
+def _node_type(kind: type) -> bool:
+    # `isinstance(x, cst.CSTNode)` goes through ABCMeta each time; a type is asked once.
+    found = _is_node[kind] = issubclass(kind, cst.CSTNode)
+    return found
+
+
 def walk(node: cst.CSTNode, enter: Callable[[cst.CSTNode], bool], leave: Callable[[cst.CSTNode], None]) -> None:
     """Call `enter` before and `leave` after each code-carrying node; `enter` returning False
     skips the node's children (its `leave` still runs)."""
     if enter(node):
-        for name in _fields(type(node)):
+        kind = type(node)
+        fields = _fields_cache.get(kind) or _fields(kind)
+        for name in fields:
             value = getattr(node, name)
             if value is None:
                 continue
             kind = type(value)
             if kind is tuple or kind is list:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    item_kind = type(item)
+                    is_node = _is_node.get(item_kind)
+                    if is_node or (is_node is None and _node_type(item_kind)):
                         walk(item, enter, leave)
-            elif isinstance(value, cst.CSTNode):
-                walk(value, enter, leave)
+            else:
+                is_node = _is_node.get(kind)
+                if is_node or (is_node is None and _node_type(kind)):
+                    walk(value, enter, leave)
     leave(node)
