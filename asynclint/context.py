@@ -24,6 +24,9 @@ class Report:
     message: str
     fix: Fix | None
     condition: Ref | None = None  # the finding stands only if this names a coroutine function
+    # The module-level statement that was being walked when the report was made: where the node
+    # most likely is (positions.py verifies it), so that only that statement's code is generated.
+    statement: cst.BaseStatement | None = None
 
 
 class FileContext:
@@ -49,6 +52,7 @@ class FileContext:
             self.model, module_name, is_package, settings.extend_task_spawners, self.is_test
         )
         self.reports: list[Report] = []
+        self.top_statement: cst.BaseStatement | None = None  # set by the walker
         self.library_method_names = catalogue.coroutines().method_names
         # Names ruled out by the name filter alone: a cached result for this file holds only
         # while no file of the project defines them (see asynclint/runner.py).
@@ -58,7 +62,7 @@ class FileContext:
     def report(
         self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, condition: Ref | None = None
     ) -> None:
-        self.reports.append(Report(type(rule), node, message, fix, condition))
+        self.reports.append(Report(type(rule), node, message, fix, condition, self.top_statement))
 
     def reference(self, func: cst.BaseExpression) -> Ref | None:
         """What a callee refers to, for a condition resolved against the project index; None when

@@ -265,7 +265,14 @@ def lint_text(
     context.index = index
     walker = Walker(context, rules)
     try:
-        walk(parsed, walker.on_visit, walker.on_leave)
+        # The module's statements one by one, so that each report knows the statement it was
+        # made in (positions are then found by generating that statement's code alone).
+        if walker.on_visit(parsed):
+            for statement in parsed.body:
+                context.top_statement = statement
+                walk(statement, walker.on_visit, walker.on_leave)
+            context.top_statement = None
+        walker.on_leave(parsed)
         walker.finish()
     except RecursionError:
         result.errors.append(FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed"))
@@ -291,9 +298,15 @@ def lint_text(
         result.pending = [r.condition for r in context.reports if r.condition is not None]
         context.reports = [r for r in context.reports if r.condition is None]
     if context.reports:
-        wanted = [report.node for report in context.reports]
-        wanted += [edit.target for report in context.reports if report.fix for edit in report.fix.edits]
-        result.positions = positions(parsed, wanted)
+        hints: dict[int, cst.BaseStatement] = {}
+        wanted = []
+        for report in context.reports:
+            edits = report.fix.edits if report.fix else ()
+            for node in (report.node, *(edit.target for edit in edits)):
+                wanted.append(node)
+                if report.statement is not None:
+                    hints.setdefault(id(node), report.statement)
+        result.positions = positions(parsed, wanted, text, hints)
         noqa_map = NoqaMap(text) if noqa and "noqa" in text.lower() else None
         for report in context.reports:
             span = result.positions.get(id(report.node))

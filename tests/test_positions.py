@@ -42,3 +42,66 @@ def test_matches_position_provider_on_tricky_code():
 def test_matches_position_provider_on_own_sources():
     for name in ("semantic.py", "engine.py", "checks/tasks.py"):
         _check((Path(__file__).parent.parent / "asynclint" / name).read_text(), singles=5)
+
+
+def _statements_of(module: cst.Module, nodes) -> dict[int, cst.BaseStatement]:
+    """For each node, the module-level statement that holds it."""
+    wanted = {id(node) for node in nodes}
+    hints = {}
+    for statement in module.body:
+        stack = [statement]
+        while stack:
+            node = stack.pop()
+            if id(node) in wanted:
+                hints[id(node)] = statement
+            stack.extend(node.children)
+    return hints
+
+
+TRICKY_STATEMENTS = '''\
+#!/usr/bin/env python
+# leading comment
+
+import os; import sys  # two statements on one line
+
+
+# comment before a decorator
+@first
+# comment between decorators
+@second(
+    1,
+)
+
+# comment after the decorators
+def f(): return os.sep
+
+class C:
+    x = 1
+if sys: pass
+'''
+
+
+def test_statement_by_statement_agrees_with_the_whole_module(monkeypatch):
+    # Positions found from the statement a node is in (its code generated alone, from where
+    # CPython's ast says it starts) are the same as from the whole module's code, and the whole
+    # module's code is not generated when the hints are right.
+    import asynclint.positions as module_positions
+
+    sources = [SOURCE, TRICKY_STATEMENTS, TRICKY_STATEMENTS.replace("\n", "\r\n"), TRICKY_STATEMENTS.rstrip("\n")]
+    sources += [(Path(__file__).parent.parent / "asynclint" / name).read_text() for name in ("engine.py", "checks/tasks.py")]
+    for text in sources:
+        module = cst.parse_module(text)
+        reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        nodes = list(reference)
+        whole = positions(module, nodes)
+        hints = _statements_of(module, nodes)
+        calls = []
+        original = module_positions._in_module
+        monkeypatch.setattr(module_positions, "_in_module", lambda m, rest: calls.append(len(rest)) or original(m, rest))
+        assert positions(module, nodes, text, hints) == whole
+        if text.endswith("\n"):
+            assert calls == [len(nodes) - len(hints)] or (not calls and len(nodes) == len(hints))
+        # wrong hints (every node said to be in the first statement) still give the right answer
+        wrong = {key: module.body[0] for key in hints}
+        assert positions(module, nodes, text, wrong) == whole
+        monkeypatch.setattr(module_positions, "_in_module", original)
