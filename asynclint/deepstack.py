@@ -42,7 +42,7 @@ _NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
 # `-(-(-…`): 1,000 links take seconds, 5,000 (which CPython refuses) hours. Such chains come in
 # long lines; a file with one is first given to CPython's own parser (see `engine.parse`).
 LONG_LINE = 5000
-_LONG_LINE = re.compile(r"[^\n]{%d}" % LONG_LINE)
+_LONG_LINE = re.compile(r"^[^\n]{%d}" % LONG_LINE, re.MULTILINE)  # tried at line starts only
 MANY_CONTINUED = 1000
 _CONTINUED = re.compile(r"(?:[-+*/%@&|^.]|\\)[ \t]*\r?\n|\n[ \t]*(?:[-+*/%@&|^.]|and\b|or\b|if\b|else\b)")
 CPYTHON_RECURSION_LIMIT = 1000
@@ -176,7 +176,10 @@ def has_long_chain(text: str) -> bool:
     """Whether a file may hold a chain too long for libcst's parser: a line of 5,000 characters
     or more, or very many lines continuing an expression with an operator (a chain written one
     link a line). Cheap, and rough on purpose: a True answer only costs a CPython parse."""
-    return _LONG_LINE.search(text) is not None or len(_CONTINUED.findall(text)) > MANY_CONTINUED
+    if _LONG_LINE.search(text) is not None:
+        return True
+    # (a file of fewer lines cannot have that many continued ones: most files skip the count)
+    return text.count("\n") > MANY_CONTINUED and len(_CONTINUED.findall(text)) > MANY_CONTINUED
 
 
 @contextlib.contextmanager

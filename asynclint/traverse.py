@@ -31,11 +31,12 @@ _ORDER = {
     cst.ExceptStarHandler: ("type", "name", "body"),
     cst.IfExp: ("body", "test", "orelse"),
 }
-_fields_cache: dict[type, tuple[str, ...]] = {}
+FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _fields(node_type: type) -> tuple[str, ...]:
-    fields = _fields_cache.get(node_type)
+def fields_of(node_type: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold code-carrying nodes, in source order."""
+    fields = FIELDS.get(node_type)
     if fields is None:
         names = _ORDER.get(node_type) or tuple(f.name for f in dataclasses.fields(node_type))
         fields = tuple(
@@ -43,16 +44,17 @@ def _fields(node_type: type) -> tuple[str, ...]:
             if name not in _LAYOUT_FIELDS and not name.startswith("whitespace")
             and hasattr(node_type, "__dataclass_fields__") and name in node_type.__dataclass_fields__
         )
-        _fields_cache[node_type] = fields
+        FIELDS[node_type] = fields
     return fields
 
 
-_is_node: dict[type, bool] = {}
+IS_NODE: dict[type, bool] = {}
 
 
-def _node_type(kind: type) -> bool:
-    # `isinstance(x, cst.CSTNode)` goes through ABCMeta each time; a type is asked once.
-    found = _is_node[kind] = issubclass(kind, cst.CSTNode)
+def is_node_type(kind: type) -> bool:
+    """Whether values of `kind` are nodes (remembered in IS_NODE: `isinstance(x, cst.CSTNode)`
+    goes through ABCMeta each time, a dictionary lookup does not)."""
+    found = IS_NODE[kind] = issubclass(kind, cst.CSTNode)
     return found
 
 
@@ -61,7 +63,7 @@ def walk(node: cst.CSTNode, enter: Callable[[cst.CSTNode], bool], leave: Callabl
     skips the node's children (its `leave` still runs)."""
     if enter(node):
         kind = type(node)
-        fields = _fields_cache.get(kind) or _fields(kind)
+        fields = FIELDS.get(kind) or fields_of(kind)
         for name in fields:
             value = getattr(node, name)
             if value is None:
@@ -70,11 +72,11 @@ def walk(node: cst.CSTNode, enter: Callable[[cst.CSTNode], bool], leave: Callabl
             if kind is tuple or kind is list:
                 for item in value:
                     item_kind = type(item)
-                    is_node = _is_node.get(item_kind)
-                    if is_node or (is_node is None and _node_type(item_kind)):
+                    is_node = IS_NODE.get(item_kind)
+                    if is_node or (is_node is None and is_node_type(item_kind)):
                         walk(item, enter, leave)
             else:
-                is_node = _is_node.get(kind)
-                if is_node or (is_node is None and _node_type(kind)):
+                is_node = IS_NODE.get(kind)
+                if is_node or (is_node is None and is_node_type(kind)):
                     walk(value, enter, leave)
     leave(node)
