@@ -97,8 +97,13 @@ class AsyncLintPlugin:
                 return  # reported per file by run()
 
     def _project(self, settings: Settings) -> _Project:
-        start = os.getcwd() if self.filename in ("stdin", "-") else os.path.abspath(self.filename)
-        return _project_of(settings, start, jobs=1)
+        if self.filename in ("stdin", "-"):
+            return _project_of(settings, os.getcwd(), jobs=1)
+        path = os.path.abspath(self.filename)
+        for project in self.projects.values():  # checked ahead, from a folder flake8 was given
+            if path in project.reports:
+                return project
+        return _project_of(settings, path, jobs=1)
 
     def _checked(self, project: _Project) -> FileReport | None:
         """The project run's report on this file, if it saw the very text flake8 hands over (and

@@ -96,6 +96,19 @@ def test_flake8_run_from_another_configured_project(project, tmp_path):
     assert got == sorted((row, col, code) for _, row, col, code in EXPECTED), proc.stderr
 
 
+@pytest.mark.slow
+def test_flake8_given_a_folder_above_the_project(project, tmp_path):
+    # flake8 handed a folder that holds the project (its root, with pyproject.toml, one level
+    # down): each file is answered from that one check, cross-module findings included.
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "--format", "%(path)s:%(row)d:%(col)d: %(text)s", project.parent.name],
+        cwd=project.parent.parent, capture_output=True, text=True,
+    )
+    prefix = f"{project.parent.name}/{project.name}/"
+    got = [(path.removeprefix(prefix), int(row), int(col), text.split()[0]) for path, row, col, text in (l.split(":", 3) for l in proc.stdout.splitlines())]
+    assert sorted(got) == EXPECTED, proc.stderr
+
+
 def test_fix_awaits_in_coroutines_only(project):
     proc = subprocess.run([sys.executable, "-m", "asynclint", "--jobs", "1", "--fix", "pkg"], cwd=project, capture_output=True, text=True)
     assert proc.returncode == 1  # the sync method's finding remains
