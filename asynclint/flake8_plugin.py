@@ -9,6 +9,7 @@ Options marked `flake8=True` in the options table are registered as `--asynclint
 from __future__ import annotations
 
 import ast
+import gc
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -95,6 +96,11 @@ class AsyncLintPlugin:
                 _project_of(cls.settings, os.path.abspath(name), jobs=count)
             except ConfigError:
                 return  # reported per file by run()
+        # The reports and indexes live until flake8 ends: keep them out of the cycle collector's
+        # reach, which would otherwise rescan them through all of flake8's own work
+        # (measured: a quarter more time for flake8's own checks on a 570k-line corpus).
+        gc.collect()
+        gc.freeze()
 
     def _project(self, settings: Settings) -> _Project:
         if self.filename in ("stdin", "-"):
