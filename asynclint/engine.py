@@ -17,7 +17,7 @@ from libcst.metadata import CodeRange
 
 from asynclint.context import FileContext
 from asynclint.deepstack import checkpoint, cpython_limits, has_long_chain, too_deep
-from asynclint.traverse import FIELDS, IS_NODE, fields_of, is_node_type
+from asynclint.traverse import walk
 from asynclint.diagnostics import ErrorKind, FileError, Finding
 from asynclint.noqa import NoqaMap, file_is_exempt
 from asynclint.options import Settings
@@ -112,12 +112,9 @@ class Walker:
         except Exception as exc:  # isolate one rule's bug from the others and from the run
             self._fail(rule, exc)
 
-    # This runs for every node of every file: the traversal (traverse.walk's, over the same
-    # fields) and the dispatch are inlined, one Python call per node, because they are a visible
-    # part of a cold run.
-    def walk(self, node: cst.CSTNode) -> None:
-        """Visit `node` and its code-carrying children: the semantic model, the project summary,
-        then each subscribed rule; on the way back up, the rules' `leave_` and the model."""
+    # on_visit and on_leave run for every node of every file: the dispatch is inlined (no helper
+    # calls, one dictionary lookup per table) because it is a visible part of a cold run.
+    def on_visit(self, node: cst.CSTNode) -> bool:
         self.visited += 1
         if not self.visited & 4095:  # now and then: is the file out of time (per-file-timeout)?
             checkpoint()
@@ -134,28 +131,10 @@ class Walker:
                     callback(node)
                 except Exception as exc:  # isolate one rule's bug from the others and the run
                     self._fail(rule, exc)
-        if descend and kind is cst.Module:
-            # Statement by statement, so that each report knows the statement it was made in
-            # (its position is then found by generating that statement's code alone).
-            for statement in node.body:
-                self.context.top_statement = statement
-                self.walk(statement)
-            self.context.top_statement = None
-        elif descend:
-            for name in FIELDS.get(kind) or fields_of(kind):
-                value = getattr(node, name)
-                if value is None:
-                    continue
-                value_kind = type(value)
-                if value_kind is tuple or value_kind is list:
-                    for item in value:
-                        is_node = IS_NODE.get(type(item))
-                        if is_node or (is_node is None and is_node_type(type(item))):
-                            self.walk(item)
-                else:
-                    is_node = IS_NODE.get(value_kind)
-                    if is_node or (is_node is None and is_node_type(value_kind)):
-                        self.walk(value)
+        return descend
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        kind = type(node)
         callbacks = self.leave_table.get(kind)
         if callbacks:
             for rule, callback in callbacks:
@@ -288,7 +267,12 @@ def lint_text(
     try:
         # The module's statements one by one, so that each report knows the statement it was
         # made in (positions are then found by generating that statement's code alone).
-        walker.walk(parsed)
+        if walker.on_visit(parsed):
+            for statement in parsed.body:
+                context.top_statement = statement
+                walk(statement, walker.on_visit, walker.on_leave)
+            context.top_statement = None
+        walker.on_leave(parsed)
         walker.finish()
     except RecursionError:
         result.errors.append(FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed"))

@@ -31,12 +31,11 @@ _ORDER = {
     cst.ExceptStarHandler: ("type", "name", "body"),
     cst.IfExp: ("body", "test", "orelse"),
 }
-FIELDS: dict[type, tuple[str, ...]] = {}
+_fields_cache: dict[type, tuple[str, ...]] = {}
 
 
-def fields_of(node_type: type) -> tuple[str, ...]:
-    """The fields of a node type that may hold code-carrying nodes, in source order."""
-    fields = FIELDS.get(node_type)
+def _fields(node_type: type) -> tuple[str, ...]:
+    fields = _fields_cache.get(node_type)
     if fields is None:
         names = _ORDER.get(node_type) or tuple(f.name for f in dataclasses.fields(node_type))
         fields = tuple(
@@ -44,17 +43,16 @@ def fields_of(node_type: type) -> tuple[str, ...]:
             if name not in _LAYOUT_FIELDS and not name.startswith("whitespace")
             and hasattr(node_type, "__dataclass_fields__") and name in node_type.__dataclass_fields__
         )
-        FIELDS[node_type] = fields
+        _fields_cache[node_type] = fields
     return fields
 
 
-IS_NODE: dict[type, bool] = {}
+_is_node: dict[type, bool] = {}
 
 
-def is_node_type(kind: type) -> bool:
-    """Whether values of `kind` are nodes (remembered in IS_NODE: `isinstance(x, cst.CSTNode)`
-    goes through ABCMeta each time, a dictionary lookup does not)."""
-    found = IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+def _node_type(kind: type) -> bool:
+    # `isinstance(x, cst.CSTNode)` goes through ABCMeta each time; a type is asked once.
+    found = _is_node[kind] = issubclass(kind, cst.CSTNode)
     return found
 
 
@@ -63,7 +61,7 @@ def walk(node: cst.CSTNode, enter: Callable[[cst.CSTNode], bool], leave: Callabl
     skips the node's children (its `leave` still runs)."""
     if enter(node):
         kind = type(node)
-        fields = FIELDS.get(kind) or fields_of(kind)
+        fields = _fields_cache.get(kind) or _fields(kind)
         for name in fields:
             value = getattr(node, name)
             if value is None:
@@ -72,11 +70,11 @@ def walk(node: cst.CSTNode, enter: Callable[[cst.CSTNode], bool], leave: Callabl
             if kind is tuple or kind is list:
                 for item in value:
                     item_kind = type(item)
-                    is_node = IS_NODE.get(item_kind)
-                    if is_node or (is_node is None and is_node_type(item_kind)):
+                    is_node = _is_node.get(item_kind)
+                    if is_node or (is_node is None and _node_type(item_kind)):
                         walk(item, enter, leave)
             else:
-                is_node = IS_NODE.get(kind)
-                if is_node or (is_node is None and is_node_type(kind)):
+                is_node = _is_node.get(kind)
+                if is_node or (is_node is None and _node_type(kind)):
                     walk(value, enter, leave)
     leave(node)
