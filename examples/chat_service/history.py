@@ -38,3 +38,8 @@ class History:
     def mail_nightly(self) -> None:
         # Bug: the thread calls `send_digest`, which only creates a coroutine.
         threading.Thread(target=send_digest, args=(self._lines,)).start()
+
+    async def is_empty(self) -> bool:
+        # Bug: `total` is the coroutine, not a number: it is only compared, never awaited.
+        total = self.count()
+        return total == 0
