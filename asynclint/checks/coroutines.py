@@ -11,6 +11,7 @@ import libcst as cst
 
 from asynclint import catalogue
 from asynclint.checks.awaitables import CoroutineCalls, callee_text
+from asynclint.checks.bindings import NameBindings
 from asynclint.diagnostics import Applicability, Edit, Fix
 from asynclint.rule import Invalid, Rule, Valid
 from asynclint.semantic import Binding, Scope, ScopeKind
@@ -427,7 +428,7 @@ class _Bound:
     reads: list[str | None] = field(default_factory=list)
 
 
-class UnawaitedCoroutineBinding(Rule):
+class UnawaitedCoroutineBinding(NameBindings, Rule):
     """A coroutine is bound to a name that is never used, or used only as a plain value.
 
     ## What it does
@@ -649,7 +650,7 @@ class UnawaitedCoroutineBinding(Rule):
         self.watched: dict[str, list[_Bound]] = {}  # names whose every later read is looked at
         self.value_uses: dict[int, str] = {}  # id() of a Name read as a plain value -> how
 
-    def _candidate(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+    def bound(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         scope = self.model.scope
         if (
             scope is None
@@ -730,16 +731,6 @@ class UnawaitedCoroutineBinding(Rule):
                 bound.reads.append(self.value_uses.get(id(node)))
             else:  # in a nested function (or its own name there): what it does cannot be told
                 bound.reads.append(None)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            self._candidate(node.targets[0].target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._candidate(node.target, node.value)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._candidate(node.target, node.value)
 
     def scope_exit(self, scope: Scope) -> None:
         candidates = self.candidates.pop(id(scope), ())

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from asynclint.checks import fixes
+from asynclint.checks.bindings import NameBindings
 from asynclint.diagnostics import Applicability
 from asynclint.project import Ref, reference
 from asynclint.rule import Invalid, Rule, Valid
@@ -410,7 +411,7 @@ class DroppedTask(Rule):
 # -- ASL302 ---------------------------------------------------------------------------------
 
 
-class UnusedTaskBinding(Rule):
+class UnusedTaskBinding(NameBindings, Rule):
     """A task is bound to a local name that is never used.
 
     ## What it does
@@ -553,7 +554,7 @@ class UnusedTaskBinding(Rule):
         self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
         self.candidates: dict[int, list[Binding]] = {}
 
-    def _candidate(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+    def bound(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         scope = self.model.scope
         if (
             scope is None
@@ -564,16 +565,6 @@ class UnusedTaskBinding(Rule):
         ):
             return
         self.candidates.setdefault(id(scope), []).append(scope.bindings[target.value][-1])
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            self._candidate(node.targets[0].target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._candidate(node.target, node.value)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._candidate(node.target, node.value)
 
     def scope_exit(self, scope: Scope) -> None:
         bindings = self.candidates.pop(id(scope), ())
