@@ -62,6 +62,16 @@ def is_false(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "False"
 
 
+def names_flag(expr: cst.BaseExpression | None, flag: str) -> bool:
+    """Whether `expr` is the flag `flag` (`AI_NUMERICHOST`, `socket.AI_NUMERICHOST`) or a bitwise
+    or of flags holding it."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        return names_flag(expr.left, flag) or names_flag(expr.right, flag)
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value == flag
+    return isinstance(expr, cst.Name) and expr.value == flag
+
+
 def argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
@@ -148,7 +158,12 @@ class BlockingCalls:
         return self._with_nonblocking.get(method, [])
 
     def _nonblocking(self, call: cst.Call, entry: BlockingEntry) -> bool:
-        return entry.nonblocking is not None and is_false(argument(call, *entry.nonblocking))
+        if entry.nonblocking is not None and is_false(argument(call, *entry.nonblocking)):
+            return True
+        if entry.nonblocking_flag is not None:
+            position, keyword, flag = entry.nonblocking_flag
+            return names_flag(argument(call, position, keyword), flag)
+        return False
 
     def _blocks(self, call: cst.Call, entry: BlockingEntry) -> bool:
         return not self._nonblocking(call, entry)

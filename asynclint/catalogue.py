@@ -232,6 +232,9 @@ class BlockingEntry:
     replacement: str | None = None
     nonblocking: tuple[int, str] | None = None  # the argument that, False, makes it return at once
     method: bool = False  # a method of a type, rather than a function
+    # (position, keyword, flag): the call returns at once when that argument names the flag
+    # (`getaddrinfo(..., flags=socket.AI_NUMERICHOST)` looks nothing up)
+    nonblocking_flag: tuple[int, str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -268,9 +271,11 @@ def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
         table = data[category]
         override = table.get("entries", {}).get(name, {})
         nonblocking = override.get("nonblocking")
+        flag = override.get("nonblocking-flag")
         return BlockingEntry(
             name, category, override.get("hint", table["hint"]), override.get("fix", table["fix"]),
             override.get("replacement"), tuple(nonblocking) if nonblocking else None, method,
+            tuple(flag) if flag else None,
         )
 
     for category in categories:

@@ -592,6 +592,14 @@ class BlockingNetwork(BlockingCategory):
                 sock.setblocking(False)
                 await loop.sock_connect(sock, (host, 80))
         """),
+        Valid("numeric-host-is-not-looked-up", """
+            import socket
+            from socket import AI_NUMERICHOST, getaddrinfo
+
+            async def main(address):
+                socket.getaddrinfo(address, None, flags=socket.AI_NUMERICHOST)
+                getaddrinfo(address, None, 0, 0, 0, AI_NUMERICHOST | socket.AI_PASSIVE)
+        """),
     )
     invalid = (
         Invalid(
@@ -607,8 +615,9 @@ class BlockingNetwork(BlockingCategory):
                 conn, address = server.accept()
                 tls = ssl.create_default_context().wrap_socket(conn)
                 tls.recv(1024)
+                socket.getaddrinfo(host, 80, flags=socket.AI_PASSIVE)
             """,
-            ((5, 5), (6, 12), (7, 5), (8, 21), (10, 5)),
+            ((5, 5), (6, 12), (7, 5), (8, 21), (10, 5), (11, 5)),
             """
             import socket
             import ssl
@@ -621,6 +630,7 @@ class BlockingNetwork(BlockingCategory):
                 conn, address = await asyncio.to_thread(server.accept)
                 tls = ssl.create_default_context().wrap_socket(conn)
                 await asyncio.to_thread(tls.recv, 1024)
+                await asyncio.to_thread(socket.getaddrinfo, host, 80, flags=socket.AI_PASSIVE)
             """,
         ),
     )
