@@ -69,6 +69,7 @@ class CoroutineCatalogue:
     logger_methods: frozenset[str]
     coroutine_attributes: frozenset[str]
     async_context_managers: frozenset[str]
+    enters_as_self: frozenset[str]  # types whose `async with X() as x` gives x the same object
 
 
 @functools.cache
@@ -97,6 +98,7 @@ def coroutines() -> CoroutineCatalogue:
         logger_methods=frozenset(data["logger-methods"]),
         coroutine_attributes=frozenset(data["coroutine-attributes"]),
         async_context_managers=frozenset(data["async-context-managers"]),
+        enters_as_self=frozenset(data["enters-as-self"]),
     )
 
 

@@ -514,6 +514,9 @@ def instance_class(
         binding = model.lookup(value.value)
         if binding is None:
             return None
+        if binding.entered is not None:  # `async with Client() as client`
+            entered = instance_class(model, binding.entered, module, is_package, depth + 1)
+            return entered if entered in catalogue.coroutines().enters_as_self else None
         if binding.unpacked is not None:
             whole, index = binding.unpacked
             given = _awaited_type(model, whole) if isinstance(whole, cst.Await) else None

@@ -59,6 +59,9 @@ class Binding:
     # `a, b = value`: the whole value and this name's position in the flat target tuple, so that
     # `reader, writer = await asyncio.open_connection()` can tell what `writer` is.
     unpacked: tuple[cst.BaseExpression, int] | None = None
+    # `async with value as name`: the expression entered (what `name` is depends on its
+    # `__aenter__`; rules/coroutines.toml lists the types that enter as themselves)
+    entered: cst.BaseExpression | None = None
 
 
 @dataclass(eq=False)
@@ -91,6 +94,7 @@ class SemanticModel:
         self.module_scope: Scope | None = None
         self._not_loads: set[int] = set()  # ids of Name nodes that are stores or plain labels
         self._statements: list[cst.BaseStatement] = []
+        self._async_with = False  # whether the `with` whose items are being walked is `async with`
         self.scope_exit_hooks: list[Callable[[Scope], None]] = []
         self._enter: dict[type, Callable[[cst.CSTNode], bool]] = {
             cst.Module: self._enter_module,
@@ -107,6 +111,7 @@ class SemanticModel:
             cst.NamedExpr: self._enter_named_expr,
             cst.For: self._enter_for,
             cst.CompFor: self._enter_for,
+            cst.With: self._enter_with,
             cst.WithItem: self._enter_with_item,
             cst.ExceptHandler: self._enter_except,
             cst.ExceptStarHandler: self._enter_except,
@@ -344,9 +349,16 @@ class SemanticModel:
         self._bind_targets(node.target, BindingKind.OTHER, definition=node)
         return True
 
+    def _enter_with(self, node: cst.With) -> bool:
+        self._async_with = node.asynchronous is not None  # for its items, visited next
+        return True
+
     def _enter_with_item(self, node: cst.WithItem) -> bool:
         if node.asname is not None:
             self._bind_targets(node.asname.name, BindingKind.OTHER, definition=node)
+            target = node.asname.name
+            if self._async_with and isinstance(target, cst.Name) and self.scope is not None:
+                self.scope.bindings[target.value][-1].entered = node.item
         return True
 
     def _enter_except(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:

@@ -29,8 +29,9 @@ class UnawaitedCoroutine(Rule):
     `x = Cls(); x.m()` and parameters annotated with a project class; `self.attr.m()` where `attr`
     is assigned a project class instance (or annotated with one) in the class. Coroutine methods of
     library types (`asyncio.Lock.acquire`, `StreamWriter.drain`, `Event.wait`, an event loop's
-    `sock_recv`...) count when the receiver's type is known the same ways, or from what a library
-    coroutine returns (`reader, writer = await asyncio.open_connection(...)`).
+    `sock_recv`...) count when the receiver's type is known the same ways, from what a library
+    coroutine returns (`reader, writer = await asyncio.open_connection(...)`), or from an
+    `async with` on a client that enters as itself (`async with httpx.AsyncClient() as client`).
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; none of its body runs until it is
@@ -172,6 +173,13 @@ class UnawaitedCoroutine(Rule):
                 reader, writer = await asyncio.open_connection("host", 80)
                 writer.write(b"x")
                 writer.close()
+        """),
+        Valid("entered-as-something-else", """
+            import asyncpg
+            async def main(dsn):
+                async with asyncpg.create_pool(dsn) as pool:
+                    async with pool.acquire() as conn:
+                        conn.execute("select 1")  # what `acquire()` enters as is not known
         """),
         Valid("super-method-is-sync", """
             class Base:
@@ -318,6 +326,30 @@ class UnawaitedCoroutine(Rule):
                     await proc.wait()
                     loop = asyncio.get_running_loop()
                     await loop.sock_sendall(None, b"")
+            """,
+        ),
+        Invalid(
+            "clients-entered-as-themselves",
+            """
+            import aiohttp
+            import httpx
+
+            async def fetch(url):
+                async with httpx.AsyncClient() as client:
+                    client.get(url)
+                async with aiohttp.ClientSession() as session:
+                    session.close()
+            """,
+            ((6, 9), (8, 9)),
+            fixed="""
+            import aiohttp
+            import httpx
+
+            async def fetch(url):
+                async with httpx.AsyncClient() as client:
+                    await client.get(url)
+                async with aiohttp.ClientSession() as session:
+                    await session.close()
             """,
         ),
         Invalid(
