@@ -8,6 +8,7 @@ fixes undo each other: the run says so loudly instead of looping.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -133,9 +134,13 @@ def apply_fixes(
 
 
 def compiles(text: str, path: str) -> bool:
-    """Whether CPython compiles the text. Nothing is executed."""
+    """Whether CPython compiles the text. Nothing is executed, and the compiler's own
+    SyntaxWarnings about the user's code (`...()`, `is` with a literal) are not printed: they are
+    not ours to report."""
     try:
-        compile(text, path, "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

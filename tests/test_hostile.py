@@ -1,5 +1,7 @@
 """Odd and hostile input: a clear message and the right exit code, never a crash."""
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -378,3 +380,16 @@ def test_flake8_plugin_applies_the_limits(tmp_path, monkeypatch):
     assert messages(max_file_size=0.000001) == [
         "ASL001 not checked: the file is 0.0 MB, over max-file-size (1e-06 MB); raise the limit or exclude the file"
     ]
+
+
+def test_fix_does_not_echo_the_compilers_warnings(tmp_path):
+    # A fix is checked by compiling the fixed text; CPython's SyntaxWarnings about the user's own
+    # code (`...()` here) are not asynclint's to print.
+    (tmp_path / "a.py").write_text("import asyncio\n\n\nasync def f():\n    x = ...()\n    asyncio.sleep(1)\n")
+    proc = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "asynclint", "--no-cache", "--fix", "a.py"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr
+    assert "    await asyncio.sleep(1)\n" in (tmp_path / "a.py").read_text()
