@@ -2,6 +2,8 @@
 
 import asyncio
 
+import httpx
+
 
 def schedule(coro):
     """Starts `coro` in the background and hands back its task (keeping no reference itself)."""
@@ -43,3 +45,8 @@ class Notifier:
         task = schedule(self.announce(text))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def post_webhook(self, url: str, text: bytes) -> None:
+        async with httpx.AsyncClient() as client:
+            # Bug: `client.post()` gives a coroutine; the webhook is never called.
+            client.post(url, content=text)
