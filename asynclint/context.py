@@ -11,7 +11,7 @@ from asynclint import catalogue
 from asynclint.diagnostics import Fix
 from asynclint.options import Settings, relative_to_root
 from asynclint.project import NameFilter, ProjectIndex, Ref, SummaryCollector, is_test_module, ref_name, reference
-from asynclint.semantic import SemanticModel
+from asynclint.semantic import ScopeKind, SemanticModel
 
 if TYPE_CHECKING:
     from asynclint.rule import Rule
@@ -24,9 +24,10 @@ class Report:
     message: str
     fix: Fix | None
     condition: Ref | None = None  # the finding stands only if this names a coroutine function
-    # The module-level statement that was being walked when the report was made: where the node
-    # most likely is (positions.py verifies it), so that only that statement's code is generated.
-    statement: cst.BaseStatement | None = None
+    # The statements being walked when the report was made, innermost first: the simple statement
+    # line, the function or class, the module-level statement. Where the node most likely is
+    # (positions.py verifies it), so that only the smallest of them has its code generated.
+    statements: tuple[cst.BaseStatement, ...] = ()
 
 
 class FileContext:
@@ -62,7 +63,24 @@ class FileContext:
     def report(
         self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, condition: Ref | None = None
     ) -> None:
-        self.reports.append(Report(type(rule), node, message, fix, condition, self.top_statement))
+        self.reports.append(Report(type(rule), node, message, fix, condition, self._walked()))
+
+    def _walked(self) -> tuple[cst.BaseStatement, ...]:
+        top = self.top_statement
+        if top is None:
+            return ()
+        found = []
+        if self.model.statement is not None:
+            found.append(self.model.statement)
+        scope = self.model.scope
+        while scope is not None and scope.kind is not ScopeKind.MODULE:
+            if isinstance(scope.node, (cst.FunctionDef, cst.ClassDef)):
+                found.append(scope.node)
+                break
+            scope = scope.parent
+        if not found or found[-1] is not top:
+            found.append(top)
+        return tuple(found)
 
     def reference(self, func: cst.BaseExpression) -> Ref | None:
         """What a callee refers to, for a condition resolved against the project index; None when

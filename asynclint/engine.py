@@ -53,7 +53,8 @@ class Walker:
     def __init__(self, context: FileContext, rules: Iterable[type[Rule]]) -> None:
         self.context = context
         self.model = context.model
-        self.rules: list[Rule] = [rule(context) for rule in rules if rule_applies(rule, context.text)]
+        words = _Words(context.text)
+        self.rules: list[Rule] = [rule(context) for rule in rules if rule_applies(rule, words)]
         self.errors: list[FileError] = []
         self.visited = 0
         self._build_tables()
@@ -169,7 +170,21 @@ class Walker:
         self.rules = []
 
 
-def rule_applies(rule: type[Rule], text: str) -> bool:
+class _Words:
+    """`word in text`, each word searched for once per file (the rules share a few words)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: dict[str, bool] = {}
+
+    def __contains__(self, word: str) -> bool:
+        found = self.found.get(word)
+        if found is None:
+            found = self.found[word] = word in self.text
+        return found
+
+
+def rule_applies(rule: type[Rule], text: str | _Words) -> bool:
     """Whether `text` holds every word the rule requires (see `Rule.requires`)."""
     return all(word in text for word in rule.requires)
 
@@ -326,14 +341,14 @@ def lint_text(
         result.pending = [r.condition for r in context.reports if r.condition is not None]
         context.reports = [r for r in context.reports if r.condition is None]
     if context.reports:
-        hints: dict[int, cst.BaseStatement] = {}
+        hints: dict[int, tuple[cst.BaseStatement, ...]] = {}
         wanted = []
         for report in context.reports:
             edits = report.fix.edits if report.fix else ()
             for node in (report.node, *(edit.target for edit in edits)):
                 wanted.append(node)
-                if report.statement is not None:
-                    hints.setdefault(id(node), report.statement)
+                if report.statements:
+                    hints.setdefault(id(node), report.statements)
         result.positions = positions(parsed, wanted, text, hints)
         noqa_map = NoqaMap(text) if noqa and "noqa" in text.lower() else None
         for report in context.reports:

@@ -79,26 +79,29 @@ class _Tracker(CodegenState):
             self.spans[id(node)] = (start, end)
 
 
+Hint = "cst.BaseStatement | tuple[cst.BaseStatement, ...]"
+
+
 def positions(
     module: cst.Module,
     nodes: Iterable[cst.CSTNode],
     text: str | None = None,
-    hints: dict[int, cst.BaseStatement] | None = None,
+    hints: dict[int, Hint] | None = None,
 ) -> dict[int, CodeRange]:
     """Ranges of `nodes` (keyed by id) in `module`, with 1-based lines and 0-based columns.
 
-    With the module's `text` and `hints` (for a node, the module-level statement it is likely
-    in), only those statements' code is generated; a node not found that way falls back to
-    generating the whole module's code.
+    With the module's `text` and `hints` (for a node, the statements it is likely in, innermost
+    first, the last one a module-level statement), only those statements' code is generated; a
+    node not found that way falls back to generating the whole module's code.
     """
     nodes = list(nodes)
     found: dict[int, CodeRange] = {}
     if text is not None:
-        hints = dict(hints or {})
-        unhinted = {id(node) for node in nodes if id(node) not in hints}
+        candidates = {key: (hint if isinstance(hint, tuple) else (hint,)) for key, hint in (hints or {}).items()}
+        unhinted = {id(node) for node in nodes if not candidates.get(id(node))}
         if unhinted:  # reported after the walk left its statement: look for it (cheaper than codegen)
-            hints.update(_statements_holding(module, unhinted))
-        found = _in_statements(module, nodes, text, hints)
+            candidates.update((key, (statement,)) for key, statement in _statements_holding(module, unhinted).items())
+        found = _in_statements(module, nodes, text, candidates)
     rest = [node for node in nodes if id(node) not in found]
     if rest:
         found.update(_in_module(module, rest))
@@ -118,36 +121,45 @@ def _in_module(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, CodeRa
 
 
 def _in_statements(
-    module: cst.Module, nodes: list[cst.CSTNode], text: str, hints: dict[int, cst.BaseStatement]
+    module: cst.Module, nodes: list[cst.CSTNode], text: str, candidates: dict[int, tuple[cst.BaseStatement, ...]]
 ) -> dict[int, CodeRange]:
-    """Generate the code of the hinted statements alone, starting at the offset where each one
-    begins in `text`. Where a statement begins comes from CPython's `ast` (an order of
-    magnitude cheaper than generating the code before it), and is checked: the generated code
-    must be exactly the text found there, or the statement is left to the whole-module pass."""
-    groups: dict[int, tuple[cst.BaseStatement, set[int]]] = {}
-    for node in nodes:
-        statement = hints.get(id(node))
-        if statement is not None:
-            groups.setdefault(id(statement), (statement, set()))[1].add(id(node))
-    if not groups:
+    """Generate the code of the hinted statements alone, starting where each one begins in
+    `text`, innermost first: a node not met in the code of its innermost statement is looked for
+    in the next. Where a statement begins comes from CPython's `ast` (an order of magnitude
+    cheaper than generating the code before it), and is checked: the generated code must be
+    exactly the text found there, or the statement is passed over."""
+    left = {id(node): list(candidates[id(node)]) for node in nodes if candidates.get(id(node))}
+    if not left:
         return {}
-    first_lines = _statement_lines(module, text)
+    tops = {id(hint[-1]): hint[-1] for hint in left.values()}
+    starts = _statement_starts(module, text, tops)
     line_starts = _line_starts(text)
     where = _locator(text, line_starts)
     found: dict[int, CodeRange] = {}
-    for key, (statement, requested) in groups.items():
-        line = first_lines.get(key)
-        if line is None or not 1 <= line <= len(line_starts):
-            continue
-        tracker = _Tracker(module, set(requested))
-        tracker.offset = start = line_starts[line - 1]
-        statement._codegen(tracker)
-        code = "".join(tracker.tokens)
-        if not text.startswith(code, start):
-            continue
-        for node_key, (begin, end) in tracker.spans.items():
-            if node_key in requested:
-                found[node_key] = CodeRange(where(begin), where(end))
+    while left:
+        groups: dict[int, tuple[cst.BaseStatement, set[int]]] = {}
+        for key, hint in list(left.items()):
+            while hint and id(hint[0]) not in starts:
+                hint.pop(0)  # a statement the pairing with the ast did not locate
+            if not hint:
+                del left[key]
+                continue
+            groups.setdefault(id(hint[0]), (hint[0], set()))[1].add(key)
+        for key, (statement, requested) in groups.items():
+            line, indents = starts[key]
+            if 1 <= line <= len(line_starts):
+                tracker = _Tracker(module, set(requested))
+                tracker.indent_tokens = list(indents)
+                tracker.offset = start = line_starts[line - 1]
+                statement._codegen(tracker)
+                if text.startswith("".join(tracker.tokens), start):
+                    for node_key, (begin, end) in tracker.spans.items():
+                        if node_key in requested:
+                            found[node_key] = CodeRange(where(begin), where(end))
+                            del left[node_key]
+            for node_key in requested:  # not in this statement after all: the next one out
+                if node_key in left:
+                    left[node_key].pop(0)
     return found
 
 
@@ -173,28 +185,85 @@ def _ignore(node: cst.CSTNode) -> None:
     pass
 
 
-def _statement_lines(module: cst.Module, text: str) -> dict[int, int]:
-    """The line (1-based) where the code of each module-level statement begins, its leading
-    comments and blank lines included, by id(); empty when CPython cannot parse the text."""
+Start = tuple[int, tuple[str, ...]]  # first line (1-based), indentation of the enclosing blocks
+
+
+def _statement_starts(module: cst.Module, text: str, tops: dict[int, cst.BaseStatement]) -> dict[int, Start]:
+    """Where the code of each module-level statement begins, and of every statement nested in
+    those of `tops` (by id), leading comments and blank lines included; empty when CPython cannot
+    parse the text. The statements of libcst and of `ast` are paired body by body."""
     try:
         with cpython_limits():
             body = ast.parse(text).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
-    lines: dict[int, int] = {}
+    starts: dict[int, Start] = {}
+    _pair(module.body, body, (), module.default_indent, starts, tops)
+    return starts
+
+
+def _pair(
+    statements, nodes: list[ast.stmt], indents: tuple[str, ...], default_indent: str,
+    starts: dict[int, Start], descend: dict[int, cst.BaseStatement] | None = None,
+) -> None:
     position = 0
-    for statement in module.body:
-        if position >= len(body):
-            break
-        first = body[position]
+    for statement in statements:
+        if position >= len(nodes):
+            return
+        first = nodes[position]
         line = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", ()))])
         decorators = getattr(statement, "decorators", ())
-        lines[id(statement)] = (
-            line - len(statement.leading_lines) - (len(decorators[0].leading_lines) if decorators else 0)
+        starts[id(statement)] = (
+            line - len(statement.leading_lines) - (len(decorators[0].leading_lines) if decorators else 0),
+            indents,
         )
-        # `a = 1; b = 2` is one libcst statement line and two ast statements
-        position += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-    return lines
+        if isinstance(statement, cst.SimpleStatementLine):
+            position += len(statement.body)  # `a = 1; b = 2` is one libcst line, two ast statements
+            continue
+        if descend is None or id(statement) in descend:
+            for block, inner in _bodies(statement, first):
+                if isinstance(block, cst.IndentedBlock):  # not a one-line `if x: pass`
+                    indent = default_indent if block.indent is None else block.indent
+                    _pair(block.body, inner, (*indents, indent), default_indent, starts)
+        position += 1
+
+
+def _bodies(statement: cst.CSTNode, node: ast.AST) -> Iterator[tuple[cst.BaseSuite, list[ast.stmt]]]:
+    """The blocks of a compound statement with the ast statement lists they hold; nothing when
+    the two do not correspond."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield statement.body, node.body
+    elif isinstance(statement, cst.If):
+        if isinstance(node, ast.If):
+            yield statement.body, node.body
+            orelse = statement.orelse
+            if isinstance(orelse, cst.If):  # elif: one `If` in the ast's else branch
+                if len(node.orelse) == 1:
+                    yield from _bodies(orelse, node.orelse[0])
+            elif orelse is not None:
+                yield orelse.body, node.orelse
+    elif isinstance(statement, (cst.For, cst.While)):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            yield statement.body, node.body
+            if statement.orelse is not None:
+                yield statement.orelse.body, node.orelse
+    elif isinstance(statement, cst.With):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            yield statement.body, node.body
+    elif isinstance(statement, (cst.Try, cst.TryStar)):
+        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))) and len(statement.handlers) == len(node.handlers):
+            yield statement.body, node.body
+            for handler, ast_handler in zip(statement.handlers, node.handlers):
+                yield handler.body, ast_handler.body
+            if statement.orelse is not None:
+                yield statement.orelse.body, node.orelse
+            if statement.finalbody is not None:
+                yield statement.finalbody.body, node.finalbody
+    elif isinstance(statement, cst.Match):
+        if isinstance(node, ast.Match) and len(statement.cases) == len(node.cases):
+            for case, ast_case in zip(statement.cases, node.cases):
+                yield case.body, ast_case.body
 
 
 def _line_starts(code: str) -> list[int]:

@@ -105,3 +105,105 @@ def test_statement_by_statement_agrees_with_the_whole_module(monkeypatch):
         wrong = {key: module.body[0] for key in hints}
         assert positions(module, nodes, text, wrong) == whole
         monkeypatch.setattr(module_positions, "_in_module", original)
+
+
+NESTED = '''\
+import os
+
+
+class Outer:
+    """Doc."""
+
+    # a comment before a decorated method
+    @staticmethod
+    # between
+    @other(
+        1)
+    def method(a):
+        if a:
+            x = 1; y = 2
+        elif a > 1:  # elif
+            # comment inside
+            for i in range(3):
+                pass
+            else:
+                while a:
+                    a -= 1
+                else: pass
+        else:
+            try:
+                with open(a) as f, \\
+                        open(a) as g:
+                    return f.read()
+            except* OSError:
+                pass
+            except* ValueError as e:
+                raise
+            else:
+                pass
+            finally:
+                os.sep
+        match a:
+            case [1, *rest]:
+                return rest
+            case {"k": v} if v:
+                    return v  # deeper than the usual step
+            case _: return None
+
+    class Inner:
+      def m(self):  # two-space indentation
+          async def inner():
+              await g()
+# a comment at column 0 inside the class
+          return inner
+
+def f(): return 1
+if f(): pass
+'''
+
+
+def _enclosing_statements(module: cst.Module, nodes) -> dict[int, tuple[cst.BaseStatement, ...]]:
+    """For each node, every statement that holds it, innermost first (the module-level one
+    last)."""
+    wanted = {id(node) for node in nodes}
+    hints = {}
+
+    def visit(node, around):
+        if isinstance(node, cst.BaseStatement):
+            around = (node, *around)
+        if id(node) in wanted and around:
+            hints[id(node)] = around
+        for child in node.children:
+            visit(child, around)
+
+    for statement in module.body:
+        visit(statement, ())
+    return hints
+
+
+def test_nested_statements_agree_with_the_whole_module(monkeypatch):
+    # The innermost statement a node is in has its code generated alone, indented as in the
+    # file, from where the paired ast statement says it starts; the answer is the whole module's.
+    import asynclint.positions as module_positions
+
+    sources = [NESTED, NESTED.replace("\n", "\r\n"), SOURCE]
+    sources += [(Path(__file__).parent.parent / "asynclint" / name).read_text() for name in ("positions.py", "checks/tasks.py")]
+    for text in sources:
+        module = cst.parse_module(text)
+        reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        nodes = list(reference)
+        whole = positions(module, nodes)
+        hints = _enclosing_statements(module, nodes)
+        generated = []
+        original = module_positions._in_module
+        monkeypatch.setattr(module_positions, "_in_module", lambda m, rest: generated.append(len(rest)) or original(m, rest))
+        assert positions(module, nodes, text, hints) == whole
+        assert generated == [len(nodes) - len(hints)]  # the whole module only for unhinted nodes
+        # each node asked alone, from its innermost statement
+        for node in nodes[::7]:
+            if id(node) in hints:
+                assert positions(module, [node], text, {id(node): hints[id(node)]}) == {id(node): whole[id(node)]}
+        # hints that name wrong statements first still give the right answer
+        wrong = {key: (module.body[0], *hint) for key, hint in hints.items()}
+        assert positions(module, nodes, text, wrong) == whole
+        monkeypatch.setattr(module_positions, "_in_module", original)

@@ -42,7 +42,9 @@ class _Drop:
     scope: Scope
     statement: cst.BaseStatement | None
     fixable: bool
-    via: str  # how the task is made, for the message
+    # The callee that makes the task, described in the message (only when one is made: most
+    # drops of project functions are conditions the index turns down).
+    via: cst.CSTNode
     condition: Ref | None = None  # a project wrapper: the index must confirm it returns a new task
 
 
@@ -354,7 +356,7 @@ class DroppedTask(Rule):
         self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
         self.drops: list[_Drop] = []
 
-    def _drop(self, node: cst.BaseExpression, report_at: cst.CSTNode, fixable: bool, via: str) -> _Drop:
+    def _drop(self, node: cst.BaseExpression, report_at: cst.CSTNode, fixable: bool, via: cst.CSTNode) -> _Drop:
         statement = self.model.statement
         fixable = fixable and isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
         return _Drop(node, report_at, self.model.scope, statement, fixable, via)
@@ -362,7 +364,7 @@ class DroppedTask(Rule):
     def visit_Expr(self, node: cst.Expr) -> None:
         value = node.value
         if self.spawns.is_spawn(value):
-            self.drops.append(self._drop(value, value, True, _via(self.context, value.func)))
+            self.drops.append(self._drop(value, value, True, value.func))
             return
         if (
             isinstance(value, cst.Call)
@@ -371,13 +373,13 @@ class DroppedTask(Rule):
             and self.spawns.is_spawn(value.func.value)
         ):
             inner = value.func.value
-            self.drops.append(self._drop(inner, value, False, _via(self.context, inner.func)))
+            self.drops.append(self._drop(inner, value, False, inner.func))
             return
         if isinstance(value, (cst.ListComp, cst.SetComp)) and self.spawns.is_spawn(value.elt):
-            self.drops.append(self._drop(value.elt, value.elt, False, _via(self.context, value.elt.func)))
+            self.drops.append(self._drop(value.elt, value.elt, False, value.elt.func))
             return
         if isinstance(value, cst.DictComp) and self.spawns.is_spawn(value.value):
-            self.drops.append(self._drop(value.value, value.value, False, _via(self.context, value.value.func)))
+            self.drops.append(self._drop(value.value, value.value, False, value.value.func))
             return
         awaited = isinstance(value, cst.Await)
         call = value.expression if awaited else value
@@ -386,7 +388,7 @@ class DroppedTask(Rule):
             # module or another): the project index decides once every file has been read.
             ref = reference(self.model, call.func, self.context.module_name, self.context.is_package)
             if ref is not None and ref.kind != "duck" and self.context.may_be_task_wrapper(ref):
-                drop = self._drop(value, value, True, _via(self.context, call.func))
+                drop = self._drop(value, value, True, call.func)
                 drop.condition = dataclasses.replace(ref, expect="task:async" if awaited else "task:sync")
                 self.drops.append(drop)
 
@@ -400,7 +402,9 @@ class DroppedTask(Rule):
             fix = None
             if drop.fixable:
                 fix = fixes.keep_task_reference(self.context, drop.statement, drop.node, drop.scope)
-            via = drop.via if drop.condition is None else f"{drop.via} (a project function returning a new task)"
+            via = _via(self.context, drop.via)
+            if drop.condition is not None:
+                via += " (a project function returning a new task)"
             message = (
                 f"task from {via} is dropped; keep a reference until it finishes "
                 "(the event loop holds tasks only weakly)"
