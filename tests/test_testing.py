@@ -26,6 +26,8 @@ def _project(root, files):
     pytest_config.setup_for.cache_clear()
     pytest_config.declared_dependencies.cache_clear()
     pytest_config.read_conftest.cache_clear()
+    pytest_config._toml_version.cache_clear()
+    pytest_config._ini_version.cache_clear()
     return pytest_config.setup_for_file(str(root / "tests" / "test_x.py"))
 
 
@@ -306,3 +308,13 @@ def test_flake8_reports_asl405_like_the_cli(tmp_path):
         for path, row, col, code in (line.split(":", 3) for line in proc.stdout.splitlines())
     )
     assert got == sorted(COMMON + STRICT_ONLY)
+
+
+def test_a_config_file_is_read_again_once_it_changes(tmp_path):
+    # Config files are read once per version, for every folder below them: an edit is seen.
+    _project(tmp_path, {"pyproject.toml": "[tool.pytest.ini_options]\nasyncio_mode = 'auto'\n"})
+    first = pytest_config.locate(tmp_path / "a")
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\nasyncio_mode = 'strict'  # now\n")
+    pytest_config.locate.cache_clear()  # the per-folder answer, as a new run starts with
+    second = pytest_config.locate(tmp_path / "a")
+    assert first[1]["asyncio_mode"] == "auto" and second[1]["asyncio_mode"] == "strict"
