@@ -70,6 +70,7 @@ class CoroutineCatalogue:
     coroutine_attributes: frozenset[str]
     async_context_managers: frozenset[str]
     enters_as_self: frozenset[str]  # types whose `async with X() as x` gives x the same object
+    enters_as: dict[str, str]  # calls whose `async with f() as x` gives x another known type
 
 
 @functools.cache
@@ -99,6 +100,7 @@ def coroutines() -> CoroutineCatalogue:
         coroutine_attributes=frozenset(data["coroutine-attributes"]),
         async_context_managers=frozenset(data["async-context-managers"]),
         enters_as_self=frozenset(data["enters-as-self"]),
+        enters_as=dict(data["enters-as"]),
     )
 
 

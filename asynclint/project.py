@@ -432,7 +432,7 @@ def reference(
     model: SemanticModel, func: cst.BaseExpression, module: str, is_package: bool, depth: int = 0
 ) -> Ref | None:
     """What a call's callee refers to, symbolically; None when nothing can be said."""
-    if depth > 4:  # `x = x.f()` chains: give up rather than loop
+    if depth > 8:  # `x = x.f()` chains: give up rather than loop
         return None
     if isinstance(func, cst.Name):
         binding = model.lookup(func.value)
@@ -501,7 +501,7 @@ def instance_class(
     model: SemanticModel, value: cst.BaseExpression, module: str, is_package: bool, depth: int = 0
 ) -> str | None:
     """The dotted name of the class `value` is an instance of, when this file says so."""
-    if depth > 4:
+    if depth > 8:
         return None
     if isinstance(value, cst.Await):
         # `await f()` gives a known type only for library coroutines listed as returning one.
@@ -514,9 +514,10 @@ def instance_class(
         binding = model.lookup(value.value)
         if binding is None:
             return None
-        if binding.entered is not None:  # `async with Client() as client`
+        if binding.entered is not None:  # `async with Client() as client`, `... pool.acquire() as conn`
             entered = instance_class(model, binding.entered, module, is_package, depth + 1)
-            return entered if entered in catalogue.coroutines().enters_as_self else None
+            known = catalogue.coroutines()
+            return entered if entered in known.enters_as_self else known.enters_as.get(entered or "")
         if binding.unpacked is not None:
             whole, index = binding.unpacked
             given = _awaited_type(model, whole) if isinstance(whole, cst.Await) else None

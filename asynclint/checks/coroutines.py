@@ -31,7 +31,9 @@ class UnawaitedCoroutine(Rule):
     library types (`asyncio.Lock.acquire`, `StreamWriter.drain`, `Event.wait`, an event loop's
     `sock_recv`...) count when the receiver's type is known the same ways, from what a library
     coroutine returns (`reader, writer = await asyncio.open_connection(...)`), or from an
-    `async with` on a client that enters as itself (`async with httpx.AsyncClient() as client`).
+    `async with` on a client that enters as itself (`async with httpx.AsyncClient() as client`) or
+    as another known type (`async with pool.acquire() as conn`, `async with session.get(url) as
+    resp`, `async with aiofiles.open(path) as f`; the catalogue's `enters-as`).
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; none of its body runs until it is
@@ -174,12 +176,18 @@ class UnawaitedCoroutine(Rule):
                 writer.write(b"x")
                 writer.close()
         """),
-        Valid("entered-as-something-else", """
+        Valid("entered-as-something-not-listed", """
+            import aiohttp
             import asyncpg
-            async def main(dsn):
+            async def main(dsn, url):
                 async with asyncpg.create_pool(dsn) as pool:
                     async with pool.acquire() as conn:
-                        conn.execute("select 1")  # what `acquire()` enters as is not known
+                        async with conn.transaction() as tr:
+                            tr.execute("select 1")  # what `transaction()` enters as is not known
+                async with aiohttp.ClientSession() as session:
+                    async with session.get(url) as resp:
+                        resp.raise_for_status()  # a sync method of the response
+                        resp.release()
         """),
         Valid("super-method-is-sync", """
             class Base:
@@ -350,6 +358,44 @@ class UnawaitedCoroutine(Rule):
                     await client.get(url)
                 async with aiohttp.ClientSession() as session:
                     await session.close()
+            """,
+        ),
+        Invalid(
+            "entered-as-another-type",
+            """
+            import aiofiles
+            import aiohttp
+            import asyncpg
+
+            async def main(dsn, url):
+                async with asyncpg.create_pool(dsn) as pool:
+                    async with pool.acquire() as conn:
+                        conn.execute("select 1")
+                async with aiohttp.ClientSession() as session:
+                    async with session.get(url) as resp:
+                        resp.json()
+                    async with session.ws_connect(url) as ws:
+                        ws.send_str("ping")
+                async with aiofiles.open("log.txt", "a") as log:
+                    log.write("done")
+            """,
+            ((8, 13), (11, 13), (13, 13), (15, 9)),
+            fixed="""
+            import aiofiles
+            import aiohttp
+            import asyncpg
+
+            async def main(dsn, url):
+                async with asyncpg.create_pool(dsn) as pool:
+                    async with pool.acquire() as conn:
+                        await conn.execute("select 1")
+                async with aiohttp.ClientSession() as session:
+                    async with session.get(url) as resp:
+                        await resp.json()
+                    async with session.ws_connect(url) as ws:
+                        await ws.send_str("ping")
+                async with aiofiles.open("log.txt", "a") as log:
+                    await log.write("done")
             """,
         ),
         Invalid(
