@@ -63,6 +63,9 @@ class Walker:
         self.model.scope_exit_hooks.append(self._scope_exit)
         self.model_enter, self.model_leave = self.model.handlers()
         self.summary_hooks = self._summary_hooks()
+        # The node types anything acts on when leaving them (a superset once a failed rule is
+        # dropped, which only costs a call).
+        self.leaves = frozenset((*self.leave_table, *self.model_leave, cst.Decorator, cst.Parameters))
 
     def _build_tables(self) -> None:
         self.visit_table: dict[type, list[tuple[Rule, Callable]]] = {}
@@ -313,7 +316,7 @@ def lint_text(
         if walker.on_visit(parsed):
             for statement in parsed.body:
                 context.top_statement = statement
-                walk(statement, walker.on_visit, walker.on_leave)
+                walk(statement, walker.on_visit, walker.on_leave, walker.leaves)
             context.top_statement = None
         walker.on_leave(parsed)
         walker.finish()

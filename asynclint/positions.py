@@ -175,7 +175,7 @@ def _statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, cst.B
                 found[id(node)] = statement
             return bool(left)
 
-        walk(statement, enter, _ignore)
+        walk(statement, enter, _ignore, ())
         if not left:
             break
     return found

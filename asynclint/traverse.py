@@ -11,7 +11,7 @@ the same identities as in the parsed module, so fixes and positions still refer 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Callable, Container
 
 import libcst as cst
 
@@ -56,12 +56,19 @@ def _node_type(kind: type) -> bool:
     return found
 
 
-def walk(node: cst.CSTNode, enter: Callable[[cst.CSTNode], bool], leave: Callable[[cst.CSTNode], None]) -> None:
+def walk(
+    node: cst.CSTNode,
+    enter: Callable[[cst.CSTNode], bool],
+    leave: Callable[[cst.CSTNode], None],
+    leaves: Container[type] | None = None,
+) -> None:
     """Call `enter` before and `leave` after each code-carrying node; `enter` returning False
-    skips the node's children (its `leave` still runs)."""
+    skips the node's children (its `leave` still runs). With `leaves`, `leave` is called only for
+    nodes of those types: most nodes are leaves of the tree that nothing needs to leave, and a
+    call per node is a visible part of a run."""
+    node_kind = type(node)
     if enter(node):
-        kind = type(node)
-        fields = _fields_cache.get(kind) or _fields(kind)
+        fields = _fields_cache.get(node_kind) or _fields(node_kind)
         for name in fields:
             value = getattr(node, name)
             if value is None:
@@ -72,9 +79,10 @@ def walk(node: cst.CSTNode, enter: Callable[[cst.CSTNode], bool], leave: Callabl
                     item_kind = type(item)
                     is_node = _is_node.get(item_kind)
                     if is_node or (is_node is None and _node_type(item_kind)):
-                        walk(item, enter, leave)
+                        walk(item, enter, leave, leaves)
             else:
                 is_node = _is_node.get(kind)
                 if is_node or (is_node is None and _node_type(kind)):
-                    walk(value, enter, leave)
-    leave(node)
+                    walk(value, enter, leave, leaves)
+    if leaves is None or node_kind in leaves:
+        leave(node)

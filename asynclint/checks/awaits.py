@@ -21,7 +21,7 @@ def nodes(roots: Iterable[cst.CSTNode] | cst.CSTNode) -> list[cst.CSTNode]:
         return not isinstance(node, _OTHER_FRAMES)
 
     for root in (roots,) if isinstance(roots, cst.CSTNode) else roots:
-        walk(root, enter, lambda node: None)
+        walk(root, enter, lambda node: None, ())
     return found
 
 
