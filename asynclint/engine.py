@@ -66,6 +66,7 @@ class Walker:
         # The node types anything acts on when leaving them (a superset once a failed rule is
         # dropped, which only costs a call).
         self.leaves = frozenset((*self.leave_table, *self.model_leave, cst.Decorator, cst.Parameters))
+        self.enters = frozenset((*self.visit_table, *self.model_enter, *self.summary_hooks))
 
     def _build_tables(self) -> None:
         self.visit_table: dict[type, list[tuple[Rule, Callable]]] = {}
@@ -316,7 +317,7 @@ def lint_text(
         if walker.on_visit(parsed):
             for statement in parsed.body:
                 context.top_statement = statement
-                walk(statement, walker.on_visit, walker.on_leave, walker.leaves)
+                walk(statement, walker.on_visit, walker.on_leave, walker.leaves, walker.enters)
             context.top_statement = None
         walker.on_leave(parsed)
         walker.finish()

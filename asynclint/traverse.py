@@ -61,13 +61,15 @@ def walk(
     enter: Callable[[cst.CSTNode], bool],
     leave: Callable[[cst.CSTNode], None],
     leaves: Container[type] | None = None,
+    enters: Container[type] | None = None,
 ) -> None:
     """Call `enter` before and `leave` after each code-carrying node; `enter` returning False
-    skips the node's children (its `leave` still runs). With `leaves`, `leave` is called only for
-    nodes of those types: most nodes are leaves of the tree that nothing needs to leave, and a
-    call per node is a visible part of a run."""
+    skips the node's children (its `leave` still runs). With `leaves` (`enters`), `leave`
+    (`enter`) is called only for nodes of those types, the others being left (entered) as if it
+    had been: a call per node is a visible part of a run, and most nodes need no leave, a quarter
+    no enter."""
     node_kind = type(node)
-    if enter(node):
+    if (enters is not None and node_kind not in enters) or enter(node):
         fields = _fields_cache.get(node_kind) or _fields(node_kind)
         for name in fields:
             value = getattr(node, name)
@@ -79,10 +81,10 @@ def walk(
                     item_kind = type(item)
                     is_node = _is_node.get(item_kind)
                     if is_node or (is_node is None and _node_type(item_kind)):
-                        walk(item, enter, leave, leaves)
+                        walk(item, enter, leave, leaves, enters)
             else:
                 is_node = _is_node.get(kind)
                 if is_node or (is_node is None and _node_type(kind)):
-                    walk(value, enter, leave, leaves)
+                    walk(value, enter, leave, leaves, enters)
     if leaves is None or node_kind in leaves:
         leave(node)
