@@ -117,7 +117,7 @@ class Walker:
         except Exception as exc:  # isolate one rule's bug from the others and from the run
             self._fail(rule, exc)
 
-    # on_visit and on_leave run for every node of every file: the dispatch is inlined (no helper
+    # on_visit and on_leave run for most nodes of every file: the dispatch is inlined (no helper
     # calls, one dictionary lookup per table) because it is a visible part of a cold run.
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.visited += 1

@@ -5,7 +5,10 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+import asynclint.positions as module_positions
 from asynclint.positions import positions
+
+_IN_MODULE = module_positions._in_module  # as it is, before any test wraps it
 
 SOURCE = '''\
 """Doc."""
@@ -85,26 +88,28 @@ def test_statement_by_statement_agrees_with_the_whole_module(monkeypatch):
     # Positions found from the statement a node is in (its code generated alone, from where
     # CPython's ast says it starts) are the same as from the whole module's code, and the whole
     # module's code is not generated when the hints are right.
-    import asynclint.positions as module_positions
-
     sources = [SOURCE, TRICKY_STATEMENTS, TRICKY_STATEMENTS.replace("\n", "\r\n"), TRICKY_STATEMENTS.rstrip("\n")]
     sources += [(Path(__file__).parent.parent / "asynclint" / name).read_text() for name in ("engine.py", "checks/tasks.py")]
     for text in sources:
-        module = cst.parse_module(text)
-        reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        nodes = list(reference)
-        whole = positions(module, nodes)
+        module, nodes, whole, calls = _whole_module_answer(text, monkeypatch)
         hints = _statements_of(module, nodes)
-        calls = []
-        original = module_positions._in_module
-        monkeypatch.setattr(module_positions, "_in_module", lambda m, rest: calls.append(len(rest)) or original(m, rest))
         assert positions(module, nodes, text, hints) == whole
         if text.endswith("\n"):
             assert calls == [len(nodes) - len(hints)] or (not calls and len(nodes) == len(hints))
         # wrong hints (every node said to be in the first statement) still give the right answer
         wrong = {key: module.body[0] for key in hints}
         assert positions(module, nodes, text, wrong) == whole
-        monkeypatch.setattr(module_positions, "_in_module", original)
+
+
+def _whole_module_answer(text: str, monkeypatch):
+    """The module, its nodes, their positions from the whole module's code, and a list that
+    records, from now on, how many nodes each whole-module code generation is asked for."""
+    module = cst.parse_module(text)
+    nodes = list(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    whole = positions(module, nodes)
+    calls: list[int] = []
+    monkeypatch.setattr(module_positions, "_in_module", lambda m, rest: calls.append(len(rest)) or _IN_MODULE(m, rest))
+    return module, nodes, whole, calls
 
 
 NESTED = '''\
@@ -184,19 +189,11 @@ def _enclosing_statements(module: cst.Module, nodes) -> dict[int, tuple[cst.Base
 def test_nested_statements_agree_with_the_whole_module(monkeypatch):
     # The innermost statement a node is in has its code generated alone, indented as in the
     # file, from where the paired ast statement says it starts; the answer is the whole module's.
-    import asynclint.positions as module_positions
-
     sources = [NESTED, NESTED.replace("\n", "\r\n"), SOURCE]
     sources += [(Path(__file__).parent.parent / "asynclint" / name).read_text() for name in ("positions.py", "checks/tasks.py")]
     for text in sources:
-        module = cst.parse_module(text)
-        reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        nodes = list(reference)
-        whole = positions(module, nodes)
+        module, nodes, whole, generated = _whole_module_answer(text, monkeypatch)
         hints = _enclosing_statements(module, nodes)
-        generated = []
-        original = module_positions._in_module
-        monkeypatch.setattr(module_positions, "_in_module", lambda m, rest: generated.append(len(rest)) or original(m, rest))
         assert positions(module, nodes, text, hints) == whole
         assert generated == [len(nodes) - len(hints)]  # the whole module only for unhinted nodes
         # each node asked alone, from its innermost statement
@@ -206,4 +203,3 @@ def test_nested_statements_agree_with_the_whole_module(monkeypatch):
         # hints that name wrong statements first still give the right answer
         wrong = {key: (module.body[0], *hint) for key, hint in hints.items()}
         assert positions(module, nodes, text, wrong) == whole
-        monkeypatch.setattr(module_positions, "_in_module", original)
