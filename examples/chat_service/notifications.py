@@ -50,3 +50,10 @@ class Notifier:
         async with httpx.AsyncClient() as client:
             # Bug: `client.post()` gives a coroutine; the webhook is never called.
             client.post(url, content=text)
+
+    async def webhook_status(self, url: str) -> str:
+        async with httpx.AsyncClient() as client:
+            async with client.stream("GET", url) as response:
+                # Bug: `response.aread()` gives a coroutine; the body is never read.
+                response.aread()
+                return response.headers.get("status", "")
