@@ -505,7 +505,7 @@ def instance_class(
         return None
     if isinstance(value, cst.Await):
         # `await f()` gives a known type only for library coroutines listed as returning one.
-        given = _awaited_type(model, value)
+        given = _awaited_type(model, value, module, is_package, depth)
         return given if isinstance(given, str) else None
     if isinstance(value, cst.Call):
         ref = reference(model, value.func, module, is_package, depth + 1)
@@ -520,7 +520,7 @@ def instance_class(
             return entered if entered in known.enters_as_self else known.enters_as.get(entered or "")
         if binding.unpacked is not None:
             whole, index = binding.unpacked
-            given = _awaited_type(model, whole) if isinstance(whole, cst.Await) else None
+            given = _awaited_type(model, whole, module, is_package, depth) if isinstance(whole, cst.Await) else None
             return given[index] if isinstance(given, tuple) and index < len(given) else None
         if binding.annotation is not None and isinstance(binding.annotation, (cst.Name, cst.Attribute)):
             qualified = model.qualified_name(binding.annotation)
@@ -534,11 +534,21 @@ def instance_class(
     return None
 
 
-def _awaited_type(model: SemanticModel, node: cst.Await) -> str | tuple[str, ...] | None:
+def _awaited_type(
+    model: SemanticModel, node: cst.Await, module: str = "", is_package: bool = False, depth: int = 0
+) -> str | tuple[str, ...] | None:
     call = node.expression
     if not isinstance(call, cst.Call):
         return None
-    return catalogue.coroutines().returns.get(model.qualified_name(call.func) or "")
+    returns = catalogue.coroutines().returns
+    qualified = model.qualified_name(call.func)
+    if qualified is not None:
+        return returns.get(qualified)
+    if isinstance(call.func, cst.Attribute):  # `await session.get(url)` on a receiver of known type
+        ref = reference(model, call.func, module, is_package, depth + 1)
+        if ref is not None and ref.kind == "global":
+            return returns.get(ref.target)
+    return None
 
 
 # -- the index ----------------------------------------------------------------------------------

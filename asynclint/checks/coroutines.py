@@ -33,7 +33,8 @@ class UnawaitedCoroutine(Rule):
     coroutine returns (`reader, writer = await asyncio.open_connection(...)`), or from an
     `async with` on a client that enters as itself (`async with httpx.AsyncClient() as client`) or
     as another known type (`async with pool.acquire() as conn`, `async with session.get(url) as
-    resp`, `async with aiofiles.open(path) as f`; the catalogue's `enters-as`).
+    resp`, `async with aiofiles.open(path) as f`; the catalogue's `enters-as`), or from what a
+    library coroutine method gives when awaited (`resp = await session.get(url)`).
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; none of its body runs until it is
@@ -396,6 +397,26 @@ class UnawaitedCoroutine(Rule):
                         await ws.send_str("ping")
                 async with aiofiles.open("log.txt", "a") as log:
                     await log.write("done")
+            """,
+        ),
+        Invalid(
+            "awaited-results-of-known-types",
+            """
+            import aiohttp
+
+            async def fetch(session: aiohttp.ClientSession, url):
+                response = await session.get(url)
+                response.raise_for_status()
+                response.text()
+            """,
+            ((6, 5),),
+            fixed="""
+            import aiohttp
+
+            async def fetch(session: aiohttp.ClientSession, url):
+                response = await session.get(url)
+                response.raise_for_status()
+                await response.text()
             """,
         ),
         Invalid(
