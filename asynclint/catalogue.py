@@ -70,7 +70,7 @@ class CoroutineCatalogue:
     coroutine_attributes: frozenset[str]
     async_context_managers: frozenset[str]
     enters_as_self: frozenset[str]  # types whose `async with X() as x` gives x the same object
-    enters_as: dict[str, str]  # calls whose `async with f() as x` gives x another known type
+    enters_as: dict[str, str]  # calls whose `async with f() as x` gives x other than `await f()` would
 
 
 @functools.cache

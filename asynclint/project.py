@@ -517,7 +517,10 @@ def instance_class(
         if binding.entered is not None:  # `async with Client() as client`, `... pool.acquire() as conn`
             entered = instance_class(model, binding.entered, module, is_package, depth + 1)
             known = catalogue.coroutines()
-            return entered if entered in known.enters_as_self else known.enters_as.get(entered or "")
+            if entered is None or entered in known.enters_as_self:
+                return entered
+            given = known.enters_as.get(entered) or known.returns.get(entered)
+            return given if isinstance(given, str) else None  # not a tuple to unpack
         if binding.unpacked is not None:
             whole, index = binding.unpacked
             given = _awaited_type(model, whole, module, is_package, depth) if isinstance(whole, cst.Await) else None
@@ -535,7 +538,7 @@ def instance_class(
 
 
 def _awaited_type(
-    model: SemanticModel, node: cst.Await, module: str = "", is_package: bool = False, depth: int = 0
+    model: SemanticModel, node: cst.Await, module: str, is_package: bool, depth: int
 ) -> str | tuple[str, ...] | None:
     call = node.expression
     if not isinstance(call, cst.Call):

@@ -33,8 +33,9 @@ class UnawaitedCoroutine(Rule):
     coroutine returns (`reader, writer = await asyncio.open_connection(...)`), or from an
     `async with` on a client that enters as itself (`async with httpx.AsyncClient() as client`) or
     as another known type (`async with pool.acquire() as conn`, `async with session.get(url) as
-    resp`, `async with aiofiles.open(path) as f`; the catalogue's `enters-as`), or from what a
-    library coroutine method gives when awaited (`resp = await session.get(url)`).
+    resp`, `async with aiofiles.open(path) as f`: what awaiting the call gives, or the catalogue's
+    `enters-as` where entering differs), or from what a library coroutine method gives when
+    awaited (`resp = await session.get(url)`).
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; none of its body runs until it is
