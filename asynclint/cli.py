@@ -17,9 +17,8 @@ from asynclint import __version__, deepstack
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings
 from asynclint.output import entries, render
 from asynclint.progress import for_terminal
-from asynclint.project import find_root
 from asynclint.output.text import statistics
-from asynclint.runner import FileReport, Mode, default_jobs, process_stdin, run
+from asynclint.runner import FileReport, Mode, default_jobs, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -150,31 +149,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode = Mode.DIFF if args.diff else Mode.FIX if args.fix else Mode.CHECK
     paths = args.paths or ["."]
 
-    if paths == ["-"]:
-        display = args.stdin_filename or "-"
-        reports = [process_stdin(sys.stdin.buffer.read(), display, settings, mode)]
-    else:
-        if "-" in paths:
-            print("asynclint: error: '-' (stdin) cannot be mixed with other paths", file=sys.stderr)
-            return EXIT_ERROR
-        from asynclint.discovery import discover
-        from asynclint.diagnostics import ErrorKind, FileError
+    stdin = args.stdin_filename is not None or paths == ["-"]
+    if stdin and args.paths not in ([], ["-"]):
+        print("asynclint: error: code read from stdin (--stdin-filename or -) cannot be mixed with other paths", file=sys.stderr)
+        return EXIT_ERROR
+    if not stdin and "-" in paths:
+        print("asynclint: error: '-' (stdin) cannot be mixed with other paths", file=sys.stderr)
+        return EXIT_ERROR
+    from asynclint.diagnostics import ErrorKind, FileError
+    from asynclint.discovery import discover, project_files
 
+    data = b""
+    buffers: dict[str, bytes] = {}
+    if stdin:
+        # Read once, and kept: with nothing to fix the editor pipe gets these very bytes back.
+        data = sys.stdin.buffer.read()
+        display = args.stdin_filename or "-"
+        files, reports = [display], []
+        buffers[display] = data
+        # The buffer stands for the file at that path in its project, so calls into the rest
+        # of the project resolve as they do for the file on disk.
+        project = project_files([display], settings) if args.stdin_filename else []
+    else:
         found = discover(paths, settings)
+        files = found.files
         reports = [FileReport(path, errors=[FileError(ErrorKind.IO, reason)]) for path, reason in found.missing]
-        # Every file of the project is read, even when only some are reported on (pre-commit
-        # passes the changed files): calls into the others must resolve all the same.
-        root = settings.root if settings.config_file else find_root(Path(paths[0]) if os.path.isdir(paths[0]) else Path(paths[0]).parent)
-        project = discover([str(root)], settings).files if root.is_dir() else []
-        progress = for_terminal(sys.stderr, args.quiet)
-        try:
-            reports += run(found.files, settings, mode, args.jobs, project, progress)
-        except ConfigError as exc:  # e.g. a coverage data file that cannot be read
-            print(f"asynclint: error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
-        finally:
-            if progress is not None:
-                progress.close()
+        project = project_files(paths, settings)
+    progress = None if stdin else for_terminal(sys.stderr, args.quiet)
+    try:
+        reports += run(files, settings, mode, args.jobs, project, progress, buffers)
+    except ConfigError as exc:  # e.g. a coverage data file that cannot be read
+        print(f"asynclint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if progress is not None:
+            progress.close()
     reports.sort(key=lambda r: r.path)
 
     out = sys.stdout
@@ -183,9 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors = [r for r in reports if r.errors]
         if errors:
             sys.stderr.write(render("concise", [FileReport(r.path, errors=r.errors) for r in errors]))
-    elif mode is Mode.FIX and paths == ["-"]:
+    elif mode is Mode.FIX and stdin:
+        # The editor pipe: stdout is the buffer's new content, always, byte for byte the input
+        # when nothing was fixed (clean code, only unfixable findings, a syntax error).
         report = reports[0]
-        out.write(report.fixed_text if report.fixed_text is not None else sys.stdin.read())
+        out.flush()
+        out.buffer.write(report.fixed_data if report.fixed_data is not None else data)
+        out.flush()
         sys.stderr.write(render("concise", reports))
     elif args.statistics:
         out.write(statistics([e for e in entries(reports) if not e.is_error]))

@@ -17,6 +17,58 @@ import pathspec
 from asynclint.options import Settings, relative_to_root
 
 
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+def marked_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding a project marker, if any."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return None
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding a project marker, else `start` itself."""
+    return marked_root(start) or start.resolve()
+
+
+def project_files(paths: list[str], settings: Settings) -> list[str]:
+    """The files the project index reads for a run over `paths`.
+
+    Every file of the project is read, even when only some are reported on (pre-commit passes
+    the changed files): calls into the others must resolve all the same. The project is the
+    configured root, else the folder of the nearest project marker above the first path. With
+    no marker anywhere above there is no project to speak of (a scratch file in a home folder):
+    the index covers the given folders and the folders of the given files, not the whole tree
+    below some unrelated root.
+    """
+    first = Path(paths[0]) if paths else Path.cwd()
+    start = first if first.is_dir() else first.parent
+    root = settings.root if settings.config_file else marked_root(start)
+    if root is not None:
+        return discover([str(root)], settings).files if root.is_dir() else []
+    folders = []
+    for given in paths:
+        if os.path.isdir(given):
+            folders.append(given)
+        else:
+            folder = os.path.dirname(given) or "."
+            if os.path.isdir(folder):
+                folders.extend(_own_files(folder))
+    return discover(folders, settings).files
+
+
+def _own_files(folder: str) -> list[str]:
+    """The Python files directly in `folder` (not below it)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [os.path.join(folder, name) for name in names if name.endswith(".py") and os.path.isfile(os.path.join(folder, name))]
+
+
 @dataclass
 class Discovery:
     files: list[str] = field(default_factory=list)

@@ -30,6 +30,8 @@ class FixOutcome:
     text: str
     applied: list[Finding] = field(default_factory=list)
     result: LintResult = field(default_factory=LintResult)
+    # What the text as given holds: the findings to report when the fixed text cannot be written.
+    initial: LintResult = field(default_factory=LintResult)
     errors: list[FileError] = field(default_factory=list)
 
 
@@ -162,6 +164,7 @@ def fix_text(
         index = ProjectIndex([result.summary] if result.summary else [], settings.infer_by_method_name)
     else:
         result = lint_text(text, path, settings, rules, index=index)
+    outcome.initial = result
     original_compiles = None
     for _ in range(MAX_ROUNDS):
         checkpoint()

@@ -19,7 +19,8 @@ from asynclint import __version__, deepstack
 from asynclint.diagnostics import ErrorKind
 from asynclint.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
 from asynclint.discovery import discover
-from asynclint.project import ProjectIndex, find_root
+from asynclint.discovery import find_root
+from asynclint.project import ProjectIndex
 from asynclint.runner import FileReport, check_project, timeout_error
 from asynclint.source import SourceError, TooLarge, read_source
 from asynclint.selection import rules_for

@@ -25,21 +25,11 @@ from asynclint import catalogue
 from asynclint.semantic import BindingKind, Scope, ScopeKind, SemanticModel
 from asynclint.spawns import TaskSpawns
 
-ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 ASYNC, SYNC, ASYNCGEN, UNKNOWN, CLASS = "async", "sync", "asyncgen", "unknown", "class"
 # A function with project decorators: its kind is what the index makes of them (see `decorated`).
 DECORATED = "decorated"
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
 SUMMARY_FORMAT = 4
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above `start` holding a project marker, else `start` itself."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if any((folder / marker).exists() for marker in ROOT_MARKERS):
-            return folder
-    return start
 
 
 @functools.lru_cache(maxsize=4096)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asynclint import catalogue
-from asynclint.project import find_root
+from asynclint.discovery import find_root
 
 if sys.version_info >= (3, 11):
     import tomllib

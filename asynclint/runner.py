@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 from asynclint import deepstack
 from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, is_applicable
@@ -25,7 +25,7 @@ from asynclint.project import (
 )
 from asynclint.options import Settings, relative_to_root
 from asynclint.selection import is_enabled, rules_for
-from asynclint.source import Source, SourceError, TooLarge, decode, read_bytes, read_source, write_atomically
+from asynclint.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
 
 
 class Mode(enum.Enum):
@@ -41,7 +41,8 @@ class FileReport:
     errors: list[FileError] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)
     diff: str = ""
-    fixed_text: str | None = None  # for stdin in fix mode
+    # The fixed file's bytes when it was not written (stdin): None when nothing changed.
+    fixed_data: bytes | None = None
     lines: dict[int, str] = field(default_factory=dict)  # source lines the findings point at
     summary: dict | None = None  # for the project index
     pending: list[Ref] = field(default_factory=list)  # conditions for the index to decide
@@ -136,11 +137,13 @@ def check_source(
                 try:
                     write_atomically(path, source, text)
                 except SourceError as exc:
+                    # Nothing was written: report what the file as read holds, decided with the
+                    # same index (cross-file findings included), and say why it is unfixed.
                     report.errors.append(FileError(ErrorKind.IO, str(exc)))
                     report.fixed = []
-                    result = lint_text(source.text, path, settings, rules)
-                    text = source.text
-            report.fixed_text = text
+                    result, text = outcome.initial, source.text
+            else:
+                report.fixed_data = encode(text, source.encoding)
     report.findings = [f.detached() for f in result.findings]
     report.pending = result.pending
     report.rejected = result.rejected
@@ -157,10 +160,13 @@ def process_file(
     index: ProjectIndex | None = None,
     summary_only: bool = False,
     names: NameFilter | None = None,
+    data: bytes | None = None,
 ) -> FileReport:
-    """Check one file (or, `summary_only`, only summarise it for the index)."""
+    """Check one file (or, `summary_only`, only summarise it for the index). `data` is the file's
+    content when it is not read from disk (stdin, an editor's buffer): such a file is never
+    written; its fixed bytes come back in the report."""
     with _young_garbage_only():
-        return _process_file(path, settings, mode, index, summary_only, names)
+        return _process_file(path, settings, mode, index, summary_only, names, data)
 
 
 @contextlib.contextmanager
@@ -187,9 +193,10 @@ def _process_file(
     index: ProjectIndex | None,
     summary_only: bool,
     names: NameFilter | None,
+    data: bytes | None = None,
 ) -> FileReport:
     try:
-        source = read_source(path, settings.size_limit())
+        source = read_source(path, settings.size_limit()) if data is None else _buffer_source(data, settings)
     except TooLarge as exc:
         return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, str(exc))])
     except SourceError as exc:
@@ -202,7 +209,7 @@ def _process_file(
         if cached is not None:
             return FileReport(path, summary=cached)
     report = _guarded(
-        path, settings, check_source, path, source, settings, mode, write=True, index=index,
+        path, settings, check_source, path, source, settings, mode, write=data is None, index=index,
         summary_only=summary_only, names=names,
     )
     if report.summary is not None and mode is Mode.CHECK:
@@ -234,25 +241,13 @@ def _guarded(path: str, settings: Settings, function, *args, **kwargs) -> FileRe
         )
 
 
-def process_stdin(data: bytes, path: str, settings: Settings, mode: Mode) -> FileReport:
-    """Code from stdin is a project of its own: its index is its own summary."""
+def _buffer_source(data: bytes, settings: Settings) -> Source:
+    """A file's content handed over in memory, held to the same limits as one read from disk."""
     limit = settings.size_limit()
     if limit is not None and len(data) > limit:
-        return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, str(TooLarge(len(data), limit)))])
-    try:
-        text, encoding = decode(data)
-    except SourceError as exc:
-        return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
-    source = Source(text, encoding, data)
-    return _guarded(path, settings, _check_stdin, path, source, settings, mode)
-
-
-def _check_stdin(path: str, source: Source, settings: Settings, mode: Mode) -> FileReport:
-    report = check_source(path, source, settings, Mode.CHECK, write=False)
-    index = ProjectIndex([report.summary] if report.summary else [], settings.infer_by_method_name)
-    if mode is not Mode.CHECK or needs_index(report.pending, index):
-        report = check_source(path, source, settings, mode, write=False, index=index)
-    return report
+        raise TooLarge(len(data), limit)
+    text, encoding = decode(data)
+    return Source(text, encoding, data)
 
 
 _WORKER_INDEX: ProjectIndex | None = None
@@ -264,12 +259,12 @@ def _init_worker(index: ProjectIndex | None, names: NameFilter | None) -> None:
     _WORKER_INDEX, _WORKER_NAMES = index, names
 
 
-Task = tuple[str, Settings, Mode, bool]  # path, settings, mode, summary_only
+Task = tuple[str, Settings, Mode, bool, "bytes | None"]  # path, settings, mode, summary_only, data
 
 
 def _task(args: Task) -> FileReport:
-    path, settings, mode, summary_only = args
-    return process_file(path, settings, mode, _WORKER_INDEX, summary_only, _WORKER_NAMES)
+    path, settings, mode, summary_only, data = args
+    return process_file(path, settings, mode, _WORKER_INDEX, summary_only, _WORKER_NAMES, data)
 
 
 def _map(
@@ -286,8 +281,8 @@ def _map(
     jobs = max(1, min(jobs, len(tasks)))
     reports: list[FileReport] = []
     if jobs == 1 or len(tasks) < 4:
-        for path, settings, mode, summary_only in tasks:
-            reports.append(process_file(path, settings, mode, index, summary_only, names))
+        for path, settings, mode, summary_only, data in tasks:
+            reports.append(process_file(path, settings, mode, index, summary_only, names, data))
             if progress is not None:
                 progress(len(reports), len(tasks), what)
         return reports
@@ -331,11 +326,16 @@ class _Seen:
     names: list  # the file's part of the name filter
 
 
-def _look(path: str, manifest: Manifest, tokens: tuple[bytes, ...], prefix: str, max_bytes: int | None) -> _Seen:
+def _look(
+    path: str, manifest: Manifest, tokens: tuple[bytes, ...], prefix: str, max_bytes: int | None,
+    buffers: Mapping[str, bytes],
+) -> _Seen:
     absolute = os.path.abspath(path)
     # Whether it is a test module changes its summary (tests record the names they use).
     relative = absolute[len(prefix):].replace(os.sep, "/") if absolute.startswith(prefix) else path
     module = (*module_name(path), is_test_module(relative))
+    if absolute in buffers:  # not the file on disk: nothing of it is cached under the disk file's stat
+        return _Seen(path, absolute, None, module, None, None, file_names(buffers[absolute], tokens))
     try:
         status = os.stat(path)
     except OSError:
@@ -387,27 +387,39 @@ def _remember(manifest: Manifest, item: _Seen, report: FileReport, checked: bool
 
 
 def run(
-    files: list[str], settings: Settings, mode: Mode, jobs: int, project_files: list[str] = (),
-    progress: Callable[[int, int, str], None] | None = None,
+    files: list[str], settings: Settings, mode: Mode, jobs: int, project_files: Sequence[str] = (),
+    progress: Callable[[int, int, str], None] | None = None, buffers: Mapping[str, bytes] | None = None,
 ) -> list[FileReport]:
     """Check `files` (see `check_project`), then, with --fix or --diff, fix the files that have
     something to fix: only they are read again, with the project index at hand."""
-    reports, index = check_project(files, settings, jobs, project_files, progress)
+    buffers = _absolute_keys(buffers)
+    reports, index = check_project(files, settings, jobs, project_files, progress, buffers)
     if mode is Mode.CHECK:
         return reports
     unsafe = settings.unsafe_fixes
     to_fix = [n for n, r in enumerate(reports) if any(is_applicable(f.fix, unsafe) for f in r.findings)]
-    fixed = _map([(reports[n].path, settings, mode, False) for n in to_fix], jobs, index, None, progress, "fixed")
+    tasks = [_task_for(reports[n].path, settings, mode, False, buffers) for n in to_fix]
+    fixed = _map(tasks, jobs, index, None, progress, "fixed")
     for n, report in zip(to_fix, fixed):
         reports[n] = report
     return reports
 
 
+def _absolute_keys(buffers: Mapping[str, bytes] | None) -> dict[str, bytes]:
+    return {os.path.abspath(path): data for path, data in (buffers or {}).items()}
+
+
+def _task_for(path: str, settings: Settings, mode: Mode, summary_only: bool, buffers: Mapping[str, bytes]) -> Task:
+    return (path, settings, mode, summary_only, buffers.get(os.path.abspath(path)))
+
+
 def check_project(
-    files: list[str], settings: Settings, jobs: int, project_files: list[str] = (),
-    progress: Callable[[int, int, str], None] | None = None,
+    files: list[str], settings: Settings, jobs: int, project_files: Sequence[str] = (),
+    progress: Callable[[int, int, str], None] | None = None, buffers: Mapping[str, bytes] | None = None,
 ) -> tuple[list[FileReport], ProjectIndex]:
     """Check `files`; read `project_files` too (once) so calls into them can be resolved.
+    `buffers` holds, by path, the content of files that are not to be read from disk (stdin, an
+    editor's unsaved buffers): they stand for the file at that path and are never written.
 
     Pass 1 reads every file once: findings for the files asked about, and every file's summary.
     The summaries make the project index, which decides the pending findings.
@@ -417,6 +429,7 @@ def check_project(
     pending conditions, summary) comes from the manifest and, when the index confirms some of its
     conditions, so does the decided report, kept with the answers it was decided on.
     """
+    buffers = _absolute_keys(buffers)
     wanted = {os.path.abspath(path) for path in files}
     extra, seen_paths = [], set(wanted)
     for path in project_files:
@@ -428,7 +441,7 @@ def check_project(
     manifest = Manifest(settings.cache_folder(), settings)
     tokens = spawner_tokens(settings.extend_task_spawners)
     prefix = os.path.join(str(settings.root), "")
-    seen = [_look(path, manifest, tokens, prefix, settings.size_limit()) for path in (*files, *extra)]
+    seen = [_look(path, manifest, tokens, prefix, settings.size_limit(), buffers) for path in (*files, *extra)]
     names = combine_names(item.names for item in seen)
     reports: list[FileReport | None] = []
     tasks: list[Task] = []
@@ -442,7 +455,7 @@ def check_project(
                 report = FileReport(item.path, summary=item.entry["summary"])
         reports.append(report)
         if report is None:
-            tasks.append((item.path, settings, Mode.CHECK, not checked))
+            tasks.append(_task_for(item.path, settings, Mode.CHECK, not checked, buffers))
     done = iter(_map(tasks, jobs, None, names, progress, "read"))
     for n, item in enumerate(seen):
         if reports[n] is None:
@@ -465,7 +478,7 @@ def check_project(
             reports[n] = decided
         else:
             again.append((n, decisions))
-    tasks = [(reports[n].path, settings, Mode.CHECK, False) for n, _ in again]
+    tasks = [_task_for(reports[n].path, settings, Mode.CHECK, False, buffers) for n, _ in again]
     for (n, decisions), report in zip(again, _map(tasks, jobs, index, None, progress, "rechecked")):
         reports[n] = report
         entry = seen[n].entry
