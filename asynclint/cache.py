@@ -12,11 +12,13 @@ folder carries its own .gitignore.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from importlib import resources
@@ -34,8 +36,124 @@ _SUMMARY_KEYS = {
 # check finds: a change to them keeps cached results.
 _PRESENTATION = {
     "output_format", "show_fixes", "unsafe_fixes", "exclude", "extend_exclude", "respect_gitignore",
-    "cache_dir", "config_file", "root",
+    "cache_dir", "cache_dir_from_user", "config_file", "root",
 }
+
+# Written first into a cache folder asynclint makes: a folder that holds it is asynclint's own
+# (https://bford.info/cachedir/ says what the tag means to backup tools).
+TAG_NAME = "CACHEDIR.TAG"
+TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This folder is a cache made by asynclint.\n"
+_IGNORE = "# created by asynclint\n*\n"
+_refused: set[str] = set()
+
+
+def cache_root(settings) -> Path | None:
+    """The cache folder the run may write in, or None (no cache).
+
+    A repository's own configuration can only place the cache inside the project, along real
+    folders (no symbolic link on the way: a committed link must not carry writes elsewhere);
+    a folder outside it needs the user's own command line or environment. Whoever names it, a
+    folder that already holds files asynclint did not write (the project root, a source folder)
+    is refused, since the cache hides its folder from git and from asynclint's own walk.
+    """
+    folder = settings.cache_folder()
+    if folder is None:
+        return None
+    return _vetted(os.path.normpath(folder), os.path.normpath(settings.root), settings.cache_dir_from_user)
+
+
+@functools.lru_cache(maxsize=16)
+def _vetted(folder_name: str, root_name: str, from_user: bool) -> Path | None:
+    """`cache_root` once per process and folder (every file of a run asks)."""
+    folder, root = Path(folder_name), Path(root_name)
+    reason = None
+    if not from_user:
+        if folder == root or root not in folder.parents:
+            reason = "it is not inside the project; only --cache-dir or ASYNCLINT_CACHE_DIR may put it elsewhere"
+        elif _has_link(root, folder):
+            reason = "a symbolic link is on its way (a repository may not send the cache elsewhere)"
+    if reason is None:
+        reason = _foreign_content(folder)
+    if reason is not None:
+        if str(folder) not in _refused:
+            _refused.add(str(folder))
+            print(f"asynclint: warning: not using the cache folder {folder}: {reason}; running without a cache", file=sys.stderr)
+        return None
+    return folder
+
+
+def _has_link(root: Path, folder: Path) -> bool:
+    """Whether a symbolic link stands anywhere from below `root` down to `folder`."""
+    current = root
+    for part in folder.relative_to(root).parts:
+        current = current / part
+        if current.is_symlink():
+            return True
+        if not current.exists():
+            return False  # made by mkdir later, as a real folder
+    return False
+
+
+def _foreign_content(folder: Path) -> str | None:
+    try:
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            return "it is not a folder"
+        if not folder.exists() or (folder / TAG_NAME).is_file() or _ours(folder / ".gitignore"):
+            return None
+        if next(folder.iterdir(), None) is not None:
+            return "it holds files asynclint did not write (a cache folder must be asynclint's alone)"
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    return None
+
+
+def _ours(ignore: Path) -> bool:
+    """A .gitignore asynclint wrote (caches made before the tag was written hold only that)."""
+    try:
+        return not ignore.is_symlink() and ignore.read_text(encoding="utf-8") == _IGNORE
+    except (OSError, ValueError):
+        return False
+
+
+def _real_dir(path: Path) -> None:
+    """Make `path` a folder if it is not one; refuse (OSError) a link or a file standing there."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        raise OSError(f"{path} is not a folder")
+
+
+def _create_new(path: Path, text: str) -> None:
+    """Write a new file that nothing stands at yet: never through a link, dangling or not."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def prepare(folder: Path) -> None:
+    """Make the cache folder, marked as asynclint's and hidden from git."""
+    _real_dir(folder)
+    _create_new(folder / TAG_NAME, TAG)
+    _create_new(folder / ".gitignore", _IGNORE)
+
+
+def write_json(folder: Path, name: str, document: object, **options) -> None:
+    """Write `document` as folder/name in one rename (a reader sees the old or the new file);
+    the temporary file is removed whatever fails (a full disk must not fill up further)."""
+    fd, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, **options)
+        os.replace(temp, folder / name)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 def summary_problem(entry: object, module: tuple) -> str | None:
     """Why `entry` is not a summary of `module` ((name, is a package, ...)), or None."""
     if not isinstance(entry, dict) or set(entry) != _SUMMARY_KEYS:
@@ -121,18 +239,13 @@ class _Store:
         target = self.folder / key[:2]
         try:
             if not self._ready:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                ignore = self.folder.parent / ".gitignore"
-                if not ignore.exists():
-                    ignore.write_text("# created by asynclint\n*\n")
+                prepare(self.folder.parent)
+                _real_dir(self.folder)
                 self._ready = True
-            target.mkdir(exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=target, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle)
-            os.replace(temp, target / f"{key}.json")
+            _real_dir(target)
+            write_json(target, f"{key}.json", entry)
         except OSError:
-            pass  # a read-only checkout: run without caching
+            pass  # a read-only checkout, a full disk: run without caching
 
 
 class SummaryCache:
@@ -241,13 +354,7 @@ class Manifest:
         if self.path is None or not self.changed:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            ignore = self.path.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# created by asynclint\n*\n")
-            fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"stamp": self.stamp, "files": self.files}, handle, separators=(",", ":"))
-            os.replace(temp, self.path)
+            prepare(self.path.parent)
+            write_json(self.path.parent, self.path.name, {"stamp": self.stamp, "files": self.files}, separators=(",", ":"))
         except OSError:
-            pass  # a read-only checkout: run without caching
+            pass  # a read-only checkout, a full disk: run without caching

@@ -78,9 +78,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.config, start if start.exists() else Path.cwd())
     values = _cli_values(args)
     extend = {name: values.pop(name) for name in ("extend-select", "extend-exclude", "extend-task-spawners", "extend-blocking-calls") if name in values}
+    user_cache = os.environ.get("ASYNCLINT_CACHE_DIR")
+    if "cache-dir" in values:
+        user_cache = values.pop("cache-dir")
     if args.no_cache:
-        values["cache-dir"] = ""
+        user_cache = ""
     settings = settings.updated(values, "command line")
+    if user_cache is not None:  # the user's own choice: relative to where they stand, and trusted
+        settings = settings.updated({"cache-dir": user_cache}, "command line")
+        settings = replace(settings, cache_dir=os.path.abspath(settings.cache_dir) if settings.cache_dir else "", cache_dir_from_user=True)
     if extend:  # extend-* on the command line adds to what the config file extends
         added = Settings().updated(extend, "command line")
         attrs = [name.replace("-", "_") for name in extend]

@@ -231,7 +231,11 @@ OPTIONS: tuple[Option, ...] = (
         "pyproject.toml, else py310.",
         "VERSION", flake8=True,
     ),
-    Option("cache-dir", _string, "Folder for the cache, relative to the project root; empty for none.", "DIR"),
+    Option(
+        "cache-dir", _string,
+        "Folder for the cache, relative to the project root (on the command line or in ASYNCLINT_CACHE_DIR: "
+        "to the current folder); empty for none.", "DIR",
+    ),
     Option(
         "per-file-timeout", _limit,
         "Seconds one file may take; a file that takes longer is reported (ASL001) and skipped, "
@@ -285,6 +289,9 @@ class Settings:
     coverage_file: str = ""
     target_version: str = DEFAULT_TARGET_VERSION
     cache_dir: str = ".asynclint_cache"  # empty: no cache
+    # Whether cache-dir came from the user (command line, environment) rather than from a file of
+    # the repository: only the user may put the cache outside the project (see cache.py).
+    cache_dir_from_user: bool = False
     per_file_timeout: float = 60.0  # seconds; 0: no limit
     max_file_size: float = 2.0  # megabytes; 0: no limit
     root: Path = field(default_factory=Path.cwd)  # paths in patterns are relative to this folder
@@ -301,7 +308,8 @@ class Settings:
         return int(self.max_file_size * 1_000_000) or None
 
     def cache_folder(self) -> Path | None:
-        return self.root / self.cache_dir if self.cache_dir else None
+        """Where cache-dir points (not yet vetted: asynclint/cache.py's `cache_root` decides)."""
+        return Path(os.path.join(self.root, self.cache_dir)) if self.cache_dir else None
 
     def updated(self, values: dict[str, Any], where: str) -> Settings:
         """A copy with `values` (option name -> raw value) parsed and applied; unknown names fail."""

@@ -18,7 +18,7 @@ from typing import Callable, Mapping, Sequence
 
 from asynclint import deepstack
 from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, is_applicable
-from asynclint.cache import Manifest, SummaryCache, warn_invalid
+from asynclint.cache import Manifest, SummaryCache, cache_root, warn_invalid
 from asynclint.project import (
     NameFilter, ProjectIndex, Ref, combine_names, file_names, is_summary, is_test_module, module_name,
     needs_index, spawner_tokens,
@@ -135,7 +135,7 @@ def check_source(
             elif write:
                 deepstack.checkpoint()  # a file given up for its time limit is never written
                 try:
-                    write_atomically(path, source, text)
+                    write_atomically(path, source, text, within=settings.root)
                 except SourceError as exc:
                     # Nothing was written: report what the file as read holds, decided with the
                     # same index (cross-file findings included), and say why it is unfixed.
@@ -201,7 +201,7 @@ def _process_file(
         return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, str(exc))])
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
-    cache = SummaryCache(settings.cache_folder())
+    cache = SummaryCache(cache_root(settings))
     # Whether it is a test module changes its summary (tests record the names they use).
     module = (*module_name(path), is_test_module(relative_to_root(path, settings.root)))
     if summary_only:
@@ -438,7 +438,7 @@ def check_project(
             seen_paths.add(key)
             extra.append(path)
     evidence = index_evidence(settings)  # before any work: a bad coverage file is a config error
-    manifest = Manifest(settings.cache_folder(), settings)
+    manifest = Manifest(cache_root(settings), settings)
     tokens = spawner_tokens(settings.extend_task_spawners)
     prefix = os.path.join(str(settings.root), "")
     seen = [_look(path, manifest, tokens, prefix, settings.size_limit(), buffers) for path in (*files, *extra)]

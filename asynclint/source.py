@@ -86,29 +86,62 @@ def encode(text: str, encoding: str) -> bytes:
     return text.encode(encoding)
 
 
-def write_atomically(path: str, source: Source, new_text: str) -> None:
-    """Replace the file's content in one rename, keeping its permissions.
+def write_atomically(path: str, source: Source, new_text: str, *, within: str | os.PathLike | None = None) -> None:
+    """Replace the file's content, keeping its permissions, owner and links.
 
-    Refuses (SourceError) when the file changed on disk since it was read, so a fix never
-    overwrites an edit made meanwhile.
+    A symbolic link is written through: the file it points to is fixed and the link stays a
+    link; `within` (the project root) refuses a link that leads out of the project, so a
+    repository cannot make a fix write elsewhere. A plain file is replaced in one rename; one
+    with several hard links, or whose owner the rename could not keep, is rewritten in place so
+    every link still names it. Refuses (SourceError) when the file changed on disk since it was
+    read, so a fix never overwrites an edit made meanwhile.
     """
     data = encode(new_text, source.encoding)
     try:
-        with open(path, "rb") as handle:
+        target = os.path.realpath(path)
+        if within is not None and target != os.path.abspath(path):
+            top = os.path.realpath(within)
+            if os.path.commonpath([top, target]) != top:
+                raise SourceError(f"not fixed: the file is a symbolic link to {target}, outside the project")
+        with open(target, "rb") as handle:
             if handle.read() != source.data:
                 raise SourceError("not fixed: the file changed on disk while it was being checked")
-        mode = os.stat(path).st_mode
-        if not mode & stat.S_IWUSR:  # a rename would succeed anyway; respect the owner's intent
+        info = os.stat(target)
+        if not info.st_mode & stat.S_IWUSR:  # a rename would succeed anyway; respect the owner's intent
             raise SourceError("not fixed: the file is read-only")
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, temp = tempfile.mkstemp(prefix=".asynclint-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(temp, mode & 0o7777)
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
+        if info.st_nlink > 1 or not _replace(target, data, info):
+            _rewrite(target, data)
     except OSError as exc:
         raise SourceError(f"cannot write the fix: {exc.strerror or exc}") from None
+
+
+def _replace(target: str, data: bytes, info: os.stat_result) -> bool:
+    """Write `data` to a new file beside `target` and rename it over; False when the new file
+    could not be given the old one's owner (nothing is changed then)."""
+    fd, temp = tempfile.mkstemp(prefix=".asynclint-", suffix=".tmp", dir=os.path.dirname(target))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, info.st_mode & 0o7777)
+        mine = os.stat(temp)
+        if (mine.st_uid, mine.st_gid) != (info.st_uid, info.st_gid):
+            try:
+                os.chown(temp, info.st_uid, info.st_gid)
+            except OSError:
+                os.unlink(temp)
+                return False
+        os.replace(temp, target)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    return True
+
+
+def _rewrite(target: str, data: bytes) -> None:
+    """Rewrite the file in place (its inode, owner and links stay)."""
+    with open(target, "r+b") as handle:
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())

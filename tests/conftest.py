@@ -42,3 +42,17 @@ def run(tmp_path, monkeypatch, capsys):
         return code, out, err
 
     return _run
+
+
+STORE = "async def save(record):\n    return record\n"
+
+
+@pytest.fixture
+def store_project(tmp_path):
+    """A project whose `pkg.store.save` is a coroutine function, for calls across modules."""
+    (tmp_path / "pyproject.toml").write_text("")
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "store.py").write_text(STORE)
+    return tmp_path

@@ -100,14 +100,9 @@ def test_stdin_cannot_be_mixed_with_paths(tmp_path):
 
 
 @pytest.fixture
-def project(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("")
-    package = tmp_path / "pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "store.py").write_text("async def save(record):\n    return record\n")
-    (package / "app.py").write_text("x = 1\n")  # on disk: not what the buffer holds
-    return tmp_path
+def project(store_project):
+    (store_project / "pkg" / "app.py").write_text("x = 1\n")  # on disk: not what the buffer holds
+    return store_project
 
 
 BUFFER = b"from pkg.store import save\n\n\nasync def handle(record):\n    save(record)\n"
