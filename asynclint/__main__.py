@@ -1,3 +1,3 @@
-from asynclint.cli import entry
+from asynclint.frontends.cli import entry
 
 entry()

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from asynclint.cli import main
+from asynclint.frontends.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Fixture projects hold tests of their own (inputs for asynclint), not tests of asynclint.

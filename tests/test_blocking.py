@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from asynclint import catalogue
+from asynclint.knowledge import catalogue
 from asynclint.checks import ALL_RULES
-from asynclint.checks.blocking import RULES
-from asynclint.engine import lint_alone
-from asynclint.fixer import fix_text
-from asynclint.options import Settings
+from asynclint.checks.blocking.base import BlockingCategory
+from asynclint.lint.walker import lint_alone
+from asynclint.lint.fixer import fix_text
+from asynclint.config.options import Settings
 
-CODES = {rule.category: rule.code for rule in RULES}
+CODES = {rule.category: rule.code for rule in ALL_RULES if issubclass(rule, BlockingCategory)}
 ASL2 = tuple(rule for rule in ALL_RULES if rule.code.startswith("ASL2"))
 BLOCKING = catalogue.blocking()
 

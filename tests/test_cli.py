@@ -338,7 +338,7 @@ def test_version(run, capsys):
 
 
 def test_internal_error_in_one_rule_is_isolated(write, run, monkeypatch):
-    from asynclint.checks.tasks import UnusedTaskBinding
+    from asynclint.checks.tasks.references import UnusedTaskBinding
 
     def boom(self, node):
         raise RuntimeError("boom")
@@ -369,7 +369,8 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_line_only_in_a_terminal(tmp_path, monkeypatch):
-    from asynclint import cli, progress
+    from asynclint.frontends import cli
+    from asynclint.run import progress
 
     for n in range(6):
         (tmp_path / f"m{n}.py").write_text("async def f():\n    pass\n")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from asynclint.options import Settings
-from asynclint.runner import Mode, run
+from asynclint.config.options import Settings
+from asynclint.run.runner import Mode, run
 
 SAMPLE = {"purelib": 2, "stdlib": 3}  # one file in N
 if os.environ.get("ASYNCLINT_CRAWL_ALL"):

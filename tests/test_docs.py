@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from asynclint.checks import ALL_RULES
-from asynclint.docs import DOCS, DOCS_RULES, expected_pages
+from asynclint.frontends.docs import DOCS, DOCS_RULES, expected_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -12,14 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_generated_pages_are_current():
     for name, text in expected_pages().items():
         path = DOCS / name
-        assert path.is_file(), f"missing {path}; run `python -m asynclint.docs`"
-        assert path.read_text(encoding="utf-8") == text, f"{path} is stale; run `python -m asynclint.docs`"
+        assert path.is_file(), f"missing {path}; run `python -m asynclint.frontends.docs`"
+        assert path.read_text(encoding="utf-8") == text, f"{path} is stale; run `python -m asynclint.frontends.docs`"
 
 
 def test_generated_code_list_is_current():
-    from asynclint.docs import CODES, codes_module
+    from asynclint.frontends.docs import CODES, codes_module
 
-    assert CODES.read_text(encoding="utf-8") == codes_module(), "asynclint/codes.py is stale; run `python -m asynclint.docs`"
+    assert CODES.read_text(encoding="utf-8") == codes_module(), "asynclint/config/codes.py is stale; run `python -m asynclint.frontends.docs`"
 
 
 def test_every_rule_has_a_page_and_no_page_lacks_a_rule():

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import asynclint.engine as engine
-from asynclint.cli import main
+import asynclint.lint.walker as engine
+from asynclint.frontends.cli import main
 
 ROOT = Path(__file__).parent.parent
 STDLIB = Path(asyncio.__file__).parent.parent

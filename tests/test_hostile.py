@@ -6,10 +6,12 @@ import time
 
 import pytest
 
-from asynclint.checks import ALL_RULES, fixes
-from asynclint.diagnostics import Applicability, Edit, Fix
-from asynclint.fixer import MAX_ROUNDS, fix_text
-from asynclint.options import Settings
+from asynclint.checks import ALL_RULES
+
+from asynclint.checks.shared import fixes
+from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.lint.fixer import MAX_ROUNDS, fix_text
+from asynclint.config.options import Settings
 
 import libcst as cst
 
@@ -113,7 +115,8 @@ def test_fixes_that_never_settle_stop_loudly(monkeypatch):
 
 
 def test_file_changed_during_the_run_is_not_overwritten(write, monkeypatch, tmp_path):
-    from asynclint import runner, source as source_module
+    from asynclint.run import runner
+    from asynclint.engine import source as source_module
 
     path = write("a.py", "import asyncio\nasync def f():\n    asyncio.create_task(g())\n")
     real_read = source_module.read_source
@@ -198,7 +201,7 @@ def test_huge_file_is_skipped_with_the_reason(write, run):
 
 
 def _slow_for(name: str, seconds: float):
-    from asynclint.engine import Walker
+    from asynclint.lint.walker import Walker
 
     real = Walker.finish
 
@@ -212,7 +215,7 @@ def _slow_for(name: str, seconds: float):
 
 @pytest.mark.parametrize("jobs", ["1", "2"], ids=["one-process", "process-pool"])
 def test_slow_file_is_reported_and_skipped(write, run, monkeypatch, jobs):
-    from asynclint.engine import Walker
+    from asynclint.lint.walker import Walker
 
     monkeypatch.setattr(Walker, "finish", _slow_for("slow.py", 3))
     for name in ("a.py", "b.py", "c.py", "slow.py"):
@@ -230,7 +233,7 @@ def test_slow_file_is_reported_and_skipped(write, run, monkeypatch, jobs):
 
 
 def test_time_limit_from_the_config_file(write, run, monkeypatch):
-    from asynclint.engine import Walker
+    from asynclint.lint.walker import Walker
 
     monkeypatch.setattr(Walker, "finish", _slow_for("a.py", 2))
     write("pyproject.toml", "[tool.asynclint]\nper-file-timeout = 0.3\n")
@@ -245,7 +248,7 @@ def test_time_limit_from_the_config_file(write, run, monkeypatch):
 
 
 def test_unreadable_file(write, run, monkeypatch):
-    from asynclint import source
+    from asynclint.engine import source
 
     write("a.py", "x = 1\n")
     write("b.py", "import asyncio\nasync def f():\n    asyncio.create_task(g())\n")
@@ -306,7 +309,7 @@ def test_fifo_is_not_read(write, run, tmp_path):
 
 
 def test_file_deleted_during_the_run(write, run, monkeypatch, tmp_path):
-    from asynclint import discovery
+    from asynclint.config import discovery
 
     write("a.py", "x = 1\n")
     write("gone.py", "x = 1\n")
@@ -342,7 +345,7 @@ def test_fix_replaces_the_file_keeping_its_permissions(write, run, tmp_path):
 def test_failed_write_leaves_the_file_whole(write, run, monkeypatch, tmp_path):
     import os
 
-    from asynclint import source
+    from asynclint.engine import source
 
     path = write("a.py", "", raw=_TASK)
 
@@ -358,9 +361,9 @@ def test_failed_write_leaves_the_file_whole(write, run, monkeypatch, tmp_path):
 
 
 def test_flake8_plugin_applies_the_limits(tmp_path, monkeypatch):
-    from asynclint.engine import Walker
-    from asynclint.flake8_plugin import AsyncLintPlugin
-    from asynclint.options import Settings
+    from asynclint.lint.walker import Walker
+    from asynclint.frontends.flake8_plugin import AsyncLintPlugin
+    from asynclint.config.options import Settings
 
     monkeypatch.setattr(Walker, "finish", _slow_for("a.py", 2))
     path = tmp_path / "a.py"

@@ -17,7 +17,7 @@ def test_libcst_is_loaded_on_first_use_only():
     out = _run(
         """
         import sys
-        import asynclint.runner
+        import asynclint.run.runner
         print(type(sys.modules["libcst"]).__name__)
         from asynclint import libcst
         libcst.parse_module("x = 1\\n")

@@ -5,8 +5,8 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-import asynclint.positions as module_positions
-from asynclint.positions import positions
+import asynclint.engine.positions as module_positions
+from asynclint.engine.positions import positions
 
 _IN_MODULE = module_positions._in_module  # as it is, before any test wraps it
 
@@ -43,7 +43,7 @@ def test_matches_position_provider_on_tricky_code():
 
 
 def test_matches_position_provider_on_own_sources():
-    for name in ("semantic.py", "engine.py", "checks/tasks.py"):
+    for name in ("engine/semantic.py", "lint/walker.py", "checks/tasks/references.py"):
         _check((Path(__file__).parent.parent / "asynclint" / name).read_text(), singles=5)
 
 
@@ -89,7 +89,7 @@ def test_statement_by_statement_agrees_with_the_whole_module(monkeypatch):
     # CPython's ast says it starts) are the same as from the whole module's code, and the whole
     # module's code is not generated when the hints are right.
     sources = [SOURCE, TRICKY_STATEMENTS, TRICKY_STATEMENTS.replace("\n", "\r\n"), TRICKY_STATEMENTS.rstrip("\n")]
-    sources += [(Path(__file__).parent.parent / "asynclint" / name).read_text() for name in ("engine.py", "checks/tasks.py")]
+    sources += [(Path(__file__).parent.parent / "asynclint" / name).read_text() for name in ("lint/walker.py", "checks/tasks/references.py")]
     for text in sources:
         module, nodes, whole, calls = _whole_module_answer(text, monkeypatch)
         hints = _statements_of(module, nodes)
@@ -190,7 +190,7 @@ def test_nested_statements_agree_with_the_whole_module(monkeypatch):
     # The innermost statement a node is in has its code generated alone, indented as in the
     # file, from where the paired ast statement says it starts; the answer is the whole module's.
     sources = [NESTED, NESTED.replace("\n", "\r\n"), SOURCE]
-    sources += [(Path(__file__).parent.parent / "asynclint" / name).read_text() for name in ("positions.py", "checks/tasks.py")]
+    sources += [(Path(__file__).parent.parent / "asynclint" / name).read_text() for name in ("engine/positions.py", "checks/tasks/references.py")]
     for text in sources:
         module, nodes, whole, generated = _whole_module_answer(text, monkeypatch)
         hints = _enclosing_statements(module, nodes)

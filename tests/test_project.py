@@ -137,7 +137,7 @@ def test_fix_awaits_in_coroutines_only(project):
 
 
 def test_async_def_names_include_aliases(tmp_path):
-    from asynclint.project import project_names
+    from asynclint.resolve.project import project_names
 
     (tmp_path / "a.py").write_text("async def save():\n    pass\nfetch = save\nget = fetch  # alias of an alias\nx = 1\n")
     (tmp_path / "b.py").write_text("class C:\n    async def load(self): ...\n    def sync(self): ...\n")
@@ -146,7 +146,7 @@ def test_async_def_names_include_aliases(tmp_path):
 
 
 def test_wrapper_names_come_from_files_that_spawn_tasks(tmp_path):
-    from asynclint.project import project_names
+    from asynclint.resolve.project import project_names
 
     (tmp_path / "a.py").write_text("import asyncio\ndef spawn(c):\n    return asyncio.ensure_future(c)\nlaunch = spawn\n")
     (tmp_path / "b.py").write_text("def unrelated():\n    pass\n")
@@ -157,9 +157,9 @@ def test_wrapper_names_come_from_files_that_spawn_tasks(tmp_path):
 
 
 def test_warm_run_parses_nothing_and_gives_the_same_reports(project, monkeypatch):
-    from asynclint import engine
-    from asynclint.options import load_settings
-    from asynclint.runner import Mode, run
+    from asynclint.lint import walker as engine
+    from asynclint.config.options import load_settings
+    from asynclint.run.runner import Mode, run
 
     monkeypatch.chdir(project)
     settings = load_settings(start=project)
@@ -214,7 +214,7 @@ def test_warm_run_never_loads_libcst(project):
     # A run answered from the cache needs no syntax tree; importing libcst is most of its time.
     _cli(project, "--select", "ASL1,ASL3,ASL5", "pkg")  # codes given: validated without the rules too
     probe = (
-        "import sys; from asynclint import cli; "
+        "import sys; from asynclint.frontends import cli; "
         "code = cli.main(['--jobs', '1', '-q', '--select', 'ASL1,ASL3,ASL5', 'pkg']); "
         "print(type(sys.modules['libcst']).__name__)"
     )

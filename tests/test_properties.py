@@ -23,12 +23,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asynclint import deepstack
+from asynclint.engine import deepstack
 from asynclint.checks import ALL_RULES
-from asynclint.diagnostics import ErrorKind
-from asynclint.engine import lint_alone
-from asynclint.fixer import compiles, fix_text, is_applicable
-from asynclint.options import Settings
+from asynclint.engine.diagnostics import ErrorKind
+from asynclint.lint.walker import lint_alone
+from asynclint.lint.fixer import compiles, fix_text, is_applicable
+from asynclint.config.options import Settings
 
 SETTINGS = Settings()
 GRAMMAR_EXAMPLES = 200

@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 
 from asynclint.checks import ALL_RULES
-from asynclint.diagnostics import Applicability
-from asynclint.engine import lint_text as lint_one
-from asynclint.fixer import fix_text as fix_one
-from asynclint.options import Settings
-from asynclint.project import ProjectIndex
-from asynclint.rule import CODE_RE, NAME_RE
+from asynclint.engine.diagnostics import Applicability
+from asynclint.lint.walker import lint_text as lint_one
+from asynclint.lint.fixer import fix_text as fix_one
+from asynclint.config.options import Settings
+from asynclint.resolve.project import ProjectIndex
+from asynclint.lint.rule import CODE_RE, NAME_RE
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from asynclint import cache
+from asynclint.run import cache
 
 _PLANTED = "import pathlib\npathlib.Path({marker!r}).write_text('ran')\nimport asyncio\nasync def f():\n    asyncio.create_task(g())\n"
 _FINDING = "ASL301 task from `asyncio.create_task()` is dropped"

@@ -22,10 +22,10 @@ import re
 import libcst as cst
 import pytest
 
-from asynclint import catalogue
+from asynclint.knowledge import catalogue
 from asynclint.checks import ALL_RULES
-from asynclint.engine import lint_alone
-from asynclint.options import Settings
+from asynclint.lint.walker import lint_alone
+from asynclint.config.options import Settings
 
 SETTINGS = Settings()
 

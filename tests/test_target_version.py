@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from asynclint.options import target_from_requires
+from asynclint.config.options import target_from_requires
 
 MODULE_LOOP = "import asyncio\n\nloop = asyncio.get_event_loop()\n"
 UNUSED_ASYNC = "async def _total(items):\n    return sum(items)\n\n\nasync def main():\n    await _total([])\n"

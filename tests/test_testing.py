@@ -10,10 +10,10 @@ import textwrap
 
 import pytest
 
-from asynclint import pytest_config
-from asynclint.options import Settings
-from asynclint.pytest_config import MISSING, STRICT
-from asynclint.selection import rules_for
+from asynclint.config import pytest_config
+from asynclint.config.options import Settings
+from asynclint.config.pytest_config import MISSING, STRICT
+from asynclint.run.selection import rules_for
 from tests.conftest import FIXTURES
 
 
@@ -287,8 +287,8 @@ def test_asl405_with_and_without_coverage_data(tmp_path):
 
 
 def test_missing_coverage_module_is_a_clear_error(tmp_path, monkeypatch):
-    from asynclint.coverage_evidence import evidence_for
-    from asynclint.options import ConfigError
+    from asynclint.resolve.coverage_evidence import evidence_for
+    from asynclint.config.options import ConfigError
 
     (tmp_path / ".coverage").write_text("")
     monkeypatch.setitem(sys.modules, "coverage", None)  # as if coverage.py were not installed

@@ -23,7 +23,7 @@ def test_wheel_ships_rules_and_loads_them(tmp_path):
     assert "asynclint/rules/tasks.toml" in names
     assert any(n.endswith("entry_points.txt") for n in names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "[flake8.extension]\nASL = asynclint.flake8_plugin:AsyncLintPlugin" in entry_points
+    assert "[flake8.extension]\nASL = asynclint.frontends.flake8_plugin:AsyncLintPlugin" in entry_points
 
     target = tmp_path / "site"
     subprocess.run(
@@ -31,7 +31,7 @@ def test_wheel_ships_rules_and_loads_them(tmp_path):
         check=True, capture_output=True,
     )
     probe = (
-        "import asynclint, asynclint.catalogue as c; "
+        "import asynclint, asynclint.knowledge.catalogue as c; "
         "print(asynclint.__file__); print(sorted(c.tasks().functions)[0])"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from asynclint.options import Settings
-from asynclint.runner import Mode, check_source
-from asynclint.source import read_source
+from asynclint.config.options import Settings
+from asynclint.run.runner import Mode, check_source
+from asynclint.engine.source import read_source
 
 APP = "from pkg.store import save\n\n\nasync def handle(record):\n    save(record)\n"
 APP_FIXED = APP.replace("    save(record)", "    await save(record)")
@@ -44,7 +44,7 @@ def test_read_only_file_keeps_its_cross_module_finding(project):
 
 
 def test_file_changed_meanwhile_keeps_its_cross_module_finding(project):
-    from asynclint.runner import check_project
+    from asynclint.run.runner import check_project
 
     settings = Settings(root=project, cache_dir="")
     path = str(project / "pkg" / "app.py")
@@ -175,8 +175,8 @@ def test_failed_cache_writes_leave_no_temporary_files(project, monkeypatch):
     # A full disk: every write of a cache document fails after its temporary file was made.
     import json
 
-    from asynclint import cache
-    from asynclint.runner import check_project
+    from asynclint.run import cache
+    from asynclint.run.runner import check_project
 
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")

@@ -1,22 +1,45 @@
-"""The rules, one module per family or theme. ALL_RULES is the registry every front end reads."""
+"""The rules: one folder per family (`coroutines` ASL1xx, `blocking` ASL2xx, `tasks` ASL3xx,
+`testing` ASL4xx, `misuse` ASL5xx), one module per theme, and `shared` for the facts several
+families use.
+
+Rules are found, not registered: every concrete `Rule` class (one that declares its own `code`)
+defined in a module of a family folder is a rule. ALL_RULES is what every front end reads.
+"""
 
 from __future__ import annotations
 
-from asynclint.checks import (
-    blocking, cancellation, coroutines, definitions, handoffs, helpers, locks, loops, tasks, testing, untested,
-    values, waiting,
-)
+import importlib
+import pkgutil
+from types import ModuleType
+from typing import Iterable, Iterator
 
-ALL_RULES = tuple(
-    sorted(
-        (
-            *coroutines.RULES, *values.RULES, *handoffs.RULES, *tasks.RULES,
-            *blocking.RULES, *helpers.RULES,
-            *testing.RULES, *untested.RULES,
-            # ASL5xx, other asyncio misuse:
-            *loops.RULES, *cancellation.RULES, *locks.RULES, *definitions.RULES, *waiting.RULES,
-        ),
-        key=lambda rule: rule.code,
-    )
-)
+from asynclint.lint.rule import Rule
+
+FAMILIES = ("coroutines", "blocking", "tasks", "testing", "misuse")
+
+
+def family_modules() -> Iterator[ModuleType]:
+    """Every module of the family folders, imported."""
+    for family in FAMILIES:
+        package = importlib.import_module(f"{__name__}.{family}")
+        for info in pkgutil.iter_modules(package.__path__):
+            yield importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def collect(modules: Iterable[ModuleType]) -> tuple[type[Rule], ...]:
+    """The rules the modules define, by code; a code declared twice is an error."""
+    found: dict[str, type[Rule]] = {}
+    for module in modules:
+        for value in vars(module).values():
+            if (
+                isinstance(value, type) and issubclass(value, Rule) and value.__module__ == module.__name__
+                and "code" in vars(value)
+            ):
+                other = found.setdefault(value.code, value)
+                if other is not value:
+                    raise RuntimeError(f"rule code {value.code} is declared twice: {other.__qualname__} and {value.__qualname__}")
+    return tuple(found[code] for code in sorted(found))
+
+
+ALL_RULES = collect(family_modules())
 RULES_BY_CODE = {rule.code: rule for rule in ALL_RULES}

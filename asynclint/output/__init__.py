@@ -2,54 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
-from asynclint.diagnostics import DOCS_URL, Applicability
-from asynclint.runner import FileReport
+from asynclint.output import github, json_format, sarif, text
+from asynclint.output.entries import Entry, entries
+from asynclint.run.runner import FileReport
 
-
-@dataclass(frozen=True)
-class Entry:
-    """A finding or a file error, flattened for the formatters."""
-
-    path: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    code: str
-    name: str
-    message: str
-    fix: Applicability | None
-    fix_description: str | None
-    source_line: str | None
-    is_error: bool
-
-    @property
-    def url(self) -> str | None:
-        return None if self.is_error else DOCS_URL.format(code=self.code)
-
-
-def entries(reports: list[FileReport]) -> list[Entry]:
-    out: list[Entry] = []
-    for report in reports:
-        for error in report.errors:
-            out.append(Entry(report.path, error.line, error.column, error.line, error.column,
-                             error.code, error.kind.label, error.message, None, None, None, True))
-        for f in report.findings:
-            out.append(Entry(
-                report.path, f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message,
-                f.fix.applicability if f.fix else None, f.fix.description if f.fix else None,
-                report.lines.get(f.line), False,
-            ))
-    out.sort(key=lambda e: (e.path, e.line, e.column, e.code))
-    return out
+__all__ = ["Entry", "entries", "render"]
 
 
 def _formatters() -> dict[str, Callable[[list[Entry]], str]]:
-    from asynclint.output import github, json_format, sarif, text
-
     return {
         "concise": text.concise,
         "full": text.full,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asynclint.output import Entry
+from asynclint.output.entries import Entry
 
 
 def _data(text: str) -> str:

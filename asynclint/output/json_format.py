@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from asynclint.output import Entry
+from asynclint.output.entries import Entry
 
 
 def render(items: list[Entry]) -> str:

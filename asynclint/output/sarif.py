@@ -10,8 +10,8 @@ import json
 from pathlib import PurePath
 
 from asynclint import __version__
-from asynclint.diagnostics import DOCS_URL
-from asynclint.output import Entry
+from asynclint.engine.diagnostics import DOCS_URL
+from asynclint.output.entries import Entry
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from asynclint.diagnostics import Applicability
-from asynclint.output import Entry
+from asynclint.engine.diagnostics import Applicability
+from asynclint.output.entries import Entry
 
 
 def concise(items: list[Entry]) -> str:

@@ -1,0 +1,1 @@
+"""ASL2xx: blocking calls inside coroutines."""

@@ -1,0 +1,211 @@
+"""What the ASL2xx rules share: one matcher per file, where a call counts, and the fixes.
+
+A call counts when it runs in the coroutine itself: the innermost function is an `async def`
+(`model.in_coroutine` is false inside a nested sync `def` or a `lambda`), it is not under
+`if TYPE_CHECKING:` (never run), and not in the decorators or default values of a `def` (they
+run where the `def` statement is). A function passed uncalled (`asyncio.to_thread(time.sleep, 1)`)
+is no call at all, so it is never seen.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from asynclint.knowledge import catalogue
+from asynclint.resolve.blocking import BlockingCalls, Match
+from asynclint.knowledge.catalogue import BlockingEntry
+from asynclint.checks.shared.awaitables import callee_text
+from asynclint.engine.diagnostics import Applicability, Edit, Fix, ModuleStatement
+from asynclint.lint.rule import Rule
+from asynclint.engine.semantic import BindingKind, ScopeKind
+
+_TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
+
+
+class SharedMatches:
+    """What the ASL2xx rules of one file share: the matcher, the match of the call being visited
+    (computed once for all rules), and where the walk is. One rule instance, the leader, keeps
+    the walk state; the others only read it, so nine rules cost one rule's bookkeeping."""
+
+    def __init__(self, context) -> None:
+        self.model = context.model
+        self.calls = BlockingCalls(
+            context.model, context.module_name, context.is_package, context.settings.extend_blocking_calls
+        )
+        self.leader: Rule | None = None
+        self.hidden_blocks: set[int] = set()
+        self.hidden = 0  # depth in `if TYPE_CHECKING:` bodies, decorators and parameter lists
+        self.generators = 0  # depth in generator expressions (no `await` fix there)
+        self.bare: set[int] = set()  # expressions an `await` can replace without parentheses
+        self._node: cst.Call | None = None
+        self._found: list[Match] = []
+        self._counted: cst.CSTNode | None = None
+        self._counts = False
+
+    @staticmethod
+    def of(context) -> SharedMatches:
+        shared = getattr(context, "_blocking_matches", None)
+        if shared is None:
+            shared = context._blocking_matches = SharedMatches(context)
+        return shared
+
+    def counts(self, node: cst.CSTNode) -> bool:
+        """Whether `node` (being visited) runs in the coroutine's own body."""
+        if node is not self._counted:
+            self._counted, self._counts = node, not self.hidden and self.model.in_coroutine
+        return self._counts
+
+    def matches(self, call: cst.Call) -> list[Match]:
+        if call is not self._node:
+            self._node, self._found = call, self.calls.match(call)
+            for arg in call.args:  # `f(await g())` needs no parentheses
+                if not arg.star:
+                    self.bare.add(id(arg.value))
+        return self._found
+
+
+class InCoroutine(Rule):
+    """Base of the ASL2xx rules: visits calls that run in a coroutine's own body."""
+
+    requires = ("async",)  # it reports only in the body of an `async def`
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.shared = SharedMatches.of(context)
+        if self.shared.leader is None:
+            self.shared.leader = self
+
+    def _leads(self) -> bool:
+        return self.shared.leader is self
+
+    def visit_If(self, node: cst.If) -> None:
+        if not self._leads():
+            return
+        test = node.test
+        if isinstance(test, (cst.Name, cst.Attribute)):
+            name = self.model.qualified_name(test)
+            if name in _TYPE_CHECKING or (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING"):
+                self.shared.hidden_blocks.add(id(node.body))
+        self.shared.bare.add(id(test))
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if self._leads() and id(node) in self.shared.hidden_blocks:
+            self.shared.hidden += 1
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if self._leads() and id(node) in self.shared.hidden_blocks:
+            self.shared.hidden -= 1
+
+    visit_SimpleStatementSuite = visit_IndentedBlock
+    leave_SimpleStatementSuite = leave_IndentedBlock
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        if self._leads():
+            self.shared.generators += 1
+
+    def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        if self._leads():
+            self.shared.generators -= 1
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if self._leads():
+            self.shared.bare.add(id(node.item))
+
+    def visit_While(self, node: cst.While) -> None:
+        if self._leads():
+            self.shared.bare.add(id(node.test))
+
+    # Decorators and default values run where the `def` is, not in the function's body.
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        if self._leads():
+            self.shared.hidden += 1
+
+    def leave_Decorator(self, node: cst.Decorator) -> None:
+        if self._leads():
+            self.shared.hidden -= 1
+
+    visit_Parameters = visit_Decorator
+    leave_Parameters = leave_Decorator
+
+    def counts(self, node: cst.CSTNode) -> bool:
+        """Whether `node`, being visited, runs in the coroutine's own body."""
+        return self.shared.counts(node)
+
+    # -- fixes ---------------------------------------------------------------------------------
+
+    def _await(self, call: cst.Call, replacement: cst.Call) -> cst.Await:
+        statement = self.model.statement
+        bare = id(call) in self.shared.bare or (
+            isinstance(statement, cst.SimpleStatementLine)
+            and any(getattr(small, "value", None) is call for small in statement.body)
+        )
+        if bare:
+            return cst.Await(expression=replacement)
+        return cst.Await(expression=replacement, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+    def _asyncio(self) -> tuple[str, tuple[ModuleStatement, ...]] | None:
+        """The name asyncio is reachable under here, and the import to add when it is not."""
+        binding = self.model.lookup("asyncio")
+        if binding is None:
+            return "asyncio", (ModuleStatement("asyncio", "import asyncio\n"),)
+        if binding.kind is BindingKind.IMPORT and binding.qualified == "asyncio":
+            return "asyncio", ()
+        return None
+
+    def fix_for(self, call: cst.Call, entry: BlockingEntry | None, kind: str) -> Fix | None:
+        """`await asyncio.sleep(x)` for a replacement, `await asyncio.to_thread(f, ...)` else."""
+        if kind == "none" or self.shared.generators or self.model.scope.kind is ScopeKind.CLASS:
+            return None
+        found = self._asyncio()
+        if found is None:
+            return None
+        name, imports = found
+        if kind == "replace" and entry is not None and entry.replacement:
+            module, _, function = entry.replacement.rpartition(".")
+            if module != "asyncio":
+                return None
+            new = call.with_changes(func=cst.Attribute(cst.Name(name), cst.Name(function)))
+            title = f"use `await {entry.replacement}()`"
+            applicability = Applicability.SAFE
+        elif kind in ("to-thread", "replace"):
+            first = cst.Arg(
+                value=call.func,
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if call.args else cst.MaybeSentinel.DEFAULT,
+            )
+            new = call.with_changes(
+                func=cst.Attribute(cst.Name(name), cst.Name("to_thread")), args=[first, *call.args]
+            )
+            title = "run it in a thread with `await asyncio.to_thread()`"
+            applicability = Applicability.UNSAFE
+        else:
+            return None
+        return Fix(applicability, title, (Edit(call, self._await(call, new)),), imports)
+
+
+class BlockingCategory(InCoroutine):
+    """A rule for one category of rules/blocking.toml (thin subclasses set `category`)."""
+
+    category: ClassVar[str]
+    what: ClassVar[str]  # the category in a few words, for messages
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.counts(node):
+            return
+        for match in self.shared.matches(node):
+            if match.category == self.category:
+                self._report(node, match)
+
+    def _report(self, node: cst.Call, match: Match) -> None:
+        if match.condition is not None and not self.context.deciding:
+            self.report(node, condition=match.condition)  # message and fix once it is decided
+            return
+        entry = match.entry
+        if entry is not None:
+            hint, kind = entry.hint, entry.fix
+        else:  # decided by the index: the category's defaults
+            table = catalogue.load("blocking")[self.category]
+            hint, kind = table["hint"], table["fix"]
+        message = f"`{callee_text(self.context, node)}()` blocks the event loop ({self.what}): {hint}"
+        self.report(node, message, self.fix_for(node, entry, kind), match.condition)

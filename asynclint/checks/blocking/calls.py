@@ -1,0 +1,870 @@
+"""ASL201-ASL208: blocking calls in a coroutine, one rule per category of rules/blocking.toml.
+
+The matching (names through imports, receivers' types) is asynclint/resolve/blocking.py; where a call
+counts and the fixes are asynclint/checks/blocking/base.py. Each rule here only names its
+category and documents it. ASL209 (through the project's sync helpers) is in checks/helpers.py.
+"""
+
+from __future__ import annotations
+
+from asynclint.checks.blocking.base import BlockingCategory
+from asynclint.engine.diagnostics import Applicability
+from asynclint.lint.rule import Invalid, Valid
+
+_WHERE = """
+    A call counts when it runs in the coroutine's own body: not inside a nested sync `def` or a
+    `lambda` (they run whenever they are called, often in a thread), not in the decorators or
+    default values of the `async def` (they run where the `def` statement is), not under
+    `if TYPE_CHECKING:`. A function handed over uncalled (`await asyncio.to_thread(f, x)`,
+    `loop.run_in_executor(None, f)`) is not a call."""
+
+_OPTIONS = """
+    ## Options
+    - `extend-blocking-calls`: further blocking functions (`"pkg.fetch" = "{category}"`) or methods
+      of a class (`"pkg.Client.query" = "{category}"`), in `[tool.asynclint]`."""
+
+_TO_THREAD = """
+    ## Fix safety
+    The fix runs the call in the default thread pool: `await asyncio.to_thread(f, *args,
+    **kwargs)`. It is unsafe: the call then runs concurrently with the rest of the event loop, so
+    code that relied on it running alone (or on thread-bound state) may change behaviour."""
+
+
+class BlockingSleep(BlockingCategory):
+    __doc__ = """`time.sleep()` is called in a coroutine.
+
+    ## What it does
+    Flags `time.sleep()` (under any import alias) called in an `async def`.
+    """ + _WHERE + """
+
+    ## Why is this bad?
+    `time.sleep()` stops the whole event loop: no other task, callback or I/O runs until it
+    returns. In a coroutine, `await asyncio.sleep()` waits without blocking anything else.
+
+    ## Example
+    ```python
+    import time
+
+    async def poll():
+        time.sleep(1)
+    ```
+
+    ## Use instead
+    ```python
+    import asyncio
+
+    async def poll():
+        await asyncio.sleep(1)
+    ```
+
+    ## Fix safety
+    The fix replaces the call with `await asyncio.sleep(...)` with the same arguments, adding
+    `import asyncio` when the module lacks it. It is safe: the coroutine waits as long as before,
+    and only lets other tasks run meanwhile.
+    """ + _OPTIONS.format(category="sleep")
+
+    code = "ASL201"
+    name = "blocking-sleep"
+    message = "`time.sleep()` blocks the event loop: use `await asyncio.sleep()`"
+    fix = Applicability.SAFE
+    category = "sleep"
+    what = "sleep"
+
+    valid = (
+        Valid("not-in-a-coroutine", """
+            import asyncio
+            import time
+
+            def wait():
+                time.sleep(1)
+
+            async def main():
+                def nested():
+                    time.sleep(1)
+                callback = lambda: time.sleep(1)
+                await asyncio.to_thread(time.sleep, 1)
+                await asyncio.get_running_loop().run_in_executor(None, time.sleep, 1)
+        """),
+        Valid("type-checking-and-other-sleeps", """
+            import asyncio
+            from typing import TYPE_CHECKING
+            import trio
+
+            async def main(clock):
+                if TYPE_CHECKING:
+                    import time
+                    time.sleep(1)
+                await asyncio.sleep(1)
+                await trio.sleep(1)
+                clock.sleep(1)
+        """),
+        Valid("decorators-and-defaults-run-outside", """
+            import os
+            import time
+            import pytest
+
+            @pytest.mark.skipif(not os.path.isdir("/proc"), reason="no /proc")
+            async def test_fds(delay=time.sleep(0)):
+                pass
+        """),
+        Valid("shadowed", """
+            async def main():
+                from mylib import time
+                time.sleep(1)
+        """),
+    )
+    invalid = (
+        Invalid(
+            "aliases",
+            """
+            import time
+            import time as t
+            from time import sleep as zzz
+
+            async def main():
+                time.sleep(1)
+                t.sleep(0.5)  # keep this comment
+                x = zzz(2)
+                print(zzz(3))
+            """,
+            ((6, 5), (7, 5), (8, 9), (9, 11)),
+            """
+            import time
+            import time as t
+            import asyncio
+            from time import sleep as zzz
+
+            async def main():
+                await asyncio.sleep(1)
+                await asyncio.sleep(0.5)  # keep this comment
+                x = await asyncio.sleep(2)
+                print(await asyncio.sleep(3))
+            """,
+        ),
+        Invalid(
+            "asyncio-imported",
+            """
+            import asyncio, time
+
+            async def main():
+                if True:
+                    time.sleep(1)
+                else:
+                    pass
+            """,
+            ((5, 9),),
+            """
+            import asyncio, time
+
+            async def main():
+                if True:
+                    await asyncio.sleep(1)
+                else:
+                    pass
+            """,
+        ),
+        Invalid(
+            "generator-expression-no-fix",
+            """
+            import time
+
+            async def main(delays):
+                return list(time.sleep(d) for d in delays)
+            """,
+            ((4, 17),),
+        ),
+    )
+
+
+class BlockingHttp(BlockingCategory):
+    __doc__ = """A synchronous HTTP (or mail, FTP) call is made in a coroutine.
+
+    ## What it does
+    Flags `requests` functions and `requests.Session` methods, sync `httpx` functions and
+    `httpx.Client` methods, `urllib.request.urlopen`, `urllib3` requests, `http.client`
+    connections, and `smtplib`/`ftplib`/`poplib`/`imaplib` sessions, called in an `async def`.
+    Methods count when the receiver is known to be of the type: assigned from its constructor
+    (also `self.session = requests.Session()` in the class), a parameter or variable annotated
+    with it, or a `with` target.
+    """ + _WHERE + """
+
+    ## Why is this bad?
+    The request waits for the network with the event loop stopped: every other task stalls for as
+    long as the server takes to answer (or to time out).
+
+    ## Example
+    ```python
+    import requests
+
+    async def fetch(url):
+        return requests.get(url).json()
+    ```
+
+    ## Use instead
+    ```python
+    import httpx
+
+    async def fetch(url):
+        async with httpx.AsyncClient() as client:
+            return (await client.get(url)).json()
+    ```
+    """ + _TO_THREAD + _OPTIONS.format(category="http")
+
+    code = "ASL202"
+    name = "blocking-http-call"
+    message = "a synchronous HTTP call blocks the event loop"
+    fix = Applicability.UNSAFE
+    category = "http"
+    what = "HTTP"
+
+    valid = (
+        Valid("async-clients", """
+            import aiohttp
+            import httpx
+
+            async def main(url, client: httpx.AsyncClient):
+                await client.get(url)
+                async with aiohttp.ClientSession() as session:
+                    await session.get(url)
+        """),
+        Valid("unknown-receiver", """
+            async def main(api, url):
+                api.get(url)
+                cache = {}
+                cache.get(url)
+        """),
+    )
+    invalid = (
+        Invalid(
+            "requests-and-sessions",
+            """
+            import requests as rq
+            import urllib.request
+
+            async def main(url, session: rq.Session):
+                rq.get(url, timeout=5)
+                session.post(url)
+                with rq.Session() as s:
+                    s.get(url)
+                urllib.request.urlopen(url)
+            """,
+            ((5, 5), (6, 5), (8, 9), (9, 5)),
+            """
+            import requests as rq
+            import urllib.request
+            import asyncio
+
+            async def main(url, session: rq.Session):
+                await asyncio.to_thread(rq.get, url, timeout=5)
+                await asyncio.to_thread(session.post, url)
+                with rq.Session() as s:
+                    await asyncio.to_thread(s.get, url)
+                await asyncio.to_thread(urllib.request.urlopen, url)
+            """,
+        ),
+    )
+
+
+class BlockingSubprocess(BlockingCategory):
+    __doc__ = """A subprocess is run, or the process forks or waits, synchronously in a coroutine.
+
+    ## What it does
+    Flags `subprocess.run/call/check_call/check_output/getoutput/getstatusoutput/Popen` (and
+    `wait()`/`communicate()` on a `Popen`), `os.system`, `os.popen`, `os.spawn*`,
+    `os.posix_spawn*`, `os.wait*`, `os.fork`, `os.forkpty` and `os.exec*`, called in an
+    `async def`.
+    """ + _WHERE + """
+
+    ## Why is this bad?
+    Running a program and waiting for it holds the event loop for the program's whole run time;
+    `os.fork()` in a running event loop duplicates its state into the child.
+
+    ## Example
+    ```python
+    import subprocess
+
+    async def version():
+        return subprocess.check_output(["git", "describe"])
+    ```
+
+    ## Use instead
+    ```python
+    import asyncio
+
+    async def version():
+        proc = await asyncio.create_subprocess_exec("git", "describe", stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        return out
+    ```
+    """ + _TO_THREAD + """ `os.fork()`, `os.forkpty()` and `os.exec*()` get no fix.
+    """ + _OPTIONS.format(category="subprocess")
+
+    code = "ASL203"
+    name = "blocking-subprocess"
+    message = "a synchronous subprocess call blocks the event loop"
+    fix = Applicability.UNSAFE
+    category = "subprocess"
+    what = "subprocess"
+
+    valid = (
+        Valid("asyncio-subprocess", """
+            import asyncio
+            import subprocess
+
+            async def main():
+                proc = await asyncio.create_subprocess_exec("ls", stdout=subprocess.PIPE)
+                await proc.wait()
+                await asyncio.to_thread(subprocess.run, ["ls"])
+        """),
+    )
+    invalid = (
+        Invalid(
+            "aliases",
+            """
+            import os
+            import subprocess as sp
+            from subprocess import Popen
+
+            async def main():
+                sp.run(["ls"], check=True)
+                proc = Popen(["ls"])
+                proc.wait()
+                os.system("ls")
+                os.fork()
+            """,
+            ((6, 5), (7, 12), (8, 5), (9, 5), (10, 5)),
+            """
+            import os
+            import subprocess as sp
+            import asyncio
+            from subprocess import Popen
+
+            async def main():
+                await asyncio.to_thread(sp.run, ["ls"], check=True)
+                proc = await asyncio.to_thread(Popen, ["ls"])
+                await asyncio.to_thread(proc.wait)
+                await asyncio.to_thread(os.system, "ls")
+                os.fork()
+            """,
+        ),
+    )
+
+
+class BlockingFileIO(BlockingCategory):
+    __doc__ = """File or filesystem I/O is done synchronously in a coroutine.
+
+    ## What it does
+    Flags `open()`, `io.open`, `os.fdopen` and the reads and writes on the file objects they give;
+    `pathlib.Path` methods that touch the disk (`read_text`, `write_bytes`, `open`, `exists`,
+    `stat`, `iterdir`, `glob`, `mkdir`, `unlink`, ... but not the pure ones such as
+    `with_suffix`); `os.path` functions that touch the disk (`exists`, `isfile`, `getsize`, ...,
+    not `join`); `os.listdir/scandir/stat/remove/rename/makedirs/walk/...`; `shutil` copies,
+    moves and removals; `glob.glob/iglob`; `tempfile.mkstemp/mkdtemp/TemporaryFile/...`.
+
+    A path or file is recognised from a constructor (`Path(x)`, `f = open(p)`, `with open(p) as
+    f`), through pure steps (`Path(x).parent / "data"`), an annotation (`p: Path`), a module-level
+    constant (`DATA_DIR = Path(...)`, also imported from another module), an attribute the class
+    assigns (`self.path = Path(...)`), and project properties or attributes annotated with a path
+    through chains (`self.config.path_tmp.exists()`).
+    """ + _WHERE + """
+
+    ## Why is this bad?
+    Disk access can take milliseconds to seconds (network filesystems, a busy disk), and the event
+    loop waits for all of it.
+
+    ## Example
+    ```python
+    from pathlib import Path
+
+    async def load(name):
+        return (Path("data") / name).read_text()
+    ```
+
+    ## Use instead
+    ```python
+    import asyncio
+    from pathlib import Path
+
+    async def load(name):
+        return await asyncio.to_thread((Path("data") / name).read_text)
+    ```
+    """ + _TO_THREAD + _OPTIONS.format(category="file")
+
+    code = "ASL204"
+    name = "blocking-file-io"
+    message = "synchronous file I/O blocks the event loop"
+    fix = Applicability.UNSAFE
+    category = "file"
+    what = "file I/O"
+
+    valid = (
+        Valid("pure-path-operations", """
+            import os
+            from pathlib import Path
+
+            async def main(name):
+                path = Path("data") / name
+                other = path.with_suffix(".json").name
+                joined = os.path.join("a", name)
+                text = "abc".replace("a", "b")
+                return path.parent, other, joined, text
+        """),
+        Valid("thread-and-nested", """
+            import asyncio
+            from pathlib import Path
+
+            async def main(path: Path):
+                def read():
+                    with open(path) as f:
+                        return f.read()
+                await asyncio.to_thread(read)
+                await asyncio.to_thread(path.read_text)
+        """),
+        Valid("decorator-runs-at-definition", """
+            import os
+            import pytest
+
+            @pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="needs /proc")
+            async def test_fds():
+                pass
+        """),
+        Valid("unknown-file-objects", """
+            async def main(stream, reader):
+                data = stream.read()
+                await reader.read()
+                return data
+        """),
+        Valid("async-file-libraries", """
+            import aiofiles
+            import anyio
+
+            async def main():
+                async with aiofiles.open("x") as f:
+                    await f.read()
+                path = anyio.Path("x")
+                await path.exists()
+        """),
+    )
+    invalid = (
+        Invalid(
+            "open-and-file-objects",
+            """
+            import os.path
+
+            async def main(name):
+                f = open(name)  # the config
+                f.read()
+                with open(name, "w") as out:
+                    out.write("x")
+                return os.path.exists(name)
+            """,
+            ((4, 9), (5, 5), (6, 10), (7, 9), (8, 12)),
+            """
+            import os.path
+            import asyncio
+
+            async def main(name):
+                f = await asyncio.to_thread(open, name)  # the config
+                await asyncio.to_thread(f.read)
+                with await asyncio.to_thread(open, name, "w") as out:
+                    await asyncio.to_thread(out.write, "x")
+                return await asyncio.to_thread(os.path.exists, name)
+            """,
+        ),
+        Invalid(
+            "path-chains-and-constants",
+            """
+            from pathlib import Path
+
+            DATA_DIR = Path(__file__).parent / "data"
+
+            async def main(base: Path, name: str | None):
+                Path(name).read_text()
+                (base / "x").exists()
+                DATA_DIR.mkdir(exist_ok=True)
+                base.parent.with_suffix(".bak").unlink()
+            """,
+            ((6, 5), (7, 5), (8, 5), (9, 5)),
+            """
+            from pathlib import Path
+            import asyncio
+
+            DATA_DIR = Path(__file__).parent / "data"
+
+            async def main(base: Path, name: str | None):
+                await asyncio.to_thread(Path(name).read_text)
+                await asyncio.to_thread((base / "x").exists)
+                await asyncio.to_thread(DATA_DIR.mkdir, exist_ok=True)
+                await asyncio.to_thread(base.parent.with_suffix(".bak").unlink)
+            """,
+        ),
+        Invalid(
+            "attributes-and-properties",
+            """
+            from pathlib import Path
+
+            class Config:
+                def __init__(self, root):
+                    self.root = Path(root)
+
+                @property
+                def path_tmp(self) -> Path:
+                    return self.root / "tmp"
+
+            class Service:
+                def __init__(self, config: Config):
+                    self.config = config
+
+                async def clean(self):
+                    if self.config.path_tmp.exists():
+                        self.config.root.rmdir()
+            """,
+            ((16, 12), (17, 13)),
+            """
+            from pathlib import Path
+            import asyncio
+
+            class Config:
+                def __init__(self, root):
+                    self.root = Path(root)
+
+                @property
+                def path_tmp(self) -> Path:
+                    return self.root / "tmp"
+
+            class Service:
+                def __init__(self, config: Config):
+                    self.config = config
+
+                async def clean(self):
+                    if await asyncio.to_thread(self.config.path_tmp.exists):
+                        await asyncio.to_thread(self.config.root.rmdir)
+            """,
+        ),
+    )
+
+
+class BlockingNetwork(BlockingCategory):
+    __doc__ = """A blocking socket or DNS call is made in a coroutine.
+
+    ## What it does
+    Flags `socket.create_connection`, `socket.getaddrinfo/gethostbyname/gethostbyaddr/
+    getnameinfo/getfqdn`, and blocking methods (`connect`, `accept`, `recv*`, `send*`) of
+    `socket.socket` and `ssl.SSLSocket` objects whose type is known, called in an `async def`.
+    """ + _WHERE + """
+
+    ## Why is this bad?
+    DNS lookups and socket reads wait on the network with the event loop stopped.
+
+    ## Example
+    ```python
+    import socket
+
+    async def resolve(host):
+        return socket.gethostbyname(host)
+    ```
+
+    ## Use instead
+    ```python
+    import asyncio
+
+    async def resolve(host):
+        return await asyncio.get_running_loop().getaddrinfo(host, None)
+    ```
+    """ + _TO_THREAD + _OPTIONS.format(category="network")
+
+    code = "ASL205"
+    name = "blocking-network-call"
+    message = "a blocking socket or DNS call blocks the event loop"
+    fix = Applicability.UNSAFE
+    category = "network"
+    what = "network I/O"
+
+    valid = (
+        Valid("loop-methods", """
+            import asyncio
+            import socket
+
+            async def main(host):
+                loop = asyncio.get_running_loop()
+                await loop.getaddrinfo(host, 80)
+                sock = socket.socket()
+                sock.setblocking(False)
+                await loop.sock_connect(sock, (host, 80))
+        """),
+        Valid("numeric-host-is-not-looked-up", """
+            import socket
+            from socket import AI_NUMERICHOST, getaddrinfo
+
+            async def main(address):
+                socket.getaddrinfo(address, None, flags=socket.AI_NUMERICHOST)
+                getaddrinfo(address, None, 0, 0, 0, AI_NUMERICHOST | socket.AI_PASSIVE)
+        """),
+    )
+    invalid = (
+        Invalid(
+            "dns-and-sockets",
+            """
+            import socket
+            import ssl
+
+            async def main(host, server: socket.socket):
+                socket.gethostbyname(host)
+                sock = socket.create_connection((host, 80))
+                sock.sendall(b"ping")
+                conn, address = server.accept()
+                tls = ssl.create_default_context().wrap_socket(conn)
+                tls.recv(1024)
+                socket.getaddrinfo(host, 80, flags=socket.AI_PASSIVE)
+            """,
+            ((5, 5), (6, 12), (7, 5), (8, 21), (10, 5), (11, 5)),
+            """
+            import socket
+            import ssl
+            import asyncio
+
+            async def main(host, server: socket.socket):
+                await asyncio.to_thread(socket.gethostbyname, host)
+                sock = await asyncio.to_thread(socket.create_connection, (host, 80))
+                await asyncio.to_thread(sock.sendall, b"ping")
+                conn, address = await asyncio.to_thread(server.accept)
+                tls = ssl.create_default_context().wrap_socket(conn)
+                await asyncio.to_thread(tls.recv, 1024)
+                await asyncio.to_thread(socket.getaddrinfo, host, 80, flags=socket.AI_PASSIVE)
+            """,
+        ),
+    )
+
+
+class BlockingDatabase(BlockingCategory):
+    __doc__ = """A synchronous database client is used in a coroutine.
+
+    ## What it does
+    Flags `sqlite3.connect` and the methods of its connections and cursors, `psycopg2`/`pymysql`
+    connections and cursors, sync `redis.Redis` and `pymongo` clients, when the receiver's type is
+    known, called in an `async def`.
+    """ + _WHERE + """
+
+    ## Why is this bad?
+    Each query waits for the database with the event loop stopped.
+
+    ## Example
+    ```python
+    import sqlite3
+
+    async def count(db):
+        conn = sqlite3.connect(db)
+        return conn.execute("select count(*) from t").fetchone()
+    ```
+
+    ## Use instead
+    ```python
+    import aiosqlite
+
+    async def count(db):
+        async with aiosqlite.connect(db) as conn:
+            async with conn.execute("select count(*) from t") as cursor:
+                return await cursor.fetchone()
+    ```
+
+    ## Fix safety
+    There is no fix: sqlite3 connections refuse to be used from another thread by default, and
+    DB-API connections are not thread-safe. Use an async driver, or do all the work of one
+    connection in one thread.
+    """ + _OPTIONS.format(category="database")
+
+    code = "ASL206"
+    name = "blocking-database-call"
+    message = "a synchronous database call blocks the event loop"
+    category = "database"
+    what = "database I/O"
+
+    valid = (
+        Valid("async-drivers", """
+            import redis.asyncio as redis
+
+            async def main(url):
+                client = redis.Redis()
+                await client.get("k")
+        """),
+    )
+    invalid = (
+        Invalid(
+            "sqlite-and-redis",
+            """
+            import sqlite3
+            import redis
+
+            async def main(db):
+                conn = sqlite3.connect(db)
+                cursor = conn.cursor()
+                cursor.execute("select 1")
+                conn.execute("select 2").fetchall()
+                redis.Redis().get("k")
+            """,
+            ((5, 12), (7, 5), (8, 5), (8, 5), (9, 5)),
+        ),
+    )
+
+
+class BlockingConsole(BlockingCategory):
+    __doc__ = """`input()` or a read from `sys.stdin` is done in a coroutine.
+
+    ## What it does
+    Flags `input()` and `sys.stdin.read()`, `readline()` and `readlines()` called in an
+    `async def`.
+    """ + _WHERE + """
+
+    ## Why is this bad?
+    Reading the console waits for a person to type: the event loop is stopped until they do.
+
+    ## Example
+    ```python
+    async def confirm():
+        return input("Continue? ") == "y"
+    ```
+
+    ## Use instead
+    ```python
+    import asyncio
+
+    async def confirm():
+        return await asyncio.to_thread(input, "Continue? ") == "y"
+    ```
+    """ + _TO_THREAD + _OPTIONS.format(category="console")
+
+    code = "ASL207"
+    name = "blocking-console-input"
+    message = "reading the console blocks the event loop"
+    fix = Applicability.UNSAFE
+    category = "console"
+    what = "console input"
+
+    valid = (
+        Valid("shadowed-input", """
+            async def main(form):
+                input = form.field
+                return input("name")
+        """),
+    )
+    invalid = (
+        Invalid(
+            "input-and-stdin",
+            """
+            import sys
+
+            async def main():
+                name = input("Name? ")
+                rest = sys.stdin.readline()
+            """,
+            ((4, 12), (5, 12)),
+            """
+            import sys
+            import asyncio
+
+            async def main():
+                name = await asyncio.to_thread(input, "Name? ")
+                rest = await asyncio.to_thread(sys.stdin.readline)
+            """,
+        ),
+    )
+
+
+class BlockingThreadWait(BlockingCategory):
+    __doc__ = """A coroutine waits on a thread primitive (a lock, event, queue, future or thread).
+
+    ## What it does
+    Flags, on receivers known to be of the type, `acquire()` of `threading.Lock/RLock/Semaphore/
+    BoundedSemaphore/Condition` (a `with` on one of them held across an `await` is ASL504's),
+    `wait()` of `threading.Event/
+    Condition/Barrier`, `queue.Queue` (and `LifoQueue`, `PriorityQueue`, `SimpleQueue`,
+    `multiprocessing.Queue`) `get()`/`put()` unless given `block=False`, `join()` of a
+    `threading.Thread` or a queue, and `result()`/`exception()` of a
+    `concurrent.futures.Future`, in an `async def`. `acquire(False)` / `acquire(blocking=False)`
+    never wait and are not flagged.
+    """ + _WHERE + """
+
+    ## Why is this bad?
+    The coroutine waits for another thread with the event loop stopped. If that thread waits in
+    turn for the event loop (a `call_soon_threadsafe`, a future the loop must complete), the
+    program deadlocks.
+
+    ## Example
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    async def update(state):
+        lock.acquire()
+        try:
+            state.update()
+        finally:
+            lock.release()
+    ```
+
+    ## Use instead
+    ```python
+    import asyncio
+
+    lock = asyncio.Lock()
+
+    async def update(state):
+        async with lock:
+            state.update()
+    ```
+
+    ## Fix safety
+    There is no fix: a lock acquired in a worker thread is owned by that thread (`RLock`), and the
+    right primitive depends on who else uses it.
+    """ + _OPTIONS.format(category="threads")
+
+    code = "ASL208"
+    name = "blocking-thread-wait"
+    message = "waiting on a thread primitive blocks the event loop"
+    category = "threads"
+    what = "waiting for another thread"
+
+    valid = (
+        Valid("non-blocking-and-asyncio", """
+            import asyncio
+            import queue
+            import threading
+
+            async def main(q: queue.Queue, lock: threading.Lock):
+                q.get(block=False)
+                q.put(1, False)
+                lock.acquire(False)
+                lock.acquire(blocking=False)
+                event = asyncio.Event()
+                await event.wait()
+                with lock:
+                    q.qsize()
+        """),
+    )
+    invalid = (
+        Invalid(
+            "locks-queues-threads",
+            """
+            import asyncio
+            import concurrent.futures
+            import queue
+            import threading
+
+            LOCK = threading.Lock()
+
+            class Worker:
+                def __init__(self):
+                    self.thread = threading.Thread(target=print)
+                    self.jobs = queue.Queue()
+
+                async def stop(self, future: concurrent.futures.Future, loop, coro):
+                    LOCK.acquire()
+                    self.thread.join()
+                    asyncio.run_coroutine_threadsafe(coro, loop).result()
+                    self.jobs.get()
+                    return future.result()
+            """,
+            ((14, 9), (15, 9), (16, 9), (17, 9), (18, 16)),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""ASL1xx: coroutines never awaited, and coroutine misuse."""

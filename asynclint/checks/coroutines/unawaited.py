@@ -1,0 +1,1110 @@
+"""ASL101, ASL102, ASL103, ASL107: coroutines that are created and never awaited.
+
+How a call is known to make a coroutine is in asynclint/checks/shared/awaitables.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from asynclint.knowledge import catalogue
+from asynclint.checks.shared.awaitables import CoroutineCalls, callee_text
+from asynclint.checks.shared.bindings import NameBindings
+from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.engine.semantic import Binding, Scope, ScopeKind
+
+
+class UnawaitedCoroutine(Rule):
+    """A coroutine is created as a statement and never awaited.
+
+    ## What it does
+    Flags a call to a coroutine function (an `async def` of the project or a library coroutine
+    function such as `asyncio.sleep`) used as a statement on its own, in async and sync functions
+    alike. The callee is resolved without types: a function of this module or, through imports,
+    re-exports and `name = other` aliases, of another module; `self.m()` through the project's class
+    hierarchy (unless a subclass overrides `m` with a sync method) and `super().m()`; `Cls().m()`,
+    `x = Cls(); x.m()` and parameters annotated with a project class; `self.attr.m()` where `attr`
+    is assigned a project class instance (or annotated with one) in the class. Coroutine methods of
+    library types (`asyncio.Lock.acquire`, `StreamWriter.drain`, `Event.wait`, an event loop's
+    `sock_recv`...) count when the receiver's type is known the same ways, from what a library
+    coroutine returns (`reader, writer = await asyncio.open_connection(...)`), or from an
+    `async with` on a client that enters as itself (`async with httpx.AsyncClient() as client`) or
+    as another known type (`async with pool.acquire() as conn`, `async with session.get(url) as
+    resp`, `async with aiofiles.open(path) as f`: what awaiting the call gives, or the catalogue's
+    `enters-as` where entering differs), or from what a library coroutine method gives when
+    awaited (`resp = await session.get(url)`).
+
+    ## Why is this bad?
+    Calling a coroutine function only creates a coroutine object; none of its body runs until it is
+    awaited. The statement silently does nothing, and Python warns "coroutine ... was never
+    awaited" at some later point, if at all.
+
+    Type checkers flag this only when they know the types, and skip unannotated functions by
+    default; asynclint resolves the call through the project's own definitions instead.
+
+    ## Example
+    ```python
+    async def save(record): ...
+
+    async def handler(record):
+        save(record)
+    ```
+
+    ## Use instead
+    ```python
+    async def handler(record):
+        await save(record)
+    ```
+
+    ## Fix safety
+    Inside an `async def`, the fix inserts `await`. It is safe when the callee was resolved through
+    imports, the class hierarchy or what an attribute was assigned, and unsafe when it was inferred
+    from the method name alone (only with `infer-by-method-name`). In a sync function there is no
+    fix: the call must move to async code or be scheduled.
+
+    ## Options
+    - `infer-by-method-name` (default false): also resolve `x.m()` on a receiver of unknown type
+      when the project defines `m` only as `async def`. On real projects this misfired on most
+      calls (file objects' `seek`, pathlib's `write_bytes`, device libraries' `set_brightness`),
+      so it is off unless asked for.
+    """
+
+    code = "ASL101"
+    name = "unawaited-coroutine"
+    message = "coroutine is created and never awaited, so it never runs"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid("awaited", """
+            import asyncio
+            async def save(): ...
+            async def main():
+                await save()
+                await asyncio.sleep(1)
+        """),
+        Valid("sync-function-called", """
+            def save(): ...
+            async def main():
+                save()
+        """),
+        Valid("async-generator-is-not-awaitable", """
+            async def ticks():
+                yield 1
+            def main():
+                ticks()
+        """),
+        Valid("unknown-decorator", """
+            from somewhere import retry
+            @retry
+            async def save(): ...
+            async def main():
+                save()
+        """),
+        Valid("project-decorators-that-do-not-make-async-wrappers", """
+            def maybe(func):
+                if func is None:
+                    return func
+                async def wrapper():
+                    ...
+                return wrapper
+
+            def sync_wrap(func):
+                def wrapper():
+                    ...
+                return wrapper
+
+            def retry_times(count):
+                def decorator(func):
+                    async def wrapper():
+                        ...
+                    return wrapper
+                return decorator
+
+            @maybe
+            async def a(): ...
+
+            @sync_wrap
+            async def b(): ...
+
+            @retry_times  # a factory used without its call
+            async def c(): ...
+
+            async def main():
+                a()
+                b()
+                c()
+        """),
+        Valid("shadowed-by-a-parameter", """
+            async def save(): ...
+            async def main(save):
+                save()
+        """),
+        Valid("scheduled", """
+            import asyncio
+            async def save(): ...
+            async def main():
+                task = asyncio.create_task(save())
+                await task
+        """),
+        Valid("method-overridden-sync-in-subclass", """
+            class Base:
+                async def close(self): ...
+                def stop(self):
+                    self.close()
+            class Child(Base):
+                def close(self): ...
+        """),
+        Valid("method-name-alone-is-not-enough", """
+            class Engine:
+                async def write_hosts(self): ...
+            async def update(system):
+                system.dns.write_hosts()
+        """),
+        Valid("self-referencing-assignment", """
+            def walk(node):
+                node = node.parent()
+                node = node.parent().child()
+                node.visit()
+        """),
+        Valid("sync-methods-of-library-types", """
+            import asyncio
+            async def main(queue: asyncio.Queue, lock):
+                queue.put_nowait(1)
+                lock.acquire()  # type unknown: could be a threading lock
+                reader, writer = await asyncio.open_connection("host", 80)
+                writer.write(b"x")
+                writer.close()
+        """),
+        Valid("entered-as-something-not-listed", """
+            import aiohttp
+            import asyncpg
+            async def main(dsn, url):
+                async with asyncpg.create_pool(dsn) as pool:
+                    async with pool.acquire() as conn:
+                        async with conn.transaction() as tr:
+                            tr.execute("select 1")  # what `transaction()` enters as is not known
+                async with aiohttp.ClientSession() as session:
+                    async with session.get(url) as resp:
+                        resp.raise_for_status()  # a sync method of the response
+                        resp.release()
+        """),
+        Valid("super-method-is-sync", """
+            class Base:
+                def close(self): ...
+            class Child(Base):
+                async def close(self):
+                    super().close()
+        """),
+        Valid("common-method-name-on-unknown-receiver", """
+            class Client:
+                async def close(self): ...
+            async def main(conn):
+                conn.close()
+        """),
+    )
+    invalid = (
+        Invalid(
+            "same-module-function",
+            """
+            import asyncio
+
+            async def save(record):
+                await asyncio.sleep(0)
+
+            async def handler(record):
+                save(record)
+                asyncio.sleep(1)
+            """,
+            ((7, 5), (8, 5)),
+            fixed="""
+            import asyncio
+
+            async def save(record):
+                await asyncio.sleep(0)
+
+            async def handler(record):
+                await save(record)
+                await asyncio.sleep(1)
+            """,
+        ),
+        Invalid(
+            "method-through-self-and-base-class",
+            """
+            class Base:
+                async def flush(self): ...
+
+            class Writer(Base):
+                async def close(self):
+                    self.flush()
+
+                def reset(self):
+                    self.flush()
+            """,
+            ((6, 9), (9, 9)),
+            fixed="""
+            class Base:
+                async def flush(self): ...
+
+            class Writer(Base):
+                async def close(self):
+                    await self.flush()
+
+                def reset(self):
+                    self.flush()
+            """,
+        ),
+        Invalid(
+            "nested-async-def",
+            """
+            async def main():
+                async def step():
+                    ...
+                step()
+            """,
+            ((4, 5),),
+            fixed="""
+            async def main():
+                async def step():
+                    ...
+                await step()
+            """,
+        ),
+        Invalid(
+            "attribute-holding-a-project-class",
+            """
+            class Engine:
+                async def write_hosts(self): ...
+
+            class System:
+                def __init__(self):
+                    self.dns = Engine()
+
+                async def update(self):
+                    self.dns.write_hosts()
+            """,
+            ((9, 9),),
+            fixed="""
+            class Engine:
+                async def write_hosts(self): ...
+
+            class System:
+                def __init__(self):
+                    self.dns = Engine()
+
+                async def update(self):
+                    await self.dns.write_hosts()
+            """,
+        ),
+        Invalid(
+            "library-methods-on-known-types",
+            """
+            import asyncio
+
+            class Worker:
+                def __init__(self):
+                    self._lock = asyncio.Lock()
+
+                async def run(self, event: asyncio.Event):
+                    self._lock.acquire()
+                    event.wait()
+                    reader, writer = await asyncio.open_connection("host", 80)
+                    writer.write(b"ping")
+                    writer.drain()
+                    proc = await asyncio.create_subprocess_exec("ls")
+                    proc.wait()
+                    loop = asyncio.get_running_loop()
+                    loop.sock_sendall(None, b"")
+            """,
+            ((8, 9), (9, 9), (12, 9), (14, 9), (16, 9)),
+            fixed="""
+            import asyncio
+
+            class Worker:
+                def __init__(self):
+                    self._lock = asyncio.Lock()
+
+                async def run(self, event: asyncio.Event):
+                    await self._lock.acquire()
+                    await event.wait()
+                    reader, writer = await asyncio.open_connection("host", 80)
+                    writer.write(b"ping")
+                    await writer.drain()
+                    proc = await asyncio.create_subprocess_exec("ls")
+                    await proc.wait()
+                    loop = asyncio.get_running_loop()
+                    await loop.sock_sendall(None, b"")
+            """,
+        ),
+        Invalid(
+            "clients-entered-as-themselves",
+            """
+            import aiohttp
+            import httpx
+
+            async def fetch(url):
+                async with httpx.AsyncClient() as client:
+                    client.get(url)
+                async with aiohttp.ClientSession() as session:
+                    session.close()
+            """,
+            ((6, 9), (8, 9)),
+            fixed="""
+            import aiohttp
+            import httpx
+
+            async def fetch(url):
+                async with httpx.AsyncClient() as client:
+                    await client.get(url)
+                async with aiohttp.ClientSession() as session:
+                    await session.close()
+            """,
+        ),
+        Invalid(
+            "entered-as-another-type",
+            """
+            import aiofiles
+            import aiohttp
+            import asyncpg
+
+            async def main(dsn, url):
+                async with asyncpg.create_pool(dsn) as pool:
+                    async with pool.acquire() as conn:
+                        conn.execute("select 1")
+                async with aiohttp.ClientSession() as session:
+                    async with session.get(url) as resp:
+                        resp.json()
+                    async with session.ws_connect(url) as ws:
+                        ws.send_str("ping")
+                async with aiofiles.open("log.txt", "a") as log:
+                    log.write("done")
+            """,
+            ((8, 13), (11, 13), (13, 13), (15, 9)),
+            fixed="""
+            import aiofiles
+            import aiohttp
+            import asyncpg
+
+            async def main(dsn, url):
+                async with asyncpg.create_pool(dsn) as pool:
+                    async with pool.acquire() as conn:
+                        await conn.execute("select 1")
+                async with aiohttp.ClientSession() as session:
+                    async with session.get(url) as resp:
+                        await resp.json()
+                    async with session.ws_connect(url) as ws:
+                        await ws.send_str("ping")
+                async with aiofiles.open("log.txt", "a") as log:
+                    await log.write("done")
+            """,
+        ),
+        Invalid(
+            "awaited-results-of-known-types",
+            """
+            import aiohttp
+
+            async def fetch(session: aiohttp.ClientSession, url):
+                response = await session.get(url)
+                response.raise_for_status()
+                response.text()
+            """,
+            ((6, 5),),
+            fixed="""
+            import aiohttp
+
+            async def fetch(session: aiohttp.ClientSession, url):
+                response = await session.get(url)
+                response.raise_for_status()
+                await response.text()
+            """,
+        ),
+        Invalid(
+            "project-decorators-with-async-wrappers",
+            """
+            import functools
+
+            def retry(func):
+                @functools.wraps(func)
+                async def wrapper(*args):
+                    return await func(*args)
+                return wrapper
+
+            def retry_times(count):
+                def decorator(func):
+                    async def wrapper(*args):
+                        return await func(*args)
+                    return wrapper
+                return decorator
+
+            class Client:
+                @retry
+                async def fetch(self): ...
+
+                @retry_times(3)
+                async def load(self): ...
+
+                async def main(self):
+                    self.fetch()
+                    self.load()
+            """,
+            ((24, 9), (25, 9)),
+            fixed="""
+            import functools
+
+            def retry(func):
+                @functools.wraps(func)
+                async def wrapper(*args):
+                    return await func(*args)
+                return wrapper
+
+            def retry_times(count):
+                def decorator(func):
+                    async def wrapper(*args):
+                        return await func(*args)
+                    return wrapper
+                return decorator
+
+            class Client:
+                @retry
+                async def fetch(self): ...
+
+                @retry_times(3)
+                async def load(self): ...
+
+                async def main(self):
+                    await self.fetch()
+                    await self.load()
+            """,
+        ),
+        Invalid(
+            "super-method",
+            """
+            class Base:
+                async def close(self): ...
+
+            class Child(Base):
+                async def close(self):
+                    super().close()
+            """,
+            ((6, 9),),
+            fixed="""
+            class Base:
+                async def close(self): ...
+
+            class Child(Base):
+                async def close(self):
+                    await super().close()
+            """,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.calls = CoroutineCalls(context)
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self.calls.report(
+            self, node.value, "`{callee}()` returns a coroutine that is never awaited, so it never runs{how}"
+        )
+
+
+# What a coroutine object offers besides being awaited: using these is deliberate.
+_COROUTINE_API = frozenset({"close", "send", "throw"})
+
+
+@dataclass(eq=False)
+class _Bound:
+    """`name = f()` where `f()` makes a coroutine, and how `name` is read afterwards."""
+
+    binding: Binding
+    call: cst.Call
+    found: object
+    in_coroutine: bool
+    scope: Scope
+    # One entry per later read: how it uses the coroutine as a plain value, or None when the
+    # read may well run it (awaited, returned, passed on, stored...).
+    reads: list[str | None] = field(default_factory=list)
+
+
+class UnawaitedCoroutineBinding(NameBindings, Rule):
+    """A coroutine is bound to a name that is never used, or used only as a plain value.
+
+    ## What it does
+    Flags `name = f()` in a function, where `f` is a coroutine function (resolved as for ASL101)
+    and `name` (including `_`) is never read afterwards in that function: never awaited, returned,
+    stored, passed on or scheduled. Also flags a name bound once that is afterwards only used as
+    a plain value: tested for truth, compared (`item is None`), read for an attribute, subscripted,
+    iterated with a plain `for`, used in arithmetic or formatted into an f-string. Forgetting
+    `await` in `item = self.read()` and then checking `if item is None` is the common form.
+
+    ## Why is this bad?
+    Binding the coroutine object does not run it. The name hides the mistake from the checks that
+    look at bare statements: nothing happens, and Python warns "coroutine ... was never awaited"
+    only when the object is collected.
+
+    A name that is read anywhere else in the function is left alone, since what the code does with
+    it (`await x`, `tasks.append(x)`, `return x`) may well run it; so is a name read in a nested
+    function, one bound more than once, and the coroutine object's own API (`close()`, `send()`,
+    `cr_frame`, `__name__`), which is used on purpose.
+
+    ## Example
+    ```python
+    async def handler(record):
+        result = save(record)
+    ```
+
+    ## Use instead
+    ```python
+    async def handler(record):
+        result = await save(record)
+    ```
+
+    ## Fix safety
+    Inside an `async def`, the fix inserts `await` before the call (safe when the callee was
+    resolved through imports, the class hierarchy or an attribute's assignment). In a sync
+    function there is no fix.
+    """
+
+    code = "ASL102"
+    name = "unawaited-coroutine-binding"
+    message = "coroutine bound to a name that is never used, so it never runs"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid("awaited-later", """
+            async def save(): ...
+            async def main():
+                pending = save()
+                await pending
+        """),
+        Valid("passed-on", """
+            import asyncio
+            async def save(): ...
+            async def main(jobs):
+                first = save()
+                second = save()
+                jobs.append(first)
+                return await asyncio.gather(second)
+        """),
+        Valid("module-level-name", """
+            async def save(): ...
+            PENDING = save()
+        """),
+        Valid("global-declared", """
+            async def save(): ...
+            def start():
+                global PENDING
+                PENDING = save()
+        """),
+        Valid("read-in-a-nested-function", """
+            async def save(): ...
+            def start(loop):
+                pending = save()
+                def later():
+                    loop.create_task(pending)
+                return later
+        """),
+        Valid("sync-function-bound", """
+            def save(): ...
+            async def main():
+                result = save()
+        """),
+        Valid("checked-then-awaited", """
+            async def read(): ...
+            async def main():
+                item = read()
+                if item is None:
+                    return
+                print(await item)
+        """),
+        Valid("closed-on-purpose", """
+            async def read(): ...
+            def main():
+                pending = read()
+                print(pending.__name__)
+                pending.close()
+        """),
+        Valid("read-before-bound-again-in-a-loop", """
+            async def read(): ...
+            async def main():
+                item = None
+                while True:
+                    if item is not None:
+                        await item
+                    item = read()
+        """),
+        Valid("loop-reads-before-the-only-binding", """
+            async def read(): ...
+            async def main(items):
+                for _ in items:
+                    if pending:
+                        await pending
+                    pending = read()
+        """),
+        Valid("rebound", """
+            async def read(): ...
+            async def main():
+                item = read()
+                if item:
+                    item = await item
+        """),
+        Valid("read-in-a-nested-function-as-well", """
+            async def read(): ...
+            async def main(loop):
+                item = read()
+                if item:
+                    loop.call_soon(lambda: loop.create_task(item))
+        """),
+        Valid("same-name-in-a-nested-function", """
+            async def read(): ...
+            async def main():
+                item = read()
+                if item is not None:
+                    def helper():
+                        item = 1
+                        return item
+                await item
+        """),
+    )
+    invalid = (
+        Invalid(
+            "bound-and-forgotten",
+            """
+            import asyncio
+
+            async def save(): ...
+
+            async def main():
+                result = save()
+                _ = asyncio.sleep(1)
+                done: bool = save()
+                if (pending := save()):
+                    pass
+
+            def sync_caller():
+                result = save()
+            """,
+            ((6, 5), (7, 5), (8, 5), (9, 9), (13, 5)),
+            fixed="""
+            import asyncio
+
+            async def save(): ...
+
+            async def main():
+                result = await save()
+                _ = await asyncio.sleep(1)
+                done: bool = await save()
+                if (pending := await save()):
+                    pass
+
+            def sync_caller():
+                result = save()
+            """,
+        ),
+        Invalid(
+            "only-used-as-a-value",
+            """
+            import logging
+
+            class Reader:
+                async def read(self): ...
+
+                async def next_item(self):
+                    item = self.read()
+                    if item is None:
+                        return None
+                    logging.info(f"got {item}")
+                    return item.value
+
+                async def first(self):
+                    rows = self.read()
+                    return rows[0] if rows else None
+            """,
+            ((7, 9), (14, 9)),
+            fixed="""
+            import logging
+
+            class Reader:
+                async def read(self): ...
+
+                async def next_item(self):
+                    item = await self.read()
+                    if item is None:
+                        return None
+                    logging.info(f"got {item}")
+                    return item.value
+
+                async def first(self):
+                    rows = await self.read()
+                    return rows[0] if rows else None
+            """,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.calls = CoroutineCalls(context)
+        self.candidates: dict[int, list[_Bound]] = {}  # by id() of the scope
+        self.watched: dict[str, list[_Bound]] = {}  # names whose every later read is looked at
+        self.value_uses: dict[int, str] = {}  # id() of a Name read as a plain value -> how
+
+    def bound(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        scope = self.model.scope
+        if (
+            scope is None
+            or scope.kind is not ScopeKind.FUNCTION
+            or not isinstance(target, cst.Name)
+            or not isinstance(value, cst.Call)
+        ):
+            return
+        found = self.calls.classify(value)
+        if found is not None:
+            binding = scope.bindings[target.value][-1]
+            bound = _Bound(binding, value, found, scope.is_async, scope)
+            self.candidates.setdefault(id(scope), []).append(bound)
+            # Reads are judged one by one only when all of them come after this binding (not in
+            # a loop that reads the name before binding it again).
+            if target.value not in scope.loads:
+                self.watched.setdefault(target.value, []).append(bound)
+
+    # -- reads that use the coroutine as a plain value, so that it still never runs ------------
+
+    def _value_use(self, node: cst.BaseExpression | None, how: str) -> None:
+        if isinstance(node, cst.Name) and node.value in self.watched:
+            self.value_uses.setdefault(id(node), how)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_While(self, node: cst.While) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_CompIf(self, node: cst.CompIf) -> None:
+        self._value_use(node.test, "tested for truth")
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        self._value_use(node.expression, "tested for truth" if isinstance(node.operator, cst.Not) else "used in arithmetic")
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        self._value_use(node.left, "tested for truth")
+        self._value_use(node.right, "tested for truth")
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        self._value_use(node.left, "used in arithmetic")
+        self._value_use(node.right, "used in arithmetic")
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self._value_use(node.left, "compared")
+        for target in node.comparisons:
+            self._value_use(target.comparator, "compared")
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # A coroutine object's own API (`close()`, `send()`, `cr_frame`, `__name__`) is a
+        # deliberate use of it, not a mistaken one.
+        attr = node.attr.value
+        if attr not in _COROUTINE_API and not attr.startswith(("cr_", "__")):
+            self._value_use(node.value, f"read for its attribute `{attr}`")
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self._value_use(node.value, "subscripted")
+
+    def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is None:
+            self._value_use(node.iter, "iterated")
+
+    def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
+        self._value_use(node.expression, "formatted into a string")
+
+    def visit_Name(self, node: cst.Name) -> None:
+        for bound in self.watched.get(node.value, ()):
+            if node is bound.binding.node:
+                continue
+            if self.model.scope is bound.scope:
+                bound.reads.append(self.value_uses.get(id(node)))
+            else:  # in a nested function (or its own name there): what it does cannot be told
+                bound.reads.append(None)
+
+    def scope_exit(self, scope: Scope) -> None:
+        candidates = self.candidates.pop(id(scope), ())
+        for bound in candidates:
+            watching = self.watched.get(bound.binding.name, [])
+            if bound in watching:
+                watching.remove(bound)
+        if scope.dynamic:
+            return
+        for bound in candidates:
+            name = bound.binding.name
+            if name in scope.declared:
+                continue
+            if name not in scope.loads:
+                use = "which is never used"
+            elif bound.reads and all(bound.reads) and len(scope.bindings.get(name, ())) == 1:
+                use = f"which is only {bound.reads[0]}, never awaited"
+            else:
+                continue
+            self.calls.report(
+                self, bound.call,
+                f"`{{callee}}()` returns a coroutine bound to `{name}`, {use}: it never runs{{how}}",
+                found=bound.found, at=bound.binding.node, in_coroutine=bound.in_coroutine,
+            )
+
+
+class CoroutineInBooleanContext(Rule):
+    """A coroutine is tested for truth instead of awaited.
+
+    ## What it does
+    Flags a call to a coroutine function (resolved as for ASL101) used as a condition: the test of
+    `if`, `while`, `assert` or a conditional expression, an operand of `not`, `and` or `or`, or a
+    comprehension's `if` filter.
+
+    ## Why is this bad?
+    A coroutine object is always true, so the condition never depends on what the coroutine would
+    return, and the coroutine itself never runs. `if await is_ready():` was meant.
+
+    ## Example
+    ```python
+    async def handler(user):
+        if is_allowed(user):
+            ...
+    ```
+
+    ## Use instead
+    ```python
+    async def handler(user):
+        if await is_allowed(user):
+            ...
+    ```
+
+    ## Fix safety
+    Inside an `async def`, the fix inserts `await` (safe when the callee was resolved through
+    imports, the class hierarchy or an attribute's assignment). In a sync function there is no fix.
+    """
+
+    code = "ASL103"
+    name = "coroutine-in-boolean-context"
+    message = "coroutine used as a condition: it is always true and never runs"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid("awaited-condition", """
+            async def ready(): ...
+            async def main(items):
+                if await ready():
+                    pass
+                while not await ready():
+                    pass
+                return [i for i in items if await ready()]
+        """),
+        Valid("sync-condition", """
+            def ready(): ...
+            async def main():
+                if ready() and not ready():
+                    pass
+        """),
+    )
+    invalid = (
+        Invalid(
+            "every-boolean-context",
+            """
+            async def ready(): ...
+
+            async def main(items, other):
+                if ready():
+                    pass
+                while not ready():
+                    pass
+                assert ready()
+                x = 1 if ready() else 2
+                y = other and ready()
+                return [i for i in items if ready()]
+            """,
+            ((4, 8), (6, 15), (8, 12), (9, 14), (10, 19), (11, 33)),
+            fixed="""
+            async def ready(): ...
+
+            async def main(items, other):
+                if await ready():
+                    pass
+                while not await ready():
+                    pass
+                assert await ready()
+                x = 1 if await ready() else 2
+                y = other and await ready()
+                return [i for i in items if await ready()]
+            """,
+        ),
+        Invalid(
+            "in-a-sync-function",
+            """
+            class Door:
+                async def is_open(self): ...
+
+                def check(self):
+                    if self.is_open():
+                        return 1
+            """,
+            ((5, 12),),
+        ),
+    )
+
+    _MESSAGE = "`{callee}()` returns a coroutine, which is always true here; the check never runs it{how}"
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.calls = CoroutineCalls(context)
+
+    def _test(self, expr: cst.BaseExpression) -> None:
+        self.calls.report(self, expr, self._MESSAGE)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._test(node.test)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._test(node.test)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._test(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._test(node.test)
+
+    def visit_CompIf(self, node: cst.CompIf) -> None:
+        self._test(node.test)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if isinstance(node.operator, cst.Not):
+            self._test(node.expression)
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        self._test(node.left)
+        self._test(node.right)
+
+
+class ReturnedCoroutine(Rule):
+    """An `async def` returns a coroutine without awaiting it.
+
+    ## What it does
+    Flags `return f()` inside an `async def` when `f` is a coroutine function (resolved as for
+    ASL101), and `return asyncio.gather(...)` (a library call returning a future, see
+    `returned-future-functions` in rules/coroutines.toml).
+
+    ## Why is this bad?
+    The caller's `await` gets the coroutine object back instead of its result: the work has not
+    happened, and the caller now holds a coroutine it does not expect (and usually never awaits).
+    Returning a coroutine from a plain `def` is a normal way to delegate; from an `async def` it
+    is almost always a missing `await`.
+
+    ## Example
+    ```python
+    async def get_user(user_id):
+        return fetch_user(user_id)
+    ```
+
+    ## Use instead
+    ```python
+    async def get_user(user_id):
+        return await fetch_user(user_id)
+    ```
+
+    ## Fix safety
+    The fix inserts `await`; it is safe when the callee was resolved through imports, the class
+    hierarchy or an attribute's assignment.
+    """
+
+    code = "ASL107"
+    requires = ("async", "return")
+    name = "returned-coroutine"
+    message = "coroutine returned from an async function without being awaited"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid("awaited", """
+            async def fetch(): ...
+            async def get():
+                return await fetch()
+        """),
+        Valid("sync-delegation", """
+            async def fetch(): ...
+            def get():
+                return fetch()
+        """),
+        Valid("shielded-waiter-for-later", """
+            import asyncio
+            async def ping(self):
+                waiter = asyncio.get_running_loop().create_future()
+                return asyncio.shield(waiter)
+        """),
+        Valid("lambda-in-coroutine", """
+            async def fetch(): ...
+            async def main():
+                factory = lambda: fetch()
+                return await factory()
+        """),
+    )
+    invalid = (
+        Invalid(
+            "gathered-future",
+            """
+            import asyncio
+
+            async def fetch_all(urls):
+                return asyncio.gather(*(fetch(url) for url in urls))
+            """,
+            ((4, 12),),
+            fixed="""
+            import asyncio
+
+            async def fetch_all(urls):
+                return await asyncio.gather(*(fetch(url) for url in urls))
+            """,
+        ),
+        Invalid(
+            "returned-from-async",
+            """
+            class Store:
+                async def load(self, key): ...
+
+                async def get(self, key):
+                    return self.load(key)
+            """,
+            ((5, 16),),
+            fixed="""
+            class Store:
+                async def load(self, key): ...
+
+                async def get(self, key):
+                    return await self.load(key)
+            """,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.calls = CoroutineCalls(context)
+        self.futures = catalogue.coroutines().returned_future_functions
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is None or not self.model.in_coroutine:
+            return
+        value = node.value
+        if isinstance(value, cst.Call) and self.model.qualified_name(value.func) in self.futures:
+            self.report(
+                value,
+                f"`{callee_text(self.context, value)}()` returns a future, and this async function "
+                f"returns it unawaited: the caller's await gets the future, not its result",
+                Fix(Applicability.SAFE, "await the future", (Edit(value, cst.Await(expression=value)),)),
+            )
+        else:
+            self.calls.report(
+                self, value,
+                "`{callee}()` returns a coroutine, and this async function returns it unawaited: "
+                "the caller's await gets the coroutine, not its result{how}",
+            )

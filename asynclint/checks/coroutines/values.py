@@ -1,0 +1,366 @@
+"""ASL104: a coroutine, async generator or async context manager used as a plain value."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import libcst as cst
+
+from asynclint.knowledge import catalogue
+from asynclint.checks.shared.awaitables import KNOWN, CoroutineCalls, callee_text, is_generator
+from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.resolve.facts import enclosing_class, instance_class
+from asynclint.resolve.names import ASYNCGEN, Ref
+from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.engine.semantic import BindingKind
+
+
+def _parenthesized_await(call: cst.Call) -> cst.Await:
+    # `(await f()).x`: without the parentheses `await f().x` would await the attribute.
+    return cst.Await(expression=call, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+class CoroutineAsValue(Rule):
+    """A coroutine is used as a plain value instead of being awaited.
+
+    ## What it does
+    Flags a call to a coroutine function (resolved as for ASL101) whose result is used as if it
+    were the coroutine's result: an attribute or subscript of it (`fetch().status`,
+    `load()["key"]`), an operand of arithmetic, a comparison or unary `-`, the iterable of a `for`
+    or comprehension, a value in an f-string, or an argument of a function that only formats or
+    converts its arguments (`print`, `str`, `len`, `json.dumps`, logging calls; the list is data
+    in rules/coroutines.toml). Also flags `for x in agen()` over a project async generator, and
+    plain `with` on an async-only context manager (`asyncio.timeout`, `asyncio.TaskGroup`,
+    `aiohttp.ClientSession`, ...), whether created in the `with` or held by a name or `self`
+    attribute assigned one. (A plain `with` on an asyncio lock is ASL505's.)
+
+    ## Why is this bad?
+    The expression operates on the coroutine object, not on what the coroutine would return, and
+    the coroutine never runs: `fetch().status` raises AttributeError, `count() + 1` raises
+    TypeError, `print(load())` prints `<coroutine object ...>`. An async generator needs
+    `async for`, and an async context manager needs `async with` (a plain `with` raises
+    TypeError, or AttributeError for `__enter__`).
+
+    ## Example
+    ```python
+    async def handler(request):
+        body = read_body(request)["data"]
+        with session:
+            ...
+    ```
+
+    ## Use instead
+    ```python
+    async def handler(request):
+        body = (await read_body(request))["data"]
+        async with session:
+            ...
+    ```
+
+    ## Fix safety
+    Inside an `async def`: the fix inserts `await` (parenthesized where needed), turns `for` over
+    an async generator into `async for`, and `with` into `async with` when every item is an async
+    context manager. Safe when the callee was resolved through imports, the class hierarchy or
+    an attribute's assignment. In a sync function, and for a coroutine call used as a context
+    manager, there is no fix.
+    """
+
+    code = "ASL104"
+    name = "coroutine-as-value"
+    message = "coroutine used as a plain value: it is never awaited"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid("awaited-values", """
+            import asyncio, logging
+            _LOGGER = logging.getLogger(__name__)
+            async def fetch(): ...
+            async def rows():
+                yield 1
+            async def main(lock: asyncio.Lock):
+                status = (await fetch()).status
+                total = await fetch() + 1
+                _LOGGER.info("got %s", await fetch())
+                async for row in rows():
+                    print(row)
+                async with lock, asyncio.timeout(1):
+                    pass
+        """),
+        Valid("coroutine-object-attributes", """
+            async def fetch(): ...
+            def cancel_early():
+                fetch().close()
+        """),
+        Valid("sync-context-managers-and-iterables", """
+            import threading
+            def rows():
+                yield 1
+            def main():
+                with threading.Lock():
+                    for row in rows():
+                        print(row)
+        """),
+        Valid("unknown-consumer", """
+            async def fetch(): ...
+            def main(schedule):
+                schedule(fetch())
+        """),
+    )
+    invalid = (
+        Invalid(
+            "values",
+            """
+            import json
+            import logging
+
+            _LOGGER = logging.getLogger(__name__)
+
+            async def fetch(): ...
+
+            async def main(items):
+                status = fetch().status
+                first = fetch()[0]
+                total = fetch() + 1
+                same = fetch() == 2
+                for item in fetch():
+                    pass
+                text = f"{fetch()}"
+                print(fetch())
+                _LOGGER.debug("%s", fetch())
+                return json.dumps(fetch())
+            """,
+            ((9, 14), (10, 13), (11, 13), (12, 12), (13, 17), (15, 15), (16, 11), (17, 25), (18, 23)),
+            fixed="""
+            import json
+            import logging
+
+            _LOGGER = logging.getLogger(__name__)
+
+            async def fetch(): ...
+
+            async def main(items):
+                status = (await fetch()).status
+                first = (await fetch())[0]
+                total = await fetch() + 1
+                same = await fetch() == 2
+                for item in await fetch():
+                    pass
+                text = f"{await fetch()}"
+                print(await fetch())
+                _LOGGER.debug("%s", await fetch())
+                return json.dumps(await fetch())
+            """,
+        ),
+        Invalid(
+            "async-generator-and-context-managers",
+            """
+            import asyncio
+
+            import aiohttp
+
+            async def rows():
+                yield 1
+
+            class Store:
+                def __init__(self):
+                    self._session = aiohttp.ClientSession()
+
+                async def dump(self):
+                    with self._session:
+                        for row in rows():
+                            print(row)
+                    with asyncio.timeout(5):
+                        pass
+            """,
+            ((13, 14), (14, 24), (16, 14)),
+            fixed="""
+            import asyncio
+
+            import aiohttp
+
+            async def rows():
+                yield 1
+
+            class Store:
+                def __init__(self):
+                    self._session = aiohttp.ClientSession()
+
+                async def dump(self):
+                    async with self._session:
+                        async for row in rows():
+                            print(row)
+                    async with asyncio.timeout(5):
+                        pass
+            """,
+        ),
+        Invalid(
+            "in-a-sync-function",
+            """
+            import asyncio
+
+            async def fetch(): ...
+
+            def main():
+                with asyncio.timeout(1):
+                    return fetch().result
+            """,
+            ((6, 10), (7, 16)),
+        ),
+    )
+
+    _VALUE = "`{callee}()` returns a coroutine, used here as a plain value: it is never awaited{how}"
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.calls = CoroutineCalls(context)
+        known = catalogue.coroutines()
+        self.consumers = known.value_consumers
+        self.logger_factories = known.logger_factories
+        self.logger_methods = known.logger_methods
+        self.coroutine_attributes = known.coroutine_attributes
+        self.async_cms = known.async_context_managers
+
+    def _value(self, expr: cst.BaseExpression, parenthesize: bool = False) -> None:
+        if isinstance(expr, cst.Call):
+            edit = Edit(expr, _parenthesized_await(expr)) if parenthesize else None
+            self.calls.report(self, expr, self._VALUE, edit=edit)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value not in self.coroutine_attributes:
+            self._value(node.value, parenthesize=True)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self._value(node.value, parenthesize=True)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        self._value(node.left)
+        self._value(node.right)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self._value(node.left)
+        for target in node.comparisons:
+            self._value(target.comparator)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if not isinstance(node.operator, cst.Not):  # `not coro()` is ASL103's
+            self._value(node.expression)
+
+    def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
+        self._value(node.expression)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._consumer(node.func):
+            for arg in node.args:
+                if not arg.star:
+                    self._value(arg.value)
+
+    def _consumer(self, func: cst.BaseExpression) -> bool:
+        if self.model.qualified_name(func) in self.consumers:
+            return True
+        if not (isinstance(func, cst.Attribute) and func.attr.value in self.logger_methods):
+            return False
+        logger = func.value
+        if isinstance(logger, cst.Call):  # `logging.getLogger(__name__).info(...)`
+            return self.model.qualified_name(logger.func) in self.logger_factories
+        if isinstance(logger, cst.Name):
+            binding = self.model.lookup(logger.value)
+            return (
+                binding is not None and isinstance(binding.value, cst.Call)
+                and self.model.qualified_name(binding.value.func) in self.logger_factories
+            )
+        return False
+
+    # -- iteration ---------------------------------------------------------------------------
+
+    def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is None:
+            self._iterable(node.iter, node)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        if node.asynchronous is None:
+            self._iterable(node.iter, node)
+
+    def _iterable(self, expr: cst.BaseExpression, loop: cst.For | cst.CompFor) -> None:
+        if not isinstance(expr, cst.Call):
+            return
+        found = self.calls.classify(expr)
+        if found is None:
+            return
+        if found is KNOWN or found.expect == "async":
+            self._value(expr)
+        agen = self._async_generator(expr)
+        if agen is not None:
+            self.calls.report(
+                self, expr,
+                "`{callee}()` is an async generator: iterate it with `async for`{how}",
+                found=agen, edit=Edit(loop, loop.with_changes(asynchronous=cst.Asynchronous())),
+                title="iterate with `async for`",
+            )
+
+    def _async_generator(self, call: cst.Call) -> Ref | object | None:
+        func = call.func
+        if isinstance(func, cst.Name):
+            binding = self.model.lookup(func.value)
+            if binding is not None and binding.kind is BindingKind.FUNCTION and binding.definition is not None:
+                node = binding.definition
+                if (
+                    isinstance(node, cst.FunctionDef) and node.asynchronous is not None
+                    and not node.decorators and is_generator(node)
+                    and self.model.module_scope is not None
+                    and func.value not in self.model.module_scope.bindings
+                ):
+                    return KNOWN  # a nested async generator function
+        ref = self.context.reference(func)
+        return dataclasses.replace(ref, expect=ASYNCGEN) if ref is not None else None
+
+    # -- context managers ----------------------------------------------------------------------
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:
+            return
+        verdicts = [self._async_cm(item.item) for item in node.items]
+        every = all(v is not None for v in verdicts)
+        in_coroutine = self.model.in_coroutine
+        for item, found in zip(node.items, verdicts):
+            if found is None:
+                continue
+            if isinstance(item.item, cst.Call) and self.model.qualified_name(item.item.func) not in self.async_cms:
+                self.calls.report(
+                    self, item.item,
+                    "`{callee}()` returns a coroutine, used here as a context manager: it is never "
+                    "awaited{how}",
+                    found=found, fixable=False,
+                )
+                continue
+            text = callee_text(self.context, item.item)
+            fix = None
+            if every and in_coroutine:
+                fix = Fix(
+                    Applicability.SAFE, "use `async with`",
+                    (Edit(node, node.with_changes(asynchronous=cst.Asynchronous())),),
+                )
+            message = f"`{text}` is an async context manager: use `async with`"
+            if found is KNOWN:
+                self.report(item.item, message, fix)
+            elif not self.context.deciding:
+                self.report(item.item, condition=found)
+            else:
+                self.report(item.item, message, fix, found)
+
+    def _async_cm(self, expr: cst.BaseExpression) -> Ref | object | None:
+        """KNOWN (or a condition) when `expr` is an async-only context manager or a coroutine."""
+        if isinstance(expr, cst.Call):
+            if self.model.qualified_name(expr.func) in self.async_cms:
+                return KNOWN
+            return self.calls.classify(expr)
+        held = instance_class(self.model, expr, self.context.module_name, self.context.is_package)
+        if held in self.async_cms:
+            return KNOWN
+        if (
+            isinstance(expr, cst.Attribute)
+            and isinstance(expr.value, cst.Name) and expr.value.value == "self"
+        ):
+            owner = enclosing_class(self.model)
+            if owner is not None:
+                return Ref("attr", f"{self.context.module_name}.{owner}", expr.attr.value, expect="async-cm")
+        return None

@@ -1,0 +1,1 @@
+"""ASL5xx: other asyncio misuse."""

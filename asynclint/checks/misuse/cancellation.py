@@ -1,0 +1,549 @@
+"""ASL503, ASL510, ASL511: cancellation swallowed, delivered to the wrong frame, or never possible.
+
+asyncio delivers cancellation (and the timeouts built on it) as a `CancelledError` raised at an
+`await`. Code that catches it and carries on, that yields to its consumer while a scope waits to
+cancel it, or that never awaits inside a timeout, breaks that contract.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from asynclint.knowledge import catalogue
+from asynclint.checks.shared import awaits
+from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.engine.semantic import ScopeKind
+
+# Calls in a handler that show the cancellation is handled on purpose (Python 3.11's API for
+# telling one's own cancellation from an outside one).
+_DELIBERATE_METHODS = frozenset({"uncancel", "cancelling"})
+_WAITERS = frozenset({"asyncio.wait_for", "asyncio.gather", "asyncio.wait", "asyncio.shield"})
+
+
+class SwallowedCancellation(Rule):
+    """A coroutine catches `CancelledError` and carries on.
+
+    ## What it does
+    Flags, inside an `async def`, a handler that catches cancellation around code that awaits and
+    can finish without raising: `except asyncio.CancelledError`, `except BaseException`, a bare
+    `except:` (and `except*` of those), and `with contextlib.suppress(asyncio.CancelledError)`.
+
+    Not flagged:
+    - a handler that raises (the bare `raise`, or another exception), that uses the exception it
+      binds (`except CancelledError as exc: errors.append(exc)`, often raised later), or that
+      calls `uncancel()` / `cancelling()` to tell its own cancellation from an outside one;
+    - a try block that awaits a task or future it holds (`await task`, `await
+      asyncio.wait_for(task, 1)`), or a function that cancels something itself (`task.cancel()`):
+      there the `CancelledError` is the expected end of the cancelled task, not this coroutine's;
+    - a try block with no `await`, `async for` or `async with` (no cancellation can arrive there).
+
+    ## Why is this bad?
+    `task.cancel()`, `asyncio.timeout()`, `TaskGroup` and `asyncio.run()`'s shutdown all work by
+    raising `CancelledError` in the task and waiting for it to come back out. A coroutine that
+    swallows it keeps running: timeouts do not time out, task groups hang, shutdown waits forever,
+    and `task.cancelled()` is false. The asyncio documentation asks for `CancelledError` to be
+    re-raised after clean-up.
+
+    ## Example
+    ```python
+    async def worker(queue):
+        while True:
+            try:
+                job = await queue.get()
+            except asyncio.CancelledError:
+                break
+    ```
+
+    ## Use instead
+    ```python
+    async def worker(queue):
+        while True:
+            try:
+                job = await queue.get()
+            except asyncio.CancelledError:
+                cleanup()
+                raise
+    ```
+    """
+
+    code = "ASL503"
+    requires = ("async",)
+    name = "swallowed-cancellation"
+    message = "CancelledError is caught and not re-raised: this coroutine can no longer be cancelled"
+
+    valid = (
+        Valid("re-raised", """
+            import asyncio
+            async def worker(queue):
+                try:
+                    await queue.get()
+                except asyncio.CancelledError:
+                    print("stopping")
+                    raise
+        """),
+        Valid("converted-to-another-error", """
+            async def request(conn):
+                try:
+                    return await conn.read()
+                except BaseException as exc:
+                    raise ConnectionError("read failed") from exc
+        """),
+        Valid("own-task-cancelled", """
+            import asyncio
+            async def stop(task):
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        """),
+        Valid("awaiting-a-held-task", """
+            import asyncio
+            class Service:
+                async def wait_closed(self):
+                    try:
+                        await asyncio.wait_for(self._task, 5)
+                    except asyncio.CancelledError:
+                        pass
+        """),
+        Valid("suppress-after-cancel", """
+            import asyncio
+            from contextlib import suppress
+            async def close(self):
+                self._reader.cancel()
+                with suppress(asyncio.CancelledError):
+                    await self._reader
+        """),
+        Valid("no-await-in-try", """
+            import asyncio
+            async def main(fut):
+                try:
+                    fut.result()
+                except asyncio.CancelledError:
+                    pass
+        """),
+        Valid("exception-does-not-catch-cancellation", """
+            async def main(conn):
+                try:
+                    await conn.read()
+                except Exception:
+                    pass
+        """),
+        Valid("sync-function", """
+            def main(fut):
+                try:
+                    fut.result()
+                except BaseException:
+                    pass
+        """),
+        Valid("uncancel-checked", """
+            import asyncio
+            async def main(conn):
+                try:
+                    await conn.read()
+                except asyncio.CancelledError:
+                    if asyncio.current_task().cancelling():
+                        return
+        """),
+        Valid("kept-to-raise-later", """
+            import asyncio
+            async def cleanup(exits):
+                errors = []
+                for ctx in exits:
+                    try:
+                        await ctx.__aexit__(None, None, None)
+                    except (Exception, asyncio.CancelledError) as exc:
+                        errors.append(exc)
+                if errors:
+                    raise errors[0]
+        """),
+        Valid("earlier-handler-re-raises", """
+            import asyncio
+            async def main(conn):
+                try:
+                    await conn.read()
+                except asyncio.CancelledError:
+                    raise
+                except BaseException:
+                    pass
+        """),
+    )
+    invalid = (
+        Invalid(
+            "every-catching-form",
+            """
+            import asyncio
+            from asyncio import CancelledError
+            import contextlib
+
+            async def worker(queue):
+                while True:
+                    try:
+                        await queue.get()
+                    except (ValueError, CancelledError):
+                        break
+                try:
+                    await queue.join()
+                except BaseException:
+                    return
+                try:
+                    async for item in queue:
+                        pass
+                except:
+                    pass
+                with contextlib.suppress(asyncio.CancelledError):
+                    await queue.join()
+            """,
+            ((9, 9), (13, 5), (18, 5), (20, 10)),
+        ),
+        Invalid(
+            "except-star",
+            """
+            import asyncio
+
+            async def main(conn):
+                try:
+                    await conn.read()
+                except* asyncio.CancelledError:
+                    pass
+            """,
+            ((6, 5),),
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.catalogue = catalogue.misuse()
+        self._cancels: dict[int, bool] = {}  # function node id -> whether it calls `.cancel()`
+
+    def _catches(self, expr: cst.BaseExpression | None) -> str | None:
+        if expr is None:
+            return "a bare `except:`"
+        if isinstance(expr, cst.Tuple):
+            for element in expr.elements:
+                found = self._catches(element.value)
+                if found is not None:
+                    return found
+            return None
+        qualified = self.model.qualified_name(expr)
+        if qualified in self.catalogue.cancelled:
+            return "`except CancelledError`"
+        if qualified in self.catalogue.broad:
+            return "`except BaseException`"
+        return None
+
+    def _deliberate(self, handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+        bound = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
+
+        def test(node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.Raise):
+                return True
+            if bound is not None and isinstance(node, cst.Name) and node.value == bound:
+                return True  # the exception is kept or handed on (often raised later)
+            return (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in _DELIBERATE_METHODS
+            )
+
+        return awaits.any_node(handler.body, test)
+
+    def _awaits_held_future(self, body: cst.CSTNode) -> bool:
+        """Whether the block awaits an object it holds (a task, a future) rather than a call."""
+
+        def held(expr: cst.BaseExpression) -> bool:
+            return not isinstance(expr, cst.Call)
+
+        def test(node: cst.CSTNode) -> bool:
+            if not isinstance(node, cst.Await):
+                return False
+            value = node.expression
+            if held(value):
+                return True
+            if isinstance(value, cst.Call) and self.model.qualified_name(value.func) in _WAITERS:
+                return any(held(arg.value) for arg in value.args)
+            return False
+
+        return awaits.any_node(body, test)
+
+    def _cancels_something(self) -> bool:
+        scope = self.model.function_scope()
+        if scope is None:
+            return False
+        key = id(scope.node)
+        if key not in self._cancels:
+            self._cancels[key] = awaits.any_node(
+                scope.node.body,
+                lambda node: isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "cancel",
+            )
+        return self._cancels[key]
+
+    def _expected(self, body: cst.CSTNode) -> bool:
+        """The cancellation is that of a task this code awaits or cancelled itself."""
+        return self._awaits_held_future(body) or self._cancels_something()
+
+    def _check_handlers(self, node: cst.Try | cst.TryStar) -> None:
+        if not self.model.in_coroutine or not awaits.suspends(node.body):
+            return
+        for handler in node.handlers:
+            what = self._catches(handler.type)
+            if what is None:
+                continue
+            # The first handler that catches cancellation is the one that gets it.
+            if not self._deliberate(handler) and not self._expected(node.body):
+                self.report(
+                    handler,
+                    f"{what} around an await swallows the task's cancellation: re-raise "
+                    "`CancelledError` after cleaning up, or the task cannot be cancelled",
+                )
+            return
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._check_handlers(node)
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self._check_handlers(node)
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None or not self.model.in_coroutine:
+            return
+        for item in node.items:
+            call = item.item
+            if (
+                isinstance(call, cst.Call)
+                and self.model.qualified_name(call.func) in self.catalogue.suppress
+                and any(self._catches(arg.value) for arg in call.args if arg.keyword is None)
+                and awaits.suspends(node.body)
+                and not self._expected(node.body)
+            ):
+                self.report(
+                    call,
+                    "`suppress(CancelledError)` around an await swallows the task's cancellation: "
+                    "the task cannot be cancelled",
+                )
+
+
+def _decorator_names(node: cst.FunctionDef) -> list[str]:
+    names = []
+    for decorator in node.decorators:
+        target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        while isinstance(target, cst.Attribute):
+            names.append(target.attr.value)
+            target = target.value
+        if isinstance(target, cst.Name):
+            names.append(target.value)
+    return names
+
+
+# Decorators that turn an async generator into something that is meant to stay suspended inside
+# its scope: a context manager, or a test fixture (set-up, yield, tear-down).
+_SCOPE_SAFE_DECORATOR_SUFFIXES = ("contextmanager", "fixture")
+
+
+class YieldInCancelScope(Rule):
+    """An async generator yields inside a `TaskGroup` or `asyncio.timeout()` block.
+
+    ## What it does
+    Flags `yield` in an async generator when it is inside `async with asyncio.TaskGroup()`,
+    `asyncio.timeout()` or `asyncio.timeout_at()` of the same generator.
+
+    Generators decorated as context managers (`@asynccontextmanager`) or test fixtures are not
+    flagged: they are meant to stay suspended inside the block while their user runs.
+
+    ## Why is this bad?
+    While the generator is suspended at `yield`, its consumer's code runs in the same task. When
+    the timeout expires or a child task of the group fails, the scope cancels the task, and the
+    `CancelledError` lands in the consumer's code instead of the generator's block: the timeout
+    is reported as a plain cancellation, the consumer may swallow it, and the group's error is
+    lost (PEP 789 describes the problem).
+
+    ## Example
+    ```python
+    async def rows(conn):
+        async with asyncio.timeout(10):
+            async for row in conn.cursor():
+                yield row
+    ```
+
+    ## Use instead
+    ```python
+    async def rows(conn):
+        async for row in conn.cursor():
+            async with asyncio.timeout(10):
+                ...  # only the awaits, not the yield
+            yield row
+    ```
+    or collect the results inside the block and yield them after it.
+    """
+
+    code = "ASL510"
+    requires = ("async", "yield")
+    name = "yield-in-cancel-scope"
+    message = "`yield` inside a TaskGroup or timeout block: cancellation is delivered to the consumer"
+
+    valid = (
+        Valid("yield-after-the-block", """
+            import asyncio
+            async def rows(conn):
+                async with asyncio.timeout(10):
+                    batch = await conn.fetch()
+                for row in batch:
+                    yield row
+        """),
+        Valid("context-manager", """
+            import asyncio
+            from contextlib import asynccontextmanager
+            @asynccontextmanager
+            async def group():
+                async with asyncio.TaskGroup() as tg:
+                    yield tg
+        """),
+        Valid("nested-generator-function", """
+            import asyncio
+            async def main():
+                async with asyncio.timeout(1):
+                    def numbers():
+                        yield 1
+                    await consume(numbers())
+        """),
+    )
+    invalid = (
+        Invalid(
+            "yield-in-timeout-and-group",
+            """
+            import asyncio
+            from asyncio import TaskGroup
+
+            async def rows(conn):
+                async with asyncio.timeout(10):
+                    yield await conn.fetch()
+                async with TaskGroup() as tg:
+                    tg.create_task(conn.ping())
+                    x = yield 1
+            """,
+            ((6, 9), (9, 13)),
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.catalogue = catalogue.misuse()
+        self.open: list[tuple[cst.With, object]] = []  # cancel scopes being walked, with their function
+
+    def _is_scope(self, node: cst.With) -> bool:
+        return node.asynchronous is not None and any(
+            isinstance(item.item, cst.Call) and self.model.qualified_name(item.item.func) in self.catalogue.cancel_scopes
+            for item in node.items
+        )
+
+    def visit_With(self, node: cst.With) -> None:
+        if self._is_scope(node):
+            self.open.append((node, self.model.function_scope()))
+
+    def leave_With(self, node: cst.With) -> None:
+        if self.open and self.open[-1][0] is node:
+            self.open.pop()
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        scope = self.model.function_scope()
+        if scope is None or scope.kind is not ScopeKind.FUNCTION or not scope.is_async:
+            return
+        if not any(owner is scope for _, owner in self.open):
+            return
+        if any(name.endswith(_SCOPE_SAFE_DECORATOR_SUFFIXES) for name in _decorator_names(scope.node)):
+            return
+        self.report(node)
+
+
+class TimeoutWithoutAwait(Rule):
+    """An `asyncio.timeout()` block has nothing to time out.
+
+    ## What it does
+    Flags `async with asyncio.timeout(...)` (and `timeout_at`, and `async_timeout`'s) whose block
+    has no `await`, `async for` or `async with` (code in nested functions does not count).
+
+    ## Why is this bad?
+    A timeout works by cancelling the task at its next `await`. A block that never awaits runs to
+    the end without giving the event loop a chance to fire the timeout, so the limit is never
+    enforced: the work it was meant to bound is elsewhere, usually a missing `await` or a call
+    that blocks.
+
+    ## Example
+    ```python
+    async def fetch(session, url):
+        async with asyncio.timeout(5):
+            response = session.get(url)
+        return await response.json()
+    ```
+
+    ## Use instead
+    ```python
+    async def fetch(session, url):
+        async with asyncio.timeout(5):
+            response = await session.get(url)
+            return await response.json()
+    ```
+    """
+
+    code = "ASL511"
+    requires = ("async",)
+    name = "timeout-without-await"
+    message = "timeout block with no await: the timeout can never fire"
+
+    valid = (
+        Valid("awaits-inside", """
+            import asyncio
+            async def fetch(conn):
+                async with asyncio.timeout(5):
+                    return await conn.read()
+        """),
+        Valid("later-item-awaits", """
+            import asyncio
+            async def fetch(session):
+                async with asyncio.timeout(5), session.get("/"):
+                    pass
+        """),
+        Valid("async-for-inside", """
+            import asyncio
+            async def fetch(conn):
+                async with asyncio.timeout(5):
+                    async for chunk in conn:
+                        print(chunk)
+        """),
+    )
+    invalid = (
+        Invalid(
+            "no-await",
+            """
+            import asyncio
+            import async_timeout
+
+            async def fetch(conn):
+                async with asyncio.timeout(5):
+                    data = conn.read()
+                async with async_timeout.timeout(5) as cm:
+                    async def later():
+                        await conn.read()
+                return data, later
+            """,
+            ((5, 16), (7, 16)),
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.catalogue = catalogue.misuse()
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is None:
+            return
+        # Items after the timeout are entered (awaited) inside it, so only the last item counts.
+        call = node.items[-1].item
+        if (
+            isinstance(call, cst.Call)
+            and self.model.qualified_name(call.func) in self.catalogue.timeouts
+            and not awaits.suspends(node.body)
+        ):
+            self.report(call)

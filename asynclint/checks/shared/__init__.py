@@ -1,0 +1,1 @@
+"""Facts several rule families use (coroutine calls, name bindings, awaits, fix builders)."""

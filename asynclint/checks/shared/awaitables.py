@@ -1,0 +1,134 @@
+"""Whether a call makes a coroutine: the resolution every ASL1xx rule shares.
+
+It is decided without types: a library coroutine function from the catalogue
+(rules/coroutines.toml), a coroutine method of a library type whose instance is known locally
+(`asyncio.Lock().acquire`, `writer.drain()` after `asyncio.open_connection`), an event loop's
+coroutine methods, an `async def` of this module or of another module of the project (through
+imports and re-exports), a method of the enclosing class or its project bases (`self.m()`,
+`super().m()`), and, for receivers of unknown type, a method name that the project defines only
+as `async def` (opt-in; see asynclint/resolve/project.py). Cross-module answers are conditions (`Ref`)
+that the project index decides once every file has been read.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from asynclint.knowledge import catalogue
+from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.resolve.facts import reference
+from asynclint.resolve.names import Ref
+from asynclint.lint.rule import Rule
+from asynclint.engine.semantic import BindingKind
+from asynclint.resolve.spawns import TaskSpawns
+
+
+def callee_text(context, call: cst.BaseExpression) -> str:
+    code = context.module.code_for_node(call.func if isinstance(call, cst.Call) else call)
+    return code if len(code) <= 40 else code[:37] + "..."
+
+
+KNOWN = object()  # a call known, from this file alone, to make a coroutine
+
+
+class CoroutineCalls:
+    """Classifies calls: known coroutine now, a condition for the index, or nothing."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self.model = context.model
+        known = catalogue.coroutines()
+        self.library = known.functions
+        self.library_methods = known.methods
+        self.loop_methods = known.loop_methods
+        self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
+
+    def report(
+        self, rule: Rule, call: cst.BaseExpression, message: str, *,
+        found: Ref | object | None = None, at: cst.CSTNode | None = None,
+        in_coroutine: bool | None = None, edit: Edit | None = None, title: str = "await the coroutine",
+        fixable: bool = True,
+    ) -> None:
+        """Report `call` if it makes a coroutine; offer a fix inside a coroutine.
+
+        `message` is formatted with `callee` (the called expression) and `how` (a note when the
+        callee was inferred from its name alone). `found` is `classify(call)` when the caller has
+        it already; `at` is where the finding points (the call by default); `edit` is the fix
+        (`await` before the call by default); `in_coroutine` says whether the call sits in an
+        `async def` when the report comes after the walk has left it.
+        """
+        if found is None:
+            if not isinstance(call, cst.Call):
+                return
+            found = self.classify(call)
+            if found is None:
+                return
+        at = call if at is None else at
+        condition = None if found is KNOWN else found
+        if condition is not None and not self.context.deciding:
+            rule.report(at, condition=condition)  # fix and message come when it is checked
+            return
+        guessed = condition is not None and condition.kind == "duck"
+        fix = None
+        if fixable and (self.model.in_coroutine if in_coroutine is None else in_coroutine):
+            fix = Fix(
+                Applicability.UNSAFE if guessed else Applicability.SAFE,
+                title,
+                (edit or Edit(call, cst.Await(expression=call)),),
+            )
+        how = " (inferred from the method name: the project defines it only as `async def`)" if guessed else ""
+        rule.report(at, message.format(callee=callee_text(self.context, call), how=how), fix, condition)
+
+    def classify(self, call: cst.Call) -> Ref | object | None:
+        """KNOWN when the call makes a coroutine, a condition (`Ref`) for the index when it may,
+        None when it cannot be told."""
+        return self.classify_function(call.func)
+
+    def classify_function(self, func: cst.BaseExpression) -> Ref | object | None:
+        """As `classify`, for the expression naming the function (`save`, `self.flush`)."""
+        qualified = self.model.qualified_name(func)
+        if qualified in self.library:
+            return KNOWN
+        if isinstance(func, cst.Name):
+            binding = self.model.lookup(func.value)
+            if (
+                binding is not None and binding.kind is BindingKind.FUNCTION
+                and binding.definition is not None
+                and self.model.module_scope is not None
+                and func.value not in self.model.module_scope.bindings
+            ):
+                # A function nested in this one: its definition is right here.
+                node = binding.definition
+                nested_async = isinstance(node, cst.FunctionDef) and node.asynchronous is not None
+                if nested_async and not node.decorators and not is_generator(node):
+                    return KNOWN
+                return None
+        if isinstance(func, cst.Attribute):
+            if func.attr.value in self.loop_methods and self.spawns.is_loop(func.value):
+                return KNOWN  # `loop.sock_recv(...)`, `loop.getaddrinfo(...)`
+            if func.attr.value in self.context.library_method_names:
+                # `lock = asyncio.Lock(); lock.acquire()`, `writer.drain()` after
+                # `reader, writer = await asyncio.open_connection()`
+                ref = reference(self.model, func, self.context.module_name, self.context.is_package)
+                if ref is not None and ref.kind == "global" and ref.target in self.library_methods:
+                    return KNOWN
+        return self.context.reference(func)
+
+
+def is_generator(node: cst.FunctionDef) -> bool:
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def visit_Yield(self, _node) -> bool:
+            nonlocal found
+            found = True
+            return False
+
+        def visit_FunctionDef(self, _node) -> bool:
+            return False  # a nested function's yield is its own
+
+        def visit_Lambda(self, _node) -> bool:
+            return False
+
+    node.body.visit(Finder())
+    return found

@@ -1,0 +1,1 @@
+"""ASL3xx: tasks that can vanish."""

@@ -1,0 +1,1098 @@
+"""ASL401-ASL404: async tests that never run (ASL405, untested async code, is in untested.py).
+
+Everything is static: the pytest configuration, the declared dependencies and conftest.py files
+are read as text (asynclint/config/pytest_config.py), and test case hierarchies and test references come
+from the project index. Whenever a plugin, hook, decorator or base class could run a test some
+other way, the rules stay silent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import libcst as cst
+
+from asynclint.knowledge import catalogue
+
+from asynclint.config import pytest_config
+from asynclint.checks.shared.awaitables import KNOWN, CoroutineCalls, callee_text
+from asynclint.checks.testing.support import (
+    MARKED, PLAIN, UNKNOWN, decorator_target, decorators_kind, import_statement, module_binding_is,
+    pytestmark_kind, top_level_function,
+)
+from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.resolve.names import Ref
+from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.engine.semantic import Scope, ScopeKind
+
+_STRICT_PYPROJECT = (
+    "pyproject.toml",
+    """
+    [project]
+    name = "shop"
+    version = "1"
+
+    [project.optional-dependencies]
+    test = ["pytest", "pytest-asyncio"]
+
+    [tool.pytest.ini_options]
+    asyncio_mode = "strict"
+    """,
+)
+_AUTO_PYPROJECT = (
+    "pyproject.toml",
+    """
+    [project]
+    name = "shop"
+    version = "1"
+
+    [dependency-groups]
+    test = ["pytest>=8", "pytest-asyncio>=0.23"]
+
+    [tool.pytest.ini_options]
+    asyncio_mode = "auto"
+    """,
+)
+
+
+def _config_name(setup: pytest_config.PytestSetup) -> str:
+    return setup.config.name if setup.config is not None else "no pytest config file"
+
+
+# -- ASL401 -------------------------------------------------------------------------------------
+
+
+class AsyncTestOnSyncTestCase(Rule):
+    """An `async def` test method on a `unittest.TestCase` that never awaits it.
+
+    ## What it does
+    Flags `async def test*` methods of classes that derive (directly or through the project's own
+    base classes, in any module) from `unittest.TestCase` and not from a test case that runs
+    coroutines: `unittest.IsolatedAsyncioTestCase`, `aiohttp.test_utils.AioHTTPTestCase`,
+    `asynctest.TestCase`, Django's test cases and the others listed in the catalogue
+    (`rules/testing.toml`).
+
+    ## Why is this bad?
+    `unittest.TestCase` calls the test method, gets a coroutine object back and throws it away:
+    the body never runs, nothing can fail, and the test is reported as passed. Python only warns
+    that a test returned a value, if warnings are shown at all.
+
+    A class is left alone when any base outside the project is not in the catalogue, when it or a
+    project base has a class decorator or a metaclass, or overrides how tests are called (`run`,
+    `_callTestMethod`, ...), and when the test method has a decorator other than the
+    `unittest.skip*`/`mock.patch*` family (it may wrap the coroutine into a sync function).
+
+    ## Example
+    ```python
+    import unittest
+
+    class ClientTest(unittest.TestCase):
+        async def test_fetch(self):
+            self.assertEqual(await fetch(), 1)
+    ```
+
+    ## Use instead
+    ```python
+    import unittest
+
+    class ClientTest(unittest.IsolatedAsyncioTestCase):
+        async def test_fetch(self):
+            self.assertEqual(await fetch(), 1)
+    ```
+
+    ## Fix safety
+    The fix changes the base class to `unittest.IsolatedAsyncioTestCase`, spelled the way the file
+    imports `unittest` (adding `IsolatedAsyncioTestCase` to a `from unittest import TestCase`). It is
+    offered only when the class names `unittest.TestCase` itself as a base: changing a shared
+    project base would change every class that uses it. The sync tests of the class keep running
+    as before.
+    """
+
+    code = "ASL401"
+    requires = ("async",)
+    name = "async-test-on-sync-test-case"
+    message = "async test method on a `unittest.TestCase`: the coroutine is never awaited, so the test passes without running"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid("isolated-asyncio-test-case", """
+            import unittest
+            class ClientTest(unittest.IsolatedAsyncioTestCase):
+                async def test_fetch(self):
+                    self.assertTrue(await fetch())
+        """),
+        Valid("aiohttp-test-case", """
+            from aiohttp.test_utils import AioHTTPTestCase
+            class AppTest(AioHTTPTestCase):
+                async def test_index(self):
+                    await self.client.get("/")
+        """),
+        Valid("unknown-outside-base", """
+            import unittest
+            from somewhere import AsyncMixin
+            class ClientTest(AsyncMixin, unittest.TestCase):
+                async def test_fetch(self):
+                    await fetch()
+        """),
+        Valid("wrapping-decorator", """
+            import unittest
+            from helpers import run_async
+            class ClientTest(unittest.TestCase):
+                @run_async
+                async def test_fetch(self):
+                    await fetch()
+        """),
+        Valid("base-overrides-run", """
+            import unittest
+            class AsyncCase(unittest.TestCase):
+                def run(self, result=None):
+                    return run_coroutines(self, result)
+            class ClientTest(AsyncCase):
+                async def test_fetch(self):
+                    await fetch()
+        """),
+        Valid("base-wraps-tests-in-init", """
+            import unittest
+            class AsyncIOTestCase(unittest.TestCase):
+                def __init__(self, methodName="runTest"):
+                    super().__init__(methodName)
+                    setattr(self, methodName, refuse_coroutines(getattr(self, methodName)))
+            class CursorTest(AsyncIOTestCase):
+                async def test_next(self):
+                    await fetch()
+        """),
+        Valid("async-helper-not-a-test", """
+            import unittest
+            class ClientTest(unittest.TestCase):
+                async def fetch_all(self):
+                    return 1
+        """),
+        Valid(
+            "async-base-in-another-module",
+            """
+            from tests.base import AsyncCase
+            class ClientTest(AsyncCase):
+                async def test_fetch(self):
+                    await fetch()
+            """,
+            path="tests/test_client.py",
+            files=(
+                ("tests/__init__.py", ""),
+                ("tests/base.py", """
+                    import unittest
+                    class AsyncCase(unittest.IsolatedAsyncioTestCase):
+                        pass
+                """),
+            ),
+        ),
+    )
+    invalid = (
+        Invalid(
+            "import-unittest",
+            """
+            import unittest
+
+            class ClientTest(unittest.TestCase):
+                async def test_fetch(self):
+                    self.assertEqual(await fetch(), 1)
+
+                def test_sync(self):
+                    self.assertTrue(True)
+
+                @unittest.skipIf(False, "never")
+                async def test_other(self):
+                    await fetch()
+            """,
+            ((4, 15), (11, 15)),
+            fixed="""
+            import unittest
+
+            class ClientTest(unittest.IsolatedAsyncioTestCase):
+                async def test_fetch(self):
+                    self.assertEqual(await fetch(), 1)
+
+                def test_sync(self):
+                    self.assertTrue(True)
+
+                @unittest.skipIf(False, "never")
+                async def test_other(self):
+                    await fetch()
+            """,
+        ),
+        Invalid(
+            "from-import",
+            """
+            from unittest import TestCase
+
+            class ClientTest(TestCase):
+                async def test_fetch(self):
+                    await fetch()
+
+            class OtherTest(TestCase):
+                async def test_other(self):
+                    await fetch()
+            """,
+            ((4, 15), (8, 15)),
+            fixed="""
+            from unittest import TestCase, IsolatedAsyncioTestCase
+
+            class ClientTest(IsolatedAsyncioTestCase):
+                async def test_fetch(self):
+                    await fetch()
+
+            class OtherTest(IsolatedAsyncioTestCase):
+                async def test_other(self):
+                    await fetch()
+            """,
+        ),
+        Invalid(
+            "test-files-sharing-a-module-name",
+            """
+            import unittest
+
+            class ClientTest(unittest.TestCase):
+                async def test_fetch(self):
+                    await fetch()
+            """,
+            ((4, 15),),
+            fixed="""
+            import unittest
+
+            class ClientTest(unittest.IsolatedAsyncioTestCase):
+                async def test_fetch(self):
+                    await fetch()
+            """,
+            path="tests/integration/test_client.py",
+            files=(("tests/unit/test_client.py", "def test_client():\n    pass\n"),),
+        ),
+        Invalid(
+            "project-base-in-another-module",
+            """
+            import pytest
+            from tests.base import DatabaseCase
+
+            class StoreTest(DatabaseCase):
+                @pytest.mark.asyncio  # pytest-asyncio does not run unittest methods either
+                async def test_save(self):
+                    await save()
+            """,
+            ((6, 15),),
+            path="tests/test_store.py",
+            files=(
+                ("tests/__init__.py", ""),
+                ("tests/base.py", """
+                    import unittest
+                    class DatabaseCase(unittest.TestCase):
+                        def setUp(self):
+                            self.db = connect()
+                """),
+            ),
+        ),
+    )
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        scope = self.model.scope
+        if not node.bases or scope is None or scope.parent is None or scope.parent.kind is not ScopeKind.MODULE:
+            return
+        methods = [
+            statement for statement in node.body.body
+            if isinstance(statement, cst.FunctionDef)
+            and statement.asynchronous is not None
+            and statement.name.value.startswith("test")
+            and decorators_kind(self.model, statement.decorators) != UNKNOWN
+        ]
+        if not methods:
+            return
+        condition = None
+        if not self._plain_test_case(node):  # its project bases are for the index to follow
+            condition = Ref("global", f"{self.context.module_name}.{scope.qualname}", expect="sync-testcase")
+        fix = self._fix(node) if condition is None or self.context.deciding else None
+        for method in methods:
+            message = (
+                f"async test `{method.name.value}` of `{node.name.value}`, a `unittest.TestCase`: the "
+                "coroutine is never awaited, so the test passes without running; use "
+                "`unittest.IsolatedAsyncioTestCase`"
+            )
+            self.report(method.name, message, fix, condition)
+
+    def _plain_test_case(self, node: cst.ClassDef) -> bool:
+        """Whether the class alone shows it is a plain unittest case: every base a catalogued sync
+        test case (or a neutral base), no decorator, keyword or method that changes how tests run.
+        Decided without the index, so test files that share a module name (common without
+        __init__.py files, and ambiguous in the index) are checked too."""
+        testing = catalogue.testing()
+        if node.decorators or any(arg.keyword is not None for arg in node.bases):
+            return False
+        bases = [self.model.qualified_name(arg.value) for arg in node.bases]
+        if not any(b in testing.sync_bases for b in bases):
+            return False
+        if not all(b in testing.sync_bases or b in testing.neutral_bases for b in bases):
+            return False
+        defined = {s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef)}
+        return not defined & testing.runner_methods
+
+    def _fix(self, node: cst.ClassDef) -> Fix | None:
+        for arg in node.bases:
+            if arg.keyword is not None or self.model.qualified_name(arg.value) != "unittest.TestCase":
+                continue
+            value = arg.value
+            if isinstance(value, cst.Attribute):
+                edits = (Edit(value, value.with_changes(attr=cst.Name("IsolatedAsyncioTestCase"))),)
+            elif isinstance(value, cst.Name):
+                edits = (Edit(value, cst.Name("IsolatedAsyncioTestCase")),)
+                bound = module_binding_is(self.model, "IsolatedAsyncioTestCase", "unittest.IsolatedAsyncioTestCase")
+                if bound is False:
+                    return None
+                if bound is None:
+                    statement = self.model.lookup(value.value).definition
+                    if not isinstance(statement, cst.ImportFrom) or isinstance(statement.names, cst.ImportStar):
+                        return None
+                    names = list(statement.names)
+                    names[-1] = names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                    names.append(cst.ImportAlias(cst.Name("IsolatedAsyncioTestCase")))
+                    edits += (Edit(statement, statement.with_changes(names=names)),)
+            else:
+                return None
+            return Fix(Applicability.SAFE, "derive from `unittest.IsolatedAsyncioTestCase`", edits)
+        return None
+
+
+# -- pytest: which tests a file holds -----------------------------------------------------------
+
+
+class _PytestRule(Rule):
+    """Finds the async (or sync) test functions and fixtures of a file pytest collects."""
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._setup: pytest_config.PytestSetup | None = None
+
+    @property
+    def setup(self) -> pytest_config.PytestSetup:
+        if self._setup is None:
+            self._setup = pytest_config.setup_for_file(self.context.path)
+        return self._setup
+
+    def test_of(self, scope: Scope) -> tuple[cst.FunctionDef, cst.ClassDef | None] | None:
+        """The test function (and its class) this scope defines, as pytest would collect it."""
+        found = top_level_function(scope)
+        if found is None:
+            return None
+        node, cls = found
+        setup = self.setup
+        if not setup.is_test_function(node.name.value):
+            return None
+        if cls is not None:
+            if not setup.is_test_class(cls.name.value):
+                return None
+            if any(self.model.qualified_name(arg.value) != "builtins.object" for arg in cls.bases):
+                return None  # a unittest case, or a base we would have to resolve
+            if any(isinstance(s, cst.FunctionDef) and s.name.value == "__init__" for s in cls.body.body):
+                return None  # pytest does not collect classes with an __init__
+        return node, cls
+
+
+# -- ASL402 -------------------------------------------------------------------------------------
+
+
+class UnmarkedAsyncTest(_PytestRule):
+    """An async test that pytest will not run under the project's configuration.
+
+    ## What it does
+    Reads the project's pytest setup statically: the config file pytest would use
+    (`pytest.toml`, `pytest.ini`, `[tool.pytest.ini_options]` in pyproject.toml, `[pytest]` in
+    tox.ini, `[tool:pytest]` in setup.cfg), its `asyncio_mode` (or `--asyncio-mode` in `addopts`),
+    the declared dependencies (pyproject's dependencies, optional dependencies and dependency
+    groups, requirements*.txt, setup.cfg) and the conftest.py files on the way. It then flags
+    `async def` tests (functions, and methods of `Test*` classes, as the config names them) that
+    nothing will run:
+    - pytest-asyncio is declared and runs in strict mode (its default), and the test has no
+      `@pytest.mark.asyncio` on itself or its class, no `pytestmark` in its module or class, and
+      no anyio or trio marker (nor the `anyio_backend` fixture);
+    - or no async test plugin (pytest-asyncio, anyio, pytest-trio) is declared at all while pytest
+      is, and the test has no async marker.
+
+    ## Why is this bad?
+    pytest cannot run a coroutine function by itself. Before pytest 8.4 such a test was skipped
+    with a warning, easy to miss in a green run; since 8.4 it fails. Either way its body never
+    runs. A `pytestmark` in conftest.py has no effect on tests: it is a common cause.
+
+    When anything could run the test another way (`asyncio_mode = "auto"`, `trio_mode = true`,
+    `anyio_mode = "auto"`, a
+    conftest hook such as `pytest_pyfunc_call` or `pytest_collection_modifyitems`, a plugin in
+    `pytest_plugins` or `-p` that asynclint does not know, `asyncio-mode` on a command line in
+    tox.ini or a CI workflow, a decorator on the test), the rule stays silent.
+
+    ## Example
+    ```python
+    # pyproject.toml: test = ["pytest", "pytest-asyncio"]
+    async def test_fetch():
+        assert await fetch() == 1
+    ```
+
+    ## Use instead
+    ```python
+    import pytest
+
+    @pytest.mark.asyncio
+    async def test_fetch():
+        assert await fetch() == 1
+    ```
+    or `asyncio_mode = "auto"` in the pytest configuration.
+
+    ## Fix safety
+    In strict mode the fix adds `@pytest.mark.asyncio` (and `import pytest` when the file lacks
+    it). It is safe: the test now runs, which is its purpose. No fix is offered when no plugin is
+    declared: the dependency has to be added first.
+    """
+
+    code = "ASL402"
+    requires = ("async",)
+    name = "async-test-not-run"
+    message = "async test that pytest does not run under this project's configuration"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid(
+            "marked", """
+            import pytest
+
+            @pytest.mark.asyncio
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
+            "auto-mode", """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py", files=(_AUTO_PYPROJECT,),
+        ),
+        Valid(
+            "auto-mode-in-addopts-of-pytest-ini", """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py",
+            files=(
+                ("requirements-test.txt", "pytest\npytest-asyncio==0.24.0\n"),
+                ("pytest.ini", "[pytest]\naddopts = -ra --asyncio-mode=auto\n"),
+            ),
+        ),
+        Valid(
+            "module-pytestmark-and-class-marker", """
+            import pytest
+            pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+            async def test_fetch():
+                assert await fetch()
+
+            @pytest.mark.asyncio
+            class TestClient:
+                async def test_get(self):
+                    assert await fetch()
+            """,
+            path="tests/test_fetch.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
+            "anyio-marker-and-fixture", """
+            import pytest
+
+            @pytest.mark.anyio
+            async def test_fetch():
+                assert await fetch()
+
+            async def test_backend(anyio_backend):
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
+            "anyio-runs-every-async-test", """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py",
+            files=(
+                ("pyproject.toml", """
+                    [project]
+                    name = "shop"
+                    version = "1"
+                    optional-dependencies = {test = ["pytest", "pytest-asyncio", "anyio"]}
+
+                    [tool.pytest.ini_options]
+                    anyio_mode = "auto"
+                """),
+            ),
+        ),
+        Valid(
+            "conftest-hook-may-run-it", """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py",
+            files=(
+                _STRICT_PYPROJECT,
+                ("tests/conftest.py", """
+                    import inspect, pytest
+                    def pytest_collection_modifyitems(items):
+                        for item in items:
+                            if inspect.iscoroutinefunction(item.obj):
+                                item.add_marker(pytest.mark.asyncio)
+                """),
+            ),
+        ),
+        Valid(
+            "not-a-test-file", """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="shop/helpers.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
+            "dependencies-unknown", """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py",
+            files=(("setup.py", "from setuptools import setup\nsetup(name='shop')\n"), ("tox.ini", "[pytest]\n")),
+        ),
+        Valid(
+            "unittest-class-is-asl401s", """
+            import unittest
+            class TestClient(unittest.TestCase):
+                async def test_get(self):
+                    assert await fetch()
+            """,
+            path="tests/test_fetch.py", files=(_STRICT_PYPROJECT,),
+        ),
+    )
+    invalid = (
+        Invalid(
+            "strict-mode-pyproject",
+            """
+            import pytest
+
+            async def test_fetch():
+                assert await fetch()
+
+            class TestClient:
+                async def test_get(self):
+                    assert await fetch()
+
+                @pytest.mark.parametrize("n", [1, 2])
+                async def test_many(self, n):
+                    assert await fetch(n)
+
+            async def helper():
+                return 1
+            """,
+            ((3, 11), (7, 15), (11, 15)),
+            fixed="""
+            import pytest
+
+            @pytest.mark.asyncio
+            async def test_fetch():
+                assert await fetch()
+
+            class TestClient:
+                @pytest.mark.asyncio
+                async def test_get(self):
+                    assert await fetch()
+
+                @pytest.mark.asyncio
+                @pytest.mark.parametrize("n", [1, 2])
+                async def test_many(self, n):
+                    assert await fetch(n)
+
+            async def helper():
+                return 1
+            """,
+            path="tests/test_fetch.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Invalid(
+            "default-mode-setup-cfg-and-import-added",
+            """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            ((1, 11),),
+            fixed="""
+            import pytest
+            @pytest.mark.asyncio
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="test_fetch.py",
+            files=(
+                ("setup.cfg", """
+                    [options.extras_require]
+                    test =
+                        pytest
+                        pytest-asyncio>=0.21
+
+                    [tool:pytest]
+                    python_files = test_*.py
+                """),
+            ),
+        ),
+        Invalid(
+            "tox-ini-and-requirements-conftest-pytestmark",
+            """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            ((1, 11),),
+            fixed="""
+            import pytest
+            @pytest.mark.asyncio
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py",
+            files=(
+                ("requirements-dev.txt", "-r requirements-test.txt\n"),
+                ("requirements-test.txt", "pytest>=8\npytest-asyncio\n"),
+                ("tox.ini", "[tox]\nenvlist = py3\n\n[pytest]\ntestpaths = tests\n"),
+                ("tests/conftest.py", "import pytest\npytestmark = pytest.mark.asyncio\n"),
+            ),
+        ),
+        Invalid(
+            "no-async-plugin-declared",
+            """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            ((1, 11),),
+            path="tests/test_fetch.py",
+            files=(
+                ("pyproject.toml", """
+                    [project]
+                    name = "shop"
+                    version = "1"
+                    optional-dependencies = {test = ["pytest"]}
+
+                    [tool.pytest.ini_options]
+                    testpaths = ["tests"]
+                """),
+            ),
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.candidates: list[tuple[cst.FunctionDef, cst.ClassDef | None]] = []
+
+    def scope_exit(self, scope: Scope) -> None:
+        # Names are resolved while their scopes are still open: the module's own exit decides.
+        node = scope.node
+        if scope.kind is ScopeKind.FUNCTION and node.asynchronous is not None and not scope.is_generator:
+            found = self.test_of(scope)
+            if found is not None and self._marked(*found) == PLAIN:
+                self.candidates.append(found)
+        elif scope.kind is ScopeKind.MODULE:
+            self._decide()
+
+    def _marked(self, node: cst.FunctionDef, cls: cst.ClassDef | None) -> str:
+        kinds = [decorators_kind(self.model, node.decorators)]
+        if cls is not None:
+            kinds += [decorators_kind(self.model, cls.decorators), pytestmark_kind(self.model, cls.body.body)]
+        runner_fixtures = catalogue.testing().runner_fixtures
+        if any(param.name.value in runner_fixtures for param in node.params.params):
+            return MARKED
+        return MARKED if MARKED in kinds else UNKNOWN if UNKNOWN in kinds else PLAIN
+
+    def _decide(self) -> None:
+        if not self.candidates:
+            return
+        setup = self.setup
+        if setup.unmarked is None or not setup.collects_file(self.context.path):
+            return
+        if pytestmark_kind(self.model, self.context.module.body) != PLAIN:
+            return
+        for node, cls in self.candidates:
+            name = node.name.value
+            if setup.unmarked == pytest_config.STRICT:
+                note = " (a `pytestmark` in conftest.py applies to no test)" if setup.conftest_pytestmark else ""
+                message = (
+                    f"async test `{name}` has no asyncio marker and pytest-asyncio runs in strict mode "
+                    f"({_config_name(setup)}): pytest does not run it{note}; add `@pytest.mark.asyncio`"
+                )
+                self.report(node.name, message, self._fix(node))
+            else:
+                message = (
+                    f"async test `{name}` cannot run: the project declares no async test plugin "
+                    "(pytest-asyncio, anyio, pytest-trio), and pytest does not run coroutines itself"
+                )
+                self.report(node.name, message)
+
+    def _fix(self, node: cst.FunctionDef) -> Fix | None:
+        imports = import_statement(self.model, "pytest")
+        if imports is None:
+            return None
+        marker = cst.Decorator(cst.parse_expression("pytest.mark.asyncio"))
+        return Fix(
+            Applicability.SAFE,
+            "mark the test with `@pytest.mark.asyncio`",
+            (Edit(node, node.with_changes(decorators=[marker, *node.decorators])),),
+            imports,
+        )
+
+
+# -- ASL403 -------------------------------------------------------------------------------------
+
+_ANYIO_OR_TRIO = re.compile(r"(?<![A-Za-z])(anyio|trio)")
+
+
+class AsyncFixtureInStrictMode(_PytestRule):
+    """An async fixture declared with `@pytest.fixture` while pytest-asyncio runs in strict mode.
+
+    ## What it does
+    Flags `@pytest.fixture` (with or without arguments) on an `async def` in test files and
+    conftest.py when the project declares pytest-asyncio, its mode is strict (the default), and
+    nothing suggests the fixture is meant for anyio or trio tests (no such plugin declared, no
+    mention of them in the file or its conftest.py files), read as ASL402 reads the configuration.
+
+    ## Why is this bad?
+    In strict mode pytest-asyncio only handles fixtures declared with `@pytest_asyncio.fixture`.
+    A test requesting the fixture gets a coroutine object (or an async generator) instead of its
+    value, and the setup code never runs; recent pytest versions turn this into a warning or an
+    error.
+
+    ## Example
+    ```python
+    import pytest
+
+    @pytest.fixture
+    async def client():
+        return await connect()
+    ```
+
+    ## Use instead
+    ```python
+    import pytest_asyncio
+
+    @pytest_asyncio.fixture
+    async def client():
+        return await connect()
+    ```
+
+    ## Fix safety
+    The fix swaps the decorator for `pytest_asyncio.fixture`, keeping its arguments, and adds
+    `import pytest_asyncio` when needed. It is safe: the fixture now provides its value.
+    """
+
+    code = "ASL403"
+    requires = ("async",)
+    name = "async-fixture-in-strict-mode"
+    message = "async fixture declared with `@pytest.fixture` under pytest-asyncio's strict mode: it never runs"
+    fix = Applicability.SAFE
+
+    valid = (
+        Valid(
+            "pytest-asyncio-fixture", """
+            import pytest_asyncio
+
+            @pytest_asyncio.fixture
+            async def client():
+                return await connect()
+            """,
+            path="tests/conftest.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
+            "auto-mode", """
+            import pytest
+
+            @pytest.fixture
+            async def client():
+                return await connect()
+            """,
+            path="tests/conftest.py", files=(_AUTO_PYPROJECT,),
+        ),
+        Valid(
+            "anyio-project", """
+            import pytest
+
+            @pytest.fixture
+            def anyio_backend():
+                return "asyncio"
+
+            @pytest.fixture
+            async def client():
+                return await connect()
+            """,
+            path="tests/conftest.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
+            "sync-fixture", """
+            import pytest
+
+            @pytest.fixture
+            def client():
+                return connect()
+            """,
+            path="tests/conftest.py", files=(_STRICT_PYPROJECT,),
+        ),
+    )
+    invalid = (
+        Invalid(
+            "conftest-fixtures",
+            """
+            import pytest
+
+            @pytest.fixture
+            async def client():
+                return await connect()
+
+            @pytest.fixture(scope="module")
+            async def server():
+                yield await start()
+            """,
+            ((3, 1), (7, 1)),
+            fixed="""
+            import pytest
+            import pytest_asyncio
+
+            @pytest_asyncio.fixture
+            async def client():
+                return await connect()
+
+            @pytest_asyncio.fixture(scope="module")
+            async def server():
+                yield await start()
+            """,
+            path="tests/conftest.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Invalid(
+            "from-import-in-test-file",
+            """
+            import pytest_asyncio
+            from pytest import fixture, mark
+
+            @fixture
+            async def client():
+                return await connect()
+
+            @mark.asyncio
+            async def test_get(client):
+                assert await client.get()
+            """,
+            ((4, 1),),
+            fixed="""
+            import pytest_asyncio
+            from pytest import fixture, mark
+
+            @pytest_asyncio.fixture
+            async def client():
+                return await connect()
+
+            @mark.asyncio
+            async def test_get(client):
+                assert await client.get()
+            """,
+            path="tests/test_client.py",
+            files=(("pytest.ini", "[pytest]\nasyncio_mode = strict\n"), ("requirements.txt", "pytest\npytest-asyncio\n")),
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.candidates: list[cst.Decorator] = []
+
+    def scope_exit(self, scope: Scope) -> None:
+        node = scope.node
+        if scope.kind is not ScopeKind.FUNCTION or node.asynchronous is None or top_level_function(scope) is None:
+            return
+        fixtures = catalogue.testing().fixture_decorators
+        for decorator in node.decorators:
+            if self.model.qualified_name(decorator_target(decorator)) in fixtures:
+                self.candidates.append(decorator)
+
+    def module_end(self) -> None:
+        if not self.candidates:
+            return
+        setup = self.setup
+        path = self.context.path
+        if not setup.strict_fixtures or _ANYIO_OR_TRIO.search(self.context.text):
+            return
+        if os.path.basename(path) != "conftest.py" and not setup.collects_file(path):
+            return
+        replacement = cst.parse_expression(catalogue.testing().async_fixture_decorator)
+        imports = import_statement(self.model, replacement.value.value)
+        for decorator in self.candidates:
+            fix = None
+            if imports is not None:
+                target = decorator_target(decorator)
+                fix = Fix(
+                    Applicability.SAFE, "declare it with `@pytest_asyncio.fixture`",
+                    (Edit(target, replacement),), imports,
+                )
+            self.report(decorator, fix=fix)
+
+
+# -- ASL404 -------------------------------------------------------------------------------------
+
+
+class SyncTestWithCoroutine(_PytestRule):
+    """A sync test that returns a coroutine, or is marked `pytest.mark.asyncio`.
+
+    ## What it does
+    In files pytest collects, flags a sync test function or method that returns the coroutine of
+    a call (`return fetch()` where `fetch` is an `async def` of the project or a library coroutine
+    function, resolved as ASL101 resolves calls), and a sync test decorated with
+    `@pytest.mark.asyncio`.
+
+    A coroutine dropped as a statement inside a test is reported by ASL101 (in any function), so it
+    is not reported here again.
+
+    ## Why is this bad?
+    A sync test that returns a coroutine passes without running it (recent pytest versions fail
+    instead, with a message about missing async support). `@pytest.mark.asyncio` on a sync test
+    does nothing: pytest-asyncio warns about it, and it usually means the test was meant to be
+    `async def` and await something.
+
+    ## Example
+    ```python
+    def test_fetch():
+        return fetch()
+    ```
+
+    ## Use instead
+    ```python
+    @pytest.mark.asyncio
+    async def test_fetch():
+        assert await fetch()
+    ```
+    """
+
+    code = "ASL404"
+    name = "sync-test-with-coroutine"
+    message = "sync test that returns a coroutine or is marked `pytest.mark.asyncio`"
+
+    valid = (
+        Valid("returns-plain-value", """
+            def fetch():
+                return 1
+            def test_fetch():
+                return fetch()
+        """, path="test_fetch.py"),
+        Valid("not-a-test", """
+            async def fetch(): ...
+            def make_fetch():
+                return fetch()
+        """, path="test_fetch.py"),
+        Valid("not-a-test-file", """
+            async def fetch(): ...
+            def test_fetch():
+                return fetch()
+        """, path="helpers.py"),
+        Valid("async-test-marked", """
+            import pytest
+            @pytest.mark.asyncio
+            async def test_fetch():
+                assert await fetch()
+        """, path="test_fetch.py"),
+    )
+    invalid = (
+        Invalid(
+            "returns-coroutine",
+            """
+            import asyncio
+
+            async def fetch(): ...
+
+            def test_fetch():
+                return fetch()
+
+            class TestClient:
+                def test_sleep(self):
+                    return asyncio.sleep(0)
+            """,
+            ((6, 12), (10, 16)),
+            path="tests/test_fetch.py",
+        ),
+        Invalid(
+            "sync-test-marked-asyncio",
+            """
+            import pytest
+
+            @pytest.mark.asyncio
+            def test_fetch():
+                assert fetch()
+            """,
+            ((3, 1),),
+            path="test_fetch.py",
+        ),
+        Invalid(
+            "returns-coroutine-of-another-module",
+            """
+            from shop.api import fetch
+
+            def test_fetch():
+                return fetch()
+            """,
+            ((4, 12),),
+            path="tests/test_api.py",
+            files=(("shop/__init__.py", ""), ("shop/api.py", "async def fetch():\n    return 1\n")),
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.calls = CoroutineCalls(context)
+
+    def _sync_test(self) -> cst.FunctionDef | None:
+        scope = self.model.function_scope()
+        if scope is None or scope.kind is not ScopeKind.FUNCTION or scope.node.asynchronous is not None:
+            return None
+        found = top_level_function(scope)
+        if found is None or not self.setup.is_test_function(found[0].name.value):
+            return None
+        if found[1] is not None and not self.setup.is_test_class(found[1].name.value):
+            return None
+        return found[0] if self.setup.collects_file(self.context.path) else None
+
+    def visit_Return(self, node: cst.Return) -> None:
+        value = node.value
+        if not isinstance(value, cst.Call) or self._sync_test() is None:
+            return
+        found = self.calls.classify(value)
+        if found is None:
+            return
+        condition = None if found is KNOWN else found
+        if condition is not None and condition.kind == "duck":
+            return
+        if condition is not None and not self.context.deciding:
+            self.report(value, condition=condition)
+            return
+        message = (
+            f"sync test returns the coroutine of `{callee_text(self.context, value)}()` without "
+            "running it: make the test `async def` and await it"
+        )
+        self.report(value, message, condition=condition)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.asynchronous is not None or not node.decorators:
+            return
+        markers = catalogue.testing().asyncio_markers
+        marked = [d for d in node.decorators if self.model.qualified_name(decorator_target(d)) in markers]
+        if not marked:
+            return
+        scope = self.model.scope  # the function's own scope is pushed before rules visit it
+        if scope is None or top_level_function(scope) is None:
+            return
+        setup = self.setup
+        cls = top_level_function(scope)[1]
+        if not setup.is_test_function(node.name.value) or not setup.collects_file(self.context.path):
+            return
+        if cls is not None and not setup.is_test_class(cls.name.value):
+            return
+        for decorator in marked:
+            self.report(
+                decorator,
+                f"sync test `{node.name.value}` is marked `pytest.mark.asyncio`, which has no effect on a "
+                "sync function (pytest-asyncio warns about it): make the test `async def`, or remove the marker",
+            )

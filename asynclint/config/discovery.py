@@ -1,0 +1,158 @@
+"""Which files to check: directories walked recursively, explicit files taken as given.
+
+Patterns (`exclude`, `extend-exclude`) are gitignore-style and relative to the project root; they
+apply to explicitly named files too, so pre-commit (which names files) skips what a directory walk
+skips. `.gitignore` files found on the walk are honoured unless `respect-gitignore = false`.
+Symlinked directories are not followed, so a link loop cannot trap the walk.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from asynclint.config.options import Settings, relative_to_root
+
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+def marked_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding a project marker, if any."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return None
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding a project marker, else `start` itself."""
+    return marked_root(start) or start.resolve()
+
+
+def project_files(paths: list[str], settings: Settings) -> list[str]:
+    """The files the project index reads for a run over `paths`.
+
+    Every file of the project is read, even when only some are reported on (pre-commit passes
+    the changed files): calls into the others must resolve all the same. The project is the
+    configured root, else the folder of the nearest project marker above the first path. With
+    no marker anywhere above there is no project to speak of (a scratch file in a home folder):
+    the index covers the given folders and the folders of the given files, not the whole tree
+    below some unrelated root.
+    """
+    first = Path(paths[0]) if paths else Path.cwd()
+    start = first if first.is_dir() else first.parent
+    root = settings.root if settings.config_file else marked_root(start)
+    if root is not None:
+        return discover([str(root)], settings).files if root.is_dir() else []
+    folders = []
+    for given in paths:
+        if os.path.isdir(given):
+            folders.append(given)
+        else:
+            folder = os.path.dirname(given) or "."
+            if os.path.isdir(folder):
+                folders.extend(_own_files(folder))
+    return discover(folders, settings).files
+
+
+def _own_files(folder: str) -> list[str]:
+    """The Python files directly in `folder` (not below it)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [os.path.join(folder, name) for name in names if name.endswith(".py") and os.path.isfile(os.path.join(folder, name))]
+
+
+@dataclass
+class Discovery:
+    files: list[str] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def _gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
+    path = os.path.join(directory, ".gitignore")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+    except OSError:
+        return None
+
+
+def discover(paths: list[str], settings: Settings) -> Discovery:
+    result = Discovery()
+    excluded = _spec(settings.exclude + settings.extend_exclude)
+    root = settings.root
+    prefix = os.path.join(str(root), "")  # "/the/root/": plain string work, since this runs per file
+
+    def is_excluded(path: str, is_dir: bool, absolute: str | None = None) -> bool:
+        absolute = absolute or os.path.abspath(path)
+        if absolute.startswith(prefix):
+            relative = absolute[len(prefix):].replace(os.sep, "/")
+        else:  # outside the root (or the root itself): patterns see the name alone
+            relative = relative_to_root(path, root)
+            if relative.startswith("../") or relative == "." or os.path.isabs(relative):
+                relative = Path(path).name
+        return excluded.match_file(relative + ("/" if is_dir else ""))
+
+    for given in paths:
+        if os.path.isdir(given):
+            _walk(given, settings, is_excluded, result)
+        elif os.path.exists(given) or os.path.islink(given):
+            if not is_excluded(given, False):
+                result.files.append(given)
+        else:
+            result.missing.append((given, "no such file or directory"))
+    return result
+
+
+def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
+    # Each .gitignore applies to its own folder and below: keep (folder, spec) pairs on the way down.
+    ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+    if settings.respect_gitignore:
+        top_path = Path(os.path.abspath(top))
+        for parent in reversed([top_path, *top_path.parents]):
+            if parent == settings.root or settings.root in parent.parents:
+                spec = _gitignore(str(parent))
+                if spec is not None:
+                    ignores.append((str(parent), spec))
+
+    def ignored(absolute: str, is_dir: bool) -> bool:
+        for folder, spec in ignores:
+            if absolute.startswith(folder + os.sep):
+                relative = os.path.relpath(absolute, folder).replace(os.sep, "/")
+                if spec.match_file(relative + ("/" if is_dir else "")):
+                    return True
+        return False
+
+    def on_error(error: OSError) -> None:
+        result.missing.append((os.path.normpath(error.filename or top), f"cannot read: {error.strerror or error}"))
+
+    for folder, dirs, files in os.walk(top, onerror=on_error):
+        absolute_folder = os.path.abspath(folder)  # once per folder: joined below, not recomputed
+        if settings.respect_gitignore and folder != top:
+            spec = _gitignore(folder)
+            if spec is not None:
+                ignores.append((absolute_folder, spec))
+        kept = []
+        for d in dirs:
+            absolute = os.path.join(absolute_folder, d)
+            if not is_excluded(os.path.join(folder, d), True, absolute) and not ignored(absolute, True):
+                kept.append(d)
+        dirs[:] = sorted(kept)
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            path = os.path.normpath(os.path.join(folder, name))
+            absolute = os.path.join(absolute_folder, name)
+            if not is_excluded(path, False, absolute) and not ignored(absolute, False):
+                result.files.append(path)

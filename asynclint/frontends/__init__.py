@@ -1,0 +1,1 @@
+"""The front ends over the one pipeline: the command line and the flake8 plugin."""

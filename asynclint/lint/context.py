@@ -1,0 +1,104 @@
+"""What a rule sees of the file being checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from asynclint.knowledge import catalogue
+from asynclint.engine.diagnostics import Fix
+from asynclint.config.options import Settings, relative_to_root
+from asynclint.resolve.facts import reference
+from asynclint.resolve.names import Ref, is_test_module, ref_name
+from asynclint.resolve.project import NameFilter, ProjectIndex, SummaryCollector
+from asynclint.engine.semantic import ScopeKind, SemanticModel
+
+if TYPE_CHECKING:
+    from asynclint.lint.rule import Rule
+
+
+@dataclass
+class Report:
+    rule: type[Rule]
+    node: cst.CSTNode
+    message: str
+    fix: Fix | None
+    condition: Ref | None = None  # the finding stands only if this names a coroutine function
+    # The statements being walked when the report was made, innermost first: the simple statement
+    # line, the function or class, the module-level statement. Where the node most likely is
+    # (positions.py verifies it), so that only the smallest of them has its code generated.
+    statements: tuple[cst.BaseStatement, ...] = ()
+
+
+class FileContext:
+    def __init__(
+        self, path: str, text: str, module: cst.Module, settings: Settings,
+        module_name: str = "", is_package: bool = False,
+        names: NameFilter | None = None,
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.module = module
+        self.settings = settings
+        self.module_name = module_name
+        self.is_package = is_package
+        self.names = names  # None: not known, so no call is ruled out by its name
+        # Whether conditions are decided in this pass (the project index is at hand); without it
+        # a conditional report keeps only its condition, so its fix need not be built.
+        self.deciding = False
+        self.index: ProjectIndex | None = None  # at hand when conditions are decided in this pass
+        self.is_test = is_test_module(relative_to_root(path, settings.root))
+        self.model = SemanticModel()
+        self.summary = SummaryCollector(
+            self.model, module_name, is_package, settings.extend_task_spawners, self.is_test
+        )
+        self.reports: list[Report] = []
+        self.top_statement: cst.BaseStatement | None = None  # set by the walker
+        self.library_method_names = catalogue.coroutines().method_names
+        # Names ruled out by the name filter alone: a cached result for this file holds only
+        # while no file of the project defines them (see asynclint/run/runner.py).
+        self.rejected_coroutines: set[str] = set()
+        self.rejected_wrappers: set[str] = set()
+
+    def report(
+        self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, condition: Ref | None = None
+    ) -> None:
+        self.reports.append(Report(type(rule), node, message, fix, condition, self._walked()))
+
+    def _walked(self) -> tuple[cst.BaseStatement, ...]:
+        top = self.top_statement
+        if top is None:
+            return ()
+        found = []
+        if self.model.statement is not None:
+            found.append(self.model.statement)
+        scope = self.model.scope
+        while scope is not None and scope.kind is not ScopeKind.MODULE:
+            if isinstance(scope.node, (cst.FunctionDef, cst.ClassDef)):
+                found.append(scope.node)
+                break
+            scope = scope.parent
+        if not found or found[-1] is not top:
+            found.append(top)
+        return tuple(found)
+
+    def reference(self, func: cst.BaseExpression) -> Ref | None:
+        """What a callee refers to, for a condition resolved against the project index; None when
+        nothing can be said, or when no `async def` of the project has the callee's name."""
+        found = reference(self.model, func, self.module_name, self.is_package)
+        if found is None or self.names is None:
+            return found
+        name = ref_name(found)
+        if name in self.names.coroutines or (found.kind == "attr" and name in self.library_method_names):
+            return found
+        self.rejected_coroutines.add(name)
+        return None
+
+    def may_be_task_wrapper(self, ref: Ref) -> bool:
+        """Whether a reference's name could be a project function that returns a new task."""
+        if self.names is None or ref_name(ref) in self.names.wrappers:
+            return True
+        self.rejected_wrappers.add(ref_name(ref))
+        return False

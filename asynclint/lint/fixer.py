@@ -1,0 +1,206 @@
+"""Applying fixes: non-overlapping node replacements, re-lint, repeat to a fixed point.
+
+A round applies every fix whose edits do not overlap an earlier one's, then the file is checked
+again; fixes skipped for overlapping come back in the next round. The result must still compile
+(when the original did), or the last good text is kept. More than `MAX_ROUNDS` rounds means two
+fixes undo each other: the run says so loudly instead of looping.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from asynclint.engine.deepstack import checkpoint
+from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, ModuleStatement, is_applicable
+from asynclint.lint.walker import LintResult, lint_alone, lint_text
+from asynclint.resolve.project import ProjectIndex
+from asynclint.config.options import Settings
+from asynclint.lint.rule import Rule
+
+MAX_ROUNDS = 10
+
+
+@dataclass
+class FixOutcome:
+    text: str
+    applied: list[Finding] = field(default_factory=list)
+    result: LintResult = field(default_factory=LintResult)
+    # What the text as given holds: the findings to report when the fixed text cannot be written.
+    initial: LintResult = field(default_factory=LintResult)
+    errors: list[FileError] = field(default_factory=list)
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, replacements: dict[int, object]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original_node, updated_node):
+        return self.replacements.get(id(original_node), updated_node)
+
+    def on_visit_attribute(self, node, attribute) -> None:
+        pass
+
+    def on_leave_attribute(self, original_node, attribute) -> None:
+        pass
+
+
+def _overlaps(a: CodeRange, b: CodeRange) -> bool:
+    return (a.start.line, a.start.column) < (b.end.line, b.end.column) and (
+        b.start.line,
+        b.start.column,
+    ) < (a.end.line, a.end.column)
+
+
+def _top_level_names(module: cst.Module) -> set[str]:
+    names = set()
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                targets = []
+                if isinstance(small, cst.Assign):
+                    targets = [t.target for t in small.targets]
+                elif isinstance(small, cst.AnnAssign):
+                    targets = [small.target]
+                names.update(t.value for t in targets if isinstance(t, cst.Name))
+    return names
+
+
+def _is_preamble(statement: cst.BaseStatement, index: int) -> bool:
+    """Docstring, `from __future__` and other imports: what module-level additions go after."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    body = statement.body
+    if index == 0 and len(body) == 1 and isinstance(body[0], cst.Expr):
+        return isinstance(body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    return all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in body)
+
+
+def add_module_statements(module: cst.Module, statements: Iterable[ModuleStatement]) -> cst.Module:
+    bound = _top_level_names(module)
+    new = []
+    for statement in statements:
+        if statement.name not in bound:
+            bound.add(statement.name)
+            new.append(cst.parse_statement(statement.code))
+    if not new:
+        return module
+    index = 0
+    while index < len(module.body) and _is_preamble(module.body[index], index):
+        index += 1
+    # Imports join the file's imports; anything else is set apart from them by a blank line.
+    imports = [s for s in new if _is_preamble(s, 1)]
+    others = [s for s in new if not _is_preamble(s, 1)]
+    if others and (index > 0 or imports):
+        others[0] = others[0].with_changes(leading_lines=[cst.EmptyLine(), *others[0].leading_lines])
+    # `import x` goes after the file's last plain `import` (where isort would put it), if any.
+    plain = [n for n, s in enumerate(module.body[:index]) if _is_plain_import(s)]
+    at = plain[-1] + 1 if plain else index
+    body = [*module.body[:at], *imports, *module.body[at:index], *others, *module.body[index:]]
+    return module.with_changes(body=body)
+
+
+def _is_plain_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(isinstance(s, cst.Import) for s in statement.body)
+
+
+def apply_fixes(
+    module: cst.Module, findings: list[Finding], positions: dict[int, CodeRange]
+) -> tuple[cst.Module, list[Finding]]:
+    """Apply the fixes of `findings` whose edits do not overlap; return the new module and those used."""
+    taken: list[CodeRange] = []
+    replacements: dict[int, object] = {}
+    used: list[Finding] = []
+    statements: list[ModuleStatement] = []
+    for finding in findings:
+        fix = finding.fix
+        assert fix is not None
+        spans = [positions.get(id(edit.target)) for edit in fix.edits]
+        if any(span is None for span in spans) or any(
+            _overlaps(span, other) for span in spans for other in taken
+        ):
+            continue
+        taken.extend(spans)
+        for edit in fix.edits:
+            replacements[id(edit.target)] = edit.replacement
+        statements.extend(fix.module_statements)
+        used.append(finding)
+    if replacements:
+        module = module.visit(_Replace(replacements))
+    return add_module_statements(module, statements), used
+
+
+def compiles(text: str, path: str) -> bool:
+    """Whether CPython compiles the text. Nothing is executed, and the compiler's own
+    SyntaxWarnings about the user's code (`...()`, `is` with a literal) are not printed: they are
+    not ours to report."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def fix_text(
+    text: str,
+    path: str,
+    settings: Settings,
+    rules: tuple[type[Rule], ...],
+    *,
+    unsafe: bool,
+    index: ProjectIndex | None = None,
+) -> FixOutcome:
+    """Fix `text` to a fixed point. Without a project `index`, the file is its own project."""
+    outcome = FixOutcome(text)
+    if index is None:
+        result = lint_alone(text, path, settings, rules)
+        index = ProjectIndex([result.summary] if result.summary else [], settings.infer_by_method_name)
+    else:
+        result = lint_text(text, path, settings, rules, index=index)
+    outcome.initial = result
+    original_compiles = None
+    for _ in range(MAX_ROUNDS):
+        checkpoint()
+        fixable = [f for f in result.findings if is_applicable(f.fix, unsafe)]
+        if not fixable or result.module is None:
+            break
+        module, used = apply_fixes(result.module, fixable, result.positions)
+        new_text = module.code
+        if new_text == outcome.text:
+            break
+        if original_compiles is None:
+            original_compiles = compiles(text, path)
+        if original_compiles and not compiles(new_text, path):
+            outcome.errors.append(
+                FileError(
+                    ErrorKind.INTERNAL,
+                    "a fix would have produced code that does not compile, so it was not applied "
+                    f"({', '.join(sorted({f.code for f in used}))}; this is a bug in asynclint, please report it)",
+                )
+            )
+            break
+        new_result = lint_text(new_text, path, settings, rules, index=index)
+        if new_result.module is None:
+            outcome.errors.append(
+                FileError(ErrorKind.INTERNAL, "a fix produced code libcst cannot parse; it was not applied")
+            )
+            break
+        outcome.applied.extend(used)
+        outcome.text, result = new_text, new_result
+    else:
+        outcome.errors.append(
+            FileError(
+                ErrorKind.INTERNAL,
+                f"fixes did not settle after {MAX_ROUNDS} rounds; the file holds the last round's "
+                "result (this is a bug in asynclint; please report it)",
+            )
+        )
+    outcome.result = result
+    return outcome

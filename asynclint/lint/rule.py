@@ -1,0 +1,119 @@
+"""How a rule is declared: code, stable name, message, fix applicability, and its own examples.
+
+A rule is one class. Its docstring is its documentation page (sections in ruff's order); its
+`valid` and `invalid` examples are run as tests and rendered into `docs/rules/<code>.md`, so adding
+a rule touches one module. Rules subscribe to node types with libcst's naming (`visit_Call`,
+`leave_FunctionDef`); the engine calls every rule from one traversal.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import libcst as cst
+
+from asynclint.engine.diagnostics import Applicability, Fix
+
+if TYPE_CHECKING:
+    from asynclint.lint.context import FileContext
+    from asynclint.resolve.names import Ref
+    from asynclint.engine.semantic import Scope
+
+CODE_RE = re.compile(r"^ASL[1-5][0-9]{2}$")
+NAME_RE = re.compile(r"^[a-z]+(-[a-z]+)*$")
+
+
+def _dedent(code: str) -> str:
+    return textwrap.dedent(code).lstrip("\n")
+
+
+def _dedent_files(files: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, _dedent(text)) for name, text in files)
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must stay silent on. `id` names the case in test output.
+
+    `path` is the example's file name in a project of its own; `files` are the other files of that
+    project ((relative path, text) pairs), for rules that read the project's configuration or tests;
+    `options` are `[tool.asynclint]` values the example is checked with (say
+    `{"target-version": "py312"}`).
+    """
+
+    id: str
+    code: str
+    path: str = "example.py"
+    files: tuple[tuple[str, str], ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _dedent(self.code))
+        object.__setattr__(self, "files", _dedent_files(self.files))
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the rule must flag at exactly `findings` ((line, column), both 1-based).
+
+    `fixed` is the whole file after `asynclint --fix --unsafe-fixes`; None when the rule offers no
+    fix for this case.
+    """
+
+    id: str
+    code: str
+    findings: tuple[tuple[int, int], ...]
+    fixed: str | None = None
+    path: str = "example.py"
+    files: tuple[tuple[str, str], ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _dedent(self.code))
+        object.__setattr__(self, "files", _dedent_files(self.files))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", _dedent(self.fixed))
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]  # stable kebab-case name, used in docs, JSON and SARIF
+    message: ClassVar[str]  # the default message; a report may pass a more specific one
+    fix: ClassVar[Applicability | None] = None  # the best fix it offers, None when it has none
+    # Opt-in rules run only when `select` or `extend-select` names their exact code (a prefix
+    # such as `ASL5` or `ALL` is not enough): checks that are useful to some projects and noise
+    # to others.
+    opt_in: ClassVar[bool] = False
+    # Words the file's text must all contain for the rule to have anything to find (a rule that
+    # reports only inside an `async def` requires "async"): a file without them skips the rule's
+    # walk altogether. Only what is certain belongs here; `tests/test_engine.py` checks that
+    # leaving it out changes no finding on real code.
+    requires: ClassVar[tuple[str, ...]] = ()
+    valid: ClassVar[tuple[Valid, ...]] = ()
+    invalid: ClassVar[tuple[Invalid, ...]] = ()
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self.model = context.model
+
+    def report(
+        self, node: cst.CSTNode, message: str | None = None, fix: Fix | None = None, condition: Ref | None = None
+    ) -> None:
+        """Report a finding at `node`. With a `condition`, it stands only if the project index
+        resolves that reference to a coroutine function (checked after every file is read)."""
+        self.context.report(self, node, message or self.message, fix, condition)
+
+    # Optional hooks besides visit_<Node>/leave_<Node>:
+    def scope_exit(self, scope: Scope) -> None:  # a scope's bindings and reads are complete
+        pass
+
+    def module_end(self) -> None:  # the whole module has been walked
+        pass
+
+    @classmethod
+    def summary(cls) -> str:
+        """The docstring's first line: what the rule flags."""
+        return (cls.__doc__ or "").strip().splitlines()[0]

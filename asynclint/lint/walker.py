@@ -1,0 +1,385 @@
+"""The engine: parse once with libcst, run every enabled rule in one traversal, collect findings.
+
+Failures are isolated: a file that cannot be parsed becomes a syntax error for that file, and a
+rule that raises is switched off for the rest of that file and reported as an internal error;
+neither stops the run.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from asynclint.lint.context import FileContext
+from asynclint.engine.deepstack import checkpoint, cpython_limits, has_long_chain, too_deep
+from asynclint.engine.traverse import walk
+from asynclint.engine.diagnostics import ErrorKind, FileError, Finding
+from asynclint.engine.noqa import NoqaMap, file_is_exempt
+from asynclint.config.options import Settings
+from asynclint.engine.positions import positions
+from asynclint.resolve.names import Ref
+from asynclint.resolve.project import NameFilter, ProjectIndex, needs_index
+from asynclint.resolve.names import module_name as project_module_name
+from asynclint.lint.rule import Rule
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    # Conditions of findings that await the project index: references that must name coroutine
+    # functions. Their positions are not computed (that would cost a code generation pass in
+    # most files); a file whose condition the index confirms is checked again with the index.
+    pending: list[Ref] = field(default_factory=list)
+    summary: dict | None = None  # what this module defines, for the project index
+    module: cst.Module | None = None
+    positions: dict[int, CodeRange] = field(default_factory=dict)  # by id() of the node
+    # Callee names the project name filter ruled out (coroutine functions, task wrappers): the
+    # result would change if a file of the project came to define one.
+    rejected: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+
+
+class Walker:
+    """One traversal for all rules: the semantic model first, then each subscribed rule.
+
+    Dispatch goes through tables built once per file from the rules' `visit_<Node>`/
+    `leave_<Node>` methods (libcst's naming), instead of per-node attribute lookups.
+    """
+
+    def __init__(self, context: FileContext, rules: Iterable[type[Rule]]) -> None:
+        self.context = context
+        self.model = context.model
+        words = _Words(context.text)
+        self.rules: list[Rule] = [rule(context) for rule in rules if rule_applies(rule, words)]
+        self.errors: list[FileError] = []
+        self.visited = 0
+        self._build_tables()
+        self.test_module = context.is_test
+        self.model.scope_exit_hooks.append(context.summary.scope_exit)
+        self.model.scope_exit_hooks.append(self._scope_exit)
+        self.model_enter, self.model_leave = self.model.handlers()
+        self.summary_hooks = self._summary_hooks()
+        # The node types anything acts on when leaving them (a superset once a failed rule is
+        # dropped, which only costs a call).
+        self.leaves = frozenset((*self.leave_table, *self.model_leave, cst.Decorator, cst.Parameters))
+        self.enters = frozenset((*self.visit_table, *self.model_enter, *self.summary_hooks))
+
+    def _build_tables(self) -> None:
+        self.visit_table: dict[type, list[tuple[Rule, Callable]]] = {}
+        self.leave_table: dict[type, list[tuple[Rule, Callable]]] = {}
+        for rule in self.rules:
+            for leave, node_type, attr in _callbacks(type(rule)):
+                table = self.leave_table if leave else self.visit_table
+                table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+
+    def _summary_hooks(self) -> dict[type, Callable[[cst.CSTNode], None]]:
+        """What the project summary records, by node type (looked up once per node)."""
+        summary = self.context.summary
+
+        def assign(node: cst.Assign) -> None:
+            for target in node.targets:
+                summary.assignment(target.target, node.value, None)
+
+        def annotated(node: cst.AnnAssign) -> None:
+            summary.assignment(node.target, node.value, node.annotation.annotation)
+
+        def header(node: cst.CSTNode) -> None:
+            summary.blocking.header += 1  # evaluated where the def is, not in its body
+
+        hooks: dict[type, Callable] = {
+            cst.Assign: assign, cst.AnnAssign: annotated, cst.Return: summary.returned,
+            cst.Call: summary.call, cst.Decorator: header, cst.Parameters: header,
+        }
+        if self.test_module:  # test modules record the names they use (ASL405)
+            hooks.update(dict.fromkeys((cst.Name, cst.Attribute, cst.SimpleString), summary.seen))
+        return hooks
+
+    def _fail(self, rule: Rule, exc: BaseException) -> None:
+        if rule not in self.rules:
+            return  # failed already, while its callbacks for this node were under way
+        self.rules.remove(rule)
+        self._build_tables()
+        self.errors.append(
+            FileError(
+                ErrorKind.INTERNAL,
+                f"rule {rule.code} ({rule.name}) failed on this file and was skipped for it: "
+                f"{type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)",
+            )
+        )
+
+    def call(self, rule: Rule, callback: Callable, *args) -> None:
+        try:
+            callback(*args)
+        except Exception as exc:  # isolate one rule's bug from the others and from the run
+            self._fail(rule, exc)
+
+    # on_visit and on_leave run for most nodes of every file: the dispatch is inlined (no helper
+    # calls, one dictionary lookup per table) because it is a visible part of a cold run.
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.visited += 1
+        if not self.visited & 4095:  # now and then: is the file out of time (per-file-timeout)?
+            checkpoint()
+        kind = type(node)
+        enter = self.model_enter.get(kind)
+        descend = enter(node) if enter is not None else True
+        hook = self.summary_hooks.get(kind)
+        if hook is not None:
+            hook(node)
+        callbacks = self.visit_table.get(kind)
+        if callbacks:
+            for rule, callback in callbacks:
+                try:
+                    callback(node)
+                except Exception as exc:  # isolate one rule's bug from the others and the run
+                    self._fail(rule, exc)
+        return descend
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        callbacks = self.leave_table.get(kind)
+        if callbacks:
+            for rule, callback in callbacks:
+                try:
+                    callback(node)
+                except Exception as exc:
+                    self._fail(rule, exc)
+        if kind is cst.Decorator or kind is cst.Parameters:
+            self.context.summary.blocking.header -= 1
+        leave = self.model_leave.get(kind)
+        if leave is not None:
+            leave(node)
+
+    def _scope_exit(self, scope) -> None:
+        for rule in list(self.rules):
+            self.call(rule, rule.scope_exit, scope)
+
+    def finish(self) -> None:
+        for rule in list(self.rules):
+            self.call(rule, rule.module_end)
+
+    def close(self) -> None:
+        """Drop the references that tie the walker, the rules, the semantic model and the syntax
+        tree into reference cycles, so that the tree is freed as soon as the file is done
+        instead of waiting for (and costing) a pass of the cycle collector over every node."""
+        self.model.close()
+        self.visit_table.clear()
+        self.leave_table.clear()
+        self.summary_hooks.clear()
+        for rule in self.rules:  # each holds the context, and helpers that point back at it
+            vars(rule).clear()
+        self.rules = []
+
+
+class _Words:
+    """`word in text`, each word searched for once per file (the rules share a few words)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: dict[str, bool] = {}
+
+    def __contains__(self, word: str) -> bool:
+        found = self.found.get(word)
+        if found is None:
+            found = self.found[word] = word in self.text
+        return found
+
+
+def rule_applies(rule: type[Rule], text: str | _Words) -> bool:
+    """Whether `text` holds every word the rule requires (see `Rule.requires`)."""
+    return all(word in text for word in rule.requires)
+
+
+@functools.lru_cache(maxsize=None)
+def _callbacks(rule: type[Rule]) -> tuple[tuple[bool, type, str], ...]:
+    """A rule class's `visit_<Node>`/`leave_<Node>` methods: (is a leave, node type, method
+    name). Found once per class, not once per file (`dir()` of every rule costs ~1 ms a file)."""
+    found = []
+    for attr in dir(rule):
+        prefix, _, node_name = attr.partition("_")
+        if prefix in ("visit", "leave") and node_name:
+            node_type = getattr(cst, node_name, None)
+            if isinstance(node_type, type) and issubclass(node_type, cst.CSTNode):
+                found.append((prefix == "leave", node_type, attr))
+    return tuple(found)
+
+
+def _cpython_refusal(exc: Exception) -> str:
+    # CPython's parser raises MemoryError without a message on some over-long chains.
+    return str(exc) or "the code is too deeply nested or too complex for CPython's parser"
+
+
+def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
+    """Prefer CPython's own wording of a syntax error; fall back to libcst's."""
+    try:
+        ast.parse(text)
+    except SyntaxError as py_exc:
+        return FileError(
+            ErrorKind.SYNTAX,
+            f"SyntaxError: {py_exc.msg}",
+            py_exc.lineno or 1,
+            py_exc.offset or 1,
+        )
+    except (ValueError, RecursionError, MemoryError) as py_exc:
+        return FileError(ErrorKind.SYNTAX, f"SyntaxError: {_cpython_refusal(py_exc)}")
+    return FileError(
+        ErrorKind.SYNTAX,
+        f"libcst cannot parse this file: {exc.message}",
+        exc.raw_line,
+        exc.raw_column + 1,
+    )
+
+
+# libcst validates every node its constructor builds (`CSTNode.__post_init__` calls `_validate`),
+# the nodes its own parser builds from valid code included: for a parse that repeats checks the
+# parser has made (libcst's comment there says as much), 12-15% of the parse, measured on the
+# benchmark corpus. `_parse_module` switches the check off for the parse alone; nodes built
+# anywhere else (fixes, tests) are validated as usual. Only when `__post_init__` is the one
+# known to do nothing but validate: another libcst keeps its own behaviour.
+_POST_INIT = cst.CSTNode.__dict__.get("__post_init__")
+_SKIPPABLE = (
+    _POST_INIT is not None
+    and getattr(_POST_INIT, "__code__", None) is not None
+    and _POST_INIT.__code__.co_names == ("_validate",)
+)
+
+
+def _no_validation(node: cst.CSTNode) -> None:
+    pass
+
+
+def _parse_module(text: str) -> cst.Module:
+    if not _SKIPPABLE or cst.CSTNode.__dict__.get("__post_init__") is not _POST_INIT:
+        return cst.parse_module(text)
+    cst.CSTNode.__post_init__ = _no_validation
+    try:
+        return cst.parse_module(text)
+    finally:  # libcst's own function back, whatever happened meanwhile
+        cst.CSTNode.__post_init__ = _POST_INIT
+
+
+def parse(text: str) -> cst.Module | FileError:
+    if too_deep(text) or has_long_chain(text):
+        try:
+            with cpython_limits():  # CPython has the last word on what is too deep or too complex
+                ast.parse(text)
+        except SyntaxError as exc:
+            return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+        except (ValueError, RecursionError, MemoryError) as exc:
+            return FileError(ErrorKind.SYNTAX, f"SyntaxError: {_cpython_refusal(exc)}")
+    try:
+        return _parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return syntax_error(text, exc)
+    except RecursionError:
+        return FileError(ErrorKind.SYNTAX, "the code is nested too deeply to be parsed")
+    except (ValueError, TypeError) as exc:  # e.g. null bytes
+        return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc}")
+
+
+def lint_text(
+    text: str,
+    path: str,
+    settings: Settings,
+    rules: Iterable[type[Rule]],
+    *,
+    noqa: bool = True,
+    index: ProjectIndex | None = None,
+    module_name: tuple[str, bool] | None = None,
+    names: NameFilter | None = None,
+) -> LintResult:
+    """Check one file's text. `noqa=False` leaves `# noqa` to the caller (flake8 applies it).
+
+    With `index`, findings that depend on other modules are decided now; without it they are
+    returned as `pending`, with the file's summary, for the caller to resolve once every file of
+    the project has been read.
+    """
+    result = LintResult()
+    if noqa and file_is_exempt(text):
+        return result
+    parsed = parse(text)
+    if isinstance(parsed, FileError):
+        result.errors.append(parsed)
+        return result
+    checkpoint()  # parsing a large file may have used up the time
+    result.module = parsed
+    name, is_package = module_name if module_name is not None else project_module_name(path)
+    context = FileContext(path, text, parsed, settings, name, is_package, names)
+    context.deciding = index is not None
+    context.index = index
+    walker = Walker(context, rules)
+    try:
+        # The module's statements one by one, so that each report knows the statement it was
+        # made in (positions are then found by generating that statement's code alone).
+        if walker.on_visit(parsed):
+            for statement in parsed.body:
+                context.top_statement = statement
+                walk(statement, walker.on_visit, walker.on_leave, walker.leaves, walker.enters)
+            context.top_statement = None
+        walker.on_leave(parsed)
+        walker.finish()
+    except RecursionError:
+        result.errors.append(FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed"))
+        return result
+    except Exception as exc:  # a bug in the engine itself: report it for this file, go on
+        result.errors.append(
+            FileError(
+                ErrorKind.INTERNAL,
+                f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)",
+            )
+        )
+        return result
+    finally:
+        walker.close()
+    result.errors.extend(walker.errors)
+    result.summary = context.summary.summary()
+    result.rejected = (frozenset(context.rejected_coroutines), frozenset(context.rejected_wrappers))
+    if index is not None:  # decide conditional reports now
+        context.reports = [
+            r for r in context.reports if r.condition is None or index.check(r.condition)
+        ]
+    else:  # keep only the conditions; the caller decides them once the index exists
+        result.pending = [r.condition for r in context.reports if r.condition is not None]
+        context.reports = [r for r in context.reports if r.condition is None]
+    if context.reports:
+        hints: dict[int, tuple[cst.BaseStatement, ...]] = {}
+        wanted = []
+        for report in context.reports:
+            edits = report.fix.edits if report.fix else ()
+            for node in (report.node, *(edit.target for edit in edits)):
+                wanted.append(node)
+                if report.statements:
+                    hints.setdefault(id(node), report.statements)
+        result.positions = positions(parsed, wanted, text, hints)
+        noqa_map = NoqaMap(text) if noqa and "noqa" in text.lower() else None
+        for report in context.reports:
+            span = result.positions.get(id(report.node))
+            start, end = (span.start, span.end) if span else (None, None)
+            finding = Finding(
+                report.rule.code,
+                report.rule.name,
+                report.message,
+                start.line if start else 1,
+                start.column + 1 if start else 1,
+                end.line if end else 1,
+                end.column + 1 if end else 1,
+                report.fix,
+            )
+            if noqa_map is None or not noqa_map.suppresses(finding.line, finding.code):
+                result.findings.append(finding)
+        result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+def lint_alone(text: str, path: str, settings: Settings, rules: Iterable[type[Rule]], **options) -> LintResult:
+    """Check a file as a project of its own (stdin, tests): its own summary is the index."""
+    result = lint_text(text, path, settings, rules, **options)
+    if result.summary is not None:
+        index = ProjectIndex([result.summary], settings.infer_by_method_name)
+        if needs_index(result.pending, index):
+            result = lint_text(text, path, settings, rules, index=index, **options)
+    return result

@@ -1,0 +1,234 @@
+"""Blocking calls across modules: what each summary records, and how the index decides.
+
+A summary records, besides what asynclint/resolve/project.py keeps:
+
+* "constants": module-level names bound once to a value of a known type (`DATA_DIR = Path(...)`);
+* "returns" / "properties": the return annotation of functions and of `@property` methods, when
+  it names a type (`def path_tmp(self) -> Path`);
+* "blocking": for each sync function (module-level, or a method of a module-level class), the
+  first catalogued blocking call in its own body (not in nested functions or lambdas);
+* "calls": the project functions each sync function calls in its own body, as references.
+
+The index then answers the conditions of the ASL2xx rules: what type a deferred receiver has
+(`self.config.path_tmp` through attributes and properties), and whether a sync project function
+blocks, directly or through more sync helpers (ASL209), with the chain of calls that does.
+"""
+
+from __future__ import annotations
+
+from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
+
+from asynclint.knowledge import catalogue
+from asynclint.resolve.blocking import PATH, BlockingCalls, Deferred, display
+from asynclint.resolve.facts import reference
+from asynclint.resolve.names import CLASS, SYNC, Ref
+from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
+
+KEYS = ("constants", "returns", "properties", "blocking", "calls")
+MAX_CHAIN = 4  # sync helpers followed from the coroutine's call (the chain shows at most 5 calls)
+MAX_CALLS = 40  # project calls recorded per function
+_PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
+
+
+def _stored(given) -> str | None:
+    if isinstance(given, str):
+        return given
+    if isinstance(given, Deferred) and given.kind == "type" and not given.steps:
+        return given.target
+    return None
+
+
+class BlockingSummary:
+    """Collects the tables above during the walk of one file."""
+
+    def __init__(self, model, module: str, is_package: bool) -> None:
+        self.model = model
+        self.module = module
+        self.calls = BlockingCalls(model, module, is_package)
+        self.tables: dict[str, dict] = {key: {} for key in KEYS}
+        self.header = 0  # depth in decorators and parameter lists (run where the def is)
+
+    def _sync_function(self) -> Scope | None:
+        """The sync module-level function or top-level-class method whose own body is walked."""
+        scope = self.model.function_scope()
+        if scope is None or scope.kind is not ScopeKind.FUNCTION or scope.is_async:
+            return None
+        parent = scope.parent
+        if parent.kind is ScopeKind.MODULE:
+            return scope
+        if parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE:
+            return scope
+        return None
+
+    def call(self, node: cst.Call) -> None:
+        scope = self._sync_function()
+        if scope is None or self.header:
+            return
+        qualname = scope.qualname
+        blocking = self.tables["blocking"]
+        if qualname in blocking:
+            return  # it blocks directly: that ends every chain through it
+        for match in self.calls.match(node):
+            if match.entry is not None:
+                blocking[qualname] = [display(match.entry), match.category]
+                self.tables["calls"].pop(qualname, None)
+                return
+        ref = reference(self.model, node.func, self.calls.module, self.calls.is_package)
+        if ref is None or ref.kind not in ("global", "method", "super", "attr"):
+            return
+        if ref.kind == "global" and not self.calls.in_project(ref.target):
+            return  # a library call: nothing of the project's to follow
+        recorded = self.tables["calls"].setdefault(qualname, [])
+        entry = [ref.kind, ref.target, ref.name]
+        if entry not in recorded and len(recorded) < MAX_CALLS:
+            recorded.append(entry)
+
+    def attribute(self, held: str | None, value: cst.BaseExpression | None) -> str | None:
+        """What `self.x = value` holds when project.py's inference cannot tell (`open(p)`, paths)."""
+        if held is not None or value is None:
+            return held
+        return _stored(self.calls.type_of(value))
+
+    def scope_exit(self, scope: Scope) -> None:
+        if scope.kind is ScopeKind.MODULE:
+            self._constants(scope)
+            return
+        if scope.kind is not ScopeKind.FUNCTION or not isinstance(scope.node, cst.FunctionDef):
+            return
+        if scope.is_generator:  # calling it runs none of its body
+            self.tables["blocking"].pop(scope.qualname, None)
+            self.tables["calls"].pop(scope.qualname, None)
+        parent = scope.parent
+        top = parent.kind is ScopeKind.MODULE or (
+            parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE
+        )
+        node = scope.node
+        if not top or node.returns is None:
+            return
+        given = _stored(self.calls.annotation_type(node.returns.annotation))
+        if given is None:
+            return
+        decorators = {self.calls.qualified(d.decorator) for d in node.decorators}
+        self.tables["properties" if decorators & _PROPERTIES else "returns"][scope.qualname] = given
+
+    def _constants(self, scope: Scope) -> None:
+        for name, bindings in scope.bindings.items():
+            last = bindings[-1]
+            if len(bindings) == 1 and last.kind is BindingKind.ASSIGN and last.value is not None:
+                given = _stored(self.calls.type_of(last.value)) if last.annotation is None else None
+                if given is None and last.annotation is not None:
+                    given = _stored(self.calls.annotation_type(last.annotation))
+                if given is not None:
+                    self.tables["constants"][name] = given
+
+
+# -- deciding, once every summary is read ---------------------------------------------------------
+
+
+def _constant(index, qualified: str, depth: int = 0) -> str | None:
+    if depth > 8:
+        return None
+    split = index._split(qualified)
+    if split is None:
+        return None
+    module, rest = split
+    summary = index.modules[module]
+    if summary is None or len(rest) != 1:
+        return None
+    found = summary["constants"].get(rest[0])
+    if found is not None:
+        return found
+    for table in ("imports", "aliases"):
+        target = summary[table].get(rest[0])
+        if target:
+            return _constant(index, target, depth + 1)
+    return None
+
+
+def _member(index, held: str | None, step: str) -> str | None:
+    """The type of `held.step` (`/` for a path join, `m()` for what method `m` returns)."""
+    if held is None:
+        return None
+    known = catalogue.blocking()
+    held = known.type_name(held)
+    if step == "/":
+        return held if held == PATH else None
+    call = step.endswith("()")
+    name = step[:-2] if call else step
+    if name in known.pure.get(held, ()):
+        return held
+    if call and isinstance(known.returns.get(f"{held}.{name}"), str):
+        return known.returns[f"{held}.{name}"]
+    cls = index._class_name(held)
+    if cls is None:
+        return None
+    if call:  # a sync method of a project class, by its return annotation
+        return index.method(cls, name, table="returns") if index.method(cls, name) == SYNC else None
+    found = index.attribute(cls, step)
+    if found is not None:
+        return found
+    return index.method(cls, step, table="properties")
+
+
+def resolve_type(index, kind: str, target: str, steps: list[str]) -> str | None:
+    if kind == "type":
+        held = index._class_name(target)
+    elif kind == "global":
+        held = _constant(index, target)
+    elif kind == "returns":
+        what = index.lookup(target)
+        if what == CLASS:
+            held = index._class_name(target) or target
+        else:
+            held = index.lookup(target, table="returns") if what == SYNC else None
+    else:
+        return None
+    for step in steps:
+        held = _member(index, held, step)
+    return catalogue.blocking().type_name(held)
+
+
+def check(index, ref: Ref) -> bool:
+    """Whether the index confirms a blocking condition (see `BlockingCalls.match`)."""
+    if ref.expect == "blocks":
+        return chain(index, ref) is not None
+    steps = ref.name.split(".")
+    if ref.expect == "blocking-lock":
+        return resolve_type(index, ref.kind, ref.target, steps) in catalogue.blocking().lock_types
+    *steps, method = steps
+    held = resolve_type(index, ref.kind, ref.target, steps)
+    return held is not None and held in ref.expect.partition(":")[2].split(",")
+
+
+def _label(ref: Ref) -> str:
+    return f"{(ref.name or ref.target).rpartition('.')[2]}()"
+
+
+def chain(index, ref: Ref) -> list[str] | None:
+    """`["load_config()", "read_file()", "open()"]` when `ref` names a sync project function that
+    blocks directly or through sync helpers (at most MAX_CHAIN of them); else None."""
+    memo = index.__dict__.setdefault("_blocking_chains", {})
+    return _chain(index, ref, 0, set(), memo)
+
+
+def _chain(index, ref: Ref, depth: int, visiting: set, memo: dict) -> list[str] | None:
+    key = (ref.kind, ref.target, ref.name)
+    if key in memo:
+        return memo[key]
+    if key in visiting or index.resolve(ref) != SYNC:
+        return None
+    found = None
+    direct = index.resolve(ref, "blocking")
+    if direct:
+        found = [_label(ref), direct[0]]
+    elif depth < MAX_CHAIN:
+        visiting.add(key)
+        for kind, target, name in index.resolve(ref, "calls") or ():
+            deeper = _chain(index, Ref(kind, target, name), depth + 1, visiting, memo)
+            if deeper is not None:
+                found = [_label(ref), *deeper]
+                break
+        visiting.discard(key)
+    if found is not None or depth == 0:
+        memo[key] = found  # a miss below the top may only be the depth bound
+    return found

@@ -1,0 +1,88 @@
+"""Names and symbolic references: what one file can say about a call's target before the
+project index answers (module names from file paths, relative imports, `Ref`, kinds of function)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+ASYNC, SYNC, ASYNCGEN, UNKNOWN, CLASS = "async", "sync", "asyncgen", "unknown", "class"
+# A function with project decorators: its kind is what the index makes of them (see `decorated`).
+DECORATED = "decorated"
+
+
+@functools.lru_cache(maxsize=4096)
+def _package_prefix(folder: str) -> tuple[str, ...]:
+    """The dotted package path of `folder`: its name and its parents' while they hold __init__.py
+    (memoised per folder, since every file of a folder asks)."""
+    if not os.path.isfile(os.path.join(folder, "__init__.py")):
+        return ()
+    parent = os.path.dirname(folder)
+    if parent == folder:
+        return ()
+    return (*_package_prefix(parent), os.path.basename(folder))
+
+
+def module_name(path: str) -> tuple[str, bool]:
+    """Dotted module name of a file, from the packages (folders with __init__.py) around it."""
+    folder, name = os.path.split(os.path.abspath(path))
+    stem = name.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    parts = [*_package_prefix(folder), *([] if is_package else [stem])]
+    return ".".join(parts) or stem, is_package
+
+
+def absolute_name(qualified: str, module: str, is_package: bool) -> str:
+    """Resolve a relative import (`.x.y`, `..z`) against the importing module."""
+    if not qualified.startswith("."):
+        return qualified
+    level = len(qualified) - len(qualified.lstrip("."))
+    rest = qualified[level:]
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    return ".".join([*base, rest] if rest else base)
+
+
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+
+
+def is_test_module(relative: str) -> bool:
+    """Whether a file (posix path relative to the project root) is test code: under a tests/,
+    test/ or testing/ folder or a test-support package (`test_utils/`, `_testbase/`), or named
+    test_*.py, *_test.py or conftest.py."""
+    *folders, name = relative.split("/")
+    return (
+        name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+        or any(folder in _TEST_DIRS or folder.startswith(("test_", "_test")) for folder in folders)
+    )
+
+
+def ref_name(ref: "Ref") -> str:
+    """The function or method name a reference ends in."""
+    return (ref.name or ref.target).rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A call target as far as one file can tell: resolved against the index afterwards.
+
+    kind: "global" (a dotted name: module function, class method, re-export), "method" (`self.m`
+    in a method of class `target`), "super" (`super().m` there), "attr" (`self.a.m`: name is
+    "a.m"), "duck" (`x.m` on a receiver of unknown type), "definition" (a function defined at
+    `target`, in the file `name`: for facts about the function itself).
+    """
+
+    kind: str
+    target: str
+    name: str = ""
+    # What the finding needs the target to be: a coroutine function (ASYNC), an async generator
+    # function (ASYNCGEN), or a project function
+    # that returns a fresh task without keeping it, called plainly ("task:sync") or awaited
+    # ("task:async"), a test case class whose async test methods are never awaited
+    # ("sync-testcase"), or a function no test references or executes ("untested");
+    # for ASL2xx (asynclint/resolve/blocking_project.py), a receiver of one of the types
+    # listed ("blocking:pathlib.Path,io.IOBase"), a thread lock ("blocking-lock"), or a sync
+    # function that blocks ("blocks").
+    expect: str = "async"

@@ -1,0 +1,678 @@
+"""The project index: what every module of the project defines, for resolving calls across files.
+
+Each file's walk leaves a *summary* (plain JSON data): its module-level functions and the methods
+of its module-level classes with their kind (`async`, `sync`, `asyncgen`, or `unknown` when a
+decorator or an overload leaves it open), class bases, imports and `name = other` aliases.
+`ProjectIndex` joins the summaries and answers whether a symbolic reference (`Ref`) made during a
+walk names a coroutine function. Rules report such calls with the reference as a condition; the
+runner resolves the conditions once every file has been summarised, so no file is parsed twice.
+When the index cannot tell, the answer is None and the finding is dropped: precision first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable
+
+from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
+
+from asynclint.knowledge import catalogue
+from asynclint.engine.semantic import BindingKind, Scope, ScopeKind, SemanticModel
+from asynclint.resolve.blocking_project import BlockingSummary
+from asynclint.resolve.blocking_project import check as check_blocking
+from asynclint.resolve.facts import enclosing_class, instance_class, reference
+from asynclint.resolve.names import (
+    ASYNC, ASYNCGEN, CLASS, DECORATED, SYNC, UNKNOWN, Ref, absolute_name,
+)
+from asynclint.resolve.spawns import TaskSpawns
+
+# Bumped whenever what a summary records changes, so cached summaries of older runs miss.
+SUMMARY_FORMAT = 4
+
+
+_ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+_ALIAS = re.compile(rb"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*([A-Za-z_][A-Za-z0-9_.]*)[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class NameFilter:
+    """Names a call must have to be worth a condition, found with regular expressions over the
+    project's files before any parsing: a cheap superset, so most call statements cost nothing
+    (no condition, no position, no fix). Matches inside strings only let a few more calls through
+    to the exact check."""
+
+    coroutines: frozenset[str]  # defined with `async def`, or aliased to such a name
+    wrappers: frozenset[str]  # functions of files that spawn tasks at all (ASL301's wrappers)
+
+
+def _with_aliases(names: set[str], aliases: list[list[str]]) -> frozenset[str]:
+    # Module-level `fetch = save` (or `= impl.save`) gives the function another name.
+    for _ in range(3):
+        grown = {left for left, right in aliases if right.rpartition(".")[2] in names} - names
+        if not grown:
+            break
+        names |= grown
+    return frozenset(names)
+
+
+def spawner_tokens(spawners: Iterable[str] = ()) -> tuple[bytes, ...]:
+    """Words whose presence makes a file's functions candidate task wrappers."""
+    return (b"create_task", b"ensure_future", *(s.rpartition(".")[2].encode() for s in spawners))
+
+
+def file_names(data: bytes, tokens: tuple[bytes, ...]) -> list[list]:
+    """One file's part of the name filter, as plain JSON data (it is cached with the file):
+    [its `async def` names, its def names if it spawns tasks, its `a = b` aliases]."""
+    def text(name: bytes) -> str:
+        return name.decode("ascii", "replace")
+
+    return [
+        [text(n) for n in _ASYNC_DEF.findall(data)] if b"async" in data else [],
+        [text(n) for n in _DEF.findall(data)] if any(t in data for t in tokens) else [],
+        [[text(a), text(b)] for a, b in _ALIAS.findall(data)],
+    ]
+
+
+def combine_names(parts: Iterable[list[list]]) -> NameFilter:
+    coroutines: set[str] = set()
+    wrappers: set[str] = set()
+    aliases: list[list[str]] = []
+    for async_defs, defs, file_aliases in parts:
+        coroutines.update(async_defs)
+        wrappers.update(defs)
+        aliases.extend(file_aliases)
+    return NameFilter(_with_aliases(coroutines, aliases), _with_aliases(wrappers, aliases))
+
+
+def project_names(paths: Iterable[str], spawners: Iterable[str] = (), max_bytes: int | None = None) -> NameFilter:
+    from asynclint.engine.source import SourceError, read_bytes
+
+    tokens = spawner_tokens(spawners)
+    parts = []
+    for path in paths:
+        try:
+            # never blocks on a FIFO, nor reads a huge file
+            parts.append(file_names(read_bytes(path, max_bytes), tokens))
+        except SourceError:
+            continue
+    return combine_names(parts)
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+# -- building a summary during the walk -----------------------------------------------------------
+
+
+class SummaryCollector:
+    def __init__(
+        self, model: SemanticModel, module: str, is_package: bool, extra_spawners: tuple[str, ...] = (),
+        is_test: bool = False,
+    ) -> None:
+        self.model = model
+        self.is_test = is_test
+        # In test modules, every identifier used (names, attributes, words in strings): what
+        # the tests reference, for ASL405. A superset on purpose: a name seen counts as tested.
+        self.test_names: set[str] = set()
+        self.special: set[str] = set()  # classes with decorators or keywords (a metaclass)
+        self.spawns = TaskSpawns(model, extra_spawners)
+        self._returns: dict[int, str] = {}  # id(FunctionDef) -> "task" while it only returns new tasks
+        # id(FunctionDef) -> "wrapper" while it only returns a nested `async def` (a decorator
+        # whose wrapper is async), "factory" while it only returns such a decorator
+        self._wraps: dict[int, str] = {}
+        self.decorators: dict[str, str] = {}  # qualname -> "wrapper" | "factory"
+        self.decorated: dict[str, list[list]] = {}  # qualname -> [[decorator, called], ...]
+        self.wrappers: dict[str, str] = {}
+        self.module = module
+        self.is_package = is_package
+        self.functions: dict[str, str] = {}
+        self.classes: dict[str, list[str]] = {}
+        self.attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> class it holds
+        self.coroutines = catalogue.coroutines()
+        self.blocking = BlockingSummary(model, module, is_package)
+
+    def absolute(self, qualified: str | None) -> str | None:
+        return absolute_name(qualified, self.module, self.is_package) if qualified else None
+
+    def _decorated_kind(self, node: cst.FunctionDef, kind: str, qualname: str) -> str:
+        project: list[list] = []  # decorators that may be the project's own, outermost first
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            name = self.absolute(self.model.qualified_name(target))
+            if name in self.coroutines.overload_decorators:
+                return UNKNOWN
+            if name in self.coroutines.preserving_decorators:
+                continue
+            ref = reference(self.model, target, self.module, self.is_package)
+            if ref is None or ref.kind != "global":
+                return UNKNOWN  # an unknown decorator may return anything
+            project.append([ref.target, isinstance(expr, cst.Call)])
+        if not project:
+            return kind
+        self.decorated[qualname] = project  # the index tells whether they return async wrappers
+        return DECORATED
+
+    def assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None, annotation) -> None:
+        """`self.x = Cls(...)` or `self.x: Cls` in a method: remember what `x` holds."""
+        if not (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+        ):
+            return
+        owner = enclosing_class(self.model)
+        if owner is None:
+            return
+        held = None
+        if annotation is not None and isinstance(annotation, (cst.Name, cst.Attribute)):
+            qualified = self.absolute(self.model.qualified_name(annotation))
+            held = qualified or (f"{self.module}.{annotation.value}" if isinstance(annotation, cst.Name) else None)
+        elif value is not None:  # `self.x = Cls()`, or `self.x = param` with `param: Cls`
+            held = self.blocking.attribute(instance_class(self.model, value, self.module, self.is_package), value)
+        attributes = self.attributes.setdefault(owner, {})
+        name = target.attr.value
+        if held is None or attributes.get(name, held) != held:
+            attributes[name] = "?"  # assigned something else too: unknown
+        else:
+            attributes[name] = held
+
+    def returned(self, node: cst.Return) -> None:
+        """Note whether a function hands back a task it just spawned (and nothing else)."""
+        function = self.model.function_scope()
+        if function is None or function.kind is not ScopeKind.FUNCTION or node.value is None:
+            return
+        key = id(function.node)
+        if self.spawns.is_spawn(node.value):
+            self._returns.setdefault(key, "task")
+        elif not (isinstance(node.value, cst.Name) and node.value.value == "None"):
+            self._returns[key] = "other"
+        kind = self._wrapper_kind(node.value)
+        # Every return must agree: `return func` on some path makes it no async decorator.
+        self._wraps[key] = kind if self._wraps.get(key, kind) == kind else None
+
+    def _wrapper_kind(self, value: cst.BaseExpression) -> str | None:
+        """"wrapper" when `value` names a nested `async def`, "factory" when it names a nested
+        decorator whose wrapper is async (`def retry(n): def deco(f): ...; return deco`)."""
+        if not isinstance(value, cst.Name):
+            return None
+        binding = self.model.lookup(value.value)
+        node = binding.definition if binding is not None and binding.kind is BindingKind.FUNCTION else None
+        if not isinstance(node, cst.FunctionDef):
+            return None
+        if node.asynchronous is not None:
+            return "wrapper"
+        return "factory" if self._wraps.get(id(node)) == "wrapper" else None
+
+    def call(self, node: cst.Call) -> None:
+        self.blocking.call(node)
+
+    def scope_exit(self, scope: Scope) -> None:
+        self.blocking.scope_exit(scope)
+        parent = scope.parent
+        if parent is None:
+            return
+        top_level = parent.kind is ScopeKind.MODULE
+        in_top_class = parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE
+        if scope.kind is ScopeKind.FUNCTION and (top_level or in_top_class):
+            node = scope.node
+            assert isinstance(node, cst.FunctionDef)
+            if node.asynchronous is not None:
+                kind = ASYNCGEN if scope.is_generator else ASYNC
+            else:
+                kind = SYNC
+            kind = self._decorated_kind(node, kind, scope.qualname)
+            previous = self.functions.get(scope.qualname)
+            self.functions[scope.qualname] = kind if previous in (None, kind) else UNKNOWN
+            if self._returns.get(id(node)) == "task" and kind in (SYNC, ASYNC):
+                self.wrappers[scope.qualname] = kind
+            wraps = self._wraps.get(id(node))
+            if wraps is not None and kind == SYNC and top_level:
+                self.decorators[scope.qualname] = wraps
+        elif scope.kind is ScopeKind.CLASS and top_level:
+            node = scope.node
+            assert isinstance(node, cst.ClassDef)
+            self.classes[scope.qualname] = [self._base(arg.value) for arg in node.bases if arg.keyword is None]
+            if node.decorators or node.keywords:
+                self.special.add(scope.qualname)
+
+    def seen(self, node: cst.CSTNode) -> None:
+        """A Name, Attribute or string of a test module."""
+        if isinstance(node, cst.Name):
+            self.test_names.add(node.value)
+        elif isinstance(node, cst.Attribute):
+            self.test_names.add(node.attr.value)
+        elif isinstance(node, cst.SimpleString):
+            self.test_names.update(_WORD.findall(node.value))
+
+    def _base(self, expr: cst.BaseExpression) -> str:
+        qualified = self.absolute(self.model.qualified_name(expr))
+        if qualified is not None and not qualified.startswith("builtins."):
+            return qualified
+        if isinstance(expr, cst.Name):
+            binding = self.model.lookup(expr.value)
+            if binding is not None and binding.kind is BindingKind.CLASS:
+                return f"{self.module}.{expr.value}"
+            if qualified == "builtins.object":
+                return "builtins.object"
+        return "?"
+
+    def summary(self) -> dict:
+        scope = self.model.module_scope
+        imports, aliases = {}, {}
+        if scope is not None:
+            for name, bindings in scope.bindings.items():
+                last = bindings[-1]
+                if last.kind is BindingKind.IMPORT and last.qualified:
+                    imports[name] = self.absolute(last.qualified)
+                elif last.kind is BindingKind.ASSIGN and len(bindings) == 1:
+                    # `fetch = save` or `fetch = impl.save`, bound once: another name for it.
+                    if isinstance(last.value, cst.Name):
+                        aliases[name] = f"{self.module}.{last.value.value}"
+                    elif isinstance(last.value, cst.Attribute):
+                        target = self.absolute(self.model.qualified_name(last.value))
+                        if target:
+                            aliases[name] = target
+        return {
+            "module": self.module,
+            "package": self.is_package,
+            "functions": self.functions,
+            "classes": self.classes,
+            "imports": imports,
+            "aliases": aliases,
+            "attributes": self.attributes,
+            "wrappers": self.wrappers,
+            "decorators": self.decorators,
+            "decorated": self.decorated,
+            "special": sorted(self.special),
+            "test": sorted(self.test_names) if self.is_test else None,
+            **self.blocking.tables,
+        }
+
+
+_STR = {str}
+
+
+def _strings(value, depth: int) -> bool:
+    """A dict of str keys whose values are str (depth 1), or such dicts (depth 2)."""
+    if type(value) is not dict or not {type(k) for k in value} <= _STR:
+        return False
+    if depth == 1:
+        return {type(v) for v in value.values()} <= _STR
+    return all(_strings(v, depth - 1) for v in value.values())
+
+
+def is_summary(value) -> bool:
+    """Whether `value` (read back from a cache) has exactly the shape `summary()` makes, so that
+    the index can use it without further checks."""
+    return (
+        isinstance(value, dict)
+        and set(value) == {"module", "package", "functions", "classes", "imports", "aliases", "attributes",
+                           "wrappers", "decorators", "decorated", "special", "test", "constants", "returns",
+                           "properties", "blocking", "calls"}
+        and type(value["special"]) is list and {type(v) for v in value["special"]} <= _STR
+        and (value["test"] is None or (type(value["test"]) is list and {type(v) for v in value["test"]} <= _STR))
+        and all(_strings(value[k], 1) for k in ("constants", "returns", "properties"))
+        and type(value["blocking"]) is dict
+        and all(type(v) is list and len(v) == 2 and {type(x) for x in v} <= _STR for v in value["blocking"].values())
+        and type(value["calls"]) is dict
+        and all(
+            type(v) is list and all(type(c) is list and len(c) == 3 and {type(x) for x in c} <= _STR for c in v)
+            for v in value["calls"].values()
+        )
+        and isinstance(value["module"], str) and isinstance(value["package"], bool)
+        and all(_strings(value[k], 1) for k in ("functions", "imports", "aliases", "wrappers", "decorators"))
+        and _strings(value["attributes"], 2)
+        and type(value["classes"]) is dict
+        and {type(k) for k in value["classes"]} <= _STR
+        and all(type(v) is list and {type(b) for b in v} <= _STR for v in value["classes"].values())
+        and isinstance(value["decorated"], dict)
+        and all(
+            isinstance(k, str) and isinstance(v, list) and v
+            and all(isinstance(d, list) and len(d) == 2 and isinstance(d[0], str) and isinstance(d[1], bool) for d in v)
+            for k, v in value["decorated"].items()
+        )
+    )
+
+
+# -- the index ----------------------------------------------------------------------------------
+
+
+class ProjectIndex:
+    def __init__(self, summaries: Iterable[dict], by_method_name: bool = False, evidence=None) -> None:
+        self.by_method_name = by_method_name
+        # Coverage data (asynclint.resolve.coverage_evidence), when ASL405 is to judge by execution.
+        self.evidence = evidence
+        self.special: set[str] = set()
+        self.test_modules: list[dict] = []
+        self._tested: tuple[set[str], set[str]] | None = None
+        self.modules: dict[str, dict | None] = {}
+        for summary in summaries:
+            name = summary["module"]
+            # Two files claiming one module name (scripts, several projects side by side):
+            # nothing about that name can be trusted.
+            self.modules[name] = None if name in self.modules else summary
+            if summary.get("test") is not None:
+                # Test files often share a name (tests/unit/test_api.py, tests/e2e/test_api.py):
+                # what they reference counts all the same.
+                self.test_modules.append(summary)
+        self.classes: dict[str, list[str]] = {}
+        self.attributes: dict[str, dict[str, str]] = {}
+        self.defining: dict[str, list[tuple[str, str]]] = defaultdict(list)  # method -> (class, kind)
+        self._mro: dict[str, list[str]] = {}
+        self._checked: dict[Ref, bool] = {}
+        for name, summary in self.modules.items():
+            if summary is None:
+                continue
+            for qualname, held in summary["attributes"].items():
+                self.attributes[f"{name}.{qualname}"] = held
+            for qualname, kind in summary["functions"].items():
+                if "." in qualname:
+                    owner, method = qualname.rsplit(".", 1)
+                    self.defining[method].append((f"{name}.{owner}", kind))
+            for qualname, bases in summary["classes"].items():
+                self.classes[f"{name}.{qualname}"] = bases
+            self.special.update(f"{name}.{qualname}" for qualname in summary.get("special", ()))
+        self.common = catalogue.coroutines().common_sync_methods
+        self.library_methods = catalogue.coroutines().methods
+        self.async_context_managers = catalogue.coroutines().async_context_managers
+
+    def _split(self, qualified: str) -> tuple[str, list[str]] | None:
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            if module in self.modules:
+                return module, parts[cut:]
+        return None
+
+    def lookup(self, qualified: str, depth: int = 0, table: str = "functions") -> str | None:
+        """What a dotted name denotes: a function's kind, CLASS, or None if unknown. With
+        table="wrappers", the function's entry there (whether it returns a fresh task)."""
+        if depth > 8:
+            return None
+        split = self._split(qualified)
+        if split is None:
+            return None
+        module, rest = split
+        summary = self.modules[module]
+        if summary is None:
+            return None
+        head = rest[0]
+        if len(rest) == 1 and head in summary["functions"]:
+            return self._entry(summary, head, table, depth)
+        if head in summary["classes"]:
+            if len(rest) == 1:
+                return CLASS if table == "functions" else None
+            if len(rest) == 2:
+                return self.method(f"{module}.{head}", rest[1], table)
+            return None
+        for names in ("imports", "aliases"):
+            target = summary[names].get(head)
+            if target:
+                return self.lookup(".".join([target, *rest[1:]]), depth + 1, table)
+        return None
+
+    def _entry(self, summary: dict, qualname: str, table: str, depth: int = 0) -> str | None:
+        """A function's entry in `table`; for "functions", what its decorators make of it."""
+        entry = summary[table].get(qualname)
+        if table != "functions" or entry != DECORATED:
+            return entry
+        # The outermost decorator decides: a project decorator returning an `async def` wrapper
+        # (or a factory of one, when called) makes a coroutine function; anything else, unknown.
+        name, called = summary["decorated"][qualname][0]
+        wanted = "factory" if called else "wrapper"
+        return ASYNC if self.lookup(name, depth + 1, table="decorators") == wanted else UNKNOWN
+
+    def _class_name(self, qualified: str, depth: int = 0) -> str | None:
+        """Follow re-exports to the module that defines a class."""
+        if qualified in self.classes or depth > 8:
+            return qualified if qualified in self.classes else None
+        split = self._split(qualified)
+        if split is None:
+            return None
+        module, rest = split
+        summary = self.modules[module]
+        if summary is None or len(rest) != 1:
+            return None
+        for table in ("imports", "aliases"):
+            target = summary[table].get(rest[0])
+            if target:
+                return self._class_name(target, depth + 1)
+        return None
+
+    def mro(self, cls: str) -> list[str]:
+        """Project classes in method resolution order (depth-first, left to right), ending in
+        "?" when a base outside the project is reached, since it may define anything."""
+        cached = self._mro.get(cls)
+        if cached is None:
+            cached = self._mro[cls] = self._linearize(cls)
+        return cached
+
+    def _linearize(self, cls: str) -> list[str]:
+        order: list[str] = []
+
+        def visit(name: str, depth: int) -> bool:
+            if depth > 30:
+                return False
+            if name in order:
+                return True
+            order.append(name)
+            for base in self.classes[name]:
+                if base == "builtins.object":
+                    continue
+                resolved = self._class_name(base) if base != "?" else None
+                if resolved is None:
+                    order.append("?")
+                    return False
+                if not visit(resolved, depth + 1):
+                    return False
+            return True
+
+        visit(cls, 0)
+        return order
+
+    def method(self, cls: str, name: str, table: str = "functions", inherited: bool = False) -> str | None:
+        """The kind (or `table` entry) of `cls.name`; with `inherited`, as `super().name` in
+        `cls` finds it: from the classes after `cls` in its MRO."""
+        cls = self._class_name(cls) or cls
+        if cls not in self.classes:
+            return None
+        found = entry = None
+        for klass in self.mro(cls)[1:] if inherited else self.mro(cls):
+            if klass == "?":
+                return None  # an outside base may define it first
+            module, _, qualname = klass.rpartition(".")
+            summary = self.modules.get(module)
+            kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
+            if kind is not None:
+                found, entry = kind, self._entry(summary, f"{qualname}.{name}", table)
+                break
+        if found is None or inherited:
+            return entry
+        # A subclass overriding the method with another kind makes `self.m()` ambiguous.
+        for other, kind in self.defining.get(name, ()):
+            if other != cls and kind != found and other in self.classes and cls in self.mro(other):
+                return None
+        return entry
+
+    def attribute(self, cls: str, attribute: str) -> str | None:
+        """The project class an attribute of `cls` holds, as assigned in its methods."""
+        cls = self._class_name(cls) or cls
+        if cls not in self.classes:
+            return None
+        for klass in self.mro(cls):
+            if klass == "?":
+                return None
+            held = self.attributes.get(klass, {}).get(attribute)
+            if held is not None:
+                return None if held == "?" else held
+        return None
+
+    def check(self, ref: Ref) -> bool:
+        """Whether the index confirms what the reference's finding needs."""
+        known = self._checked.get(ref)
+        if known is None:
+            known = self._checked[ref] = self._check(ref)
+        return known
+
+    def _check(self, ref: Ref) -> bool:
+        if ref.expect == "sync-testcase":
+            return self.test_case_kind(ref.target) == SYNC
+        if ref.expect == "untested":
+            return self.untested(ref.target, ref.name)
+        if ref.expect.startswith("task:"):
+            return self.resolve(ref, "wrappers") == ref.expect[5:]
+        if ref.expect.startswith("lock:"):  # ASL504/ASL505: `with self._lock:`, the lock inherited
+            locks = catalogue.misuse()
+            kinds = locks.thread_locks if ref.expect == "lock:thread" else locks.asyncio_locks
+            return self.attribute(ref.target, ref.name) in kinds
+        if ref.expect.startswith("block"):  # ASL2xx, see asynclint/resolve/blocking_project.py
+            return check_blocking(self, ref)
+        if ref.expect == "async-cm":  # `with self._session:`: what the attribute holds
+            return self.attribute(ref.target, ref.name) in self.async_context_managers
+        return self.resolve(ref) == ref.expect  # "async", or "asyncgen" for `for x in agen()`
+
+    def resolve(self, ref: Ref, table: str = "functions") -> str | None:
+        if ref.kind == "global":
+            return self.lookup(ref.target, table=table)
+        if ref.kind == "method":
+            return self.method(ref.target, ref.name, table)
+        if ref.kind == "super":
+            return self.method(ref.target, ref.name, table, inherited=True)
+        if ref.kind == "attr":
+            attribute, _, method = ref.name.partition(".")
+            held = self.attribute(ref.target, attribute)
+            if held is not None and table == "functions" and f"{held}.{method}" in self.library_methods:
+                return ASYNC  # `self._lock = asyncio.Lock()` then `self._lock.acquire()`
+            return self.method(held, method, table) if held else None
+        if table != "functions":
+            return None
+        if ref.kind == "duck":
+            # Measured on real projects, the method name alone misfires (file objects' `seek`,
+            # pathlib's `write_bytes`, device libraries' `set_brightness`), so it is opt-in.
+            name = ref.name
+            if not self.by_method_name or name.startswith("__") or name in self.common:
+                return None
+            return ASYNC if {kind for _, kind in self.defining.get(name, ())} == {ASYNC} else None
+        return None
+
+    # -- test cases (ASL401) --------------------------------------------------------------------
+
+    def test_case_kind(self, cls: str) -> str | None:
+        """SYNC when every base of the class is known and they reach a unittest case that never
+        awaits async test methods; ASYNC when they reach one that does; None when unknown (a base
+        outside the project that the catalogue does not know, a class decorator or metaclass, or
+        a project class overriding how test methods are called)."""
+        testing = catalogue.testing()
+        found: set[str] = set()
+        stack, seen = [cls], set()
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in testing.async_bases:
+                return ASYNC
+            if name in testing.sync_bases:
+                found.add(SYNC)
+                continue
+            if name in testing.neutral_bases:
+                continue
+            resolved = self._class_name(name)
+            if resolved is None or resolved in self.special or len(seen) > 60:
+                return None
+            module, _, qualname = resolved.rpartition(".")
+            functions = self.modules[module]["functions"]
+            if any(f"{qualname}.{method}" in functions for method in testing.runner_methods):
+                return None
+            for base in self.classes[resolved]:
+                if base == "?":
+                    return None
+                stack.append(base)
+        return SYNC if found else None
+
+    # -- untested functions (ASL405) --------------------------------------------------------------
+
+    def definition(self, qualified: str, depth: int = 0) -> str | None:
+        """The dotted name where a function or method is defined, through re-exports, aliases and
+        the class hierarchy; None when it is not a project function."""
+        split = self._split(qualified)
+        if split is None or depth > 8:
+            return None
+        module, rest = split
+        summary = self.modules[module]
+        if summary is None:
+            return None
+        head = rest[0]
+        if len(rest) == 1 and head in summary["functions"]:
+            return f"{module}.{head}"
+        if head in summary["classes"] and len(rest) == 2:
+            for klass in self.mro(f"{module}.{head}"):
+                if klass == "?":
+                    return None
+                owner, _, qualname = klass.rpartition(".")
+                if f"{qualname}.{rest[1]}" in self.modules[owner]["functions"]:
+                    return f"{klass}.{rest[1]}"
+            return None
+        for table in ("imports", "aliases"):
+            target = summary[table].get(head)
+            if target:
+                return self.definition(".".join([target, *rest[1:]]), depth + 1)
+        return None
+
+    def _test_references(self) -> tuple[set[str], set[str]]:
+        if self._tested is None:
+            names: set[str] = set()
+            defined: set[str] = set()
+            for summary in self.test_modules:
+                names.update(summary["test"])
+                for target in summary["imports"].values():
+                    found = self.definition(target)
+                    if found:
+                        defined.add(found)
+            self._tested = names, defined
+        return self._tested
+
+    def outside_bases(self, cls: str) -> bool:
+        """Whether a class has a base outside the project (other than neutral ones such as ABC)."""
+        neutral = catalogue.testing().neutral_bases
+        order = self.mro(cls)
+        if "?" not in order:
+            return False
+        # mro() stops at the first outside base; look at every base of every project class.
+        for klass in order:
+            if klass == "?":
+                continue
+            for base in self.classes.get(klass, ()):
+                if base in neutral:
+                    continue
+                if base == "?" or self._class_name(base) is None:
+                    return True
+        return False
+
+    def untested(self, qualified: str, path: str) -> bool:
+        """Whether no test references (or, with coverage data, executes) the function defined at
+        `qualified` in the file `path`. False whenever that cannot be told."""
+        split = self._split(qualified)
+        if split is None or self.modules[split[0]] is None:
+            return False
+        module, rest = split
+        if len(rest) == 2:
+            if self.outside_bases(f"{module}.{rest[0]}"):
+                return False  # may implement an interface that outside code calls
+        if self.evidence is not None:
+            return self.evidence.unexecuted(path, ".".join(rest))
+        if not self.test_modules:
+            return False  # no tests in sight: nothing to say
+        names, defined = self._test_references()
+        return rest[-1] not in names and qualified not in defined
+
+
+def needs_index(pending: Iterable[Ref], index: ProjectIndex) -> bool:
+    """Whether the index confirms any pending condition (the file must then be checked with it)."""
+    return any(index.check(ref) for ref in pending)

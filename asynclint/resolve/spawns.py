@@ -1,0 +1,84 @@
+"""Which calls spawn a task the caller must keep: shared by the ASL3xx rules and the project
+summary (which records project functions that hand such a task back)."""
+
+from __future__ import annotations
+
+from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
+
+from asynclint.knowledge import catalogue
+from asynclint.engine.semantic import BindingKind, SemanticModel
+
+
+def _annotation_names(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The dotted references inside an annotation (`Optional[AbstractEventLoop]` -> both)."""
+    found: list[cst.BaseExpression] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> bool:
+            found.append(node)
+            return False
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            found.append(node)
+            return False
+
+    annotation.visit(Collect())
+    return found
+
+
+class TaskSpawns:
+    """Answers: does this call create a task the caller must keep a reference to?"""
+
+    def __init__(self, model: SemanticModel, extra: tuple[str, ...]) -> None:
+        self.model = model
+        self.catalogue = catalogue.tasks(extra)
+
+    def is_spawn(self, node: cst.BaseExpression) -> bool:
+        if not isinstance(node, cst.Call):
+            return False
+        func = node.func
+        if self.model.qualified_name(func) in self.catalogue.functions:
+            return True
+        if isinstance(func, cst.Attribute) and func.attr.value in self.catalogue.loop_spawn_methods:
+            return self.is_loop(func.value)
+        return False
+
+    def _conventional(self, name: str) -> bool:
+        return name in self.catalogue.loop_names or name.endswith(self.catalogue.loop_suffixes)
+
+    def _loop_annotation(self, annotation: cst.BaseExpression) -> bool:
+        if isinstance(annotation, cst.SimpleString):
+            text = annotation.evaluated_value
+            return isinstance(text, str) and (
+                text in self.catalogue.loop_types
+                or text.rpartition(".")[2] in {t.rpartition(".")[2] for t in self.catalogue.loop_types}
+            )
+        return any(
+            self.model.qualified_name(name) in self.catalogue.loop_types
+            for name in _annotation_names(annotation)
+        )
+
+    def is_loop(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        if isinstance(expr, cst.Call):
+            return self.model.qualified_name(expr.func) in self.catalogue.loop_getters
+        if isinstance(expr, cst.Attribute):  # self._loop, self.hass.loop, bot.loop
+            return self._conventional(expr.attr.value)
+        if not isinstance(expr, cst.Name):
+            return False
+        binding = self.model.lookup(expr.value)
+        if binding is None:
+            return self._conventional(expr.value)
+        if binding.annotation is not None:
+            return self._loop_annotation(binding.annotation)
+        if binding.kind is BindingKind.ASSIGN and binding.value is not None and depth < 3:
+            value = binding.value
+            if self.is_loop(value, depth + 1):
+                return True
+            if isinstance(value, cst.Call):
+                called = self.model.qualified_name(value.func)
+                if called is not None:  # a known library call: a loop only if it says so
+                    return "loop" in called.rpartition(".")[2]
+            return self._conventional(expr.value)
+        if binding.kind in (BindingKind.PARAM, BindingKind.ASSIGN):
+            return self._conventional(expr.value)
+        return False  # an import, a with/for target, a def: not taken for a loop
