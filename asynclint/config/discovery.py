@@ -69,6 +69,23 @@ def _own_files(folder: str) -> list[str]:
     return [os.path.join(folder, name) for name in names if name.endswith(".py") and os.path.isfile(os.path.join(folder, name))]
 
 
+def printable(path: str) -> str:
+    """A path as it can be shown: bytes that are not UTF-8 as `\\xNN` escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _undecodable(name: str) -> bool:
+    """Whether a file name is not valid UTF-8 (Python holds such bytes as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+_BAD_NAME = "not checked: the file name is not valid UTF-8; rename it"
+
+
 @dataclass
 class Discovery:
     files: list[str] = field(default_factory=list)
@@ -105,7 +122,9 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
         return excluded.match_file(relative + ("/" if is_dir else ""))
 
     for given in paths:
-        if os.path.isdir(given):
+        if _undecodable(given):
+            result.missing.append((printable(given), _BAD_NAME))
+        elif os.path.isdir(given):
             _walk(given, settings, is_excluded, result)
         elif os.path.exists(given) or os.path.islink(given):
             if not is_excluded(given, False):
@@ -145,12 +164,18 @@ def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
                 ignores.append((absolute_folder, spec))
         kept = []
         for d in dirs:
+            if _undecodable(d):
+                result.missing.append((printable(os.path.normpath(os.path.join(folder, d))), _BAD_NAME))
+                continue
             absolute = os.path.join(absolute_folder, d)
             if not is_excluded(os.path.join(folder, d), True, absolute) and not ignored(absolute, True):
                 kept.append(d)
         dirs[:] = sorted(kept)
         for name in sorted(files):
             if not name.endswith(".py"):
+                continue
+            if _undecodable(name):
+                result.missing.append((printable(os.path.normpath(os.path.join(folder, name))), _BAD_NAME))
                 continue
             path = os.path.normpath(os.path.join(folder, name))
             absolute = os.path.join(absolute_folder, name)

@@ -230,8 +230,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The `asynclint` command: `main`, then an exit that a stuck file cannot turn into a crash."""
-    code = main()
+    """The `asynclint` command: `main`, then an exit that a stuck file cannot turn into a crash.
+    Whatever escapes `main` is a bug of asynclint: exit 2 (an error), never 1 ("findings")."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence; the traceback helps a bug report
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        print(f"asynclint: internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)", file=sys.stderr)
+        code = EXIT_ERROR
     if deepstack.still_running(wait=5.0):
         # A file given up for per-file-timeout is still inside libcst's native parser; finalizing
         # the interpreter under it would abort the process. Everything is reported: end now.

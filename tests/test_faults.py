@@ -1,0 +1,85 @@
+"""Faults from the hostile-input audit: odd file names, a checked project's own modules, crashes.
+
+Each runs the real command in a subprocess, as a user or CI does.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+DROP = b"import asyncio\n\nasync def main():\n    asyncio.sleep(1)\n"
+FINDING = "ok.py:4:5: ASL101 `asyncio.sleep()` returns a coroutine that is never awaited, so it never runs\n"
+
+
+def asynclint(cwd, *args: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "asynclint", "--jobs", "1", *args],
+        capture_output=True, cwd=cwd, timeout=60, env=env,
+    )
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse names that are not UTF-8")
+def test_file_and_folder_names_that_are_not_utf8_are_reported_and_the_run_goes_on(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "ok.py").write_bytes(DROP)
+    os.mkdir(os.path.join(os.fsencode(tmp_path), b"d\xff"))
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.py"), "wb") as handle:
+        handle.write(DROP)
+    for cache in ((), ("--no-cache",)):
+        done = asynclint(tmp_path, *cache, ".")
+        assert done.stdout.decode() == (
+            "caf\\xe9.py:1:1: E902 not checked: the file name is not valid UTF-8; rename it\n"
+            "d\\xff:1:1: E902 not checked: the file name is not valid UTF-8; rename it\n"
+            + FINDING
+        )
+        assert done.returncode == 2
+        assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("shadow", ["pathspec", "csv", "zipfile", "libcst", "flake8"])
+def test_python_m_never_imports_the_checked_projects_modules(tmp_path, shadow):
+    # `python -m` puts the current folder first on sys.path; the project's module must not run.
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "ok.py").write_bytes(DROP)
+    (tmp_path / f"{shadow}.py").write_text("raise SystemExit('the checked project ran code')\n")
+    done = asynclint(tmp_path, "--no-cache", "ok.py")
+    assert done.stdout.decode() == FINDING
+    assert done.returncode == 1
+    assert b"the checked project ran code" not in done.stderr
+
+
+def test_an_internal_error_exits_2_not_1(tmp_path):
+    probe = (
+        "from asynclint.frontends import cli\n"
+        "def broken(argv=None):\n    raise LookupError('simulated bug')\n"
+        "cli.main = broken\n"
+        "cli.entry()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "asynclint: internal error: LookupError: simulated bug (this is a bug in asynclint; please report it)"
+    )
+
+
+def test_a_path_that_does_not_exist_is_an_error_and_walks_nothing(tmp_path):
+    done = asynclint(tmp_path, "--no-cache", "/nonexistent/asynclint-probe.py")
+    assert done.stdout.decode() == "/nonexistent/asynclint-probe.py:1:1: E902 no such file or directory\n"
+    assert done.returncode == 2
+
+
+def test_without_project_markers_the_index_reads_only_the_given_files_folders(tmp_path):
+    # A scratch file with no pyproject.toml, setup.cfg, setup.py or .git above it: the folders
+    # below it are not read (they may be a whole home directory).
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "ok.py").write_bytes(DROP)
+    deep = scratch / "big" / "tree"
+    deep.mkdir(parents=True)
+    (deep / "broken.py").write_bytes(b"\xff\xfe not python")
+    from asynclint.config.discovery import project_files
+    from asynclint.config.options import Settings
+
+    assert project_files([str(scratch / "ok.py")], Settings(root=scratch)) == [str(scratch / "ok.py")]
