@@ -83,3 +83,53 @@ def test_without_project_markers_the_index_reads_only_the_given_files_folders(tm
     from asynclint.config.options import Settings
 
     assert project_files([str(scratch / "ok.py")], Settings(root=scratch)) == [str(scratch / "ok.py")]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("tool = 1\n", "pyproject.toml: `tool` must be a table, got 1"),
+        ("[tool]\nasynclint = 3\n", "pyproject.toml: [tool.asynclint] must be a table"),
+        ("[tool.asynclint]\nmax-file-size = 1e308\n",
+         "pyproject.toml [tool.asynclint]: max-file-size: expected a number from 0 to 1e+09 (0 for no limit), got 1e+308"),
+        ('[tool.asynclint]\ncache-dir = "a\\u0000b"\n',
+         "pyproject.toml [tool.asynclint]: cache-dir: a NUL character is not allowed, got 'a\\x00b'"),
+        ('[project]\nrequires-python = ">=3.10"\n[tool.asynclint]\nper-file-timeout = -1\n',
+         "pyproject.toml [tool.asynclint]: per-file-timeout: expected a number from 0 to 1e+09 (0 for no limit), got -1"),
+    ],
+    ids=["tool-not-a-table", "asynclint-not-a-table", "huge-limit", "nul-in-path", "negative-limit"],
+)
+def test_bad_config_is_one_line_and_exit_2_in_the_cli_and_under_flake8(tmp_path, config, message):
+    (tmp_path / "pyproject.toml").write_text(config)
+    (tmp_path / "ok.py").write_bytes(DROP)
+    done = asynclint(tmp_path, "ok.py")
+    assert done.stderr.decode() == f"asynclint: error: {tmp_path / message}\n"
+    assert done.returncode == 2
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "ok.py"], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert flake8.stdout == f"ok.py:1:1: ASL000 configuration error: {tmp_path / message}\n"
+    assert "Traceback" not in flake8.stderr
+
+
+def test_project_that_is_not_a_table_only_loses_the_target_version(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('project = "x"\n')
+    (tmp_path / "ok.py").write_bytes(DROP)
+    done = asynclint(tmp_path, "--no-cache", "ok.py")
+    assert done.stdout.decode() == FINDING
+    assert done.returncode == 1
+
+
+def test_a_broken_pyproject_in_a_parent_folder_is_skipped_with_a_warning(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("not toml [\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("")
+    (project / "ok.py").write_bytes(DROP)
+    done = asynclint(project, "--no-cache", "ok.py")
+    assert done.stdout.decode() == FINDING
+    assert done.stderr.decode().startswith(
+        f"asynclint: warning: {tmp_path / 'pyproject.toml'}: invalid TOML: Expected '=' after a key in a key/value pair"
+        " (at line 1, column 5); ignoring it\n"
+    )
+    assert done.returncode == 1

@@ -67,6 +67,8 @@ def _string(value: Any, where: str) -> str:
         value = value[0]
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if "\0" in value:  # no file name can hold one: refuse it here, not in the OS call later
+        raise ConfigError(f"{where}: a NUL character is not allowed, got {value!r}")
     return value
 
 
@@ -141,6 +143,9 @@ def _bool(value: Any, where: str) -> bool:
     return value
 
 
+_LIMIT_MAX = 1e9  # megabytes or seconds: beyond any real file or wait, and still an int once scaled
+
+
 def _limit(value: Any, where: str) -> float:
     """A non-negative number (from TOML, or a string on the command line); 0 means no limit."""
     if isinstance(value, str):
@@ -148,8 +153,8 @@ def _limit(value: Any, where: str) -> float:
             value = float(value)
         except ValueError:
             pass
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf"):
-        raise ConfigError(f"{where}: expected a number >= 0 (0 for no limit), got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= _LIMIT_MAX:
+        raise ConfigError(f"{where}: expected a number from 0 to {_LIMIT_MAX:g} (0 for no limit), got {value!r}")
     return float(value)
 
 
@@ -335,10 +340,27 @@ def _pyprojects(start: Path) -> Iterator[Path]:
 
 def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above `start` that has a [tool.asynclint] table."""
-    for candidate in _pyprojects(start):
-        if "asynclint" in _read_toml(candidate).get("tool", {}):
+    for nearest, candidate in enumerate(_pyprojects(start)):
+        try:
+            tool = _table(_read_toml(candidate), "tool", candidate)
+        except ConfigError as exc:
+            if nearest == 0:
+                raise  # the project's own pyproject.toml: a broken one is the user's to fix
+            # A folder above the project (a home folder, a parent checkout) is not ours to
+            # judge: say so and look further up.
+            print(f"asynclint: warning: {exc}; ignoring it", file=sys.stderr)
+            continue
+        if "asynclint" in tool:
             return candidate
     return None
+
+
+def _table(data: dict, key: str, path: Path) -> dict:
+    """`data[key]` when it is a table (empty when missing); a ConfigError otherwise."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: `{key}` must be a table, got {value!r}")
+    return value
 
 
 def _read_toml(path: Path) -> dict:
@@ -359,11 +381,11 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
             root = (start or Path.cwd()).resolve()
             return Settings(root=root, target_version=_inferred_target(root))
     data = _read_toml(config)
-    table = data.get("tool", {}).get("asynclint", {})
+    table = _table(data, "tool", config).get("asynclint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{config}: [tool.asynclint] must be a table")
     root = config.resolve().parent
-    target = target_from_requires(data.get("project", {}).get("requires-python")) or DEFAULT_TARGET_VERSION
+    target = target_from_requires(_table(data, "project", config).get("requires-python")) or DEFAULT_TARGET_VERSION
     settings = Settings(root=root, config_file=config, target_version=target)
     return settings.updated(table, f"{config} [tool.asynclint]")
 
@@ -376,7 +398,8 @@ def _inferred_target(start: Path) -> str:
             data = _read_toml(candidate)
         except ConfigError:
             return DEFAULT_TARGET_VERSION  # not ours to complain about when it is not our config
-        return target_from_requires(data.get("project", {}).get("requires-python")) or DEFAULT_TARGET_VERSION
+        project = data.get("project", {})
+        return target_from_requires(project.get("requires-python") if isinstance(project, dict) else None) or DEFAULT_TARGET_VERSION
     return DEFAULT_TARGET_VERSION
 
 
