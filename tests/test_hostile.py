@@ -241,7 +241,7 @@ def test_time_limit_from_the_config_file(write, run, monkeypatch):
     assert run("a.py")[1].startswith("a.py:1:1: ASL001 not checked: the file took longer than per-file-timeout (0.3 s)")
     write("pyproject.toml", "[tool.asynclint]\nper-file-timeout = 'soon'\n")
     code, _, err = run("a.py")
-    assert code == 2 and "per-file-timeout: expected a number >= 0 (0 for no limit), got 'soon'" in err
+    assert code == 2 and "per-file-timeout: expected a number from 0 to 1e+09 (0 for no limit), got 'soon'" in err
 
 
 # --- files that cannot be read, or vanish -----------------------------------------------------
