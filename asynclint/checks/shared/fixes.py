@@ -8,7 +8,7 @@ import libcst as cst
 
 from asynclint.lint.context import FileContext
 from asynclint.engine.diagnostics import Applicability, Edit, Fix, ModuleStatement
-from asynclint.engine.semantic import Binding, BindingKind, Scope
+from asynclint.engine.semantic import Binding, BindingKind, Scope, ScopeKind
 
 _TASK_SET = "_background_tasks"
 _TASK_SET_CODE = (
@@ -58,6 +58,18 @@ def _tracking_lines(task: str, task_set: str) -> list[cst.SimpleStatementLine]:
     ]
 
 
+def _names_in_reach(scope: Scope) -> set[str]:
+    """Names a new local of `scope` could collide with: the scope's own, those it declares
+    `global` or `nonlocal` (binding one would overwrite the program's variable), and those of the
+    function scopes around it (a closure's free variable)."""
+    taken = scope.names() | scope.declared
+    outer = scope.parent
+    while outer is not None and outer.kind is not ScopeKind.MODULE:
+        taken |= outer.names() | outer.declared
+        outer = outer.parent
+    return taken
+
+
 def keep_task_reference(
     context: FileContext,
     statement: cst.SimpleStatementLine,
@@ -66,7 +78,7 @@ def keep_task_reference(
 ) -> Fix:
     """`spawn(...)` as a statement -> bind it, add it to the task set, discard it when done."""
     task_set = _task_set_name(context, scope)
-    task = fresh_name("task", scope.names() | {task_set})
+    task = fresh_name("task", _names_in_reach(scope) | {task_set})
     bind = statement.with_changes(
         body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(task))], value=value)]
     )

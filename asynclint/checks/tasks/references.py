@@ -183,6 +183,67 @@ class DroppedTask(Rule):
             """,
         ),
         Invalid(
+            # A fresh name: `task` here is the module's variable, which binding it would overwrite.
+            "declared-global-name-kept",
+            """
+            import asyncio
+
+            task = None
+
+            async def main():
+                global task
+                asyncio.create_task(work())
+                task = "the program's own"
+            """,
+            ((7, 5),),
+            fixed="""
+            import asyncio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            task = None
+
+            async def main():
+                global task
+                task_1 = asyncio.create_task(work())
+                _background_tasks.add(task_1)
+                task_1.add_done_callback(_background_tasks.discard)
+                task = "the program's own"
+            """,
+        ),
+        Invalid(
+            "nonlocal-name-kept",
+            """
+            import asyncio
+
+            def outer():
+                task = None
+
+                async def main():
+                    nonlocal task
+                    asyncio.create_task(work())
+                return main
+            """,
+            ((8, 9),),
+            fixed="""
+            import asyncio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            def outer():
+                task = None
+
+                async def main():
+                    nonlocal task
+                    task_1 = asyncio.create_task(work())
+                    _background_tasks.add(task_1)
+                    task_1.add_done_callback(_background_tasks.discard)
+                return main
+            """,
+        ),
+        Invalid(
             "import-alias-and-ensure-future",
             """
             from asyncio import create_task as ct, ensure_future
