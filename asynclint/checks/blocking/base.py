@@ -22,6 +22,10 @@ from asynclint.lint.rule import Rule
 from asynclint.engine.semantic import BindingKind, ScopeKind
 
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
+# Context managers that expect the code inside to fail: a blocking call there is what a test of a
+# blocking-call detector is about, and rewriting it would break the test.
+_EXPECTING = frozenset({"pytest.raises", "pytest.warns"})
+_EXPECTING_METHODS = frozenset({"assertRaises", "assertRaisesRegex", "assertWarns", "assertWarnsRegex"})
 
 
 class SharedMatches:
@@ -38,6 +42,7 @@ class SharedMatches:
         self.hidden_blocks: set[int] = set()
         self.hidden = 0  # depth in `if TYPE_CHECKING:` bodies, decorators and parameter lists
         self.generators = 0  # depth in generator expressions (no `await` fix there)
+        self.expecting = 0  # depth in `with pytest.raises(...)` and the like (no fix there)
         self.bare: set[int] = set()  # expressions an `await` can replace without parentheses
         self._node: cst.Call | None = None
         self._found: list[Match] = []
@@ -113,6 +118,22 @@ class InCoroutine(Rule):
         if self._leads():
             self.shared.bare.add(id(node.item))
 
+    def visit_With(self, node: cst.With) -> None:
+        if self._leads() and any(self._expects_failure(item.item) for item in node.items):
+            self.shared.expecting += 1
+
+    def leave_With(self, node: cst.With) -> None:
+        if self._leads() and any(self._expects_failure(item.item) for item in node.items):
+            self.shared.expecting -= 1
+
+    def _expects_failure(self, item: cst.BaseExpression) -> bool:
+        if not isinstance(item, cst.Call):
+            return False
+        func = item.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            return func.attr.value in _EXPECTING_METHODS
+        return self.model.qualified_name(func) in _EXPECTING
+
     def visit_While(self, node: cst.While) -> None:
         if self._leads():
             self.shared.bare.add(id(node.test))
@@ -156,7 +177,7 @@ class InCoroutine(Rule):
 
     def fix_for(self, call: cst.Call, entry: BlockingEntry | None, kind: str) -> Fix | None:
         """`await asyncio.sleep(x)` for a replacement, `await asyncio.to_thread(f, ...)` else."""
-        if kind == "none" or self.shared.generators or self.model.scope.kind is ScopeKind.CLASS:
+        if kind == "none" or self.shared.generators or self.shared.expecting or self.model.scope.kind is ScopeKind.CLASS:
             return None
         found = self._asyncio()
         if found is None:
@@ -169,7 +190,7 @@ class InCoroutine(Rule):
             new = call.with_changes(func=cst.Attribute(cst.Name(name), cst.Name(function)))
             title = f"use `await {entry.replacement}()`"
             applicability = Applicability.SAFE
-        elif kind in ("to-thread", "replace"):
+        elif kind in ("to-thread", "replace") and self.context.settings.target >= (3, 9):  # to_thread is new in 3.9
             first = cst.Arg(
                 value=call.func,
                 comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if call.args else cst.MaybeSentinel.DEFAULT,

@@ -27,7 +27,10 @@ _TO_THREAD = """
     ## Fix safety
     The fix runs the call in the default thread pool: `await asyncio.to_thread(f, *args,
     **kwargs)`. It is unsafe: the call then runs concurrently with the rest of the event loop, so
-    code that relied on it running alone (or on thread-bound state) may change behaviour."""
+    code that relied on it running alone (or on thread-bound state) may change behaviour. It is
+    not offered when `target-version` is older than py39 (`asyncio.to_thread` is new in 3.9), nor
+    inside `with pytest.raises(...)` or `self.assertRaises(...)` (a test that expects the call
+    to be caught)."""
 
 
 class BlockingSleep(BlockingCategory):
@@ -60,7 +63,9 @@ class BlockingSleep(BlockingCategory):
     ## Fix safety
     The fix replaces the call with `await asyncio.sleep(...)` with the same arguments, adding
     `import asyncio` when the module lacks it. It is safe: the coroutine waits as long as before,
-    and only lets other tasks run meanwhile.
+    and only lets other tasks run meanwhile. It is not offered inside `with pytest.raises(...)`
+    or `self.assertRaises(...)`, where the blocking call is what the test expects to be caught
+    (a test of a blocking-call detector).
     """ + _OPTIONS.format(category="sleep")
 
     code = "ASL201"
@@ -173,6 +178,27 @@ class BlockingSleep(BlockingCategory):
             """,
             ((4, 17),),
         ),
+        Invalid(
+            # A test that a blocking-call detector catches the call: the call is the point of the
+            # test, and awaiting asyncio.sleep instead would make it fail.
+            "expected-to-fail-no-fix",
+            """
+            import time
+            import unittest
+
+            import pytest
+
+            async def test_detector_catches_sleep():
+                with pytest.raises(BlockingError):
+                    time.sleep(0)
+
+            class DetectorTest(unittest.IsolatedAsyncioTestCase):
+                async def test_sleep(self):
+                    with self.assertRaises(BlockingError):
+                        time.sleep(0)
+            """,
+            ((8, 9), (13, 13)),
+        ),
     )
 
 
@@ -235,6 +261,18 @@ class BlockingHttp(BlockingCategory):
         """),
     )
     invalid = (
+        Invalid(
+            # asyncio.to_thread is new in Python 3.9: code that supports 3.8 gets no fix.
+            "no-to-thread-before-3-9",
+            """
+            import requests
+
+            async def fetch(url):
+                return requests.get(url)
+            """,
+            ((4, 12),),
+            options={"target-version": "py38"},
+        ),
         Invalid(
             "requests-and-sessions",
             """
