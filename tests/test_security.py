@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -76,7 +77,7 @@ def _with_api(change):
 @pytest.mark.parametrize(
     ("tamper", "reason"),
     [
-        (lambda manifest: "not json {", "unreadable: JSONDecodeError"),
+        (lambda manifest: "not json {", "unreadable: not JSON"),
         (lambda manifest: json.dumps([1, 2]), "not a manifest"),
         (_with_api(lambda entry: [1, 2]), "not a file entry"),
         (_with_api(lambda entry: {**entry, "summary": {**entry["summary"], "functions": {"save": ["async"]}}}),
@@ -102,6 +103,55 @@ def test_tampered_cache_entry_is_ignored_with_a_warning(write, run, tmp_path, mo
     assert "asynclint: warning: ignoring the invalid cache entry " in err and f"({reason}); it is recomputed" in err
     repaired = json.loads(manifest.read_text())
     assert repaired["files"][_api(repaired)]["summary"]["module"] == "api"  # rewritten with the true summary
+
+
+def _a_line_of(manifest: dict, line) -> str:
+    [path] = [p for p, entry in manifest["files"].items() if entry["module"][0] == "a"]
+    manifest["files"][path]["decided"][1]["findings"][0][3] = "LINE"  # the finding the index confirmed
+    return json.dumps(manifest).replace('"LINE"', line)
+
+
+def _decorators(manifest: dict) -> str:
+    path = _api(manifest)
+    manifest["files"][path]["summary"]["decorators"] = {"api.save": "bogus"}
+    return json.dumps(manifest)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (lambda manifest: _a_line_of(manifest, "1e400"), "unreadable: number out of range: 1e400"),
+        (lambda manifest: _a_line_of(manifest, "NaN"), "unreadable: not a number: NaN"),
+        (lambda manifest: "[" * 100_000 + "]" * 100_000, "unreadable: nested too deeply"),
+        (_decorators, "wrong type of a value"),
+    ],
+    ids=["huge-number", "nan", "deep-nesting", "decorator-kind"],
+)
+def test_damaged_cache_entries_never_crash_a_run(write, run, tmp_path, monkeypatch, tamper, reason):
+    write("pyproject.toml", "[tool.asynclint]\n")
+    write("api.py", "async def save():\n    ...\n")
+    write("a.py", "from api import save\ndef f():\n    save()\n")
+    expected = run(".")
+    manifest = _manifest(tmp_path)
+    manifest.write_text(tamper(json.loads(manifest.read_text())))
+    for _ in range(2):  # and the run after it, from the rewritten cache
+        monkeypatch.setattr(cache, "_warned", False)
+        code, out, err = run(".")
+        assert (code, out) == (1, expected[1])
+    assert "Traceback" not in err
+
+
+def test_a_fifo_in_place_of_the_manifest_does_not_hang_the_run(write, run, tmp_path, monkeypatch):
+    write("pyproject.toml", "[tool.asynclint]\n")
+    write("a.py", "import asyncio\nasync def f():\n    asyncio.sleep(1)\n")
+    expected = run(".")
+    manifest = _manifest(tmp_path)
+    manifest.unlink()
+    os.mkfifo(manifest)
+    monkeypatch.setattr(cache, "_warned", False)
+    code, out, err = run(".")
+    assert (code, out) == (1, expected[1])
+    assert f"ignoring the invalid cache entry {manifest} (unreadable: not a regular file)" in err
 
 
 def test_tampered_summary_store_entry_is_ignored_with_a_warning(write, run, tmp_path, monkeypatch):

@@ -307,6 +307,9 @@ def _strings(value, depth: int) -> bool:
     return all(_strings(v, depth - 1) for v in value.values())
 
 
+_DECORATOR_KINDS = {"wrapper", "factory"}
+
+
 def is_summary(value) -> bool:
     """Whether `value` (read back from a cache) has exactly the shape `summary()` makes, so that
     the index can use it without further checks."""
@@ -331,6 +334,7 @@ def is_summary(value) -> bool:
         and type(value["classes"]) is dict
         and {type(k) for k in value["classes"]} <= _STR
         and all(type(v) is list and {type(b) for b in v} <= _STR for v in value["classes"].values())
+        and set(value["decorators"].values()) <= _DECORATOR_KINDS
         and isinstance(value["decorated"], dict)
         and all(
             isinstance(k, str) and isinstance(v, list) and v

@@ -142,6 +142,52 @@ def prepare(folder: Path) -> None:
     _create_new(folder / ".gitignore", _IGNORE)
 
 
+# Cache documents nest a few levels; anything deeper was not written by asynclint. The parser's
+# recursion is bounded while it reads (the run may have raised the interpreter's limit for deep
+# syntax trees, and a 100,000-deep document must not exhaust the C stack).
+_JSON_DEPTH = 200
+
+
+def load_json(path: Path) -> object:
+    """A cache document: ValueError when it is not a regular file, not JSON, or holds numbers
+    no entry has (1e400, NaN); OSError when it cannot be read; FileNotFoundError when absent."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the run forever
+        raise ValueError("not a regular file")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(previous, _JSON_DEPTH + _depth_now()))
+    try:
+        return json.loads(data, parse_float=_finite, parse_constant=_no_constant)
+    except json.JSONDecodeError:
+        raise ValueError("not JSON") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8: {exc.reason}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _depth_now() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number out of range: {text}")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"not a number: {text}")
+
+
 def write_json(folder: Path, name: str, document: object, **options) -> None:
     """Write `document` as folder/name in one rename (a reader sees the old or the new file);
     the temporary file is removed whatever fails (a full disk must not fill up further)."""
@@ -220,12 +266,11 @@ class _Store:
             return None
         path = self.folder / key[:2] / f"{key}.json"
         try:
-            with open(path, encoding="utf-8") as handle:
-                entry = json.load(handle)
-        except OSError:
+            entry = load_json(path)
+        except FileNotFoundError:
             return None  # not cached yet
-        except (ValueError, RecursionError) as exc:  # not JSON (UnicodeDecodeError is a ValueError)
-            warn_invalid(path, f"unreadable: {type(exc).__name__}")
+        except (OSError, ValueError, RecursionError) as exc:  # ValueError: not JSON, or not ours
+            warn_invalid(path, f"unreadable: {exc}")
             return None
         reason = valid(entry)
         if reason is not None:
@@ -305,12 +350,11 @@ class Manifest:
         if self.path is None:
             return
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except OSError:
+            data = load_json(self.path)
+        except FileNotFoundError:
             return  # none yet
-        except (ValueError, RecursionError) as exc:
-            warn_invalid(self.path, f"unreadable: {type(exc).__name__}")
+        except (OSError, ValueError, RecursionError) as exc:
+            warn_invalid(self.path, f"unreadable: {exc}")
             return
         if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
             warn_invalid(self.path, "not a manifest")

@@ -80,7 +80,7 @@ def decode_report(path: str, entry: dict, summary: dict | None) -> FileReport | 
             path, findings, errors, lines=lines, summary=summary, pending=pending,
             rejected=(frozenset(map(str, coroutines)), frozenset(map(str, wrappers))),
         )
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         return None
 
 
