@@ -133,3 +133,20 @@ def test_a_broken_pyproject_in_a_parent_folder_is_skipped_with_a_warning(tmp_pat
         " (at line 1, column 5); ignoring it\n"
     )
     assert done.returncode == 1
+
+
+@pytest.mark.parametrize("packages", [False, True], ids=["folders", "packages"])
+def test_folders_a_thousand_levels_deep(tmp_path, packages):
+    (tmp_path / "pyproject.toml").write_text("")
+    folder = os.fsencode(tmp_path)
+    for _ in range(1000):  # os.makedirs itself recurses once per level: build it level by level
+        folder = os.path.join(folder, b"d")
+        os.mkdir(folder)
+        if packages:
+            open(os.path.join(folder, b"__init__.py"), "wb").close()
+    with open(os.path.join(folder, b"ok.py"), "wb") as handle:
+        handle.write(DROP)
+    for cache in (("--no-cache",), (), ()):  # cold, filling the cache, answered from it
+        done = asynclint(tmp_path, *cache, ".")
+        assert done.stdout.decode() == "d/" * 1000 + FINDING
+        assert done.returncode == 1, done.stderr

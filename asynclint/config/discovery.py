@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pathspec
 
@@ -134,6 +135,34 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
     return result
 
 
+def _walk_folders(top: str, on_error) -> Iterator[tuple[str, list[str], list[str]]]:
+    """`os.walk(top)` top-down without recursion (os.walk recurses once per level, and folders a
+    thousand levels deep exist): (folder, its subfolders, its files); the caller may prune the
+    subfolders list in place. Links to folders are listed but not entered, so a loop cannot trap
+    the walk."""
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        dirs: list[str] = []
+        files: list[str] = []
+        links: set[str] = set()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    (dirs if is_dir else files).append(entry.name)
+                    if is_dir and entry.is_symlink():
+                        links.add(entry.name)
+        except OSError as error:
+            on_error(error)
+            continue
+        yield folder, dirs, files
+        pending.extend(os.path.join(folder, d) for d in reversed(dirs) if d not in links)
+
+
 def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
     # Each .gitignore applies to its own folder and below: keep (folder, spec) pairs on the way down.
     ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
@@ -156,7 +185,7 @@ def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
     def on_error(error: OSError) -> None:
         result.missing.append((os.path.normpath(error.filename or top), f"cannot read: {error.strerror or error}"))
 
-    for folder, dirs, files in os.walk(top, onerror=on_error):
+    for folder, dirs, files in _walk_folders(top, on_error):
         absolute_folder = os.path.abspath(folder)  # once per folder: joined below, not recomputed
         if settings.respect_gitignore and folder != top:
             spec = _gitignore(folder)

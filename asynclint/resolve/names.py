@@ -15,13 +15,16 @@ DECORATED = "decorated"
 @functools.lru_cache(maxsize=4096)
 def _package_prefix(folder: str) -> tuple[str, ...]:
     """The dotted package path of `folder`: its name and its parents' while they hold __init__.py
-    (memoised per folder, since every file of a folder asks)."""
-    if not os.path.isfile(os.path.join(folder, "__init__.py")):
-        return ()
-    parent = os.path.dirname(folder)
-    if parent == folder:
-        return ()
-    return (*_package_prefix(parent), os.path.basename(folder))
+    (memoised per folder, since every file of a folder asks; a loop, not recursion, for packages
+    nested deeper than the interpreter's recursion limit)."""
+    names: list[str] = []
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        names.append(os.path.basename(folder))
+        folder = parent
+    return tuple(reversed(names))
 
 
 def module_name(path: str) -> tuple[str, bool]:
