@@ -389,3 +389,26 @@ def test_progress_line_only_in_a_terminal(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stderr", piped)
     cli.main(["--no-cache", "--jobs", "1", "."])
     assert "files" not in piped.getvalue().replace("Found", "")
+
+
+def test_sarif_locations_resolve_from_any_folder_the_run_starts_in(write, run, tmp_path, monkeypatch):
+    write("pyproject.toml", "[tool.asynclint]\n")
+    write("svc/my app#1.py", DROP)
+    monkeypatch.chdir(tmp_path / "svc")
+    code, out, _ = run("--output-format", "sarif", ".")
+    log = json.loads(out)
+    run_ = log["runs"][0]
+    assert run_["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.as_uri() + "/"}}
+    location = run_["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "svc/my%20app%231.py", "uriBaseId": "%SRCROOT%"}
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(log)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows file names cannot hold control characters")
+def test_control_characters_in_file_names_are_escaped(write, run):
+    write("odd\nname\x1b[31m.py", DROP)
+    code, out, _ = run("--no-cache", ".")
+    assert out == DROP_FINDING.replace("a.py", "odd\\x0aname\\x1b[31m.py")
+    code, out, _ = run("--no-cache", "--output-format", "full", ".")
+    assert out.splitlines()[0] == DROP_FINDING.replace("a.py", "odd\\x0aname\\x1b[31m.py").rstrip("\n")

@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.write(statistics([e for e in entries(reports) if not e.is_error]))
         sys.stderr.write(render("concise", [FileReport(r.path, errors=r.errors) for r in reports if r.errors]))
     else:
-        out.write(render(settings.output_format, reports))
+        out.write(render(settings.output_format, reports, settings.root))
     if mode is Mode.FIX and settings.show_fixes:
         for report in reports:
             for f in report.fixed:

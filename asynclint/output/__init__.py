@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Callable
 
 from asynclint.output import github, json_format, sarif, text
@@ -11,15 +13,16 @@ from asynclint.run.runner import FileReport
 __all__ = ["Entry", "entries", "render"]
 
 
-def _formatters() -> dict[str, Callable[[list[Entry]], str]]:
+def _formatters(root: Path | None) -> dict[str, Callable[[list[Entry]], str]]:
     return {
         "concise": text.concise,
         "full": text.full,
         "json": json_format.render,
-        "sarif": sarif.render,
+        "sarif": functools.partial(sarif.render, root=root),
         "github": github.render,
     }
 
 
-def render(output_format: str, reports: list[FileReport]) -> str:
-    return _formatters()[output_format](entries(reports))
+def render(output_format: str, reports: list[FileReport], root: Path | None = None) -> str:
+    """The reports in a format; `root` is the project root that SARIF locations are relative to."""
+    return _formatters(root)[output_format](entries(reports))

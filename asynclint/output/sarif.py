@@ -7,7 +7,9 @@ execution notifications, and mark the run as not fully successful.
 from __future__ import annotations
 
 import json
-from pathlib import PurePath
+import os
+from pathlib import Path
+from urllib.parse import quote
 
 from asynclint import __version__
 from asynclint.engine.diagnostics import DOCS_URL
@@ -16,10 +18,22 @@ from asynclint.output.entries import Entry
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
 
-def _location(e: Entry) -> dict:
+def _artifact(path: str, root: Path) -> dict:
+    """Where a file is, for code scanning: relative to %SRCROOT% (the project root, declared in
+    `originalUriBaseIds`) when it is inside it, whatever folder the run started in; an absolute
+    file URI otherwise. Percent-encoded, as URIs must be (spaces, `#`, non-ASCII names)."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(root)
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(relative.as_posix(), errors="surrogateescape"), "uriBaseId": "%SRCROOT%"}
+
+
+def _location(e: Entry, root: Path) -> dict:
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": PurePath(e.path).as_posix(), "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": _artifact(e.path, root),
             "region": {
                 "startLine": e.line,
                 "startColumn": e.column,
@@ -30,7 +44,8 @@ def _location(e: Entry) -> dict:
     }
 
 
-def render(items: list[Entry]) -> str:
+def render(items: list[Entry], root: Path | None = None) -> str:
+    root = Path(os.path.abspath(root or os.curdir))
     from asynclint.checks import ALL_RULES  # here: importing the rules loads libcst
 
     rules = [
@@ -52,7 +67,7 @@ def render(items: list[Entry]) -> str:
             "ruleIndex": index[e.code],
             "level": "warning",
             "message": {"text": e.message},
-            "locations": [_location(e)],
+            "locations": [_location(e, root)],
         }
         for e in items
         if not e.is_error
@@ -62,7 +77,7 @@ def render(items: list[Entry]) -> str:
             "level": "error",
             "message": {"text": f"{e.code} {e.message}"},
             "descriptor": {"id": e.code},
-            "locations": [_location(e)],
+            "locations": [_location(e, root)],
         }
         for e in items
         if e.is_error
@@ -86,6 +101,7 @@ def render(items: list[Entry]) -> str:
                         "toolExecutionNotifications": notifications,
                     }
                 ],
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": root.as_uri() + "/"}},
                 "results": results,
             }
         ],
