@@ -136,6 +136,29 @@ def test_statistics(write, run):
     assert out == "    1  ASL301  [-] dropped-task\n    1  ASL302  [-] unused-task-binding\n"
 
 
+def test_statistics_as_json(write, run):
+    write("a.py", DROP + "\n\ndef f():\n    t = asyncio.ensure_future(x())\n    asyncio.ensure_future(x())\n")
+    code, out, _ = run("--statistics", "--output-format", "json", "a.py")
+    assert code == 1
+    assert json.loads(out) == [
+        {"code": "ASL301", "name": "dropped-task", "count": 2, "fixable": True, "fix": "unsafe"},
+        {"code": "ASL302", "name": "unused-task-binding", "count": 1, "fixable": True, "fix": "unsafe"},
+    ]
+
+
+def test_no_python_files_is_warned_about(write, run, tmp_path):
+    (tmp_path / "src").mkdir()
+    write("src/notes.txt", "not python\n")
+    code, out, err = run("srcc", "src")
+    assert err.splitlines()[-2:] == [
+        "asynclint: warning: no Python files found under the given paths",
+        "1 file could not be checked fully (see above).",
+    ]
+    code, out, err = run("src")
+    assert (code, out) == (0, "")
+    assert err == "asynclint: warning: no Python files found under the given paths\nAll checks passed.\n"
+
+
 @pytest.mark.parametrize(
     ("args", "codes"),
     [

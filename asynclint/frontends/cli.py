@@ -19,6 +19,7 @@ from asynclint.engine import deepstack
 from asynclint.config.options import OPTIONS, ConfigError, Settings, load_settings
 from asynclint.output import entries, render
 from asynclint.run.progress import for_terminal
+from asynclint.output.json_format import statistics as statistics_json
 from asynclint.output.text import statistics
 from asynclint.run.runner import FileReport, Mode, default_jobs, run
 
@@ -181,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         found = discover(paths, settings)
         files = found.files
+        if not files:  # a mistyped CI path must not pass silently
+            print("asynclint: warning: no Python files found under the given paths", file=sys.stderr)
         reports = [FileReport(path, errors=[FileError(ErrorKind.IO, reason)]) for path, reason in found.missing]
         project = project_files(paths, settings)
     progress = None if stdin else for_terminal(sys.stderr, args.quiet)
@@ -209,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.flush()
         sys.stderr.write(render("concise", reports))
     elif args.statistics:
-        out.write(statistics([e for e in entries(reports) if not e.is_error]))
+        counted = [e for e in entries(reports) if not e.is_error]
+        out.write(statistics_json(counted) if settings.output_format == "json" else statistics(counted))
         sys.stderr.write(render("concise", [FileReport(r.path, errors=r.errors) for r in reports if r.errors]))
     else:
         out.write(render(settings.output_format, reports, settings.root))

@@ -44,3 +44,28 @@ def entries(reports: list[FileReport]) -> list[Entry]:
             ))
     out.sort(key=lambda e: (e.path, e.line, e.column, e.code))
     return out
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """How many findings one rule has, for `--statistics`."""
+
+    code: str
+    name: str
+    count: int
+    fixable: Applicability | None  # the best fix among them: safe, unsafe, or none
+
+
+def rule_counts(items: list[Entry]) -> list[RuleCount]:
+    """Findings counted per rule, most frequent first (file errors are not counted)."""
+    counts: dict[tuple[str, str], list[Entry]] = {}
+    for e in items:
+        if not e.is_error:
+            counts.setdefault((e.code, e.name), []).append(e)
+    rows = []
+    for (code, name), found in counts.items():
+        fixes = {e.fix for e in found if e.fix is not None}
+        best = Applicability.SAFE if Applicability.SAFE in fixes else (Applicability.UNSAFE if fixes else None)
+        rows.append(RuleCount(code, name, len(found), best))
+    return sorted(rows, key=lambda r: (-r.count, r.code))
+

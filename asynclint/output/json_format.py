@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from asynclint.output.entries import Entry
+from asynclint.output.entries import Entry, rule_counts
 
 
 def render(items: list[Entry]) -> str:
@@ -21,5 +21,15 @@ def render(items: list[Entry]) -> str:
             "severity": "error" if e.is_error else "warning",
         }
         for e in items
+    ]
+    return json.dumps(data, indent=2) + "\n"
+
+
+def statistics(items: list[Entry]) -> str:
+    """`--statistics` as JSON: per rule, its code, name, count and best fix (as ruff gives them)."""
+    data = [
+        {"code": r.code, "name": r.name, "count": r.count, "fixable": r.fixable is not None,
+         "fix": r.fixable.value if r.fixable else None}
+        for r in rule_counts(items)
     ]
     return json.dumps(data, indent=2) + "\n"

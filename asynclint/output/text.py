@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from asynclint.engine.diagnostics import Applicability
-from asynclint.output.entries import Entry
+from asynclint.output.entries import Entry, rule_counts
 
 
 _CONTROL = {n: f"\\x{n:02x}" for n in (*range(0x20), 0x7F) if n != 0x09}
@@ -41,14 +39,8 @@ def full(items: list[Entry]) -> str:
 
 
 def statistics(items: list[Entry]) -> str:
-    counts = Counter((e.code, e.name, e.fix) for e in items)
-    by_code: dict[tuple[str, str], list] = {}
-    for (code, name, fix), count in counts.items():
-        by_code.setdefault((code, name), []).append((fix, count))
     rows = []
-    for (code, name), parts in sorted(by_code.items(), key=lambda kv: (-sum(c for _, c in kv[1]), kv[0])):
-        total = sum(c for _, c in parts)
-        fixable = {fix for fix, _ in parts if fix is not None}
-        mark = "[*]" if Applicability.SAFE in fixable else ("[-]" if fixable else "   ")
-        rows.append(f"{total:>5}  {code:<7} {mark} {name}\n")
+    for row in rule_counts(items):
+        mark = "[*]" if row.fixable is Applicability.SAFE else "[-]" if row.fixable else "   "
+        rows.append(f"{row.count:>5}  {row.code:<7} {mark} {row.name}\n")
     return "".join(rows)
