@@ -24,6 +24,14 @@ def test_wheel_ships_rules_and_loads_them(tmp_path):
     assert any(n.endswith("entry_points.txt") for n in names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "[flake8.extension]\nASL = asynclint.frontends.flake8_plugin:AsyncLintPlugin" in entry_points
+    # Every module of the source tree is in the wheel (a layer folder missing from the
+    # package list in pyproject.toml would be left out silently).
+    sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "asynclint").rglob("*.py")}
+    assert sources <= set(names), sorted(sources - set(names))
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert "License-Expression: MIT\n" in metadata
+    assert "License-File: LICENSE\n" in metadata
+    assert "Classifier: Programming Language :: Python :: 3.10\n" in metadata
 
     target = tmp_path / "site"
     subprocess.run(
