@@ -435,3 +435,22 @@ def test_control_characters_in_file_names_are_escaped(write, run):
     assert out == DROP_FINDING.replace("a.py", "odd\\x0aname\\x1b[31m.py")
     code, out, _ = run("--no-cache", "--output-format", "full", ".")
     assert out.splitlines()[0] == DROP_FINDING.replace("a.py", "odd\\x0aname\\x1b[31m.py").rstrip("\n")
+
+
+@pytest.mark.parametrize("marker", ["pyproject.toml", "setup.cfg"])
+def test_command_line_patterns_are_relative_to_the_project_root(write, run, tmp_path, marker):
+    # How pre-commit runs it: `args: [--per-file-ignores, "tests/*:ASL301"]`, then the changed
+    # files; the project has no [tool.asynclint] table.
+    write(marker, "")
+    write("tests/test_x.py", DROP)
+    write("src/app.py", DROP)
+    code, out, _ = run("--per-file-ignores", "tests/*:ASL301", "tests/test_x.py", "src/app.py")
+    assert out == DROP_FINDING.replace("a.py", "src/app.py")
+    code, out, _ = run("--extend-exclude", "src/", "tests/test_x.py", "src/app.py")
+    assert out == DROP_FINDING.replace("a.py", "tests/test_x.py")
+
+
+def test_without_a_project_marker_patterns_are_relative_to_the_current_folder(write, run, tmp_path):
+    write("tests/test_x.py", DROP)
+    code, out, _ = run("--per-file-ignores", "tests/*:ASL301", "tests/test_x.py")
+    assert (code, out) == (0, "")

@@ -373,12 +373,23 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def _project_root(start: Path) -> Path | None:
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file() or (folder / "setup.cfg").is_file():
+            return folder
+    return None
+
+
 def load_settings(config: Path | None = None, start: Path | None = None) -> Settings:
     """Settings from an explicit config file, or the nearest pyproject.toml with [tool.asynclint]."""
     if config is None:
         config = find_config(start or Path.cwd())
         if config is None:
-            root = (start or Path.cwd()).resolve()
+            # Patterns given on the command line (pre-commit's `args:`) are relative to the
+            # project root: the folder of the nearest pyproject.toml or setup.cfg, else the
+            # current folder, never the folder of the first file given.
+            root = _project_root(start or Path.cwd()) or Path.cwd().resolve()
             return Settings(root=root, target_version=_inferred_target(root))
     data = _read_toml(config)
     table = _table(data, "tool", config).get("asynclint", {})
