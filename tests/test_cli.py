@@ -454,3 +454,19 @@ def test_without_a_project_marker_patterns_are_relative_to_the_current_folder(wr
     write("tests/test_x.py", DROP)
     code, out, _ = run("--per-file-ignores", "tests/*:ASL301", "tests/test_x.py")
     assert (code, out) == (0, "")
+
+
+def test_each_file_gets_its_nearest_config_whatever_the_order_of_paths(write, run):
+    write("pyproject.toml", "")
+    write("svc_a/pyproject.toml", '[tool.asynclint]\nignore = ["ASL301"]\n')
+    write("svc_a/a.py", DROP)
+    write("svc_b/pyproject.toml", '[tool.asynclint]\nper-file-ignores = { "legacy/*" = ["ASL301"] }\n')
+    write("svc_b/b.py", DROP)
+    write("svc_b/legacy/old.py", DROP)
+    write("svc_c/c.py", DROP)  # no table of its own: the defaults
+    expected = DROP_FINDING.replace("a.py", "svc_b/b.py") + DROP_FINDING.replace("a.py", "svc_c/c.py")
+    for order in (("svc_a", "svc_b", "svc_c"), ("svc_c", "svc_b", "svc_a"), ("svc_b", "svc_a", "svc_c")):
+        code, out, _ = run("--no-cache", *order)
+        assert (code, out) == (1, expected), order
+    code, out, _ = run("--no-cache", "svc_a/a.py", "svc_c/c.py")
+    assert out == DROP_FINDING.replace("a.py", "svc_c/c.py")

@@ -16,7 +16,7 @@ from typing import Sequence
 from asynclint import __version__
 
 from asynclint.engine import deepstack
-from asynclint.config.options import OPTIONS, ConfigError, Settings, load_settings
+from asynclint.config.options import OPTIONS, ConfigError, Settings, find_config, load_settings
 from asynclint.output import entries, render
 from asynclint.run.progress import for_terminal
 from asynclint.output.json_format import statistics as statistics_json
@@ -71,14 +71,17 @@ def _cli_values(args: argparse.Namespace) -> dict:
     return values
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    start = Path(args.paths[0]) if args.paths and args.paths[0] != "-" else Path.cwd()
-    if args.stdin_filename:
-        start = Path(args.stdin_filename)
+def settings_from(args: argparse.Namespace, folder: Path | None = None) -> Settings:
+    """The settings for files in `folder` (default: the first path's): the nearest config (or
+    --config), with the command line's options over it."""
+    if folder is None:
+        start = Path(args.paths[0]) if args.paths and args.paths[0] != "-" else Path.cwd()
+        if args.stdin_filename:
+            start = Path(args.stdin_filename)
+        folder = start if start.is_dir() else start.parent
     if args.config is not None and not args.config.is_file():
         raise ConfigError(f"{args.config}: no such config file")
-    start = start if start.is_dir() else start.parent
-    settings = load_settings(args.config, start if start.exists() else Path.cwd())
+    settings = load_settings(args.config, folder if folder.exists() else Path.cwd())
     values = _cli_values(args)
     extend = {name: values.pop(name) for name in ("extend-select", "extend-exclude", "extend-task-spawners", "extend-blocking-calls") if name in values}
     user_cache = os.environ.get("ASYNCLINT_CACHE_DIR")
@@ -95,6 +98,26 @@ def settings_from(args: argparse.Namespace) -> Settings:
         attrs = [name.replace("-", "_") for name in extend]
         settings = replace(settings, **{a: getattr(settings, a) + getattr(added, a) for a in attrs})
     return settings
+
+
+def by_nearest_config(files: list[str], args: argparse.Namespace, first: Settings) -> list[tuple[Settings, list[str]]]:
+    """The files grouped by the settings that apply to each: those of its nearest
+    `[tool.asynclint]` table (a monorepo's services each have their own), whatever the order of
+    the paths given. Tables do not merge: the nearest applies alone, under the command line."""
+    if args.config is not None:
+        return [(first, files)]
+    nearest: dict[str, Path | None] = {}
+    chosen: dict[Path | None, Settings] = {first.config_file: first}
+    groups: dict[Path | None, list[str]] = {}
+    for path in files:
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in nearest:
+            nearest[folder] = find_config(Path(folder))
+        config = nearest[folder]
+        if config not in chosen:
+            chosen[config] = settings_from(args, Path(folder))
+        groups.setdefault(config, []).append(path)
+    return [(chosen[config], group) for config, group in groups.items()]
 
 
 def _rule_command(argv: Sequence[str]) -> int:
@@ -188,7 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         project = project_files(paths, settings)
     progress = None if stdin else for_terminal(sys.stderr, args.quiet)
     try:
-        reports += run(files, settings, mode, args.jobs, project, progress, buffers)
+        groups = [(settings, files)] if stdin else by_nearest_config(files, args, settings)
+        for group_settings, group in groups:
+            if group_settings is not settings:  # its own excludes, and its own project
+                group = discover(group, group_settings).files
+                project = project_files(group, group_settings)
+            reports += run(group, group_settings, mode, args.jobs, project, progress, buffers)
     except ConfigError as exc:  # e.g. a coverage data file that cannot be read
         print(f"asynclint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
