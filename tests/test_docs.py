@@ -27,6 +27,13 @@ def test_every_rule_has_a_page_and_no_page_lacks_a_rule():
     assert on_disk == {f"{rule.code}.md" for rule in ALL_RULES} | {"index.md"}
 
 
+def test_readme_rule_table_is_current():
+    from asynclint.frontends.docs import readme_text
+
+    readme = (ROOT / "README.md").read_text()
+    assert readme_text(readme) == readme, "the README's rules table is stale; run `python -m asynclint.frontends.docs`"
+
+
 def test_readme_rule_table_matches_the_rules():
     readme = (ROOT / "README.md").read_text()
     rows = re.findall(r"^\| \[(ASL\d+)\]\(docs/rules/\1\.md\) \| `([a-z-]+)` \| (.+?) \| (\w+) \|$", readme, re.M)
