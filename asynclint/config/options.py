@@ -7,6 +7,7 @@ immutable result that is passed explicitly to the engine and every rule (no glob
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import sys
@@ -342,7 +343,7 @@ def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above `start` that has a [tool.asynclint] table."""
     for nearest, candidate in enumerate(_pyprojects(start)):
         try:
-            tool = _table(_read_toml(candidate), "tool", candidate)
+            tool = _tool_table(candidate, candidate.stat().st_mtime_ns)
         except ConfigError as exc:
             if nearest == 0:
                 raise  # the project's own pyproject.toml: a broken one is the user's to fix
@@ -353,6 +354,13 @@ def find_config(start: Path) -> Path | None:
         if "asynclint" in tool:
             return candidate
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _tool_table(path: Path, mtime: int) -> dict:
+    """The `[tool]` table of a pyproject.toml, read once per version of the file (every folder
+    of a run asks for its nearest config)."""
+    return _table(_read_toml(path), "tool", path)
 
 
 def _table(data: dict, key: str, path: Path) -> dict:
