@@ -57,3 +57,10 @@ def test_pre_commit_hooks():
     assert "entry: asynclint\n" in blocks[0] and "entry: asynclint --fix\n" in blocks[1]
     for block in blocks:
         assert "types: [python]" in block and "language: python" in block
+
+
+def test_pre_commit_snippet_names_the_current_release_tag():
+    # docs/releasing.md: the version lives in pyproject.toml, and a release is the tag v<version>.
+    version = re.search(r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    snippet = (ROOT / "docs" / "integrations.md").read_text()
+    assert re.findall(r"^    rev: (\S+)$", snippet, re.M) == [f"v{version}"]
