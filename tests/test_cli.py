@@ -470,3 +470,25 @@ def test_each_file_gets_its_nearest_config_whatever_the_order_of_paths(write, ru
         assert (code, out) == (1, expected), order
     code, out, _ = run("--no-cache", "svc_a/a.py", "svc_c/c.py")
     assert out == DROP_FINDING.replace("a.py", "svc_c/c.py")
+
+
+def test_show_files_lists_what_would_be_checked(write, run):
+    write("pyproject.toml", '[tool.asynclint]\nextend-exclude = ["gen/"]\n')
+    write("a.py", DROP)
+    write("gen/b.py", DROP)
+    write("pkg/c.py", "x = 1\n")
+    code, out, _ = run("--show-files", ".")
+    assert (code, out) == (0, "a.py\npkg/c.py\n")
+
+
+def test_show_settings_gives_the_resolved_settings_of_the_nearest_config(write, run, tmp_path):
+    write("pyproject.toml", "")
+    write("svc/pyproject.toml", '[tool.asynclint]\nignore = ["ASL302"]\ntarget-version = "py311"\n')
+    write("svc/a.py", DROP)
+    code, out, _ = run("--show-settings", "--extend-select", "ASL514", "svc/a.py")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:2] == [f"# config file: {tmp_path / 'svc' / 'pyproject.toml'}", f"# project root: {tmp_path / 'svc'}"]
+    assert 'ignore = ["ASL302"]' in lines
+    assert 'extend-select = ["ASL514"]' in lines
+    assert 'target-version = "py311"' in lines

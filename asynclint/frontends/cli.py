@@ -20,7 +20,7 @@ from asynclint.config.options import OPTIONS, ConfigError, Settings, find_config
 from asynclint.output import entries, render
 from asynclint.run.progress import for_terminal
 from asynclint.output.json_format import statistics as statistics_json
-from asynclint.output.text import statistics
+from asynclint.output.text import shown, statistics
 from asynclint.run.runner import FileReport, Mode, default_jobs, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", "-j", type=int, default=default_jobs(), metavar="N", help="processes to use (default: the CPUs available)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+    parser.add_argument("--show-files", action="store_true", help="list the files that would be checked, then stop")
+    parser.add_argument("--show-settings", action="store_true", help="print the settings that apply to the first path, then stop")
     return parser
 
 
@@ -98,6 +100,20 @@ def settings_from(args: argparse.Namespace, folder: Path | None = None) -> Setti
         attrs = [name.replace("-", "_") for name in extend]
         settings = replace(settings, **{a: getattr(settings, a) + getattr(added, a) for a in attrs})
     return settings
+
+
+def describe_settings(settings: Settings) -> str:
+    """The resolved settings, one `name = value` line per option (TOML values), with where they
+    come from: what `--show-settings` prints."""
+    import json
+
+    lines = [f"# config file: {settings.config_file or 'none (defaults)'}", f"# project root: {settings.root}"]
+    for option in OPTIONS:
+        value = getattr(settings, option.attr)
+        if isinstance(value, tuple):
+            value = [list(v) if isinstance(v, tuple) else v for v in value]
+        lines.append(f"{option.name} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
 
 
 def by_nearest_config(files: list[str], args: argparse.Namespace, first: Settings) -> list[tuple[Settings, list[str]]]:
@@ -188,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not stdin and "-" in paths:
         print("asynclint: error: '-' (stdin) cannot be mixed with other paths", file=sys.stderr)
         return EXIT_ERROR
+    if args.show_settings:
+        sys.stdout.write(describe_settings(settings))
+        return EXIT_CLEAN
     from asynclint.engine.diagnostics import ErrorKind, FileError
     from asynclint.config.discovery import discover, project_files
 
@@ -208,6 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not files:  # a mistyped CI path must not pass silently
             print("asynclint: warning: no Python files found under the given paths", file=sys.stderr)
         reports = [FileReport(path, errors=[FileError(ErrorKind.IO, reason)]) for path, reason in found.missing]
+        if args.show_files:
+            for group_settings, group in by_nearest_config(files, args, settings):
+                kept = group if group_settings is settings else discover(group, group_settings).files
+                sys.stdout.write("".join(f"{shown(path)}\n" for path in sorted(kept)))
+            return EXIT_CLEAN
         project = project_files(paths, settings)
     progress = None if stdin else for_terminal(sys.stderr, args.quiet)
     try:
