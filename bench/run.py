@@ -116,7 +116,7 @@ def commands(folders: list[str], file_list: Path, one_file: Path) -> dict[str, l
         # The same parse as asynclint calls it: libcst's parser without the revalidation of every
         # node it builds (asynclint/lint/walker.py), so the floor's share of a run is plain to see.
         "read + libcst parse, as asynclint does": [
-            PY, "-c", PARSE_ALL.format(imports="from asynclint.lint.walker import _parse_module", parse="_parse_module(data)"),
+            PY, "-c", PARSE_ALL.format(imports="from asynclint.engine.libcst_access import parse_module", parse="parse_module(data)"),
             str(file_list),
         ],
         "asynclint cold, 1 process": [*asynclint, "--jobs", "1", *folders],

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import asynclint.engine.libcst_access as access
 import asynclint.lint.walker as engine
 from asynclint.frontends.cli import main
 
@@ -55,7 +56,8 @@ def test_the_parse_without_revalidation_builds_the_same_trees():
     # the same code.
     import libcst as cst
 
-    assert engine._SKIPPABLE  # the installed libcst is the one the shortcut knows
+    engine.parse("x = 1\n")
+    assert access._SKIPPABLE  # the installed libcst is the one the shortcut knows
     paths = sorted((STDLIB / "asyncio").glob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
     assert len(paths) > 30
     for path in paths:
@@ -72,6 +74,29 @@ def test_nodes_built_after_a_parse_are_validated_again():
 
     for text in ("x = 1\n", "def (:\n"):  # a parse that succeeds, one that fails
         engine.parse(text)
-        assert cst.CSTNode.__post_init__ is engine._POST_INIT
+        assert cst.CSTNode.__post_init__ is access._POST_INIT
     with pytest.raises(cst.CSTValidationError):
         cst.Name("not a name")
+
+
+def test_plain_libcst_switch_turns_every_trick_off_and_changes_no_finding(tmp_path):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from asynclint.engine import libcst_access as a; from asynclint.lint.walker import parse; "
+        "parse('x = 1\\n'); print(type(sys.modules['libcst']).__name__, a._SKIPPABLE)"
+    )
+    for plain, expected in (("1", "module False"), ("", "module True")):
+        env = {**__import__("os").environ, "ASYNCLINT_PLAIN_LIBCST": plain}
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+        assert done.stdout.strip() == expected
+    outputs = []
+    for plain in ("1", ""):
+        env = {**__import__("os").environ, "ASYNCLINT_PLAIN_LIBCST": plain}
+        done = subprocess.run(
+            [sys.executable, "-m", "asynclint", "--no-cache", "--jobs", "1", "."],
+            capture_output=True, text=True, env=env, cwd=ROOT / "examples",
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] == (ROOT / "examples" / "EXPECTED.txt").read_text()

@@ -19,7 +19,7 @@ def test_libcst_is_loaded_on_first_use_only():
         import sys
         import asynclint.run.runner
         print(type(sys.modules["libcst"]).__name__)
-        from asynclint import libcst
+        from asynclint.engine.libcst_access import libcst
         libcst.parse_module("x = 1\\n")
         print(type(sys.modules["libcst"]).__name__)
         """
@@ -34,7 +34,7 @@ def test_the_late_libcst_looks_loaded_to_the_import_system():
         """
         import sys
         import asynclint
-        from asynclint import libcst
+        from asynclint.engine.libcst_access import libcst
         libcst.parse_module("x = 1\\n")
         print(sys.modules["libcst"].__spec__._initializing)
         """

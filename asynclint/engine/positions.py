@@ -17,8 +17,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState  # the hook libcst's own providers use
-from libcst._position import CodePosition, CodeRange
+from asynclint.engine.libcst_access import CodegenState, CodePosition, CodeRange  # see there
 
 from asynclint.engine.deepstack import cpython_limits
 from asynclint.engine.traverse import walk

@@ -23,7 +23,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Callable
 
-from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
+from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 
 _BUILTINS = frozenset(dir(builtins))
 # Calls through which a function may read any of its locals without naming them.

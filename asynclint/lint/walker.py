@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import libcst as cst
+
+from asynclint.engine.libcst_access import parse_module
 from libcst.metadata import CodeRange
 
 from asynclint.lint.context import FileContext
@@ -234,34 +236,6 @@ def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
     )
 
 
-# libcst validates every node its constructor builds (`CSTNode.__post_init__` calls `_validate`),
-# the nodes its own parser builds from valid code included: for a parse that repeats checks the
-# parser has made (libcst's comment there says as much), 12-15% of the parse, measured on the
-# benchmark corpus. `_parse_module` switches the check off for the parse alone; nodes built
-# anywhere else (fixes, tests) are validated as usual. Only when `__post_init__` is the one
-# known to do nothing but validate: another libcst keeps its own behaviour.
-_POST_INIT = cst.CSTNode.__dict__.get("__post_init__")
-_SKIPPABLE = (
-    _POST_INIT is not None
-    and getattr(_POST_INIT, "__code__", None) is not None
-    and _POST_INIT.__code__.co_names == ("_validate",)
-)
-
-
-def _no_validation(node: cst.CSTNode) -> None:
-    pass
-
-
-def _parse_module(text: str) -> cst.Module:
-    if not _SKIPPABLE or cst.CSTNode.__dict__.get("__post_init__") is not _POST_INIT:
-        return cst.parse_module(text)
-    cst.CSTNode.__post_init__ = _no_validation
-    try:
-        return cst.parse_module(text)
-    finally:  # libcst's own function back, whatever happened meanwhile
-        cst.CSTNode.__post_init__ = _POST_INIT
-
-
 def parse(text: str) -> cst.Module | FileError:
     if too_deep(text) or has_long_chain(text):
         try:
@@ -272,7 +246,7 @@ def parse(text: str) -> cst.Module | FileError:
         except (ValueError, RecursionError, MemoryError) as exc:
             return FileError(ErrorKind.SYNTAX, f"SyntaxError: {_cpython_refusal(exc)}")
     try:
-        return _parse_module(text)
+        return parse_module(text)
     except cst.ParserSyntaxError as exc:
         return syntax_error(text, exc)
     except RecursionError:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
+from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 
 from asynclint.knowledge import catalogue
 from asynclint.knowledge.catalogue import BlockingEntry

@@ -16,7 +16,7 @@ blocks, directly or through more sync helpers (ASL209), with the chain of calls 
 
 from __future__ import annotations
 
-from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
+from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 
 from asynclint.knowledge import catalogue
 from asynclint.resolve.blocking import PATH, BlockingCalls, Deferred, display

@@ -8,7 +8,7 @@ summaries; the project index completes the answer across files.
 
 from __future__ import annotations
 
-from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
+from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, ScopeKind, SemanticModel
 from asynclint.knowledge import catalogue
 from asynclint.resolve.names import Ref, absolute_name

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
-from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
+from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 
 from asynclint.knowledge import catalogue
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind, SemanticModel

@@ -3,7 +3,7 @@ summary (which records project functions that hand such a task back)."""
 
 from __future__ import annotations
 
-from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
+from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 
 from asynclint.knowledge import catalogue
 from asynclint.engine.semantic import BindingKind, SemanticModel

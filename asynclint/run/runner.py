@@ -106,7 +106,7 @@ def check_source(
     """Check (or fix) one file. Without `index`, findings that depend on other files come back as
     `pending`; `summary_only` runs no rule (a file read only for the project index)."""
     # Imported here, not at the top: they load libcst, which a run answered from the cache
-    # never needs (see asynclint/__init__.py).
+    # never needs (see asynclint/engine/libcst_access.py).
     from asynclint.lint.walker import lint_text
     from asynclint.lint.fixer import fix_text
 
