@@ -16,7 +16,6 @@ import pathspec
 
 from asynclint.config.options import Settings, relative_to_root
 
-
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 
 

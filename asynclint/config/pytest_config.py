@@ -27,8 +27,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from asynclint.knowledge import catalogue
 from asynclint.config.discovery import find_root
+from asynclint.knowledge import catalogue
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -26,8 +26,9 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from itertools import accumulate
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 

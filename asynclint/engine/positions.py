@@ -13,8 +13,8 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState  # the hook libcst's own providers use
@@ -60,8 +60,8 @@ class _Tracker(CodegenState):
         self,
         node: cst.CSTNode,
         *,
-        start_node: Optional[cst.CSTNode] = None,
-        end_node: Optional[cst.CSTNode] = None,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
     ) -> Iterator[None]:
         wanted = id(node) in self.targets
         if wanted:  # statements hoist their range from children: track those children too

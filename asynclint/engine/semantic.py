@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import builtins
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
 

@@ -11,7 +11,7 @@ the same identities as in the parsed module, so fixes and positions still refer 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Container
+from collections.abc import Callable, Container
 
 import libcst as cst
 

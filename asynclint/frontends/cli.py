@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import replace
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
 
 from asynclint import __version__
-
-from asynclint.engine import deepstack
 from asynclint.config.options import OPTIONS, ConfigError, Settings, load_settings
+from asynclint.engine import deepstack
 from asynclint.output import entries, render
-from asynclint.run.progress import for_terminal
 from asynclint.output.text import statistics
+from asynclint.run.progress import for_terminal
 from asynclint.run.runner import FileReport, Mode, default_jobs, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -164,8 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not stdin and "-" in paths:
         print("asynclint: error: '-' (stdin) cannot be mixed with other paths", file=sys.stderr)
         return EXIT_ERROR
-    from asynclint.engine.diagnostics import ErrorKind, FileError
     from asynclint.config.discovery import discover, project_files
+    from asynclint.engine.diagnostics import ErrorKind, FileError
 
     data = b""
     buffers: dict[str, bytes] = {}

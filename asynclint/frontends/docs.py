@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 from asynclint.checks import ALL_RULES
-from asynclint.engine.diagnostics import Applicability
-from asynclint.lint.walker import lint_alone
 from asynclint.config.options import OPTIONS, Option, Settings
+from asynclint.engine.diagnostics import Applicability
 from asynclint.lint.rule import Rule
+from asynclint.lint.walker import lint_alone
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DOCS_RULES = DOCS / "rules"

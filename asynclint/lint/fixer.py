@@ -9,18 +9,18 @@ fixes undo each other: the run says so loudly instead of looping.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from asynclint.config.options import Settings
 from asynclint.engine.deepstack import checkpoint
 from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, ModuleStatement, is_applicable
+from asynclint.lint.rule import Rule
 from asynclint.lint.walker import LintResult, lint_alone, lint_text
 from asynclint.resolve.project import ProjectIndex
-from asynclint.config.options import Settings
-from asynclint.lint.rule import Rule
 
 MAX_ROUNDS = 10
 

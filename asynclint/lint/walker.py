@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from asynclint.lint.context import FileContext
+from asynclint.config.options import Settings
 from asynclint.engine.deepstack import checkpoint, cpython_limits, has_long_chain, too_deep
-from asynclint.engine.traverse import walk
 from asynclint.engine.diagnostics import ErrorKind, FileError, Finding
 from asynclint.engine.noqa import NoqaMap, file_is_exempt
-from asynclint.config.options import Settings
 from asynclint.engine.positions import positions
-from asynclint.resolve.names import Ref
-from asynclint.resolve.project import NameFilter, ProjectIndex, needs_index
-from asynclint.resolve.names import module_name as project_module_name
+from asynclint.engine.traverse import walk
+from asynclint.lint.context import FileContext
 from asynclint.lint.rule import Rule
+from asynclint.resolve.names import Ref
+from asynclint.resolve.names import module_name as project_module_name
+from asynclint.resolve.project import NameFilter, ProjectIndex, needs_index
 
 
 @dataclass
@@ -194,7 +194,7 @@ def rule_applies(rule: type[Rule], text: str | _Words) -> bool:
     return all(word in text for word in rule.requires)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _callbacks(rule: type[Rule]) -> tuple[tuple[bool, type, str], ...]:
     """A rule class's `visit_<Node>`/`leave_<Node>` methods: (is a leave, node type, method
     name). Found once per class, not once per file (`dir()` of every rule costs ~1 ms a file)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from asynclint.output import github, json_format, sarif, text
 from asynclint.output.entries import Entry, entries

@@ -25,12 +25,11 @@ import functools
 from dataclasses import dataclass
 
 from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
-
+from asynclint.engine.semantic import BindingKind, SemanticModel
 from asynclint.knowledge import catalogue
 from asynclint.knowledge.catalogue import BlockingEntry
 from asynclint.resolve.facts import enclosing_class
 from asynclint.resolve.names import Ref, absolute_name
-from asynclint.engine.semantic import BindingKind, SemanticModel
 
 PATH = "pathlib.Path"
 MAX_DEPTH = 6

@@ -17,12 +17,11 @@ blocks, directly or through more sync helpers (ASL209), with the chain of calls 
 from __future__ import annotations
 
 from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
-
+from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.resolve.blocking import PATH, BlockingCalls, Deferred, display
 from asynclint.resolve.facts import reference
 from asynclint.resolve.names import CLASS, SYNC, Ref
-from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
 
 KEYS = ("constants", "returns", "properties", "blocking", "calls")
 MAX_CHAIN = 4  # sync helpers followed from the coroutine's call (the chain shows at most 5 calls)

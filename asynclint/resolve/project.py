@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
-
-from asynclint.knowledge import catalogue
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind, SemanticModel
+from asynclint.knowledge import catalogue
 from asynclint.resolve.blocking_project import BlockingSummary
 from asynclint.resolve.blocking_project import check as check_blocking
 from asynclint.resolve.facts import enclosing_class, instance_class, reference
 from asynclint.resolve.names import (
-    ASYNC, ASYNCGEN, CLASS, DECORATED, SYNC, UNKNOWN, Ref, absolute_name,
+    ASYNC,
+    ASYNCGEN,
+    CLASS,
+    DECORATED,
+    SYNC,
+    UNKNOWN,
+    Ref,
+    absolute_name,
 )
 from asynclint.resolve.spawns import TaskSpawns
 

@@ -4,9 +4,8 @@ summary (which records project functions that hand such a task back)."""
 from __future__ import annotations
 
 from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
-
-from asynclint.knowledge import catalogue
 from asynclint.engine.semantic import BindingKind, SemanticModel
+from asynclint.knowledge import catalogue
 
 
 def _annotation_names(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:

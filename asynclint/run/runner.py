@@ -11,19 +11,19 @@ import difflib
 import enum
 import gc
 import os
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
+from asynclint.config.options import Settings, relative_to_root
 from asynclint.engine import deepstack
 from asynclint.engine.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, is_applicable
-from asynclint.run.cache import Manifest, SummaryCache, cache_root, warn_invalid
+from asynclint.engine.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
 from asynclint.resolve.names import Ref, is_test_module, module_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, combine_names, file_names, is_summary, needs_index, spawner_tokens
-from asynclint.config.options import Settings, relative_to_root
+from asynclint.run.cache import Manifest, SummaryCache, cache_root, warn_invalid
 from asynclint.run.selection import is_enabled, rules_for
-from asynclint.engine.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
 
 
 class Mode(enum.Enum):
@@ -107,8 +107,8 @@ def check_source(
     `pending`; `summary_only` runs no rule (a file read only for the project index)."""
     # Imported here, not at the top: they load libcst, which a run answered from the cache
     # never needs (see asynclint/__init__.py).
-    from asynclint.lint.walker import lint_text
     from asynclint.lint.fixer import fix_text
+    from asynclint.lint.walker import lint_text
 
     report = FileReport(path)
     rules = () if summary_only else rules_for(settings, relative_to_root(path, settings.root))

@@ -13,13 +13,13 @@ from typing import ClassVar
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
-from asynclint.resolve.blocking import BlockingCalls, Match
-from asynclint.knowledge.catalogue import BlockingEntry
 from asynclint.checks.shared.awaitables import callee_text
 from asynclint.engine.diagnostics import Applicability, Edit, Fix, ModuleStatement
-from asynclint.lint.rule import Rule
 from asynclint.engine.semantic import BindingKind, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.knowledge.catalogue import BlockingEntry
+from asynclint.lint.rule import Rule
+from asynclint.resolve.blocking import BlockingCalls, Match
 
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.checks.shared.awaitables import CoroutineCalls, callee_text
 from asynclint.checks.shared.bindings import NameBindings
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
 
 
 class UnawaitedCoroutine(Rule):

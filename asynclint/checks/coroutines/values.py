@@ -6,13 +6,13 @@ import dataclasses
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.checks.shared.awaitables import KNOWN, CoroutineCalls, callee_text, is_generator
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.engine.semantic import BindingKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.facts import enclosing_class, instance_class
 from asynclint.resolve.names import ASYNCGEN, Ref
-from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.engine.semantic import BindingKind
 
 
 def _parenthesized_await(call: cst.Call) -> cst.Await:

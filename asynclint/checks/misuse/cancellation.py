@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.checks.shared import awaits
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
 
 # Calls in a handler that show the cancellation is handled on purpose (Python 3.11's API for
 # telling one's own cancellation from an outside one).

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from asynclint.engine.semantic import Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.engine.semantic import Scope, ScopeKind
 
 
 def _decorator_target(decorator: cst.Decorator) -> cst.BaseExpression:

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.checks.shared import awaits
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.resolve.names import Ref
 
 THREAD, ASYNCIO, OTHER = "thread", "asyncio", "other"
 

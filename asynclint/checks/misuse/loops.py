@@ -10,14 +10,13 @@ import re
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
-from asynclint.knowledge.catalogue import Deprecation
 from asynclint.checks.shared import awaits
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import BindingKind, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.knowledge.catalogue import Deprecation
+from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.spawns import TaskSpawns
-
 
 _SYNC_DEF = re.compile(r"^[ \t]*def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 

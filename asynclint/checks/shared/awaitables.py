@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.engine.semantic import BindingKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Rule
 from asynclint.resolve.facts import reference
 from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Rule
-from asynclint.engine.semantic import BindingKind
 from asynclint.resolve.spawns import TaskSpawns
 
 

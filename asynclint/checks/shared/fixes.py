@@ -6,9 +6,9 @@ import itertools
 
 import libcst as cst
 
-from asynclint.lint.context import FileContext
 from asynclint.engine.diagnostics import Applicability, Edit, Fix, ModuleStatement
 from asynclint.engine.semantic import Binding, BindingKind, Scope
+from asynclint.lint.context import FileContext
 
 _TASK_SET = "_background_tasks"
 _TASK_SET_CODE = (

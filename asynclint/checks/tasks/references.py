@@ -9,7 +9,6 @@ event loops is inferred from how they were obtained, their annotation, or their 
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
 
 import libcst as cst
@@ -17,10 +16,10 @@ import libcst as cst
 from asynclint.checks.shared import fixes
 from asynclint.checks.shared.bindings import NameBindings
 from asynclint.engine.diagnostics import Applicability
+from asynclint.engine.semantic import Binding, Scope, ScopeKind
+from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.facts import reference
 from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.resolve.spawns import TaskSpawns
 
 

@@ -13,18 +13,24 @@ import re
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
-
-from asynclint.config import pytest_config
 from asynclint.checks.shared.awaitables import KNOWN, CoroutineCalls, callee_text
 from asynclint.checks.testing.support import (
-    MARKED, PLAIN, UNKNOWN, decorator_target, decorators_kind, import_statement, module_binding_is,
-    pytestmark_kind, top_level_function,
+    MARKED,
+    PLAIN,
+    UNKNOWN,
+    decorator_target,
+    decorators_kind,
+    import_statement,
+    module_binding_is,
+    pytestmark_kind,
+    top_level_function,
 )
+from asynclint.config import pytest_config
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import Scope, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.resolve.names import Ref
 
 _STRICT_PYPROJECT = (
     "pyproject.toml",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.engine.diagnostics import ModuleStatement
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind, SemanticModel
+from asynclint.knowledge import catalogue
 
 MARKED, PLAIN, UNKNOWN = "marked", "plain", "unknown"
 _METHOD_DECORATORS = frozenset({"builtins.staticmethod", "builtins.classmethod"})
