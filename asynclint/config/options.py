@@ -6,6 +6,7 @@ immutable result that is passed explicitly to the engine and every rule (no glob
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -75,7 +76,7 @@ def _patterns(value: Any, where: str) -> tuple[str, ...]:
     patterns = _strings(value, where)
     try:
         pathspec.GitIgnoreSpec.from_lines(patterns)
-    except Exception as exc:  # pathspec raises several types for malformed patterns
+    except Exception as exc:  # noqa: BLE001 - pathspec raises several types for malformed patterns
         raise ConfigError(f"{where}: invalid pattern: {exc}") from None
     return patterns
 
@@ -145,10 +146,8 @@ def _bool(value: Any, where: str) -> bool:
 def _limit(value: Any, where: str) -> float:
     """A non-negative number (from TOML, or a string on the command line); 0 means no limit."""
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = float(value)
-        except ValueError:
-            pass
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf"):
         raise ConfigError(f"{where}: expected a number >= 0 (0 for no limit), got {value!r}")
     return float(value)

@@ -254,16 +254,15 @@ def _bodies(statement: cst.CSTNode, node: ast.AST) -> Iterator[tuple[cst.BaseSui
     elif isinstance(statement, (cst.Try, cst.TryStar)):
         if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))) and len(statement.handlers) == len(node.handlers):
             yield statement.body, node.body
-            for handler, ast_handler in zip(statement.handlers, node.handlers):
+            for handler, ast_handler in zip(statement.handlers, node.handlers, strict=True):
                 yield handler.body, ast_handler.body
             if statement.orelse is not None:
                 yield statement.orelse.body, node.orelse
             if statement.finalbody is not None:
                 yield statement.finalbody.body, node.finalbody
-    elif isinstance(statement, cst.Match):
-        if isinstance(node, ast.Match) and len(statement.cases) == len(node.cases):
-            for case, ast_case in zip(statement.cases, node.cases):
-                yield case.body, ast_case.body
+    elif isinstance(statement, cst.Match) and isinstance(node, ast.Match) and len(statement.cases) == len(node.cases):
+        for case, ast_case in zip(statement.cases, node.cases, strict=True):
+            yield case.body, ast_case.body
 
 
 def _line_starts(code: str) -> list[int]:

@@ -115,7 +115,7 @@ class Walker:
     def call(self, rule: Rule, callback: Callable, *args) -> None:
         try:
             callback(*args)
-        except Exception as exc:  # isolate one rule's bug from the others and from the run
+        except Exception as exc:  # noqa: BLE001 - isolate one rule's bug from the others and from the run
             self._fail(rule, exc)
 
     # on_visit and on_leave run for most nodes of every file: the dispatch is inlined (no helper
@@ -135,7 +135,7 @@ class Walker:
             for rule, callback in callbacks:
                 try:
                     callback(node)
-                except Exception as exc:  # isolate one rule's bug from the others and the run
+                except Exception as exc:  # noqa: BLE001 - isolate one rule's bug from the others and the run
                     self._fail(rule, exc)
         return descend
 
@@ -146,7 +146,7 @@ class Walker:
             for rule, callback in callbacks:
                 try:
                     callback(node)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - isolate one rule's bug from the others and the run
                     self._fail(rule, exc)
         if kind is cst.Decorator or kind is cst.Parameters:
             self.context.summary.blocking.header -= 1
@@ -325,7 +325,7 @@ def lint_text(
     except RecursionError:
         result.errors.append(FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed"))
         return result
-    except Exception as exc:  # a bug in the engine itself: report it for this file, go on
+    except Exception as exc:  # noqa: BLE001 - a bug in the engine itself: report it for this file, go on
         result.errors.append(
             FileError(
                 ErrorKind.INTERNAL,

@@ -247,11 +247,15 @@ class BlockingCalls:
             return owner.step(f"{method}()") if isinstance(owner, Deferred) else None
         if isinstance(call.func, cst.Name):
             binding = self.model.lookup(call.func.value)
-            if binding is not None and binding.kind is BindingKind.CLASS and self.model.module_scope is not None:
-                if self.model.module_scope.bindings.get(call.func.value, [None])[-1] is binding:
+            module_scope = self.model.module_scope
+            if (
+                binding is not None
+                and module_scope is not None
+                and module_scope.bindings.get(call.func.value, [None])[-1] is binding
+            ):
+                if binding.kind is BindingKind.CLASS:
                     return Deferred("type", f"{self.module}.{call.func.value}")
-            if binding is not None and binding.kind is BindingKind.FUNCTION and self.model.module_scope is not None:
-                if self.model.module_scope.bindings.get(call.func.value, [None])[-1] is binding:
+                if binding.kind is BindingKind.FUNCTION:
                     return Deferred("returns", f"{self.module}.{call.func.value}")
         return None
 

@@ -194,7 +194,7 @@ def check(index, ref: Ref) -> bool:
     steps = ref.name.split(".")
     if ref.expect == "blocking-lock":
         return resolve_type(index, ref.kind, ref.target, steps) in catalogue.blocking().lock_types
-    *steps, method = steps
+    *steps, _method = steps
     held = resolve_type(index, ref.kind, ref.target, steps)
     return held is not None and held in ref.expect.partition(":")[2].split(",")
 

@@ -46,7 +46,7 @@ class CoverageEvidence:
         data = CoverageData(basename=str(self.data_file))
         try:
             data.read()
-        except Exception as exc:  # coverage raises its own DataError, sqlite errors, OSError
+        except Exception as exc:  # noqa: BLE001 - coverage raises its own DataError, sqlite errors, OSError
             raise ConfigError(f"{self.data_file}: cannot read coverage data: {exc}") from None
         self._data = data
         self._measured = {os.path.realpath(name): name for name in data.measured_files()}
@@ -57,7 +57,7 @@ class CoverageEvidence:
 
             try:
                 regions = PythonFileReporter(path).code_regions()
-            except Exception:  # a file coverage cannot parse: no evidence
+            except Exception:  # noqa: BLE001 - a file coverage cannot parse: no evidence
                 regions = []
             self._regions[path] = {r.name: set(r.lines) for r in regions if r.kind == "function"}
         return self._regions[path].get(qualname)

@@ -228,10 +228,7 @@ class SummaryCollector:
         if scope.kind is ScopeKind.FUNCTION and (top_level or in_top_class):
             node = scope.node
             assert isinstance(node, cst.FunctionDef)
-            if node.asynchronous is not None:
-                kind = ASYNCGEN if scope.is_generator else ASYNC
-            else:
-                kind = SYNC
+            kind = (ASYNCGEN if scope.is_generator else ASYNC) if node.asynchronous is not None else SYNC
             kind = self._decorated_kind(node, kind, scope.qualname)
             previous = self.functions.get(scope.qualname)
             self.functions[scope.qualname] = kind if previous in (None, kind) else UNKNOWN
@@ -668,9 +665,8 @@ class ProjectIndex:
         if split is None or self.modules[split[0]] is None:
             return False
         module, rest = split
-        if len(rest) == 2:
-            if self.outside_bases(f"{module}.{rest[0]}"):
-                return False  # may implement an interface that outside code calls
+        if len(rest) == 2 and self.outside_bases(f"{module}.{rest[0]}"):
+            return False  # may implement an interface that outside code calls
         if self.evidence is not None:
             return self.evidence.unexecuted(path, ".".join(rest))
         if not self.test_modules:

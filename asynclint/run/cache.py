@@ -117,10 +117,8 @@ def _ours(ignore: Path) -> bool:
 
 def _real_dir(path: Path) -> None:
     """Make `path` a folder if it is not one; refuse (OSError) a link or a file standing there."""
-    try:
+    with contextlib.suppress(FileExistsError):
         os.mkdir(path)
-    except FileExistsError:
-        pass
     if not stat.S_ISDIR(os.lstat(path).st_mode):
         raise OSError(f"{path} is not a folder")
 

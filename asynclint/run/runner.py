@@ -232,7 +232,7 @@ def _guarded(path: str, settings: Settings, function, *args, **kwargs) -> FileRe
         return FileReport(path, errors=[timeout_error(exc)])
     except RecursionError:
         return FileReport(path, errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
-    except Exception as exc:  # never let one file take the run down
+    except Exception as exc:  # noqa: BLE001 - never let one file take the run down
         return FileReport(
             path,
             errors=[FileError(ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)")],
@@ -286,7 +286,7 @@ def _map(
         return reports
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(index, names)) as pool:
         futures = [pool.submit(_task, task) for task in tasks]
-        for (path, *_), future in zip(tasks, futures):
+        for (path, *_), future in zip(tasks, futures, strict=True):
             if progress is not None:
                 progress(len(reports), len(tasks), what)
             try:
@@ -398,7 +398,7 @@ def run(
     to_fix = [n for n, r in enumerate(reports) if any(is_applicable(f.fix, unsafe) for f in r.findings)]
     tasks = [_task_for(reports[n].path, settings, mode, False, buffers) for n in to_fix]
     fixed = _map(tasks, jobs, index, None, progress, "fixed")
-    for n, report in zip(to_fix, fixed):
+    for n, report in zip(to_fix, fixed, strict=True):
         reports[n] = report
     return reports
 
@@ -477,7 +477,7 @@ def check_project(
         else:
             again.append((n, decisions))
     tasks = [_task_for(reports[n].path, settings, Mode.CHECK, False, buffers) for n, _ in again]
-    for (n, decisions), report in zip(again, _map(tasks, jobs, index, None, progress, "rechecked")):
+    for (n, decisions), report in zip(again, _map(tasks, jobs, index, None, progress, "rechecked"), strict=True):
         reports[n] = report
         entry = seen[n].entry
         if entry is not None and not any(e.kind in (ErrorKind.INTERNAL, ErrorKind.IO) for e in report.errors):

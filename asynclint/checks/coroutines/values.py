@@ -321,7 +321,7 @@ class CoroutineAsValue(Rule):
         verdicts = [self._async_cm(item.item) for item in node.items]
         every = all(v is not None for v in verdicts)
         in_coroutine = self.model.in_coroutine
-        for item, found in zip(node.items, verdicts):
+        for item, found in zip(node.items, verdicts, strict=True):
             if found is None:
                 continue
             if isinstance(item.item, cst.Call) and self.model.qualified_name(item.item.func) not in self.async_cms:

@@ -719,7 +719,7 @@ class UnmarkedAsyncTest(_PytestRule):
             return
         if pytestmark_kind(self.model, self.context.module.body) != PLAIN:
             return
-        for node, cls in self.candidates:
+        for node, _cls in self.candidates:
             name = node.name.value
             if setup.unmarked == pytest_config.STRICT:
                 note = " (a `pytestmark` in conftest.py applies to no test)" if setup.conftest_pytestmark else ""

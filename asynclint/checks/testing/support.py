@@ -40,9 +40,12 @@ def mark_kind(model: SemanticModel, expr: cst.BaseExpression) -> str:
         return UNKNOWN
     if qualified in testing.asyncio_markers or qualified in testing.other_markers:
         return MARKED
-    if qualified == "pytest.mark.usefixtures" and isinstance(expr, cst.Call):
-        if any(name in testing.runner_fixtures for name in _strings_in(expr)):
-            return MARKED
+    if (
+        qualified == "pytest.mark.usefixtures"
+        and isinstance(expr, cst.Call)
+        and any(name in testing.runner_fixtures for name in _strings_in(expr))
+    ):
+        return MARKED
     if qualified.startswith("pytest.mark."):
         return PLAIN
     return UNKNOWN
