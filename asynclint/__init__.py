@@ -2,10 +2,12 @@
 
 import importlib.util as _util
 import sys as _sys
+import types as _types
 from importlib import metadata as _metadata
+from typing import TYPE_CHECKING
 
 
-def _lazy_module(name: str):
+def _lazy_module(name: str) -> _types.ModuleType:
     """`name`, imported on first attribute access. A run answered from the cache never touches a
     syntax tree, and importing libcst is a good part of such a run's time. Modules on that path
     take libcst from here (`from asynclint import libcst as cst`): an `import libcst` statement
@@ -27,7 +29,10 @@ def _lazy_module(name: str):
     return module
 
 
-libcst = _lazy_module("libcst")
+if TYPE_CHECKING:
+    import libcst  # the type checker sees the real module; at run time it is loaded lazily
+else:
+    libcst = _lazy_module("libcst")
 
 try:
     __version__ = _metadata.version("asynclint")
