@@ -148,6 +148,7 @@ def call(function: Callable[..., T], *args, timeout: float | None = None, **kwar
     worker = _current_worker()
     worker.jobs.put(job)
     if not job.done.wait(timeout):
+        assert timeout is not None  # without a timeout, the wait returns only once the job is done
         _abandon(worker, job)
         raise Timeout(timeout)
     if job.error is not None:

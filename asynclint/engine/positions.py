@@ -13,8 +13,9 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TypeAlias
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState  # the hook libcst's own providers use
@@ -79,14 +80,17 @@ class _Tracker(CodegenState):
             self.spans[id(node)] = (start, end)
 
 
-Hint = "cst.BaseStatement | tuple[cst.BaseStatement, ...]"
+# The try statements of the running Python's ast (`try`/`except*` is 3.11's, with `ast.Try`'s fields).
+_AST_TRY: tuple[type[ast.Try], ...] = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
+
+Hint: TypeAlias = "cst.BaseStatement | tuple[cst.BaseStatement, ...]"
 
 
 def positions(
     module: cst.Module,
     nodes: Iterable[cst.CSTNode],
     text: str | None = None,
-    hints: dict[int, Hint] | None = None,
+    hints: Mapping[int, Hint] | None = None,
 ) -> dict[int, CodeRange]:
     """Ranges of `nodes` (keyed by id) in `module`, with 1-based lines and 0-based columns.
 
@@ -252,9 +256,10 @@ def _bodies(statement: cst.CSTNode, node: ast.AST) -> Iterator[tuple[cst.BaseSui
         if isinstance(node, (ast.With, ast.AsyncWith)):
             yield statement.body, node.body
     elif isinstance(statement, (cst.Try, cst.TryStar)):
-        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))) and len(statement.handlers) == len(node.handlers):
+        if isinstance(node, _AST_TRY) and len(statement.handlers) == len(node.handlers):
             yield statement.body, node.body
-            for handler, ast_handler in zip(statement.handlers, node.handlers, strict=True):
+            handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler] = statement.handlers
+            for handler, ast_handler in zip(handlers, node.handlers, strict=True):
                 yield handler.body, ast_handler.body
             if statement.orelse is not None:
                 yield statement.orelse.body, node.orelse

@@ -6,7 +6,7 @@ import dataclasses
 
 import libcst as cst
 
-from asynclint.checks.shared.awaitables import KNOWN, CoroutineCalls, callee_text, is_generator
+from asynclint.checks.shared.awaitables import KNOWN, Classified, CoroutineCalls, callee_text, is_generator
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
@@ -297,7 +297,7 @@ class CoroutineAsValue(Rule):
                 title="iterate with `async for`",
             )
 
-    def _async_generator(self, call: cst.Call) -> Ref | object | None:
+    def _async_generator(self, call: cst.Call) -> Classified:
         func = call.func
         if isinstance(func, cst.Name):
             binding = self.model.lookup(func.value)
@@ -347,7 +347,7 @@ class CoroutineAsValue(Rule):
             else:
                 self.report(item.item, message, fix, found)
 
-    def _async_cm(self, expr: cst.BaseExpression) -> Ref | object | None:
+    def _async_cm(self, expr: cst.BaseExpression) -> Classified:
         """KNOWN (or a condition) when `expr` is an async-only context manager or a coroutine."""
         if isinstance(expr, cst.Call):
             if self.model.qualified_name(expr.func) in self.async_cms:

@@ -75,15 +75,18 @@ def pytestmark_kind(model: SemanticModel, body) -> str:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            targets = []
+            targets: list[cst.BaseExpression] = []
+            value: cst.BaseExpression | None = None
             if isinstance(small, cst.Assign):
                 targets = [t.target for t in small.targets]
+                value = small.value
             elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
                 targets = [small.target]
+                value = small.value
             if any(isinstance(t, cst.Name) and t.value == "pytestmark" for t in targets):
-                if small.value is None:
+                if value is None:
                     continue
-                kind = mark_kind(model, small.value)
+                kind = mark_kind(model, value)
                 if kind != PLAIN:
                     result = kind if result != MARKED else result
     return result
@@ -96,9 +99,11 @@ def top_level_function(scope: Scope) -> tuple[cst.FunctionDef, cst.ClassDef | No
     if scope.kind is not ScopeKind.FUNCTION or parent is None:
         return None
     node = scope.node
+    assert isinstance(node, cst.FunctionDef)  # a function scope is a def's
     if parent.kind is ScopeKind.MODULE:
         return node, None
     if parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE:
+        assert isinstance(parent.node, cst.ClassDef)  # a class scope is a class statement's
         return node, parent.node
     return None
 
