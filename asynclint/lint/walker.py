@@ -73,7 +73,8 @@ class Walker:
         self.visit_table: dict[type, list[tuple[Rule, Callable]]] = {}
         self.leave_table: dict[type, list[tuple[Rule, Callable]]] = {}
         for rule in self.rules:
-            for leave, node_type, attr in _callbacks(type(rule)):
+            # mypy checks a class against Hashable through its instances' unbound __hash__
+            for leave, node_type, attr in _callbacks(type(rule)):  # type: ignore[arg-type]
                 table = self.leave_table if leave else self.visit_table
                 table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
 
@@ -255,11 +256,12 @@ def _no_validation(node: cst.CSTNode) -> None:
 def _parse_module(text: str) -> cst.Module:
     if not _SKIPPABLE or cst.CSTNode.__dict__.get("__post_init__") is not _POST_INIT:
         return cst.parse_module(text)
-    cst.CSTNode.__post_init__ = _no_validation
+    # Patching a method on the class is the point here; mypy refuses any assignment to a method.
+    cst.CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign,assignment]
     try:
         return cst.parse_module(text)
     finally:  # libcst's own function back, whatever happened meanwhile
-        cst.CSTNode.__post_init__ = _POST_INIT
+        cst.CSTNode.__post_init__ = _POST_INIT  # type: ignore[method-assign,assignment]  # as above
 
 
 def parse(text: str) -> cst.Module | FileError:

@@ -296,9 +296,9 @@ class BlockingCalls:
             return None
         if binding.kind is BindingKind.OTHER and isinstance(binding.definition, cst.WithItem):
             item = binding.definition
-            if isinstance(item.asname.name, cst.Name) and item.asname.name is binding.node:
-                given = self.type_of(item.item, depth + 1)
-                return given if isinstance(given, str) else None
+            if item.asname is not None and isinstance(item.asname.name, cst.Name) and item.asname.name is binding.node:
+                held = self.type_of(item.item, depth + 1)
+                return held if isinstance(held, str) else None
         return None
 
 

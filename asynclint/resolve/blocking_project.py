@@ -98,6 +98,7 @@ class BlockingSummary:
             self.tables["blocking"].pop(scope.qualname, None)
             self.tables["calls"].pop(scope.qualname, None)
         parent = scope.parent
+        assert parent is not None  # a function scope is always inside another
         top = parent.kind is ScopeKind.MODULE or (
             parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE
         )
@@ -150,14 +151,17 @@ def _member(index, held: str | None, step: str) -> str | None:
         return None
     known = catalogue.blocking()
     held = known.type_name(held)
+    if held is None:
+        return None
     if step == "/":
         return held if held == PATH else None
     call = step.endswith("()")
     name = step[:-2] if call else step
     if name in known.pure.get(held, ()):
         return held
-    if call and isinstance(known.returns.get(f"{held}.{name}"), str):
-        return known.returns[f"{held}.{name}"]
+    returned = known.returns.get(f"{held}.{name}") if call else None
+    if isinstance(returned, str):
+        return returned
     cls = index._class_name(held)
     if cls is None:
         return None

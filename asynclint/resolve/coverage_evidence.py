@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asynclint.config.options import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from coverage import CoverageData
 
 DEFAULT_FILE = ".coverage"
 
@@ -22,7 +26,7 @@ class CoverageEvidence:
     def __init__(self, data_file: Path) -> None:
         self.data_file = data_file
         self.label = f"coverage data in {data_file.name}"
-        self._data = None
+        self._data: CoverageData | None = None
         self._measured: dict[str, str] | None = None
         self._regions: dict[str, dict[str, set[int]]] = {}
 
@@ -30,7 +34,7 @@ class CoverageEvidence:
         return {"data_file": self.data_file, "label": self.label}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["data_file"])
+        CoverageEvidence.__init__(self, state["data_file"])
 
     def read(self) -> None:
         """Open the data now, so a bad file is a clear error before any file is checked."""
@@ -65,6 +69,7 @@ class CoverageEvidence:
     def unexecuted(self, path: str, qualname: str) -> bool:
         """Whether the data shows that no line of the function's body ran."""
         self.read()
+        assert self._measured is not None and self._data is not None  # read() has set both
         measured = self._measured.get(os.path.realpath(path))
         if measured is None:
             return False
