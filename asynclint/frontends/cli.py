@@ -104,10 +104,10 @@ def _rule_command(argv: Sequence[str]) -> int:
     from asynclint.frontends.docs import rule_page
 
     if args.all or args.code is None:
-        for rule in ALL_RULES:
-            fix = f" [{rule.fix.value} fix]" if rule.fix else ""
-            opt_in = " [opt-in]" if rule.opt_in else ""
-            print(f"{rule.code}  {rule.name}: {rule.summary()}{fix}{opt_in}")
+        for each in ALL_RULES:
+            fix = f" [{each.fix.value} fix]" if each.fix else ""
+            opt_in = " [opt-in]" if each.opt_in else ""
+            print(f"{each.code}  {each.name}: {each.summary()}{fix}{opt_in}")
         return EXIT_CLEAN
     rule = RULES_BY_CODE.get(args.code.upper())
     if rule is None:
@@ -215,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if mode is Mode.FIX and settings.show_fixes:
         for report in reports:
             for f in report.fixed:
+                assert f.fix is not None  # a fixed finding is one whose fix was applied
                 sys.stderr.write(f"fixed {report.path}:{f.line}:{f.column}: {f.code} ({f.fix.description})\n")
     if not args.quiet and settings.output_format in ("concise", "full") and mode is not Mode.DIFF:
         print(_summary(reports, mode, settings.unsafe_fixes), file=sys.stderr)

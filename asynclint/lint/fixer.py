@@ -58,7 +58,7 @@ def _overlaps(a: CodeRange, b: CodeRange) -> bool:
 
 
 def _top_level_names(module: cst.Module) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for statement in module.body:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
@@ -120,8 +120,9 @@ def apply_fixes(
     for finding in findings:
         fix = finding.fix
         assert fix is not None
-        spans = [positions.get(id(edit.target)) for edit in fix.edits]
-        if any(span is None for span in spans) or any(
+        found = [positions.get(id(edit.target)) for edit in fix.edits]
+        spans = [span for span in found if span is not None]
+        if len(spans) < len(found) or any(
             _overlaps(span, other) for span in spans for other in taken
         ):
             continue

@@ -441,24 +441,27 @@ def check_project(
     prefix = os.path.join(str(settings.root), "")
     seen = [_look(path, manifest, tokens, prefix, settings.size_limit(), buffers) for path in (*files, *extra)]
     names = combine_names(item.names for item in seen)
-    reports: list[FileReport | None] = []
+    known: list[FileReport | None] = []  # from the cache; None for a file to read
     tasks: list[Task] = []
     for n, item in enumerate(seen):
         checked = n < len(files)
-        report = None
+        report: FileReport | None = None
         if item.entry is not None:
             if checked:
                 report = _cached_report(item.path, item.entry, "report", names)
             elif item.entry.get("summary") is not None:
                 report = FileReport(item.path, summary=item.entry["summary"])
-        reports.append(report)
+        known.append(report)
         if report is None:
             tasks.append(_task_for(item.path, settings, Mode.CHECK, not checked, buffers))
     done = iter(_map(tasks, jobs, None, names, progress, "read"))
+    reports: list[FileReport] = []
     for n, item in enumerate(seen):
-        if reports[n] is None:
-            reports[n] = next(done)
-            _remember(manifest, item, reports[n], checked=n < len(files))
+        report = known[n]
+        if report is None:
+            report = next(done)
+            _remember(manifest, item, report, checked=n < len(files))
+        reports.append(report)
     index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name, evidence)
     reports = reports[: len(files)]
     # Files where the index confirms a call into another module are checked again with the index
