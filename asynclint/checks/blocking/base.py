@@ -156,7 +156,9 @@ class InCoroutine(Rule):
 
     def fix_for(self, call: cst.Call, entry: BlockingEntry | None, kind: str) -> Fix | None:
         """`await asyncio.sleep(x)` for a replacement, `await asyncio.to_thread(f, ...)` else."""
-        if kind == "none" or self.shared.generators or self.model.scope.kind is ScopeKind.CLASS:
+        scope = self.model.scope
+        assert scope is not None  # a call is always walked inside some scope
+        if kind == "none" or self.shared.generators or scope.kind is ScopeKind.CLASS:
             return None
         found = self._asyncio()
         if found is None:

@@ -51,10 +51,16 @@ def _task_set_name(context: FileContext, scope: Scope) -> str:
     raise AssertionError("unreachable")
 
 
+def _simple_line(code: str) -> cst.SimpleStatementLine:
+    statement = cst.parse_statement(code)
+    assert isinstance(statement, cst.SimpleStatementLine)  # the code is one simple statement
+    return statement
+
+
 def _tracking_lines(task: str, task_set: str) -> list[cst.SimpleStatementLine]:
     return [
-        cst.parse_statement(f"{task_set}.add({task})\n"),
-        cst.parse_statement(f"{task}.add_done_callback({task_set}.discard)\n"),
+        _simple_line(f"{task_set}.add({task})\n"),
+        _simple_line(f"{task}.add_done_callback({task_set}.discard)\n"),
     ]
 
 
@@ -86,6 +92,7 @@ def track_bound_task(context: FileContext, binding: Binding) -> Fix | None:
     if not isinstance(statement.body[0], (cst.Assign, cst.AnnAssign)):
         return None  # a walrus inside a larger statement: no clean place to add lines
     scope = context.model.scope
+    assert scope is not None  # the binding's statement is being walked, inside its scope
     task_set = _task_set_name(context, scope)
     return Fix(
         Applicability.UNSAFE,
