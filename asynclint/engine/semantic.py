@@ -21,8 +21,8 @@ from __future__ import annotations
 import builtins
 import enum
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
 

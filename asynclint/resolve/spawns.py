@@ -3,6 +3,8 @@ summary (which records project functions that hand such a task back)."""
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from asynclint import libcst as cst  # loaded on first use (see asynclint/__init__.py)
 from asynclint.engine.semantic import BindingKind, SemanticModel
 from asynclint.knowledge import catalogue
@@ -32,7 +34,7 @@ class TaskSpawns:
         self.model = model
         self.catalogue = catalogue.tasks(extra)
 
-    def is_spawn(self, node: cst.BaseExpression) -> bool:
+    def is_spawn(self, node: cst.BaseExpression) -> TypeGuard[cst.Call]:
         if not isinstance(node, cst.Call):
             return False
         func = node.func
