@@ -14,7 +14,7 @@ if _sys.argv[:1] == ["-m"]:
     if _sys.path and _os.path.abspath(_sys.path[0] or _os.curdir) == _cwd and _cwd != _here:
         del _sys.path[0]
 
-from importlib import metadata as _metadata  # noqa: E402 - only once the path is safe
+from importlib import metadata as _metadata
 
 try:
     __version__ = _metadata.version("asynclint")

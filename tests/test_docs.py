@@ -46,7 +46,9 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert '.venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest' in readme
-    assert '/bin/pip" install -q -e ".[test]"' in ci and '/bin/python" -m pytest' in ci
+    assert '/bin/pip" install -q -e ".[test,lint]"' in ci and '/bin/python" -m pytest' in ci
+    # ...after the linters, configured in pyproject.toml.
+    assert ci.index('/bin/ruff" check asynclint') < ci.index('/bin/mypy"') < ci.index('/bin/python" -m pytest')
 
 
 def test_pre_commit_hooks():

@@ -9,14 +9,13 @@ Symlinked directories are not followed, so a link loop cannot trap the walk.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pathspec
 
 from asynclint.config.options import Settings, relative_to_root
-
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 

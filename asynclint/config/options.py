@@ -6,14 +6,16 @@ immutable result that is passed explicitly to the engine and every rule (no glob
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import os
 import re
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pathspec
 
@@ -77,7 +79,7 @@ def _patterns(value: Any, where: str) -> tuple[str, ...]:
     patterns = _strings(value, where)
     try:
         pathspec.GitIgnoreSpec.from_lines(patterns)
-    except Exception as exc:  # pathspec raises several types for malformed patterns
+    except Exception as exc:  # noqa: BLE001 - pathspec raises several types for malformed patterns
         raise ConfigError(f"{where}: invalid pattern: {exc}") from None
     return patterns
 
@@ -150,10 +152,8 @@ _LIMIT_MAX = 1e9  # megabytes or seconds: beyond any real file or wait, and stil
 def _limit(value: Any, where: str) -> float:
     """A non-negative number (from TOML, or a string on the command line); 0 means no limit."""
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = float(value)
-        except ValueError:
-            pass
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= _LIMIT_MAX:
         raise ConfigError(f"{where}: expected a number from 0 to {_LIMIT_MAX:g} (0 for no limit), got {value!r}")
     return float(value)

@@ -27,8 +27,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from asynclint.knowledge import catalogue
 from asynclint.config.discovery import find_root
+from asynclint.knowledge import catalogue
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -392,10 +392,7 @@ def read_conftest(path: Path) -> Conftest | None:
 def _conftests(top: Path, folder: Path) -> list[Path]:
     """conftest.py files pytest loads for tests in `folder`: from `top` down to `folder`."""
     chain = [folder, *folder.parents]
-    if top in chain:
-        chain = chain[: chain.index(top) + 1]
-    else:
-        chain = [folder]
+    chain = chain[:chain.index(top) + 1] if top in chain else [folder]
     return [d / "conftest.py" for d in reversed(chain) if (d / "conftest.py").is_file()]
 
 

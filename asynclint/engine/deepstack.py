@@ -26,8 +26,9 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from itertools import accumulate
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -42,7 +43,7 @@ _NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
 # `-(-(-…`): 1,000 links take seconds, 5,000 (which CPython refuses) hours. Such chains come in
 # long lines; a file with one is first given to CPython's own parser (see `engine.parse`).
 LONG_LINE = 5000
-_LONG_LINE = re.compile(r"^[^\n]{%d}" % LONG_LINE, re.MULTILINE)  # tried at line starts only
+_LONG_LINE = re.compile(rf"^[^\n]{{{LONG_LINE}}}", re.MULTILINE)  # tried at line starts only
 MANY_CONTINUED = 1000
 _CONTINUED = re.compile(r"(?:[-+*/%@&|^.]|\\)[ \t]*\r?\n|\n[ \t]*(?:[-+*/%@&|^.]|and\b|or\b|if\b|else\b)")
 CPYTHON_RECURSION_LIMIT = 1000
@@ -72,7 +73,7 @@ class _Job:
         _local.job = self
         try:
             self.result = self.function(*self.args, **self.kwargs)
-        except BaseException as exc:  # handed to the waiting caller, re-raised there
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller, re-raised there
             self.error = exc
         finally:
             _local.job = None
@@ -147,6 +148,7 @@ def call(function: Callable[..., T], *args, timeout: float | None = None, **kwar
     worker = _current_worker()
     worker.jobs.put(job)
     if not job.done.wait(timeout):
+        assert timeout is not None  # without a timeout, the wait returns only once the job is done
         _abandon(worker, job)
         raise Timeout(timeout)
     if job.error is not None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Optional
+from typing import TypeAlias
 
 import libcst as cst
-from asynclint.engine.libcst_access import CodegenState, CodePosition, CodeRange  # see there
 
 from asynclint.engine.deepstack import cpython_limits
+from asynclint.engine.libcst_access import CodegenState, CodePosition, CodeRange  # see there
 from asynclint.engine.traverse import walk
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # the same newline rule as libcst's position providers
@@ -59,8 +60,8 @@ class _Tracker(CodegenState):
         self,
         node: cst.CSTNode,
         *,
-        start_node: Optional[cst.CSTNode] = None,
-        end_node: Optional[cst.CSTNode] = None,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
     ) -> Iterator[None]:
         wanted = id(node) in self.targets
         if wanted:  # statements hoist their range from children: track those children too
@@ -78,14 +79,17 @@ class _Tracker(CodegenState):
             self.spans[id(node)] = (start, end)
 
 
-Hint = "cst.BaseStatement | tuple[cst.BaseStatement, ...]"
+# The try statements of the running Python's ast (`try`/`except*` is 3.11's, with `ast.Try`'s fields).
+_AST_TRY: tuple[type[ast.Try], ...] = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
+
+Hint: TypeAlias = "cst.BaseStatement | tuple[cst.BaseStatement, ...]"
 
 
 def positions(
     module: cst.Module,
     nodes: Iterable[cst.CSTNode],
     text: str | None = None,
-    hints: dict[int, Hint] | None = None,
+    hints: Mapping[int, Hint] | None = None,
 ) -> dict[int, CodeRange]:
     """Ranges of `nodes` (keyed by id) in `module`, with 1-based lines and 0-based columns.
 
@@ -251,18 +255,18 @@ def _bodies(statement: cst.CSTNode, node: ast.AST) -> Iterator[tuple[cst.BaseSui
         if isinstance(node, (ast.With, ast.AsyncWith)):
             yield statement.body, node.body
     elif isinstance(statement, (cst.Try, cst.TryStar)):
-        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))) and len(statement.handlers) == len(node.handlers):
+        if isinstance(node, _AST_TRY) and len(statement.handlers) == len(node.handlers):
             yield statement.body, node.body
-            for handler, ast_handler in zip(statement.handlers, node.handlers):
+            handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler] = statement.handlers
+            for handler, ast_handler in zip(handlers, node.handlers, strict=True):
                 yield handler.body, ast_handler.body
             if statement.orelse is not None:
                 yield statement.orelse.body, node.orelse
             if statement.finalbody is not None:
                 yield statement.finalbody.body, node.finalbody
-    elif isinstance(statement, cst.Match):
-        if isinstance(node, ast.Match) and len(statement.cases) == len(node.cases):
-            for case, ast_case in zip(statement.cases, node.cases):
-                yield case.body, ast_case.body
+    elif isinstance(statement, cst.Match) and isinstance(node, ast.Match) and len(statement.cases) == len(node.cases):
+        for case, ast_case in zip(statement.cases, node.cases, strict=True):
+            yield case.body, ast_case.body
 
 
 def _line_starts(code: str) -> list[int]:

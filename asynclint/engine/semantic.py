@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import builtins
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 
@@ -96,7 +97,8 @@ class SemanticModel:
         self._statements: list[cst.BaseStatement] = []
         self._async_with = False  # whether the `with` whose items are being walked is `async with`
         self.scope_exit_hooks: list[Callable[[Scope], None]] = []
-        self._enter: dict[type, Callable[[cst.CSTNode], bool]] = {
+        # Each handler takes the node type it is filed under.
+        self._enter: dict[type[cst.CSTNode], Callable[[Any], bool]] = {
             cst.Module: self._enter_module,
             cst.ClassDef: self._enter_class,
             cst.FunctionDef: self._enter_function,
@@ -127,7 +129,7 @@ class SemanticModel:
             cst.MatchKeywordElement: self._enter_match_keyword,
             cst.Yield: self._enter_yield,
         }
-        self._leave: dict[type, Callable[[cst.CSTNode], None]] = {
+        self._leave: dict[type[cst.CSTNode], Callable[[Any], None]] = {
             cst.Module: self._pop_scope,
             cst.ClassDef: self._pop_scope,
             cst.FunctionDef: self._pop_scope,
@@ -318,8 +320,9 @@ class SemanticModel:
             flat = all(isinstance(element.value, cst.Name) for element in target.elements)
             for index, element in enumerate(target.elements):
                 self._bind_targets(element.value, BindingKind.OTHER, definition=definition)
-                if flat and kind is BindingKind.ASSIGN and value is not None and self.scope is not None:
-                    self.scope.bindings[element.value.value][-1].unpacked = (value, index)
+                name = element.value
+                if flat and kind is BindingKind.ASSIGN and value is not None and self.scope is not None and isinstance(name, cst.Name):
+                    self.scope.bindings[name.value][-1].unpacked = (value, index)
         elif isinstance(target, cst.StarredElement):
             self._bind_targets(target.value, BindingKind.OTHER, definition=definition)
 
@@ -332,6 +335,7 @@ class SemanticModel:
         if node.value is not None:  # a bare annotation binds nothing
             self._bind_targets(node.target, BindingKind.ASSIGN, node.value, node)
             if isinstance(node.target, cst.Name):
+                assert self.scope is not None  # every node is walked inside the module's scope at least
                 self.scope.bindings[node.target.value][-1].annotation = node.annotation.annotation
         return True
 
@@ -407,9 +411,10 @@ class SemanticModel:
                 self._bind(alias.asname.name, BindingKind.IMPORT, qualified=dotted, definition=node)
             else:
                 # `import a.b.c` binds `a`; attribute access then spells out the rest.
-                head = alias.name
+                head: cst.BaseExpression = alias.name
                 while isinstance(head, cst.Attribute):
                     head = head.value
+                assert isinstance(head, cst.Name)  # a dotted name is names joined by dots
                 self._bind(head, BindingKind.IMPORT, qualified=dotted.split(".")[0], definition=node)
         return False
 

@@ -11,7 +11,7 @@ the same identities as in the parsed module, so fixes and positions still refer 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Container
+from collections.abc import Callable, Container
 
 import libcst as cst
 
@@ -24,7 +24,7 @@ _LAYOUT_FIELDS = frozenset({
 })
 # Where dataclass field order differs from source order in a way that matters (decorators come
 # before the function they decorate).
-_ORDER = {
+_ORDER: dict[type, tuple[str, ...]] = {
     cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
     cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
     cst.ExceptHandler: ("type", "name", "body"),

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import replace
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
 
 from asynclint import __version__
-
-from asynclint.engine import deepstack
 from asynclint.config.options import OPTIONS, ConfigError, Settings, find_config, load_settings
+from asynclint.engine import deepstack
 from asynclint.output import entries, render
-from asynclint.run.progress import for_terminal
 from asynclint.output.json_format import statistics as statistics_json
 from asynclint.output.text import shown, statistics
+from asynclint.run.progress import for_terminal
 from asynclint.run.runner import FileReport, Mode, default_jobs, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -145,10 +144,10 @@ def _rule_command(argv: Sequence[str]) -> int:
     from asynclint.frontends.docs import rule_page
 
     if args.all or args.code is None:
-        for rule in ALL_RULES:
-            fix = f" [{rule.fix.value} fix]" if rule.fix else ""
-            opt_in = " [opt-in]" if rule.opt_in else ""
-            print(f"{rule.code}  {rule.name}: {rule.summary()}{fix}{opt_in}")
+        for each in ALL_RULES:
+            fix = f" [{each.fix.value} fix]" if each.fix else ""
+            opt_in = " [opt-in]" if each.opt_in else ""
+            print(f"{each.code}  {each.name}: {each.summary()}{fix}{opt_in}")
         return EXIT_CLEAN
     rule = RULES_BY_CODE.get(args.code.upper())
     if rule is None:
@@ -207,8 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.show_settings:
         sys.stdout.write(describe_settings(settings))
         return EXIT_CLEAN
-    from asynclint.engine.diagnostics import ErrorKind, FileError
     from asynclint.config.discovery import discover, project_files
+    from asynclint.engine.diagnostics import ErrorKind, FileError
 
     data = b""
     buffers: dict[str, bytes] = {}
@@ -272,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if mode is Mode.FIX and settings.show_fixes:
         for report in reports:
             for f in report.fixed:
+                assert f.fix is not None  # a fixed finding is one whose fix was applied
                 sys.stderr.write(f"fixed {report.path}:{f.line}:{f.column}: {f.code} ({f.fix.description})\n")
     if not args.quiet and settings.output_format in ("concise", "full") and mode is not Mode.DIFF:
         print(_summary(reports, mode, settings.unsafe_fixes), file=sys.stderr)

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 from asynclint.checks import ALL_RULES
-from asynclint.engine.diagnostics import Applicability
-from asynclint.lint.walker import lint_alone
 from asynclint.config.options import OPTIONS, Option, Settings
+from asynclint.engine.diagnostics import Applicability
 from asynclint.lint.rule import Rule
+from asynclint.lint.walker import lint_alone
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DOCS_RULES = DOCS / "rules"
@@ -79,11 +79,11 @@ def rule_page(rule: type[Rule]) -> str:
             flags = "--fix --unsafe-fixes" if unsafe else "--fix"
             out.append(f"\nAfter `asynclint {flags}`:\n\n")
             out.append(_block(example.fixed))
-    for example in rule.valid:
-        out.append(f"\n### Not flagged: {example.id}\n\n")
-        if example.options:
-            out.append(f"Checked{_with(example)}.\n\n")
-        out.append(_example(example))
+    for valid_example in rule.valid:
+        out.append(f"\n### Not flagged: {valid_example.id}\n\n")
+        if valid_example.options:
+            out.append(f"Checked{_with(valid_example)}.\n\n")
+        out.append(_example(valid_example))
     return "".join(out)
 
 

@@ -11,21 +11,23 @@ from __future__ import annotations
 import ast
 import gc
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from asynclint import __version__
-
+from asynclint.config.discovery import discover, find_root
+from asynclint.config.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
 from asynclint.engine import deepstack
 from asynclint.engine.diagnostics import ErrorKind
-from asynclint.config.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
-from asynclint.config.discovery import discover
-from asynclint.config.discovery import find_root
+from asynclint.engine.source import SourceError, TooLarge, read_source
 from asynclint.resolve.project import ProjectIndex
 from asynclint.run.runner import FileReport, check_project, timeout_error
-from asynclint.engine.source import SourceError, TooLarge, read_source
 from asynclint.run.selection import rules_for
+
+if TYPE_CHECKING:
+    from asynclint.lint.walker import LintResult
 
 
 @dataclass
@@ -148,7 +150,7 @@ class AsyncLintPlugin:
         except ConfigError as exc:  # a coverage data file that cannot be read
             yield 1, 0, f"ASL000 configuration error: {exc}", type(self)
             return
-        result = self._checked(project)
+        result: FileReport | LintResult | None = self._checked(project)
         if result is None:  # stdin, an edited buffer, or --disable-noqa: check this text
             from asynclint.lint.walker import lint_text
 

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
-from asynclint.engine.diagnostics import Fix
 from asynclint.config.options import Settings, relative_to_root
+from asynclint.engine.diagnostics import Fix
+from asynclint.engine.semantic import ScopeKind, SemanticModel
+from asynclint.knowledge import catalogue
 from asynclint.resolve.facts import reference
 from asynclint.resolve.names import Ref, is_test_module, ref_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, SummaryCollector
-from asynclint.engine.semantic import ScopeKind, SemanticModel
 
 if TYPE_CHECKING:
     from asynclint.lint.rule import Rule

@@ -9,18 +9,18 @@ fixes undo each other: the run says so loudly instead of looping.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from asynclint.config.options import Settings
 from asynclint.engine.deepstack import checkpoint
 from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, ModuleStatement, is_applicable
+from asynclint.lint.rule import Rule
 from asynclint.lint.walker import LintResult, lint_alone, lint_text
 from asynclint.resolve.project import ProjectIndex
-from asynclint.config.options import Settings
-from asynclint.lint.rule import Rule
 
 MAX_ROUNDS = 10
 
@@ -58,7 +58,7 @@ def _overlaps(a: CodeRange, b: CodeRange) -> bool:
 
 
 def _top_level_names(module: cst.Module) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for statement in module.body:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
@@ -120,8 +120,9 @@ def apply_fixes(
     for finding in findings:
         fix = finding.fix
         assert fix is not None
-        spans = [positions.get(id(edit.target)) for edit in fix.edits]
-        if any(span is None for span in spans) or any(
+        found = [positions.get(id(edit.target)) for edit in fix.edits]
+        spans = [span for span in found if span is not None]
+        if len(spans) < len(found) or any(
             _overlaps(span, other) for span in spans for other in taken
         ):
             continue

@@ -18,9 +18,9 @@ import libcst as cst
 from asynclint.engine.diagnostics import Applicability, Fix
 
 if TYPE_CHECKING:
+    from asynclint.engine.semantic import Scope
     from asynclint.lint.context import FileContext
     from asynclint.resolve.names import Ref
-    from asynclint.engine.semantic import Scope
 
 CODE_RE = re.compile(r"^ASL[1-5][0-9]{2}$")
 NAME_RE = re.compile(r"^[a-z]+(-[a-z]+)*$")

@@ -9,25 +9,24 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import libcst as cst
-
-from asynclint.engine.libcst_access import parse_module
 from libcst.metadata import CodeRange
 
-from asynclint.lint.context import FileContext
-from asynclint.engine.deepstack import checkpoint, cpython_limits, has_long_chain, too_deep
-from asynclint.engine.traverse import walk
-from asynclint.engine.diagnostics import ErrorKind, FileError, Finding
-from asynclint.engine.noqa import NoqaMap, file_is_exempt
 from asynclint.config.options import Settings
+from asynclint.engine.deepstack import checkpoint, cpython_limits, has_long_chain, too_deep
+from asynclint.engine.diagnostics import ErrorKind, FileError, Finding
+from asynclint.engine.libcst_access import parse_module
+from asynclint.engine.noqa import NoqaMap, file_is_exempt
 from asynclint.engine.positions import positions
-from asynclint.resolve.names import Ref
-from asynclint.resolve.project import NameFilter, ProjectIndex, needs_index
-from asynclint.resolve.names import module_name as project_module_name
+from asynclint.engine.traverse import walk
+from asynclint.lint.context import FileContext
 from asynclint.lint.rule import Rule
+from asynclint.resolve.names import Ref
+from asynclint.resolve.names import module_name as project_module_name
+from asynclint.resolve.project import NameFilter, ProjectIndex, needs_index
 
 
 @dataclass
@@ -75,7 +74,8 @@ class Walker:
         self.visit_table: dict[type, list[tuple[Rule, Callable]]] = {}
         self.leave_table: dict[type, list[tuple[Rule, Callable]]] = {}
         for rule in self.rules:
-            for leave, node_type, attr in _callbacks(type(rule)):
+            # mypy checks a class against Hashable through its instances' unbound __hash__
+            for leave, node_type, attr in _callbacks(type(rule)):  # type: ignore[arg-type]
                 table = self.leave_table if leave else self.visit_table
                 table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
 
@@ -117,7 +117,7 @@ class Walker:
     def call(self, rule: Rule, callback: Callable, *args) -> None:
         try:
             callback(*args)
-        except Exception as exc:  # isolate one rule's bug from the others and from the run
+        except Exception as exc:  # noqa: BLE001 - isolate one rule's bug from the others and from the run
             self._fail(rule, exc)
 
     # on_visit and on_leave run for most nodes of every file: the dispatch is inlined (no helper
@@ -137,7 +137,7 @@ class Walker:
             for rule, callback in callbacks:
                 try:
                     callback(node)
-                except Exception as exc:  # isolate one rule's bug from the others and the run
+                except Exception as exc:  # noqa: BLE001 - isolate one rule's bug from the others and the run
                     self._fail(rule, exc)
         return descend
 
@@ -148,7 +148,7 @@ class Walker:
             for rule, callback in callbacks:
                 try:
                     callback(node)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - isolate one rule's bug from the others and the run
                     self._fail(rule, exc)
         if kind is cst.Decorator or kind is cst.Parameters:
             self.context.summary.blocking.header -= 1
@@ -196,7 +196,7 @@ def rule_applies(rule: type[Rule], text: str | _Words) -> bool:
     return all(word in text for word in rule.requires)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _callbacks(rule: type[Rule]) -> tuple[tuple[bool, type, str], ...]:
     """A rule class's `visit_<Node>`/`leave_<Node>` methods: (is a leave, node type, method
     name). Found once per class, not once per file (`dir()` of every rule costs ~1 ms a file)."""
@@ -299,7 +299,7 @@ def lint_text(
     except RecursionError:
         result.errors.append(FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed"))
         return result
-    except Exception as exc:  # a bug in the engine itself: report it for this file, go on
+    except Exception as exc:  # noqa: BLE001 - a bug in the engine itself: report it for this file, go on
         result.errors.append(
             FileError(
                 ErrorKind.INTERNAL,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from asynclint.output import github, json_format, sarif, text
 from asynclint.output.entries import Entry, entries

@@ -5,7 +5,6 @@ from __future__ import annotations
 from asynclint.engine.diagnostics import Applicability
 from asynclint.output.entries import Entry, rule_counts
 
-
 _CONTROL = {n: f"\\x{n:02x}" for n in (*range(0x20), 0x7F) if n != 0x09}
 
 

@@ -25,12 +25,11 @@ import functools
 from dataclasses import dataclass
 
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
-
+from asynclint.engine.semantic import BindingKind, SemanticModel
 from asynclint.knowledge import catalogue
 from asynclint.knowledge.catalogue import BlockingEntry
 from asynclint.resolve.facts import enclosing_class
 from asynclint.resolve.names import Ref, absolute_name
-from asynclint.engine.semantic import BindingKind, SemanticModel
 
 PATH = "pathlib.Path"
 MAX_DEPTH = 6
@@ -248,11 +247,15 @@ class BlockingCalls:
             return owner.step(f"{method}()") if isinstance(owner, Deferred) else None
         if isinstance(call.func, cst.Name):
             binding = self.model.lookup(call.func.value)
-            if binding is not None and binding.kind is BindingKind.CLASS and self.model.module_scope is not None:
-                if self.model.module_scope.bindings.get(call.func.value, [None])[-1] is binding:
+            module_scope = self.model.module_scope
+            if (
+                binding is not None
+                and module_scope is not None
+                and module_scope.bindings.get(call.func.value, [None])[-1] is binding
+            ):
+                if binding.kind is BindingKind.CLASS:
                     return Deferred("type", f"{self.module}.{call.func.value}")
-            if binding is not None and binding.kind is BindingKind.FUNCTION and self.model.module_scope is not None:
-                if self.model.module_scope.bindings.get(call.func.value, [None])[-1] is binding:
+                if binding.kind is BindingKind.FUNCTION:
                     return Deferred("returns", f"{self.module}.{call.func.value}")
         return None
 
@@ -293,9 +296,9 @@ class BlockingCalls:
             return None
         if binding.kind is BindingKind.OTHER and isinstance(binding.definition, cst.WithItem):
             item = binding.definition
-            if isinstance(item.asname.name, cst.Name) and item.asname.name is binding.node:
-                given = self.type_of(item.item, depth + 1)
-                return given if isinstance(given, str) else None
+            if item.asname is not None and isinstance(item.asname.name, cst.Name) and item.asname.name is binding.node:
+                held = self.type_of(item.item, depth + 1)
+                return held if isinstance(held, str) else None
         return None
 
 

@@ -17,12 +17,11 @@ blocks, directly or through more sync helpers (ASL209), with the chain of calls 
 from __future__ import annotations
 
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
-
+from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.resolve.blocking import PATH, BlockingCalls, Deferred, display
 from asynclint.resolve.facts import reference
 from asynclint.resolve.names import CLASS, SYNC, Ref
-from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
 
 KEYS = ("constants", "returns", "properties", "blocking", "calls")
 MAX_CHAIN = 4  # sync helpers followed from the coroutine's call (the chain shows at most 5 calls)
@@ -99,6 +98,7 @@ class BlockingSummary:
             self.tables["blocking"].pop(scope.qualname, None)
             self.tables["calls"].pop(scope.qualname, None)
         parent = scope.parent
+        assert parent is not None  # a function scope is always inside another
         top = parent.kind is ScopeKind.MODULE or (
             parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE
         )
@@ -151,14 +151,17 @@ def _member(index, held: str | None, step: str) -> str | None:
         return None
     known = catalogue.blocking()
     held = known.type_name(held)
+    if held is None:
+        return None
     if step == "/":
         return held if held == PATH else None
     call = step.endswith("()")
     name = step[:-2] if call else step
     if name in known.pure.get(held, ()):
         return held
-    if call and isinstance(known.returns.get(f"{held}.{name}"), str):
-        return known.returns[f"{held}.{name}"]
+    returned = known.returns.get(f"{held}.{name}") if call else None
+    if isinstance(returned, str):
+        return returned
     cls = index._class_name(held)
     if cls is None:
         return None
@@ -195,7 +198,7 @@ def check(index, ref: Ref) -> bool:
     steps = ref.name.split(".")
     if ref.expect == "blocking-lock":
         return resolve_type(index, ref.kind, ref.target, steps) in catalogue.blocking().lock_types
-    *steps, method = steps
+    *steps, _method = steps
     held = resolve_type(index, ref.kind, ref.target, steps)
     return held is not None and held in ref.expect.partition(":")[2].split(",")
 

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asynclint.config.options import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from coverage import CoverageData
 
 DEFAULT_FILE = ".coverage"
 
@@ -22,7 +26,7 @@ class CoverageEvidence:
     def __init__(self, data_file: Path) -> None:
         self.data_file = data_file
         self.label = f"coverage data in {data_file.name}"
-        self._data = None
+        self._data: CoverageData | None = None
         self._measured: dict[str, str] | None = None
         self._regions: dict[str, dict[str, set[int]]] = {}
 
@@ -30,7 +34,7 @@ class CoverageEvidence:
         return {"data_file": self.data_file, "label": self.label}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["data_file"])
+        CoverageEvidence.__init__(self, state["data_file"])
 
     def read(self) -> None:
         """Open the data now, so a bad file is a clear error before any file is checked."""
@@ -46,7 +50,7 @@ class CoverageEvidence:
         data = CoverageData(basename=str(self.data_file))
         try:
             data.read()
-        except Exception as exc:  # coverage raises its own DataError, sqlite errors, OSError
+        except Exception as exc:  # noqa: BLE001 - coverage raises its own DataError, sqlite errors, OSError
             raise ConfigError(f"{self.data_file}: cannot read coverage data: {exc}") from None
         self._data = data
         self._measured = {os.path.realpath(name): name for name in data.measured_files()}
@@ -57,7 +61,7 @@ class CoverageEvidence:
 
             try:
                 regions = PythonFileReporter(path).code_regions()
-            except Exception:  # a file coverage cannot parse: no evidence
+            except Exception:  # noqa: BLE001 - a file coverage cannot parse: no evidence
                 regions = []
             self._regions[path] = {r.name: set(r.lines) for r in regions if r.kind == "function"}
         return self._regions[path].get(qualname)
@@ -65,6 +69,7 @@ class CoverageEvidence:
     def unexecuted(self, path: str, qualname: str) -> bool:
         """Whether the data shows that no line of the function's body ran."""
         self.read()
+        assert self._measured is not None and self._data is not None  # read() has set both
         measured = self._measured.get(os.path.realpath(path))
         if measured is None:
             return False

@@ -26,9 +26,12 @@ def reference(
             return None if model.qualified_name(func) else Ref("global", f"{module}.{func.value}")
         if binding.kind is BindingKind.IMPORT and binding.qualified:
             return Ref("global", absolute_name(binding.qualified, module, is_package))
-        if binding.kind in (BindingKind.FUNCTION, BindingKind.CLASS) and model.module_scope is not None:
-            if model.module_scope.bindings.get(func.value, [None])[-1] is binding:
-                return Ref("global", f"{module}.{func.value}")
+        if (
+            binding.kind in (BindingKind.FUNCTION, BindingKind.CLASS)
+            and model.module_scope is not None
+            and model.module_scope.bindings.get(func.value, [None])[-1] is binding
+        ):
+            return Ref("global", f"{module}.{func.value}")
         return None
     if isinstance(func, cst.Attribute):
         value = func.value

@@ -62,7 +62,7 @@ def is_test_module(relative: str) -> bool:
     )
 
 
-def ref_name(ref: "Ref") -> str:
+def ref_name(ref: Ref) -> str:
     """The function or method name a reference ends in."""
     return (ref.name or ref.target).rpartition(".")[2]
 

@@ -13,18 +13,24 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
-
-from asynclint.knowledge import catalogue
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind, SemanticModel
+from asynclint.knowledge import catalogue
 from asynclint.resolve.blocking_project import BlockingSummary
 from asynclint.resolve.blocking_project import check as check_blocking
 from asynclint.resolve.facts import enclosing_class, instance_class, reference
 from asynclint.resolve.names import (
-    ASYNC, ASYNCGEN, CLASS, DECORATED, SYNC, UNKNOWN, Ref, absolute_name,
+    ASYNC,
+    ASYNCGEN,
+    CLASS,
+    DECORATED,
+    SYNC,
+    UNKNOWN,
+    Ref,
+    absolute_name,
 )
 from asynclint.resolve.spawns import TaskSpawns
 
@@ -124,7 +130,7 @@ class SummaryCollector:
         self._returns: dict[int, str] = {}  # id(FunctionDef) -> "task" while it only returns new tasks
         # id(FunctionDef) -> "wrapper" while it only returns a nested `async def` (a decorator
         # whose wrapper is async), "factory" while it only returns such a decorator
-        self._wraps: dict[int, str] = {}
+        self._wraps: dict[int, str | None] = {}
         self.decorators: dict[str, str] = {}  # qualname -> "wrapper" | "factory"
         self.decorated: dict[str, list[list]] = {}  # qualname -> [[decorator, called], ...]
         self.wrappers: dict[str, str] = {}
@@ -222,10 +228,7 @@ class SummaryCollector:
         if scope.kind is ScopeKind.FUNCTION and (top_level or in_top_class):
             node = scope.node
             assert isinstance(node, cst.FunctionDef)
-            if node.asynchronous is not None:
-                kind = ASYNCGEN if scope.is_generator else ASYNC
-            else:
-                kind = SYNC
+            kind = (ASYNCGEN if scope.is_generator else ASYNC) if node.asynchronous is not None else SYNC
             kind = self._decorated_kind(node, kind, scope.qualname)
             previous = self.functions.get(scope.qualname)
             self.functions[scope.qualname] = kind if previous in (None, kind) else UNKNOWN
@@ -370,18 +373,18 @@ class ProjectIndex:
         self.defining: dict[str, list[tuple[str, str]]] = defaultdict(list)  # method -> (class, kind)
         self._mro: dict[str, list[str]] = {}
         self._checked: dict[Ref, bool] = {}
-        for name, summary in self.modules.items():
-            if summary is None:
+        for name, module_summary in self.modules.items():
+            if module_summary is None:
                 continue
-            for qualname, held in summary["attributes"].items():
+            for qualname, held in module_summary["attributes"].items():
                 self.attributes[f"{name}.{qualname}"] = held
-            for qualname, kind in summary["functions"].items():
+            for qualname, kind in module_summary["functions"].items():
                 if "." in qualname:
                     owner, method = qualname.rsplit(".", 1)
                     self.defining[method].append((f"{name}.{owner}", kind))
-            for qualname, bases in summary["classes"].items():
+            for qualname, bases in module_summary["classes"].items():
                 self.classes[f"{name}.{qualname}"] = bases
-            self.special.update(f"{name}.{qualname}" for qualname in summary.get("special", ()))
+            self.special.update(f"{name}.{qualname}" for qualname in module_summary.get("special", ()))
         self.common = catalogue.coroutines().common_sync_methods
         self.library_methods = catalogue.coroutines().methods
         self.async_context_managers = catalogue.coroutines().async_context_managers
@@ -493,7 +496,7 @@ class ProjectIndex:
             module, _, qualname = klass.rpartition(".")
             summary = self.modules.get(module)
             kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
-            if kind is not None:
+            if kind is not None and summary is not None:
                 found, entry = kind, self._entry(summary, f"{qualname}.{name}", table)
                 break
         if found is None or inherited:
@@ -591,7 +594,9 @@ class ProjectIndex:
             if resolved is None or resolved in self.special or len(seen) > 60:
                 return None
             module, _, qualname = resolved.rpartition(".")
-            functions = self.modules[module]["functions"]
+            known = self.modules[module]
+            assert known is not None  # a class the index names is in a module it holds
+            functions = known["functions"]
             if any(f"{qualname}.{method}" in functions for method in testing.runner_methods):
                 return None
             for base in self.classes[resolved]:
@@ -620,7 +625,9 @@ class ProjectIndex:
                 if klass == "?":
                     return None
                 owner, _, qualname = klass.rpartition(".")
-                if f"{qualname}.{rest[1]}" in self.modules[owner]["functions"]:
+                defining = self.modules[owner]
+                assert defining is not None  # a class the index names is in a module it holds
+                if f"{qualname}.{rest[1]}" in defining["functions"]:
                     return f"{klass}.{rest[1]}"
             return None
         for table in ("imports", "aliases"):
@@ -666,9 +673,8 @@ class ProjectIndex:
         if split is None or self.modules[split[0]] is None:
             return False
         module, rest = split
-        if len(rest) == 2:
-            if self.outside_bases(f"{module}.{rest[0]}"):
-                return False  # may implement an interface that outside code calls
+        if len(rest) == 2 and self.outside_bases(f"{module}.{rest[0]}"):
+            return False  # may implement an interface that outside code calls
         if self.evidence is not None:
             return self.evidence.unexecuted(path, ".".join(rest))
         if not self.test_modules:

@@ -3,10 +3,11 @@ summary (which records project functions that hand such a task back)."""
 
 from __future__ import annotations
 
-from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
+from typing import TypeGuard
 
-from asynclint.knowledge import catalogue
+from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, SemanticModel
+from asynclint.knowledge import catalogue
 
 
 def _annotation_names(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
@@ -33,7 +34,7 @@ class TaskSpawns:
         self.model = model
         self.catalogue = catalogue.tasks(extra)
 
-    def is_spawn(self, node: cst.BaseExpression) -> bool:
+    def is_spawn(self, node: cst.BaseExpression) -> TypeGuard[cst.Call]:
         if not isinstance(node, cst.Call):
             return False
         func = node.func

@@ -23,6 +23,7 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
+from types import FrameType
 
 from asynclint import __version__
 from asynclint.resolve.project import SUMMARY_FORMAT, is_summary
@@ -117,10 +118,8 @@ def _ours(ignore: Path) -> bool:
 
 def _real_dir(path: Path) -> None:
     """Make `path` a folder if it is not one; refuse (OSError) a link or a file standing there."""
-    try:
+    with contextlib.suppress(FileExistsError):
         os.mkdir(path)
-    except FileExistsError:
-        pass
     if not stat.S_ISDIR(os.lstat(path).st_mode):
         raise OSError(f"{path} is not a folder")
 
@@ -171,7 +170,8 @@ def load_json(path: Path) -> object:
 
 
 def _depth_now() -> int:
-    frame, depth = sys._getframe(), 0
+    frame: FrameType | None = sys._getframe()
+    depth = 0
     while frame is not None:
         frame, depth = frame.f_back, depth + 1
     return depth
@@ -272,10 +272,11 @@ class _Store:
         except (OSError, ValueError, RecursionError) as exc:  # ValueError: not JSON, or not ours
             warn_invalid(path, f"unreadable: {exc}")
             return None
-        reason = valid(entry)
+        reason = valid(entry) if isinstance(entry, dict) else "not a document"
         if reason is not None:
             warn_invalid(path, reason)
             return None
+        assert isinstance(entry, dict)  # checked just above
         return entry
 
     def put(self, key: str, entry: dict) -> None:

@@ -11,19 +11,19 @@ import difflib
 import enum
 import gc
 import os
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
+from asynclint.config.options import Settings, relative_to_root
 from asynclint.engine import deepstack
 from asynclint.engine.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, is_applicable
-from asynclint.run.cache import Manifest, SummaryCache, cache_root, warn_invalid
+from asynclint.engine.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
 from asynclint.resolve.names import Ref, is_test_module, module_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, combine_names, file_names, is_summary, needs_index, spawner_tokens
-from asynclint.config.options import Settings, relative_to_root
+from asynclint.run.cache import Manifest, SummaryCache, cache_root, warn_invalid
 from asynclint.run.selection import is_enabled, rules_for
-from asynclint.engine.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
 
 
 class Mode(enum.Enum):
@@ -107,8 +107,8 @@ def check_source(
     `pending`; `summary_only` runs no rule (a file read only for the project index)."""
     # Imported here, not at the top: they load libcst, which a run answered from the cache
     # never needs (see asynclint/engine/libcst_access.py).
-    from asynclint.lint.walker import lint_text
     from asynclint.lint.fixer import fix_text
+    from asynclint.lint.walker import lint_text
 
     report = FileReport(path)
     rules = () if summary_only else rules_for(settings, relative_to_root(path, settings.root))
@@ -232,7 +232,7 @@ def _guarded(path: str, settings: Settings, function, *args, **kwargs) -> FileRe
         return FileReport(path, errors=[timeout_error(exc)])
     except RecursionError:
         return FileReport(path, errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
-    except Exception as exc:  # never let one file take the run down
+    except Exception as exc:  # noqa: BLE001 - never let one file take the run down
         return FileReport(
             path,
             errors=[FileError(ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)")],
@@ -286,7 +286,7 @@ def _map(
         return reports
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(index, names)) as pool:
         futures = [pool.submit(_task, task) for task in tasks]
-        for (path, *_), future in zip(tasks, futures):
+        for (path, *_), future in zip(tasks, futures, strict=True):
             if progress is not None:
                 progress(len(reports), len(tasks), what)
             try:
@@ -398,7 +398,7 @@ def run(
     to_fix = [n for n, r in enumerate(reports) if any(is_applicable(f.fix, unsafe) for f in r.findings)]
     tasks = [_task_for(reports[n].path, settings, mode, False, buffers) for n in to_fix]
     fixed = _map(tasks, jobs, index, None, progress, "fixed")
-    for n, report in zip(to_fix, fixed):
+    for n, report in zip(to_fix, fixed, strict=True):
         reports[n] = report
     return reports
 
@@ -441,24 +441,27 @@ def check_project(
     prefix = os.path.join(str(settings.root), "")
     seen = [_look(path, manifest, tokens, prefix, settings.size_limit(), buffers) for path in (*files, *extra)]
     names = combine_names(item.names for item in seen)
-    reports: list[FileReport | None] = []
+    known: list[FileReport | None] = []  # from the cache; None for a file to read
     tasks: list[Task] = []
     for n, item in enumerate(seen):
         checked = n < len(files)
-        report = None
+        report: FileReport | None = None
         if item.entry is not None:
             if checked:
                 report = _cached_report(item.path, item.entry, "report", names)
             elif item.entry.get("summary") is not None:
                 report = FileReport(item.path, summary=item.entry["summary"])
-        reports.append(report)
+        known.append(report)
         if report is None:
             tasks.append(_task_for(item.path, settings, Mode.CHECK, not checked, buffers))
     done = iter(_map(tasks, jobs, None, names, progress, "read"))
+    reports: list[FileReport] = []
     for n, item in enumerate(seen):
-        if reports[n] is None:
-            reports[n] = next(done)
-            _remember(manifest, item, reports[n], checked=n < len(files))
+        report = known[n]
+        if report is None:
+            report = next(done)
+            _remember(manifest, item, report, checked=n < len(files))
+        reports.append(report)
     index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name, evidence)
     reports = reports[: len(files)]
     # Files where the index confirms a call into another module are checked again with the index
@@ -477,7 +480,7 @@ def check_project(
         else:
             again.append((n, decisions))
     tasks = [_task_for(reports[n].path, settings, Mode.CHECK, False, buffers) for n, _ in again]
-    for (n, decisions), report in zip(again, _map(tasks, jobs, index, None, progress, "rechecked")):
+    for (n, decisions), report in zip(again, _map(tasks, jobs, index, None, progress, "rechecked"), strict=True):
         reports[n] = report
         entry = seen[n].entry
         if entry is not None and not any(e.kind in (ErrorKind.INTERNAL, ErrorKind.IO) for e in report.errors):

@@ -13,13 +13,13 @@ from typing import ClassVar
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
-from asynclint.resolve.blocking import BlockingCalls, Match
-from asynclint.knowledge.catalogue import BlockingEntry
 from asynclint.checks.shared.awaitables import callee_text
 from asynclint.engine.diagnostics import Applicability, Edit, Fix, ModuleStatement
-from asynclint.lint.rule import Rule
 from asynclint.engine.semantic import BindingKind, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.knowledge.catalogue import BlockingEntry
+from asynclint.lint.rule import Rule
+from asynclint.resolve.blocking import BlockingCalls, Match
 
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 # Context managers that expect the code inside to fail: a blocking call there is what a test of a
@@ -177,7 +177,9 @@ class InCoroutine(Rule):
 
     def fix_for(self, call: cst.Call, entry: BlockingEntry | None, kind: str) -> Fix | None:
         """`await asyncio.sleep(x)` for a replacement, `await asyncio.to_thread(f, ...)` else."""
-        if kind == "none" or self.shared.generators or self.shared.expecting or self.model.scope.kind is ScopeKind.CLASS:
+        scope = self.model.scope
+        assert scope is not None  # a call is always walked inside some scope
+        if kind == "none" or self.shared.generators or self.shared.expecting or scope.kind is ScopeKind.CLASS:
             return None
         found = self._asyncio()
         if found is None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.resolve import blocking_project
-from asynclint.checks.shared.awaitables import callee_text
 from asynclint.checks.blocking.base import InCoroutine
+from asynclint.checks.shared.awaitables import callee_text
+from asynclint.lint.rule import Invalid, Valid
+from asynclint.resolve import blocking_project
 from asynclint.resolve.facts import reference
 from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Invalid, Valid
 
 
 class BlockingHelper(InCoroutine):

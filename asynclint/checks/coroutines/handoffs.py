@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.checks.shared.awaitables import CoroutineCalls, callee_text
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.spawns import TaskSpawns
 

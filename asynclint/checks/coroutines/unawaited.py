@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
-from asynclint.checks.shared.awaitables import CoroutineCalls, callee_text
+from asynclint.checks.shared.awaitables import Classified, CoroutineCalls, callee_text
 from asynclint.checks.shared.bindings import NameBindings
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
 
 
 class UnawaitedCoroutine(Rule):
@@ -520,7 +520,7 @@ class _Bound:
 
     binding: Binding
     call: cst.Call
-    found: object
+    found: Classified
     in_coroutine: bool
     scope: Scope
     # One entry per later read: how it uses the coroutine as a plain value, or None when the

@@ -6,13 +6,13 @@ import dataclasses
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
-from asynclint.checks.shared.awaitables import KNOWN, CoroutineCalls, callee_text, is_generator
+from asynclint.checks.shared.awaitables import KNOWN, Classified, CoroutineCalls, callee_text, is_generator
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.engine.semantic import BindingKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.facts import enclosing_class, instance_class
 from asynclint.resolve.names import ASYNCGEN, Ref
-from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.engine.semantic import BindingKind
 
 
 def _parenthesized_await(call: cst.Call) -> cst.Await:
@@ -297,7 +297,7 @@ class CoroutineAsValue(Rule):
                 title="iterate with `async for`",
             )
 
-    def _async_generator(self, call: cst.Call) -> Ref | object | None:
+    def _async_generator(self, call: cst.Call) -> Classified:
         func = call.func
         if isinstance(func, cst.Name):
             binding = self.model.lookup(func.value)
@@ -321,7 +321,7 @@ class CoroutineAsValue(Rule):
         verdicts = [self._async_cm(item.item) for item in node.items]
         every = all(v is not None for v in verdicts)
         in_coroutine = self.model.in_coroutine
-        for item, found in zip(node.items, verdicts):
+        for item, found in zip(node.items, verdicts, strict=True):
             if found is None:
                 continue
             if isinstance(item.item, cst.Call) and self.model.qualified_name(item.item.func) not in self.async_cms:
@@ -347,7 +347,7 @@ class CoroutineAsValue(Rule):
             else:
                 self.report(item.item, message, fix, found)
 
-    def _async_cm(self, expr: cst.BaseExpression) -> Ref | object | None:
+    def _async_cm(self, expr: cst.BaseExpression) -> Classified:
         """KNOWN (or a condition) when `expr` is an async-only context manager or a coroutine."""
         if isinstance(expr, cst.Call):
             if self.model.qualified_name(expr.func) in self.async_cms:

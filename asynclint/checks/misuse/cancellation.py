@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.checks.shared import awaits
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
 
 # Calls in a handler that show the cancellation is handled on purpose (Python 3.11's API for
 # telling one's own cancellation from an outside one).
@@ -270,10 +270,12 @@ class SwallowedCancellation(Rule):
         scope = self.model.function_scope()
         if scope is None:
             return False
-        key = id(scope.node)
+        function = scope.node
+        assert isinstance(function, (cst.FunctionDef, cst.Lambda))  # function_scope is a def's or a lambda's
+        key = id(function)
         if key not in self._cancels:
             self._cancels[key] = awaits.any_node(
-                scope.node.body,
+                function.body,
                 lambda node: isinstance(node, cst.Call)
                 and isinstance(node.func, cst.Attribute)
                 and node.func.attr.value == "cancel",
@@ -452,6 +454,7 @@ class YieldInCancelScope(Rule):
             return
         if not any(owner is scope for _, owner in self.open):
             return
+        assert isinstance(scope.node, cst.FunctionDef)  # a function scope is a def's
         if any(name.endswith(_SCOPE_SAFE_DECORATOR_SUFFIXES) for name in _decorator_names(scope.node)):
             return
         self.report(node)

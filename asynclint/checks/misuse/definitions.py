@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from asynclint.engine.semantic import Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.engine.semantic import Scope, ScopeKind
 
 
 def _decorator_target(decorator: cst.Decorator) -> cst.BaseExpression:
@@ -230,7 +230,9 @@ class AsyncInitOrDel(Rule):
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        scope = self.model.scope.parent  # the walk has entered the function's own scope already
+        own = self.model.scope
+        assert own is not None  # the walk has entered the function's own scope already
+        scope = own.parent
         if node.asynchronous is None or scope is None or scope.kind is not ScopeKind.CLASS:
             return
         reason = _NEVER_ASYNC.get(node.name.value)
@@ -460,7 +462,7 @@ class UnusedAsync(Rule):
         self.callees.add(id(node.func))
         func = node.func
         name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
-        if name not in self.names:
+        if name is None or name not in self.names:
             return
         if id(node) not in self.awaited_calls:
             # The coroutine object is handed on (to gather, create_task, run_coroutine_threadsafe,
@@ -468,7 +470,7 @@ class UnusedAsync(Rule):
             self.used_as_value.add(name)
         elif isinstance(func, cst.Name):
             self.called.add(name)
-        elif isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
             self.called.add(f".{name}")
 
     def visit_Arg(self, node: cst.Arg) -> None:
@@ -492,6 +494,7 @@ class UnusedAsync(Rule):
             or scope.is_generator
             or id(node) in self.suspending
             or self.test_file
+            or not isinstance(node, cst.FunctionDef)  # (a function scope is always a def's)
             or node.decorators
         ):
             return
@@ -506,10 +509,12 @@ class UnusedAsync(Rule):
             # function. Only private names (and functions nested in functions) are judged.
             return
         if parent is not None and parent.kind is ScopeKind.CLASS:
-            bases = [arg for arg in parent.node.bases if not (isinstance(arg.value, cst.Name) and arg.value.value == "object")]
-            if bases or parent.node.keywords:
+            klass = parent.node
+            assert isinstance(klass, cst.ClassDef)  # a class scope is a class statement's
+            bases = [arg for arg in klass.bases if not (isinstance(arg.value, cst.Name) and arg.value.value == "object")]
+            if bases or klass.keywords:
                 return
-            owner = parent.node.name.value
+            owner = klass.name.value
         self.candidates.append(_Candidate(node, name, owner))
 
     def module_end(self) -> None:

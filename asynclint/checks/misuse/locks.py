@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.checks.shared import awaits
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.resolve.names import Ref
 
 THREAD, ASYNCIO, OTHER = "thread", "asyncio", "other"
 
@@ -92,6 +92,7 @@ class LockKinds:
         attr = self.self_attribute(target)
         if attr is not None:
             owner = self.enclosing_class()
+            assert owner is not None  # self_attribute names one only inside a class
             self.attributes.setdefault((id(owner.node), attr), set()).add(self.of_call(value))
 
     def attribute_kind(self, class_scope: Scope, attr: str) -> str | None:
@@ -128,9 +129,9 @@ class _LockRule(Rule):
             kind = self.kinds.of_expr(item.item)
             if kind is None:
                 owner = self.kinds.enclosing_class()
-                self.pending.setdefault(id(owner.node), []).append(
-                    _Pending(node, item, self.kinds.self_attribute(item.item), self.model.in_coroutine)
-                )
+                attr = self.kinds.self_attribute(item.item)
+                assert owner is not None and attr is not None  # of_expr gives None only for `self.x` in a class
+                self.pending.setdefault(id(owner.node), []).append(_Pending(node, item, attr, self.model.in_coroutine))
             elif kind == self.wanted:
                 self.found(node, item, self.model.in_coroutine)
 

@@ -10,14 +10,13 @@ import re
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
-from asynclint.knowledge.catalogue import Deprecation
 from asynclint.checks.shared import awaits
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import BindingKind, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.knowledge.catalogue import Deprecation
+from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.spawns import TaskSpawns
-
 
 _SYNC_DEF = re.compile(r"^[ \t]*def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 
@@ -214,9 +213,13 @@ class GetEventLoopInCoroutine(Rule):
             self.report(node, fix=self._fix(node, Applicability.SAFE))
             return
         scope = self.model.function_scope()
-        if scope is None or scope.kind is not ScopeKind.FUNCTION or scope.is_async or scope.node.decorators:
+        if scope is None or scope.kind is not ScopeKind.FUNCTION or scope.is_async:
             return
-        name = scope.node.name.value
+        function = scope.node
+        assert isinstance(function, cst.FunctionDef)  # a function scope is a def's
+        if function.decorators:
+            return
+        name = function.name.value
         nested = scope.parent is not None and scope.parent.kind is ScopeKind.FUNCTION
         module_private = scope.parent is self.model.module_scope and name.startswith("_")
         if name in self.helper_names and (nested or module_private):
@@ -256,6 +259,7 @@ class GetEventLoopInCoroutine(Rule):
             return None
         func = node.func
         new = self.catalogue.running_loop
+        replacement: cst.BaseExpression
         if isinstance(func, cst.Attribute):
             replacement = func.with_changes(attr=cst.Name(new))
         else:
@@ -357,6 +361,7 @@ class NestedEventLoop(Rule):
     def _forks_here(self) -> bool:
         """Whether the coroutine forks: its child process starts afresh and may run a loop."""
         scope = self.model.function_scope()
+        assert scope is not None and isinstance(scope.node, cst.FunctionDef)  # asked inside a coroutine only
         key = id(scope.node)
         if key not in self._forks:
             self._forks[key] = awaits.any_node(

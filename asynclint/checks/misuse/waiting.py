@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.checks.shared.awaitables import KNOWN, CoroutineCalls
+from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
 
 

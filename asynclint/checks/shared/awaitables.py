@@ -12,14 +12,17 @@ that the project index decides once every file has been read.
 
 from __future__ import annotations
 
+import enum
+from typing import Final, Literal
+
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
+from asynclint.engine.semantic import BindingKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Rule
 from asynclint.resolve.facts import reference
 from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Rule
-from asynclint.engine.semantic import BindingKind
 from asynclint.resolve.spawns import TaskSpawns
 
 
@@ -28,7 +31,13 @@ def callee_text(context, call: cst.BaseExpression) -> str:
     return code if len(code) <= 40 else code[:37] + "..."
 
 
-KNOWN = object()  # a call known, from this file alone, to make a coroutine
+class _Known(enum.Enum):
+    KNOWN = "known"
+
+
+KNOWN: Final = _Known.KNOWN  # a call known, from this file alone, to make a coroutine
+# What a classification gives: KNOWN, a condition for the index to decide, or None (cannot tell).
+Classified = Ref | Literal[_Known.KNOWN] | None
 
 
 class CoroutineCalls:
@@ -45,7 +54,7 @@ class CoroutineCalls:
 
     def report(
         self, rule: Rule, call: cst.BaseExpression, message: str, *,
-        found: Ref | object | None = None, at: cst.CSTNode | None = None,
+        found: Classified = None, at: cst.CSTNode | None = None,
         in_coroutine: bool | None = None, edit: Edit | None = None, title: str = "await the coroutine",
         fixable: bool = True,
     ) -> None:
@@ -79,12 +88,12 @@ class CoroutineCalls:
         how = " (inferred from the method name: the project defines it only as `async def`)" if guessed else ""
         rule.report(at, message.format(callee=callee_text(self.context, call), how=how), fix, condition)
 
-    def classify(self, call: cst.Call) -> Ref | object | None:
+    def classify(self, call: cst.Call) -> Classified:
         """KNOWN when the call makes a coroutine, a condition (`Ref`) for the index when it may,
         None when it cannot be told."""
         return self.classify_function(call.func)
 
-    def classify_function(self, func: cst.BaseExpression) -> Ref | object | None:
+    def classify_function(self, func: cst.BaseExpression) -> Classified:
         """As `classify`, for the expression naming the function (`save`, `self.flush`)."""
         qualified = self.model.qualified_name(func)
         if qualified in self.library:

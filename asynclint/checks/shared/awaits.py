@@ -3,7 +3,7 @@ that stops at nested functions, lambdas and classes (their code runs elsewhere, 
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import libcst as cst
 

@@ -6,9 +6,9 @@ import itertools
 
 import libcst as cst
 
-from asynclint.lint.context import FileContext
 from asynclint.engine.diagnostics import Applicability, Edit, Fix, ModuleStatement
 from asynclint.engine.semantic import Binding, BindingKind, Scope, ScopeKind
+from asynclint.lint.context import FileContext
 
 _TASK_SET = "_background_tasks"
 _TASK_SET_CODE = (
@@ -51,10 +51,16 @@ def _task_set_name(context: FileContext, scope: Scope) -> str:
     raise AssertionError("unreachable")
 
 
+def _simple_line(code: str) -> cst.SimpleStatementLine:
+    statement = cst.parse_statement(code)
+    assert isinstance(statement, cst.SimpleStatementLine)  # the code is one simple statement
+    return statement
+
+
 def _tracking_lines(task: str, task_set: str) -> list[cst.SimpleStatementLine]:
     return [
-        cst.parse_statement(f"{task_set}.add({task})\n"),
-        cst.parse_statement(f"{task}.add_done_callback({task_set}.discard)\n"),
+        _simple_line(f"{task_set}.add({task})\n"),
+        _simple_line(f"{task}.add_done_callback({task_set}.discard)\n"),
     ]
 
 
@@ -98,6 +104,7 @@ def track_bound_task(context: FileContext, binding: Binding) -> Fix | None:
     if not isinstance(statement.body[0], (cst.Assign, cst.AnnAssign)):
         return None  # a walrus inside a larger statement: no clean place to add lines
     scope = context.model.scope
+    assert scope is not None  # the binding's statement is being walked, inside its scope
     task_set = _task_set_name(context, scope)
     return Fix(
         Applicability.UNSAFE,

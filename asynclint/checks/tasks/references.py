@@ -9,7 +9,6 @@ event loops is inferred from how they were obtained, their annotation, or their 
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
 
 import libcst as cst
@@ -17,10 +16,10 @@ import libcst as cst
 from asynclint.checks.shared import fixes
 from asynclint.checks.shared.bindings import NameBindings
 from asynclint.engine.diagnostics import Applicability
+from asynclint.engine.semantic import Binding, Scope, ScopeKind
+from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.facts import reference
 from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.resolve.spawns import TaskSpawns
 
 
@@ -421,7 +420,9 @@ class DroppedTask(Rule):
     def _drop(self, node: cst.BaseExpression, report_at: cst.CSTNode, fixable: bool, via: cst.CSTNode) -> _Drop:
         statement = self.model.statement
         fixable = fixable and isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
-        return _Drop(node, report_at, self.model.scope, statement, fixable, via)
+        scope = self.model.scope
+        assert scope is not None  # an expression is always walked inside some scope
+        return _Drop(node, report_at, scope, statement, fixable, via)
 
     def visit_Expr(self, node: cst.Expr) -> None:
         value = node.value
@@ -444,7 +445,7 @@ class DroppedTask(Rule):
             self.drops.append(self._drop(value.value, value.value, False, value.value.func))
             return
         awaited = isinstance(value, cst.Await)
-        call = value.expression if awaited else value
+        call = value.expression if isinstance(value, cst.Await) else value
         if isinstance(call, cst.Call):
             # Perhaps a project function that returns a fresh task without keeping it (in this
             # module or another): the project index decides once every file has been read.
@@ -463,6 +464,7 @@ class DroppedTask(Rule):
                 continue
             fix = None
             if drop.fixable:
+                assert isinstance(drop.statement, cst.SimpleStatementLine)  # fixable only in one
                 fix = fixes.keep_task_reference(self.context, drop.statement, drop.node, drop.scope)
             via = _via(self.context, drop.via)
             if drop.condition is not None:

@@ -13,18 +13,24 @@ import re
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
-
-from asynclint.config import pytest_config
 from asynclint.checks.shared.awaitables import KNOWN, CoroutineCalls, callee_text
 from asynclint.checks.testing.support import (
-    MARKED, PLAIN, UNKNOWN, decorator_target, decorators_kind, import_statement, module_binding_is,
-    pytestmark_kind, top_level_function,
+    MARKED,
+    PLAIN,
+    UNKNOWN,
+    decorator_target,
+    decorators_kind,
+    import_statement,
+    module_binding_is,
+    pytestmark_kind,
+    top_level_function,
 )
+from asynclint.config import pytest_config
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import Scope, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.resolve.names import Ref
 
 _STRICT_PYPROJECT = (
     "pyproject.toml",
@@ -337,6 +343,7 @@ class AsyncTestOnSyncTestCase(Rule):
             if arg.keyword is not None or self.model.qualified_name(arg.value) != "unittest.TestCase":
                 continue
             value = arg.value
+            edits: tuple[Edit, ...]
             if isinstance(value, cst.Attribute):
                 edits = (Edit(value, value.with_changes(attr=cst.Name("IsolatedAsyncioTestCase"))),)
             elif isinstance(value, cst.Name):
@@ -345,7 +352,8 @@ class AsyncTestOnSyncTestCase(Rule):
                 if bound is False:
                     return None
                 if bound is None:
-                    statement = self.model.lookup(value.value).definition
+                    binding = self.model.lookup(value.value)
+                    statement = binding.definition if binding is not None else None
                     if not isinstance(statement, cst.ImportFrom) or isinstance(statement.names, cst.ImportStar):
                         return None
                     names = list(statement.names)
@@ -689,7 +697,12 @@ class UnmarkedAsyncTest(_PytestRule):
     def scope_exit(self, scope: Scope) -> None:
         # Names are resolved while their scopes are still open: the module's own exit decides.
         node = scope.node
-        if scope.kind is ScopeKind.FUNCTION and node.asynchronous is not None and not scope.is_generator:
+        if (
+            scope.kind is ScopeKind.FUNCTION
+            and isinstance(node, cst.FunctionDef)  # (a function scope is always a def's)
+            and node.asynchronous is not None
+            and not scope.is_generator
+        ):
             found = self.test_of(scope)
             if found is not None and self._marked(*found) == PLAIN:
                 self.candidates.append(found)
@@ -713,7 +726,7 @@ class UnmarkedAsyncTest(_PytestRule):
             return
         if pytestmark_kind(self.model, self.context.module.body) != PLAIN:
             return
-        for node, cls in self.candidates:
+        for node, _cls in self.candidates:
             name = node.name.value
             if setup.unmarked == pytest_config.STRICT:
                 note = " (a `pytestmark` in conftest.py applies to no test)" if setup.conftest_pytestmark else ""
@@ -904,7 +917,12 @@ class AsyncFixtureInStrictMode(_PytestRule):
 
     def scope_exit(self, scope: Scope) -> None:
         node = scope.node
-        if scope.kind is not ScopeKind.FUNCTION or node.asynchronous is None or top_level_function(scope) is None:
+        if (
+            scope.kind is not ScopeKind.FUNCTION
+            or not isinstance(node, cst.FunctionDef)  # (a function scope is always a def's)
+            or node.asynchronous is None
+            or top_level_function(scope) is None
+        ):
             return
         fixtures = catalogue.testing().fixture_decorators
         for decorator in node.decorators:
@@ -921,6 +939,8 @@ class AsyncFixtureInStrictMode(_PytestRule):
         if os.path.basename(path) != "conftest.py" and not setup.collects_file(path):
             return
         replacement = cst.parse_expression(catalogue.testing().async_fixture_decorator)
+        # The catalogue names it `module.fixture`.
+        assert isinstance(replacement, cst.Attribute) and isinstance(replacement.value, cst.Name)
         imports = import_statement(self.model, replacement.value.value)
         for decorator in self.candidates:
             fix = None
@@ -1046,7 +1066,12 @@ class SyncTestWithCoroutine(_PytestRule):
 
     def _sync_test(self) -> cst.FunctionDef | None:
         scope = self.model.function_scope()
-        if scope is None or scope.kind is not ScopeKind.FUNCTION or scope.node.asynchronous is not None:
+        if (
+            scope is None
+            or scope.kind is not ScopeKind.FUNCTION
+            or not isinstance(scope.node, cst.FunctionDef)  # (a function scope is always a def's)
+            or scope.node.asynchronous is not None
+        ):
             return None
         found = top_level_function(scope)
         if found is None or not self.setup.is_test_function(found[0].name.value):
@@ -1082,10 +1107,11 @@ class SyncTestWithCoroutine(_PytestRule):
         if not marked:
             return
         scope = self.model.scope  # the function's own scope is pushed before rules visit it
-        if scope is None or top_level_function(scope) is None:
+        found = top_level_function(scope) if scope is not None else None
+        if found is None:
             return
         setup = self.setup
-        cls = top_level_function(scope)[1]
+        cls = found[1]
         if not setup.is_test_function(node.name.value) or not setup.collects_file(self.context.path):
             return
         if cls is not None and not setup.is_test_class(cls.name.value):

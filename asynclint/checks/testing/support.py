@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.knowledge import catalogue
 from asynclint.engine.diagnostics import ModuleStatement
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind, SemanticModel
+from asynclint.knowledge import catalogue
 
 MARKED, PLAIN, UNKNOWN = "marked", "plain", "unknown"
 _METHOD_DECORATORS = frozenset({"builtins.staticmethod", "builtins.classmethod"})
@@ -40,9 +40,12 @@ def mark_kind(model: SemanticModel, expr: cst.BaseExpression) -> str:
         return UNKNOWN
     if qualified in testing.asyncio_markers or qualified in testing.other_markers:
         return MARKED
-    if qualified == "pytest.mark.usefixtures" and isinstance(expr, cst.Call):
-        if any(name in testing.runner_fixtures for name in _strings_in(expr)):
-            return MARKED
+    if (
+        qualified == "pytest.mark.usefixtures"
+        and isinstance(expr, cst.Call)
+        and any(name in testing.runner_fixtures for name in _strings_in(expr))
+    ):
+        return MARKED
     if qualified.startswith("pytest.mark."):
         return PLAIN
     return UNKNOWN
@@ -72,15 +75,18 @@ def pytestmark_kind(model: SemanticModel, body) -> str:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            targets = []
+            targets: list[cst.BaseExpression] = []
+            value: cst.BaseExpression | None = None
             if isinstance(small, cst.Assign):
                 targets = [t.target for t in small.targets]
+                value = small.value
             elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
                 targets = [small.target]
+                value = small.value
             if any(isinstance(t, cst.Name) and t.value == "pytestmark" for t in targets):
-                if small.value is None:
+                if value is None:
                     continue
-                kind = mark_kind(model, small.value)
+                kind = mark_kind(model, value)
                 if kind != PLAIN:
                     result = kind if result != MARKED else result
     return result
@@ -93,9 +99,11 @@ def top_level_function(scope: Scope) -> tuple[cst.FunctionDef, cst.ClassDef | No
     if scope.kind is not ScopeKind.FUNCTION or parent is None:
         return None
     node = scope.node
+    assert isinstance(node, cst.FunctionDef)  # a function scope is a def's
     if parent.kind is ScopeKind.MODULE:
         return node, None
     if parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE:
+        assert isinstance(parent.node, cst.ClassDef)  # a class scope is a class statement's
         return node, parent.node
     return None
 

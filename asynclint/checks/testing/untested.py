@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 
-from asynclint.knowledge import catalogue
 from asynclint.checks.testing.support import decorator_target, is_stub, top_level_function
 from asynclint.config.options import relative_to_root
-from asynclint.resolve.names import Ref
-from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.engine.semantic import Scope, ScopeKind
+from asynclint.knowledge import catalogue
+from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.resolve.names import Ref
 
 
 class UntestedAsyncFunction(Rule):
