@@ -238,7 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for group_settings, group in groups:
             if group_settings is not settings:  # its own excludes, and its own project
                 group = discover(group, group_settings).files
-                project = project_files(group, group_settings)
+                # A table's folder is a project; files under no table are checked among
+                # themselves (the nearest marker above them may be far off: a `.git` above a
+                # whole interpreter installation).
+                project = project_files(group, group_settings) if group_settings.config_file else group
             reports += run(group, group_settings, mode, args.jobs, project, progress, buffers)
     except ConfigError as exc:  # e.g. a coverage data file that cannot be read
         print(f"asynclint: error: {exc}", file=sys.stderr)
