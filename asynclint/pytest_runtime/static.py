@@ -1,0 +1,52 @@
+"""The only place the runtime companion talks to the static side of asynclint.
+
+Both functions import lazily: they run only when a failure is being explained, so an enabled
+session with no failures, and every disabled one, never loads the engine or libcst. When the
+package is reorganised, these two bodies are what to re-point.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+
+@functools.lru_cache(maxsize=256)
+def _lint(path: str, mtime_ns: int) -> tuple[tuple[int, str], ...]:
+    from pathlib import Path
+
+    from asynclint.engine import lint_alone
+    from asynclint.options import ConfigError, Settings, load_settings, relative_to_root
+    from asynclint.selection import rules_for
+
+    try:
+        settings = load_settings(start=Path(path).parent)
+    except ConfigError:
+        settings = Settings(root=Path(path).parent)  # the user's config is not ours to fail on here
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    result = lint_alone(text, path, settings, rules_for(settings, relative_to_root(path, settings.root)))
+    return tuple((finding.line, finding.code) for finding in result.findings)
+
+
+def static_findings(path: str) -> tuple[tuple[int, str], ...] | None:
+    """(line, code) of what `asynclint` reports in the file at `path`, under the project's own
+    configuration; None when the file cannot be read or checked."""
+    try:
+        return _lint(os.path.abspath(path), os.stat(path).st_mtime_ns)
+    except Exception:  # an unreadable file or an engine error: the runtime finding stands alone
+        return None
+
+
+@functools.cache
+def blocking_codes() -> dict[str, str]:
+    """Catalogue category ("sleep", "http"…) -> the rule that reports it ("ASL201"…): the rules
+    declare their category, so the mapping lives with them and not in a second table here."""
+    try:
+        from asynclint.options import Settings
+        from asynclint.selection import rules_for
+
+        rules = rules_for(Settings(select=("ALL",)), "x.py")
+    except Exception:
+        return {}
+    return {rule.category: rule.code for rule in rules if isinstance(getattr(rule, "category", None), str)}
