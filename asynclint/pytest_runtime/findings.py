@@ -81,7 +81,13 @@ def static_verdict(finding: RuntimeFinding, lookup: StaticLookup) -> str | None:
 def render(nodeid: str, findings: list[RuntimeFinding], lookup: StaticLookup) -> str:
     count = len(findings)
     lines = [f"asynclint runtime: {count} problem{'s' if count != 1 else ''} in {nodeid}"]
-    for finding in findings:
+    # By where they were made: coroutine warnings are only gathered at teardown, and a reader
+    # follows the test's code top to bottom.
+    def place(finding: RuntimeFinding) -> tuple[bool, str, int]:
+        origin = finding.origin
+        return (origin is None, origin.filename if origin else "", origin.lineno if origin else 0)
+
+    for finding in sorted(findings, key=place):
         lines.append(f"{finding.code or 'asyncio'} {finding.summary}")
         if finding.origin is not None:
             lines.append(f"    made at {finding.origin.where()}")

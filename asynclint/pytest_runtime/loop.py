@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import sys
 import threading
 import time
@@ -36,6 +37,17 @@ def _origin_from_summary(summary: Any) -> Origin | None:
         return None
     frames = [Origin(f.filename, f.lineno or 0, f.name) for f in summary]
     return first_user_frame(reversed(frames))
+
+
+def _made_by_library(summary: Any) -> bool:
+    """The frame that called into asyncio to make it is not the user's code."""
+    for frame in reversed(summary or ()):
+        if not frame.filename.startswith(_ASYNCIO):
+            return is_library(frame.filename)
+    return True
+
+
+_ASYNCIO = os.path.dirname(asyncio.__file__) + os.sep
 
 
 def _describe_task(task: asyncio.Future[Any]) -> str:
@@ -231,9 +243,10 @@ class Capture:
         if loop is None or loop.is_closed() or loop.is_running():
             return
         for task in asyncio.all_tasks(loop):
-            origin = _origin_from_summary(getattr(task, "_source_traceback", None))
-            if origin is None:
-                continue  # made by the runner or a library on its own, not by the test's code
+            source = getattr(task, "_source_traceback", None)
+            if _made_by_library(source):
+                continue  # a runner's or library's own task (anyio runs tests in one): theirs to end
+            origin = _origin_from_summary(source)
             summary = f"{_describe_task(task)} was still pending at teardown (its runner cancelled it)"
             self.findings.append(RuntimeFinding(TASK, "ASL301", summary, origin))
 
