@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 import linecache
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from asynclint.pytest_runtime.frames import Origin, display_path
 

@@ -62,7 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         capture = Capture(duration)
         capture.install()
-    except Exception:
+    except Exception:  # noqa: BLE001 - never fail a test session on our account
         config.issue_config_time_warning(
             pytest.PytestWarning(f"asynclint runtime checks are off, they failed to start:\n{traceback.format_exc()}"),
             stacklevel=2,
@@ -112,14 +112,14 @@ class RuntimeChecker:
                 if finding.category:
                     finding.code = blocking_codes().get(finding.category, finding.code)
             return render(item.nodeid, findings, static_findings)
-        except Exception:
+        except Exception:  # noqa: BLE001 - never fail a test session on our account
             self.capture.errors.append(traceback.format_exc(limit=3))
             return None
 
     def _safely(self, function: Any) -> bool:
         try:
             function()
-        except Exception:
+        except Exception:  # noqa: BLE001 - never fail a test session on our account
             self.capture.errors.append(traceback.format_exc(limit=3))
             return False
         return True

@@ -14,8 +14,8 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from asynclint.pytest_runtime.blocking import SampledFrame, sample
 
@@ -67,7 +67,7 @@ class Watchdog:
             time.sleep(self._interval)
             try:
                 self._sample()
-            except Exception as exc:  # never let sampling take the run down; say so once
+            except Exception as exc:  # noqa: BLE001 - never let sampling take the run down; say so once
                 self._on_error(f"slow-step sampling failed: {exc!r}")
                 return
 
