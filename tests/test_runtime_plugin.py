@@ -174,6 +174,33 @@ def test_task_still_pending_at_teardown_stored_where_static_analysis_cannot_foll
     ])
 
 
+def test_a_task_gather_leaves_running_names_gather(pytester, suite):
+    # Seen in asgiref's suite: `gather(server.arun(), do_test())` where do_test ends by raising.
+    suite("""
+        import asyncio
+        import pytest
+
+        async def serve():
+            await asyncio.Event().wait()
+
+        async def fail():
+            raise LookupError
+
+        @pytest.mark.asyncio
+        async def test_gather():
+            with pytest.raises(LookupError):
+                await asyncio.gather(serve(), fail())
+    """)
+    result = pytester.runpytest("--asynclint-runtime")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([
+        "asynclint runtime: 1 problem in test_it.py::test_gather",
+        "ASL301 task '*' running serve() was still pending at teardown (its runner cancelled it)",
+        "    made at test_it.py:13 in test_gather",
+        "    asynclint does not report this statically: asyncio.gather() made this task for one of its awaitables*",
+    ])
+
+
 def test_a_task_awaited_or_cancelled_and_awaited_is_fine(pytester, suite):
     suite("""
         import asyncio

@@ -47,6 +47,19 @@ def _origin_from_summary(summary: Any) -> Origin | None:
     return first_user_frame(reversed(frames))
 
 
+def _asyncio_maker(summary: Any) -> str:
+    """The asyncio function that made it on the user's behalf ("gather"), if one did."""
+    names = [frame.name for frame in summary or () if frame.filename.startswith(_ASYNCIO)]
+    return "gather" if "gather" in names else ""
+
+
+def _unseen_reason(summary: Any) -> str:
+    if _asyncio_maker(summary) == "gather":
+        return ("asyncio.gather() made this task for one of its awaitables; when another one fails, "
+                "gather() raises at once and leaves the rest running, which the static check cannot see")
+    return ""
+
+
 def _made_by_library(summary: Any) -> bool:
     """The frame that called into asyncio to make it is not the user's code."""
     for frame in reversed(summary or ()):
@@ -239,18 +252,22 @@ class Capture:
         future = context.get("task") or context.get("future")
         source = context.get("source_traceback") or getattr(context.get("handle"), "_source_traceback", None)
         origin = _origin_from_summary(source)
+        generator = context.get("asyncgen")
+        code = getattr(generator, "ag_code", None)
+        if origin is None and code is not None:  # shutdown_asyncgens: the generator is the lead
+            origin = Origin(code.co_filename, code.co_firstlineno, code.co_name)
         details = []
         if isinstance(exception, BaseException):
             details.append("".join(traceback.format_exception_only(type(exception), exception)).strip())
         if future is not None and "never retrieved" in message:
-            kind, code = (TASK, "ASL301") if isinstance(future, asyncio.Task) else (FUTURE, "ASL106")
+            kind, rule = (TASK, "ASL301") if isinstance(future, asyncio.Task) else (FUTURE, "ASL106")
             summary = f"{_describe_task(future)}: exception was never retrieved"
         elif future is not None and "destroyed but it is pending" in message:
-            kind, code, summary = TASK, "ASL301", f"{_describe_task(future)} was destroyed while still pending"
+            kind, rule, summary = TASK, "ASL301", f"{_describe_task(future)} was destroyed while still pending"
         else:
-            kind, code, summary = HANDLER, None, f"the loop's exception handler was called: {message}"
+            kind, rule, summary = HANDLER, None, f"the loop's exception handler was called: {message}"
             details.append("no static rule covers this: the loop reports it only when it happens")
-        self.findings.append(RuntimeFinding(kind, code, summary, origin, details))
+        self.findings.append(RuntimeFinding(kind, rule, summary, origin, details, unseen_reason=_unseen_reason(source)))
 
     def _record_pending(self, runner: runners.Runner) -> None:
         loop = getattr(runner, "_loop", None)
@@ -262,7 +279,7 @@ class Capture:
                 continue  # a runner's or library's own task (anyio runs tests in one): theirs to end
             origin = _origin_from_summary(source)
             summary = f"{_describe_task(task)} was still pending at teardown (its runner cancelled it)"
-            self.findings.append(RuntimeFinding(TASK, "ASL301", summary, origin))
+            self.findings.append(RuntimeFinding(TASK, "ASL301", summary, origin, unseen_reason=_unseen_reason(source)))
 
     def _record_slow(self, handle: events.Handle, elapsed: float, step: Step) -> None:
         frames = step.frames
