@@ -484,6 +484,32 @@ def test_an_internal_error_is_a_warning_and_the_result_stands(pytester, suite, m
     result.stdout.fnmatch_lines(["*PytestWarning: asynclint runtime: internal error*", "*renderer broke*"])
 
 
+def test_a_teardown_that_fails_on_its_own_keeps_the_findings_beside_its_error(pytester, suite):
+    suite("""
+        import pytest
+
+        async def work():
+            pass
+
+        @pytest.fixture
+        def broken():
+            yield
+            raise OSError("teardown broke")
+
+        def test_both(broken):
+            work()
+    """)
+    result = pytester.runpytest("--asynclint-runtime")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([
+        "E       OSError: teardown broke",
+        "*Captured asynclint runtime teardown*",
+        "asynclint runtime: 1 problem in test_it.py::test_both",
+        "ASL101 coroutine 'work' was never awaited",
+        "    made at test_it.py:12 in test_both",
+    ])
+
+
 def test_patches_are_undone_when_the_session_ends(pytester, suite):
     import asyncio.base_events
     import asyncio.events

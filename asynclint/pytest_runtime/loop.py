@@ -200,6 +200,8 @@ class Capture:
     def finish_test(self) -> list[RuntimeFinding]:
         """After the test's teardown: collect what is unreachable now (a lost coroutine or a done
         task in a reference cycle reports itself only when collected), then stop recording."""
+        if not self.active:
+            return []
         gc.collect()
         # What survives the test is moved out of the collector's sight, so the next test's
         # collection scans only what that test makes: a full collection of a session's objects
@@ -214,8 +216,8 @@ class Capture:
 
     def end_test(self) -> None:
         """After the test's reports: hand pytest back the warnings that are not findings."""
-        self.active = False
-        self.watchdog.pause()
+        if self.active:  # the teardown hook did not get to finish (another plugin raised first)
+            self.finish_test()
         if self._warnings is None:
             return
         self._take_coroutine_warnings()

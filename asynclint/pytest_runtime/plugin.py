@@ -92,10 +92,18 @@ class RuntimeChecker:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, Any]:
-        result = yield
         if self.checking is not item:
-            return result
+            return (yield)
         findings: list[RuntimeFinding] = []
+        try:
+            result = yield
+        except BaseException:
+            # The teardown failed on its own: that error is the report, ours goes beside it.
+            self._safely(lambda: findings.extend(self.capture.finish_test()))
+            text = self._render(item, findings) if findings else None
+            if text is not None:
+                item.add_report_section("teardown", "asynclint runtime", text)
+            raise
         self._safely(lambda: findings.extend(self.capture.finish_test()))
         if findings:
             text = self._render(item, findings)

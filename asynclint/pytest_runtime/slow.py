@@ -62,14 +62,16 @@ class Watchdog:
             self._thread.join(timeout=1)
 
     def _watch(self) -> None:
+        told = False
         while not self._closed:
             self._running.wait()
             time.sleep(self._interval)
             try:
                 self._sample()
-            except Exception as exc:  # noqa: BLE001 - never let sampling take the run down; say so once
-                self._on_error(f"slow-step sampling failed: {exc!r}")
-                return
+            except Exception as exc:  # noqa: BLE001 - a sample lost is a frame less; say so once
+                if not told:
+                    told = True
+                    self._on_error(f"slow-step sampling failed: {exc!r}")
 
     def _sample(self) -> None:
         if not self.steps or self.stop_code is None:
