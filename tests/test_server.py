@@ -22,7 +22,9 @@ pytest.importorskip("pygls")
 pytest.importorskip("pytest_lsp")
 
 from lsprotocol import types  # noqa: E402
-from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client  # noqa: E402
+from pytest_lsp import LanguageClient, client_capabilities  # noqa: E402
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # noqa: E402
+from pygls.protocol import default_converter  # noqa: E402
 
 from asynclint.diagnostics import DOCS_URL  # noqa: E402
 
@@ -43,9 +45,18 @@ class Client:
         self.versions: dict[str, int] = {}
         self.texts: dict[str, str] = {}
 
-        @lsp.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def _published(params: types.PublishDiagnosticsParams) -> None:
+        def published(ls: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
             self.published.append(params)
+
+        def register(ls: LanguageClient, params: types.RegistrationParams) -> None:
+            self.registrations.extend(params.registrations)
+
+        self.registrations: list[types.Registration] = []
+        register_lsp_features(lsp, {
+            **DEFAULT_CLIENT_FEATURES,
+            types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: published,
+            types.CLIENT_REGISTER_CAPABILITY: register,
+        })
 
     def uri(self, name: str) -> str:
         return (self.root / name).as_uri()
@@ -145,7 +156,7 @@ def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
 @contextlib.asynccontextmanager
 async def started(root: Path, options: dict | None = None, command: list[str] | None = None,
                   watch: bool = True) -> AsyncIterator[Client]:
-    lsp = make_test_lsp_client()
+    lsp = LanguageClient(converter_factory=default_converter)
     client = Client(lsp, root)
     await lsp.start_io(*(command or SERVER), cwd=str(root))
     capabilities = client_capabilities("visual-studio-code")
@@ -318,6 +329,9 @@ async def test_files_changed_on_disk_reach_the_index_through_watched_files(tmp_p
     write(tmp_path, "b.py", CALLER)
     async with started(tmp_path) as client:
         await client.warm()
+        [registration] = client.registrations
+        assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+        assert [w["globPattern"] for w in registration.register_options["watchers"]] == ["**/*.py", "**/pyproject.toml"]
         client.open("b.py")
         assert await client.diagnostics("b.py") == []
         mark = len(client.published)
@@ -358,14 +372,15 @@ async def test_quick_fixes_labelled_safe_and_unsafe(tmp_path):
         assert [(d.code, d.range.start.line) for d in diags] == [("ASL101", 5), ("ASL301", 6), ("ASL501", 7)]
         text = client.texts[client.uri("b.py")]
 
-        fix, noqa = await client.actions("b.py", [diags[0]])
+        fix, noqa = await client.actions("b.py", [diags[0]], only=[types.CodeActionKind.QuickFix])
         assert fix.title == "ASL101: await the coroutine (safe fix)"
-        assert (fix.kind, fix.is_preferred, fix.diagnostics) == (types.CodeActionKind.QuickFix, True, [diags[0]])
+        assert (fix.kind, fix.is_preferred, list(fix.diagnostics)) == (types.CodeActionKind.QuickFix, True, [diags[0]])
         assert client.applied("b.py", fix) == text.replace("    fetch()\n", "    await fetch()\n")
         assert noqa.title == "ASL101: silence with `# noqa: ASL101` on this line"
         assert client.applied("b.py", noqa) == text.replace("    fetch()\n", "    fetch()  # noqa: ASL101\n")
 
-        fix, noqa = await client.actions("b.py", [diags[1]])
+        fix, noqa, fix_all = await client.actions("b.py", [diags[1]])
+        assert fix_all.kind == "source.fixAll.asynclint"
         assert fix.title == "ASL301: keep a strong reference to the task until it is done (unsafe fix)"
         assert not fix.is_preferred
         fixed = client.applied("b.py", fix)
@@ -438,7 +453,8 @@ async def test_client_settings_select_ignore_and_unsafe_fixes(tmp_path):
 
 
 async def _bare_server(root: Path) -> tuple[LanguageClient, asyncio.subprocess.Process]:
-    lsp = make_test_lsp_client()
+    lsp = LanguageClient(converter_factory=default_converter)
+    register_lsp_features(lsp)
     await lsp.start_io(*SERVER, cwd=str(root))
     await lsp.initialize_session(types.InitializeParams(
         capabilities=types.ClientCapabilities(),

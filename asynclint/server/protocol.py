@@ -379,22 +379,37 @@ class Session:
         return actions
 
 
+def _plain(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A function calling a bound method: pygls marks its handlers with attributes, which a
+    bound method cannot carry."""
+    if asyncio.iscoroutinefunction(method):
+        async def handler_async(params: Any) -> Any:
+            return await method(params)
+
+        return handler_async
+
+    def handler(params: Any) -> Any:
+        return method(params)
+
+    return handler
+
+
 def make_server() -> LanguageServer:
     server = LanguageServer("asynclint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
     session = Session(server)
-    server.feature(types.INITIALIZE)(session.initialize)
-    server.feature(types.INITIALIZED)(session.initialized)
-    server.feature(types.TEXT_DOCUMENT_DID_OPEN)(session.did_open)
-    server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(session.did_change)
-    server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))(session.did_save)
-    server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(session.did_close)
-    server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)(session.did_change_watched_files)
-    server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(session.did_change_configuration)
-    server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)(session.did_change_folders)
+    server.feature(types.INITIALIZE)(_plain(session.initialize))
+    server.feature(types.INITIALIZED)(_plain(session.initialized))
+    server.feature(types.TEXT_DOCUMENT_DID_OPEN)(_plain(session.did_open))
+    server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(_plain(session.did_change))
+    server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))(_plain(session.did_save))
+    server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(_plain(session.did_close))
+    server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)(_plain(session.did_change_watched_files))
+    server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(_plain(session.did_change_configuration))
+    server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)(_plain(session.did_change_folders))
     server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
-    )(session.code_action)
+    )(_plain(session.code_action))
     return server
 
 
