@@ -8,25 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
 pytest.importorskip("pygls")
 pytest.importorskip("pytest_lsp")
 
-from lsprotocol import types  # noqa: E402
-from pytest_lsp import LanguageClient, client_capabilities  # noqa: E402
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # noqa: E402
-from pygls.protocol import default_converter  # noqa: E402
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-from asynclint.diagnostics import DOCS_URL  # noqa: E402
+from asynclint.diagnostics import DOCS_URL
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 TIMEOUT = 60.0
@@ -196,7 +196,8 @@ async def main():
 
 async def test_without_the_extra_one_line_and_exit_2(tmp_path):
     code = "import sys; sys.modules['pygls'] = None\nfrom asynclint.cli import main\nsys.exit(main(['server']))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == "asynclint: error: the language server needs its extra: pip install 'asynclint[server]'\n"
@@ -307,7 +308,7 @@ async def test_index_built_in_the_background_with_progress_and_shared_cache(tmp_
     write(tmp_path, "pkg/__init__.py", "")
     async with started(tmp_path) as client:
         await client.warm()
-        [(token, values)] = client.lsp.progress_reports.items()
+        [values] = client.lsp.progress_reports.values()
         assert isinstance(values[0], types.WorkDoneProgressBegin)
         assert values[0].title == f"asynclint: indexing {tmp_path.name}"
         assert isinstance(values[-1], types.WorkDoneProgressEnd)
@@ -317,7 +318,9 @@ async def test_index_built_in_the_background_with_progress_and_shared_cache(tmp_
     assert len(manifests) == 1
     before = (cache / manifests[0]).read_bytes()
     # The command line run from the folder uses the server's manifest and finds all files current.
-    done = subprocess.run([sys.executable, "-m", "asynclint", "--jobs", "1", "."], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "asynclint", "--jobs", "1", "."], check=False, capture_output=True, text=True,
+        cwd=tmp_path, timeout=120)
     assert done.returncode == 1
     assert "b.py:6:5: ASL101" in done.stdout
     assert sorted(p.name for p in cache.glob("files-*.json")) == manifests
@@ -383,8 +386,17 @@ async def test_quick_fixes_labelled_safe_and_unsafe(tmp_path):
         assert fix_all.kind == "source.fixAll.asynclint"
         assert fix.title == "ASL301: keep a strong reference to the task until it is done (unsafe fix)"
         assert not fix.is_preferred
-        fixed = client.applied("b.py", fix)
-        assert fixed != text and "create_task(fetch())" in fixed
+        assert client.applied("b.py", fix) == text.replace(
+            "from a import fetch\n",
+            "from a import fetch\n\n"
+            "# Strong references to background tasks: the event loop keeps only weak ones.\n"
+            "_background_tasks = set()\n",
+        ).replace(
+            "    asyncio.create_task(fetch())  # noqa: ASL999\n",
+            "    task = asyncio.create_task(fetch())  # noqa: ASL999\n"
+            "    _background_tasks.add(task)\n"
+            "    task.add_done_callback(_background_tasks.discard)\n",
+        )
         # The codes already on the line stay.
         assert client.applied("b.py", noqa) == text.replace("# noqa: ASL999", "# noqa: ASL999, ASL301")
 
@@ -445,8 +457,17 @@ async def test_client_settings_select_ignore_and_unsafe_fixes(tmp_path):
         assert diag.code == "ASL301"
         # With unsafe fixes on, fix-all applies them too.
         [action] = await client.actions("b.py", [], only=["source.fixAll.asynclint"])
-        assert "create_task(fetch())" in client.applied("b.py", action)
-        assert client.applied("b.py", action) != client.texts[client.uri("b.py")]
+        assert client.applied("b.py", action) == client.texts[client.uri("b.py")].replace(
+            "from a import fetch\n",
+            "from a import fetch\n\n"
+            "# Strong references to background tasks: the event loop keeps only weak ones.\n"
+            "_background_tasks = set()\n",
+        ).replace(
+            "    asyncio.create_task(fetch())  # noqa: ASL999\n",
+            "    task = asyncio.create_task(fetch())  # noqa: ASL999\n"
+            "    _background_tasks.add(task)\n"
+            "    task.add_done_callback(_background_tasks.discard)\n",
+        )
 
 
 # -- the client going away --------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 EXIT_ERROR = 2
 INSTALL_HINT = "asynclint: error: the language server needs its extra: pip install 'asynclint[server]'"

@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from lsprotocol import types
 
@@ -151,8 +152,8 @@ def _comment_start(line: str) -> int | None:
 
 
 def noqa_edit(text: str, line: int, code: str, encoding: str) -> types.TextEdit | None:
-    """An edit adding `code` to the `# noqa` of `line` (1-based), keeping the codes already there;
-    None when the line already silences it."""
+    """An edit adding `code` to the noqa comment of `line` (1-based), keeping the codes already
+    there; None when the line already silences it."""
     lines = text.splitlines()
     row = _comment_line(text, line) - 1
     if not 0 <= row < len(lines):
@@ -163,7 +164,7 @@ def noqa_edit(text: str, line: int, code: str, encoding: str) -> types.TextEdit 
     if match is not None:
         codes = match.group("codes")
         if not codes:
-            return None  # a bare `# noqa` silences everything already
+            return None  # a bare noqa comment silences everything already
         listed = [c for c in re.split(r"[,\s]+", codes) if c]
         if any(code.startswith(c) for c in listed):
             return None
@@ -171,7 +172,7 @@ def noqa_edit(text: str, line: int, code: str, encoding: str) -> types.TextEdit 
         position_ = types.Position(row, units(current[:at], encoding))
         return types.TextEdit(types.Range(position_, position_), f", {code}")
     # After any other comment (`# type: ignore` must stay first for type checkers); flake8
-    # finds `# noqa` anywhere in the line.
+    # finds the noqa comment anywhere in the line.
     stripped = current.rstrip()
     position_ = types.Position(row, units(stripped, encoding))
     end = types.Position(row, units(current, encoding))

@@ -19,19 +19,26 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 
 from asynclint import __version__
 from asynclint.diagnostics import Applicability, ErrorKind
 from asynclint.options import ConfigError
 from asynclint.server import convert
-from asynclint.server.workspace import Checked, Engine, FindingKey, FolderIndex, internal_error
+from asynclint.server.workspace import (
+    Checked,
+    Engine,
+    FindingKey,
+    FolderIndex,
+    internal_error,
+)
 
 T = TypeVar("T")
 FIX_ALL = "source.fixAll.asynclint"
@@ -39,7 +46,7 @@ DEBOUNCE = 0.05  # seconds of quiet after a change before it is checked
 CONFIG_FILES = ("pyproject.toml",)
 
 
-def _matches(kind: str, only: list[str] | None) -> bool:
+def _matches(kind: str, only: Sequence[str] | None) -> bool:
     """Whether a code action of `kind` is asked for: LSP kinds are hierarchical."""
     return only is None or any(kind == o or kind.startswith(o + ".") for o in only)
 
@@ -129,7 +136,7 @@ class Session:
             )
             try:
                 await self.server.client_register_capability_async(types.RegistrationParams([registration]))
-            except Exception as exc:  # a client that refuses: the index then follows buffers only
+            except Exception as exc:  # noqa: BLE001 - a client that refuses: the index then follows buffers only
                 self.log(f"asynclint: could not watch files: {exc}", types.MessageType.Warning)
         for folder in self.engine.folders:
             asyncio.ensure_future(self.build(folder))
@@ -144,7 +151,7 @@ class Session:
         token = f"asynclint-index-{self._tokens}"
         try:
             await self.server.work_done_progress.create_async(token)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a client without progress still gets its index
             return None
         self.server.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, percentage=0))
         return token
@@ -168,7 +175,7 @@ class Session:
             count = await self._run(self.indexing, folder.build, report, self.jobs)
             message = f"asynclint: indexed {count} files of {folder.root} in {time.monotonic() - start:.1f} s"
             self.log(message)
-        except Exception as exc:  # the buffers are then checked as projects of their own
+        except Exception as exc:  # noqa: BLE001 - the buffers are then checked as projects of their own
             message = f"asynclint: could not index {folder.root}: {type(exc).__name__}: {exc}"
             self.log(message, types.MessageType.Error)
         if token is not None:
@@ -199,7 +206,7 @@ class Session:
             return
         try:
             checked = await self._run(self.analysis, self.engine.check, path, text)
-        except Exception as exc:  # Engine.check reports its own failures; this is a last guard
+        except Exception as exc:  # noqa: BLE001 - Engine.check reports its own failures; this is a last guard
             checked = Checked(errors=[internal_error(exc)])
         current = self.server.workspace.text_documents.get(uri)
         if current is None or current.version != version:
@@ -264,7 +271,9 @@ class Session:
         self.recheck(lambda _: True, 0)
 
     def did_change_watched_files(self, params: types.DidChangeWatchedFilesParams) -> None:
-        configs, changed, deleted = [], [], []
+        configs: list[str] = []
+        changed: list[str] = []
+        deleted: list[str] = []
         for event in params.changes:
             path = self._path(event.uri)
             if path is None:
@@ -286,7 +295,7 @@ class Session:
             if (mine or gone) and folder.ready:
                 try:
                     touched |= await self._run(self.indexing, folder.refresh, mine, gone)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - reported to the client, the server goes on
                     self.log(f"asynclint: could not re-read changed files: {type(exc).__name__}: {exc}", types.MessageType.Error)
         if touched:
             self.recheck(lambda _: True, self.debounce)
@@ -329,7 +338,7 @@ class Session:
         if _matches(FIX_ALL, only) and self._has_fixes(uri):
             try:
                 fixed = await self._run(self.analysis, self.engine.fix_all, path, text)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - reported to the client, the server goes on
                 self.log(f"asynclint: fix-all failed on {path}: {type(exc).__name__}: {exc}", types.MessageType.Error)
                 fixed = text
             if fixed != text:
@@ -356,7 +365,7 @@ class Session:
         if isinstance(fix, dict):
             try:
                 fixed = await self._run(self.analysis, self.engine.fix_one, path, text, key)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - reported to the client, the server goes on
                 self.log(f"asynclint: fix failed on {path}: {type(exc).__name__}: {exc}", types.MessageType.Error)
                 fixed = None
             if fixed is not None:

@@ -19,16 +19,30 @@ from __future__ import annotations
 import os
 import threading
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from asynclint import deepstack
-from asynclint.diagnostics import Applicability, ErrorKind, FileError, Finding, is_applicable
+from asynclint.diagnostics import (
+    Applicability,
+    ErrorKind,
+    FileError,
+    Finding,
+    is_applicable,
+)
 from asynclint.discovery import discover
 from asynclint.options import ConfigError, Settings, load_settings, relative_to_root
 from asynclint.project import ProjectIndex
-from asynclint.runner import FileReport, Mode, check_project, check_source, default_jobs, index_evidence
+from asynclint.runner import (
+    FileReport,
+    Mode,
+    check_project,
+    check_source,
+    default_jobs,
+    index_evidence,
+)
 from asynclint.source import Source
 
 Progress = Callable[[int, int, str], None]
@@ -232,7 +246,7 @@ class Engine:
             return Checked(errors=[FileError(ErrorKind.SKIPPED, f"not checked: took longer than per-file-timeout ({exc.seconds:g} s)")])
         except RecursionError:
             return Checked(errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
-        except Exception as exc:  # never let one buffer take the server down
+        except Exception as exc:  # noqa: BLE001 - never let one buffer take the server down
             traceback.print_exc()  # to stderr: the client's log of the server
             return Checked(errors=[internal_error(exc)])
 
