@@ -155,7 +155,7 @@ class Bench:
                 [types.TextDocumentContentChangePartial(
                     range=types.Range(types.Position(row, 0), types.Position(row, len(lines[row]))), text=new)]))
             lines[row] = new
-            await self.wait(lambda: self.published.get(uri, (None,))[0] == version)
+            await self.wait(lambda v=version: self.published.get(uri, (None,))[0] == v)
             body.append(self.published[uri][1] - sent)
         # Edits that change the module's summary: a new module-level function, sync then async.
         extra = len(lines)
@@ -169,7 +169,7 @@ class Bench:
                 [types.TextDocumentContentChangePartial(
                     range=types.Range(types.Position(extra, 0), types.Position(extra, len(lines[extra]))), text=new)]))
             lines[extra] = new
-            await self.wait(lambda: self.published.get(uri, (None,))[0] == version)
+            await self.wait(lambda v=version: self.published.get(uri, (None,))[0] == v)
             summary.append(self.published[uri][1] - sent)
         peak_server = _rss_kib(server.pid, "VmHWM")
         sampler.cancel()

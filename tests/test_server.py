@@ -300,7 +300,7 @@ async def test_an_exception_in_one_file_is_reported_and_the_server_goes_on(tmp_p
 # -- the warm index ---------------------------------------------------------------------------
 
 
-async def test_index_built_in_the_background_with_progress_and_shared_cache(tmp_path):
+async def test_index_built_in_the_background_with_progress(tmp_path):
     write(tmp_path, "a.py", "async def fetch():\n    return 1\n")
     write(tmp_path, "b.py", CALLER)
     for n in range(6):
@@ -316,15 +316,32 @@ async def test_index_built_in_the_background_with_progress_and_shared_cache(tmp_
     cache = tmp_path / ".asynclint_cache"
     manifests = sorted(p.name for p in cache.glob("files-*.json"))
     assert len(manifests) == 1
-    before = (cache / manifests[0]).read_bytes()
-    # The command line run from the folder uses the server's manifest and finds all files current.
+    # The command line run from the folder finds the same manifest (the same settings).
     done = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "asynclint", "--jobs", "1", "."], check=False, capture_output=True, text=True,
         cwd=tmp_path, timeout=120)
     assert done.returncode == 1
     assert "b.py:6:5: ASL101" in done.stdout
     assert sorted(p.name for p in cache.glob("files-*.json")) == manifests
-    assert (cache / manifests[0]).read_bytes() == before  # nothing had to be read again
+
+
+async def test_a_folder_the_command_line_checked_starts_warm(tmp_path):
+    write(tmp_path, "a.py", "async def fetch():\n    return 1\n")
+    write(tmp_path, "b.py", CALLER)
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "asynclint", "--jobs", "1", "."], check=False, capture_output=True, text=True,
+        cwd=tmp_path, timeout=120)
+    assert done.returncode == 1
+    [manifest] = (tmp_path / ".asynclint_cache").glob("files-*.json")
+    before = manifest.read_bytes()
+    async with started(tmp_path) as client:
+        await client.warm()
+        client.open("b.py")
+        [diag] = await client.diagnostics("b.py")
+        assert (diag.code, diag.message) == ("ASL101", ASL101_FETCH)
+    # Every summary came from the manifest: no file was read again, nothing was rewritten.
+    assert manifest.read_bytes() == before
+    assert list((tmp_path / ".asynclint_cache").glob("files-*.json")) == [manifest]
 
 
 async def test_files_changed_on_disk_reach_the_index_through_watched_files(tmp_path):

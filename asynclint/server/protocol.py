@@ -243,6 +243,8 @@ class Session:
             self.config_changed([path])
         if uri in self.findings:
             self.schedule(uri, 0)
+            if path is not None:  # the disk now holds the buffer: keep the index's disk side current
+                asyncio.ensure_future(self._refresh([path], []))
 
     def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri

@@ -7,9 +7,10 @@ this text with this one fix", "what is it with every safe fix", from a warm `Fol
 workspace folder.
 
 A `FolderIndex` keeps one summary per file (plain JSON-like dicts, never syntax trees, so memory
-grows with what the project defines, not with its text): those the disk holds, built once by
-`runner.check_project` (the command line's cache and manifest, so a workspace the CLI has
-checked starts warm and the other way round), and those of open buffers, which replace the disk's
+grows with what the project defines, not with its text): those the disk holds, read once by
+`runner.check_project` into the command line's manifest and taken from there (so a workspace the
+CLI has checked starts warm, and a file the server has read is not parsed again for the index of
+a CLI run), and those of open buffers, which replace the disk's
 for as long as the buffer is open. The `ProjectIndex` the checks use is rebuilt from them only
 when a summary actually changes: most edits happen inside a function body and leave it alone.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from asynclint import deepstack
+from asynclint.cache import Manifest
 from asynclint.diagnostics import (
     Applicability,
     ErrorKind,
@@ -99,8 +101,23 @@ class FolderIndex:
         """Read every file of the folder (from the cache where it is current); return how many."""
         settings = self._folder_settings()
         files = discover([str(self.root)], settings).files
-        reports, _ = check_project(files, settings, jobs or default_jobs(), [], progress)
-        disk = _summaries_by_path(reports)
+        jobs = jobs or default_jobs()
+        disk: dict[str, dict] = {}
+        folder = settings.cache_folder()
+        if folder is not None:
+            # Read for the index only (no rule runs: a third of a full check), into the manifest,
+            # whose entries then hold every file's summary.
+            check_project([], settings, jobs, files, progress)
+            entries = Manifest(folder, settings).files
+            for path in files:
+                entry = entries.get(os.path.abspath(path))
+                summary = entry.get("summary") if isinstance(entry, dict) else None
+                if isinstance(summary, dict):
+                    disk[os.path.abspath(path)] = summary
+        missing = [path for path in files if os.path.abspath(path) not in disk]
+        if missing:  # no cache, or one that cannot be written (a read-only checkout)
+            reports, _ = check_project(missing, settings, jobs, [], progress)
+            disk.update(_summaries_by_path(reports))
         evidence = index_evidence(settings)
         with self.lock:
             self.settings, self.disk, self._evidence = settings, disk, evidence
