@@ -146,7 +146,12 @@ def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
         offsets.append(offsets[-1] + len(line) + 1)
 
     def offset(p: types.Position) -> int:
-        return offsets[p.line] + p.character  # the tests' texts are ASCII: UTF-16 = characters
+        # Positions count UTF-16 code units (the client's encoding), not characters.
+        line, units, column = lines[p.line] if p.line < len(lines) else "", 0, 0
+        while units < p.character and column < len(line):
+            units += len(line[column].encode("utf-16-le")) // 2
+            column += 1
+        return offsets[p.line] + column
 
     for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
         text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
@@ -226,6 +231,21 @@ async def test_cross_module_fact_from_an_unsaved_buffer(tmp_path):
         mark = len(client.published)
         client.lsp.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(client.uri("a.py"))))
         assert await client.diagnostics("b.py", after=mark) == []
+
+
+async def test_positions_are_in_utf16_code_units(tmp_path):
+    write(tmp_path, "a.py", "async def fetch():\n    return 1\n")
+    write(tmp_path, "b.py", 'from a import fetch\n\n\nasync def main():\n    print("\U0001f600"); fetch()\n')
+    async with started(tmp_path) as client:
+        await client.warm()
+        client.open("b.py")
+        [diag] = await client.diagnostics("b.py")
+        # The emoji is one character but two UTF-16 code units, the client's default encoding.
+        assert (diag.code, diag.range) == ("ASL101", types.Range(types.Position(4, 17), types.Position(4, 24)))
+        [fix] = await client.actions("b.py", [diag], only=[types.CodeActionKind.QuickFix + ".x"]) or [None]
+        assert fix is None  # nothing of ours is a sub-kind of `quickfix.x`
+        fix, _ = await client.actions("b.py", [diag], only=[types.CodeActionKind.QuickFix])
+        assert client.applied("b.py", fix) == 'from a import fetch\n\n\nasync def main():\n    print("\U0001f600"); await fetch()\n'
 
 
 async def test_diagnostics_on_open_change_and_save_with_debounce(tmp_path):

@@ -14,7 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from asynclint.diagnostics import DOCS_URL, FileError, Finding
+from asynclint.diagnostics import FileError, Finding
 from asynclint.server.workspace import FindingKey, finding_key
 
 SOURCE = "asynclint"
@@ -57,10 +57,11 @@ def offset_position(text: str, offset: int, encoding: str) -> types.Position:
     return types.Position(row, units(before[start:], encoding))
 
 
-def _code_description(code: str) -> types.CodeDescription | None:
+def _code_description(finding: Finding) -> types.CodeDescription | None:
     from asynclint.codes import CODES
 
-    return types.CodeDescription(href=DOCS_URL.format(code=code)) if code in CODES else None
+    # `Finding.url`: the one docs link, the same as SARIF's helpUri (asynclint.diagnostics.DOCS_URL).
+    return types.CodeDescription(href=finding.url) if finding.code in CODES else None
 
 
 def diagnostic(finding: Finding, lines: Sequence[str], encoding: str) -> types.Diagnostic:
@@ -76,7 +77,7 @@ def diagnostic(finding: Finding, lines: Sequence[str], encoding: str) -> types.D
         message=finding.message,
         severity=types.DiagnosticSeverity.Warning,
         code=finding.code,
-        code_description=_code_description(finding.code),
+        code_description=_code_description(finding),
         source=SOURCE,
         data=data,
     )

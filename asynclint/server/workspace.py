@@ -17,13 +17,15 @@ when a summary actually changes: most edits happen inside a function body and le
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asynclint import deepstack
 from asynclint.cache import Manifest
@@ -47,6 +49,9 @@ from asynclint.runner import (
 )
 from asynclint.source import Source
 
+if TYPE_CHECKING:
+    from asynclint.engine import LintResult
+
 Progress = Callable[[int, int, str], None]
 # Client settings the server accepts, by asynclint option name (a subset of [tool.asynclint]).
 CLIENT_OPTIONS = ("select", "ignore", "extend-select", "unsafe-fixes")
@@ -69,6 +74,23 @@ def internal_error(exc: BaseException) -> FileError:
         ErrorKind.INTERNAL,
         f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)",
     )
+
+
+@contextlib.contextmanager
+def _young_garbage_only() -> Iterator[None]:
+    """Keep the cycle collector out of one check, then collect what it left young. A parse
+    builds hundreds of thousands of objects; each automatic collection they trigger would also
+    traverse everything alive, and a warm index is millions of objects (measured on Home
+    Assistant: a 2,700-line file took 2x longer to check)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(1)
 
 
 def _summaries_by_path(reports: Iterable[FileReport]) -> dict[str, dict]:
@@ -123,6 +145,9 @@ class FolderIndex:
             self.settings, self.disk, self._evidence = settings, disk, evidence
             self.files = {os.path.abspath(path) for path in files}
             self._index, self.ready = None, True
+        # The summaries live as long as the server: out of the collector's sight for good.
+        gc.collect()
+        gc.freeze()
         return len(files)
 
     def refresh(self, changed: Iterable[str], deleted: Iterable[str]) -> bool:
@@ -258,7 +283,8 @@ class Engine:
         try:
             if self.is_excluded(path, settings):
                 return Checked(settings=settings)
-            return self._check(path, text, settings)
+            with _young_garbage_only():
+                return self._check(path, text, settings)
         except deepstack.Timeout as exc:
             return Checked(errors=[FileError(ErrorKind.SKIPPED, f"not checked: took longer than per-file-timeout ({exc.seconds:g} s)")])
         except RecursionError:
@@ -298,7 +324,7 @@ class Engine:
 
     # -- fixing -----------------------------------------------------------------------------
 
-    def _lint_with_fixes(self, path: str, text: str, settings: Settings):
+    def _lint_with_fixes(self, path: str, text: str, settings: Settings) -> LintResult:
         from asynclint.engine import lint_text
         from asynclint.selection import rules_for
 
@@ -316,7 +342,8 @@ class Engine:
         from asynclint.fixer import apply_fixes, compiles
 
         settings = self.settings_for(path)
-        result = self._lint_with_fixes(path, text, settings)
+        with _young_garbage_only():
+            result = self._lint_with_fixes(path, text, settings)
         same = [f for f in result.findings if finding_key(f) == key and f.fix is not None]
         if not same or result.module is None:
             return None
@@ -336,10 +363,11 @@ class Engine:
         folder = self.folder_of(path)
         index = folder.index() if folder is not None and folder.ready else None
         rules = rules_for(settings, relative_to_root(path, settings.root))
-        outcome = deepstack.call(
-            fix_text, text, path, settings, rules, unsafe=settings.unsafe_fixes, index=index,
-            timeout=settings.time_limit(),
-        )
+        with _young_garbage_only():
+            outcome = deepstack.call(
+                fix_text, text, path, settings, rules, unsafe=settings.unsafe_fixes, index=index,
+                timeout=settings.time_limit(),
+            )
         return outcome.text if not any(e.kind is ErrorKind.INTERNAL for e in outcome.errors) else text
 
 
