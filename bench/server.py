@@ -7,7 +7,8 @@ Reports, for the folder as one workspace folder:
   `--cold` removes the folder's `.asynclint_cache/` first;
 - didChange -> publishDiagnostics latency for one-line edits inside a function body of the
   opened file (median, min, max over the rounds), and for edits that change what the module
-  defines (a function made `async` and back: the index is rebuilt, open files re-checked);
+  defines (a function made `async` and back: the index is rebuilt, open files re-checked), with
+  the server's CPU time for each (on a shared machine the wall time includes waiting for a core);
 - peak resident memory of the server process (VmHWM) and of the server with its index worker
   processes (sampled).
 
@@ -40,6 +41,13 @@ def _rss_kib(pid: int, field: str = "VmRSS") -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system time of the process so far (all its threads)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -137,40 +145,32 @@ class Bench:
         warm_index = self.index_done - start
 
         uri = target.as_uri()
-        text = target.read_text(encoding="utf-8")
+        # A module-level function to toggle between `def` and `async def`: an edit that changes
+        # what the module defines (the index is rebuilt, the buffer checked again with it).
+        text = target.read_text(encoding="utf-8").rstrip("\n") + "\n\n\ndef _bench_probe(): return 0\n"
         lines = text.split("\n")
+        probe = len(lines) - 2
         row = _body_line(lines)
         original = lines[row]
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
             types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
         await self.wait(lambda: self.published.get(uri, (None,))[0] == 1)
         version = 1
-        body, summary = [], []
-        for n in range(rounds):
-            new = original + (f"  # edit {n}" if n % 2 == 0 else "")
+        results: dict[str, tuple[list[float], list[float]]] = {"body": ([], []), "summary": ([], [])}
+        edits = [("body", row, original + (f"  # edit {n}" if n % 2 == 0 else "")) for n in range(rounds)]
+        edits += [("summary", probe, f"{'async ' if n % 2 == 0 else ''}def _bench_probe(): return {n}") for n in range(rounds)]
+        for kind, at, new in edits:
             version += 1
+            cpu = _cpu_seconds(server.pid)
             sent = time.perf_counter()
             self.client.text_document_did_change(types.DidChangeTextDocumentParams(
                 types.VersionedTextDocumentIdentifier(uri=uri, version=version),
                 [types.TextDocumentContentChangePartial(
-                    range=types.Range(types.Position(row, 0), types.Position(row, len(lines[row]))), text=new)]))
-            lines[row] = new
+                    range=types.Range(types.Position(at, 0), types.Position(at, len(lines[at]))), text=new)]))
+            lines[at] = new
             await self.wait(lambda v=version: self.published.get(uri, (None,))[0] == v)
-            body.append(self.published[uri][1] - sent)
-        # Edits that change the module's summary: a new module-level function, sync then async.
-        extra = len(lines)
-        lines.append("")
-        for n in range(max(rounds // 2, 2)):
-            new = f"{'async ' if n % 2 == 0 else ''}def _bench_probe(): return {n}"
-            version += 1
-            sent = time.perf_counter()
-            self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                [types.TextDocumentContentChangePartial(
-                    range=types.Range(types.Position(extra, 0), types.Position(extra, len(lines[extra]))), text=new)]))
-            lines[extra] = new
-            await self.wait(lambda v=version: self.published.get(uri, (None,))[0] == v)
-            summary.append(self.published[uri][1] - sent)
+            results[kind][0].append(self.published[uri][1] - sent)
+            results[kind][1].append(_cpu_seconds(server.pid) - cpu)
         peak_server = _rss_kib(server.pid, "VmHWM")
         sampler.cancel()
         await self.client.shutdown_async(None)
@@ -184,8 +184,11 @@ class Bench:
             "file": str(target.relative_to(self.root)),
             "file_lines": len(text.split("\n")),
             "debounce_ms": self.debounce if self.debounce is not None else "default",
-            "body_edit_ms": _stats(body),
-            "summary_edit_ms": _stats(summary),
+            "body_edit_ms": _stats(results["body"][0]),
+            "body_edit_server_cpu_ms": _stats(results["body"][1]),
+            "summary_edit_ms": _stats(results["summary"][0]),
+            "summary_edit_server_cpu_ms": _stats(results["summary"][1]),
+            "load_average": os.getloadavg()[0],
             "peak_server_mib": round(peak_server / 1024, 1),
             "peak_with_workers_mib": round(self.peak_total_kib / 1024, 1),
         }
