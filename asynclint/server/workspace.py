@@ -81,7 +81,8 @@ def _young_garbage_only() -> Iterator[None]:
     """Keep the cycle collector out of one check, then collect what it left young. A parse
     builds hundreds of thousands of objects; each automatic collection they trigger would also
     traverse everything alive, and a warm index is millions of objects (measured on Home
-    Assistant: a 2,700-line file took 2x longer to check)."""
+    Assistant's core.py, 2,700 lines, with the index warm: 344 ms of CPU per check without this
+    and `gc.freeze`, 207 ms with them)."""
     if not gc.isenabled():
         yield
         return
