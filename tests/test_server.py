@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -538,3 +539,18 @@ async def test_stdin_closed_ends_the_server(tmp_path):
     assert process.returncode == 1
     await lsp.stop()
 
+
+
+async def test_the_wheel_ships_the_server_and_its_extra(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        check=True, capture_output=True)
+    [wheel] = tmp_path.glob("asynclint-*.whl")
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
+    assert {"asynclint/server/__init__.py", "asynclint/server/protocol.py", "asynclint/server/workspace.py",
+            "asynclint/server/convert.py"} <= set(names)
+    metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert "Provides-Extra: server" in metadata
+    assert 'Requires-Dist: pygls<3,>=2.0; extra == "server"' in metadata

@@ -435,7 +435,9 @@ def serve() -> int:
     import multiprocessing
 
     # The index is built from a thread: forking a threaded process can deadlock the children.
-    multiprocessing.set_start_method("forkserver", force=True)
+    # (Where there is no forkserver, the default is spawn, which is safe already.)
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        multiprocessing.set_start_method("forkserver", force=True)
     server = make_server()
     server.start_io(sys.stdin.buffer, channel)  # returns on `exit` and on stdin EOF
     # As the LSP spec asks: 0 when `shutdown` came first, 1 otherwise (the client vanished).
