@@ -161,8 +161,10 @@ def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
 
 @contextlib.asynccontextmanager
 async def started(root: Path, options: dict | None = None, command: list[str] | None = None,
-                  watch: bool = True) -> AsyncIterator[Client]:
+                  watch: bool = True, settings: dict | None = None) -> AsyncIterator[Client]:
     lsp = LanguageClient(converter_factory=default_converter)
+    if settings is not None:  # what the client answers to workspace/configuration
+        lsp.set_configuration(settings, section="asynclint")
     client = Client(lsp, root)
     await lsp.start_io(*(command or SERVER), cwd=str(root))
     capabilities = client_capabilities("visual-studio-code")
@@ -506,6 +508,27 @@ async def test_client_settings_select_ignore_and_unsafe_fixes(tmp_path):
             "    _background_tasks.add(task)\n"
             "    task.add_done_callback(_background_tasks.discard)\n",
         )
+
+
+async def test_settings_pulled_from_the_client(tmp_path):
+    write(tmp_path, "a.py", "async def fetch():\n    return 1\n")
+    write(tmp_path, "b.py", FIXABLE)
+    async with started(tmp_path, settings={"select": ["ASL5"]}) as client:
+        await client.warm()
+        client.open("b.py")
+        assert [d.code for d in await client.diagnostics("b.py")] == ["ASL501"]
+        # An empty didChangeConfiguration: the server asks again.
+        client.lsp.set_configuration({"select": ["ASL1", "ASL5"]}, section="asynclint")
+        mark = len(client.published)
+        client.lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(None))
+        assert [d.code for d in await client.diagnostics("b.py", after=mark)] == ["ASL101", "ASL501"]
+        # A setting that is not valid is refused with a message; the ones in force stay.
+        mark = len(client.published)
+        client.lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams({"asynclint": {"select": ["ASL9"]}}))
+        await client.until(lambda: client.lsp.messages)
+        assert client.lsp.messages[-1].message == "asynclint: client settings: select: unknown rule code or prefix 'ASL9' (did you mean ASL509?)"
+        client.change("b.py", client.texts[client.uri("b.py")] + "\n")
+        assert [d.code for d in await client.diagnostics("b.py", after=mark)] == ["ASL101", "ASL501"]
 
 
 # -- the client going away --------------------------------------------------------------------

@@ -75,6 +75,7 @@ class Session:
         self.findings: dict[str, Checked] = {}  # the last check of each open document
         self.debounce = DEBOUNCE
         self.jobs: int | None = None
+        self.initial: dict[str, Any] = {}  # client settings from the initialization options
         self._tokens = 0
 
     # -- helpers ------------------------------------------------------------------------------
@@ -115,17 +116,40 @@ class Session:
             jobs = options.get("jobs")
             if isinstance(jobs, int) and jobs > 0:
                 self.jobs = jobs
-        try:
-            self.engine.set_overrides(_client_settings(options))
-        except ConfigError as exc:
-            self.server.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"asynclint: {exc}"))
+        self.initial = _client_settings(options)
+        self._apply_settings({})
         folders = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
         for uri in folders:
             path = self._path(uri)
             if path is not None:
                 self.engine.add_folder(Path(path))
 
+    def _apply_settings(self, settings: dict[str, Any]) -> bool:
+        """The client's settings (over its initialization options); False when one is invalid,
+        which the user is told and which keeps the settings in force."""
+        try:
+            self.engine.set_overrides({**self.initial, **settings})
+        except ConfigError as exc:
+            self.server.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"asynclint: {exc}"))
+            return False
+        return True
+
+    async def _pull_settings(self) -> bool:
+        """Ask the client for its `asynclint` settings (the clients that keep them server-side
+        do not push them); whether they were applied."""
+        workspace = self.server.client_capabilities.workspace
+        if not (workspace and workspace.configuration):
+            return False
+        try:
+            [pulled] = await self.server.workspace_configuration_async(
+                types.ConfigurationParams([types.ConfigurationItem(section="asynclint")]))
+        except Exception as exc:  # noqa: BLE001 - a client that cannot answer keeps what it pushed
+            self.log(f"asynclint: could not read the client's settings: {exc}", types.MessageType.Warning)
+            return False
+        return self._apply_settings(_client_settings(pulled))
+
     async def initialized(self, params: types.InitializedParams) -> None:
+        await self._pull_settings()
         capabilities = self.server.client_capabilities
         watch = capabilities.workspace and capabilities.workspace.did_change_watched_files
         if watch and watch.dynamic_registration:
@@ -302,13 +326,12 @@ class Session:
         if touched:
             self.recheck(lambda _: True, self.debounce)
 
-    def did_change_configuration(self, params: types.DidChangeConfigurationParams) -> None:
-        try:
-            self.engine.set_overrides(_client_settings(params.settings))
-        except ConfigError as exc:
-            self.server.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"asynclint: {exc}"))
-            return
-        self.recheck(lambda _: True, 0)
+    async def did_change_configuration(self, params: types.DidChangeConfigurationParams) -> None:
+        pushed = _client_settings(params.settings)
+        # An empty notification means "settings changed, ask for them" (the pull model).
+        applied = self._apply_settings(pushed) if pushed or not await self._pull_settings() else True
+        if applied:
+            self.recheck(lambda _: True, 0)
 
     def did_change_folders(self, params: types.DidChangeWorkspaceFoldersParams) -> None:
         for removed in params.event.removed:
