@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -534,12 +535,12 @@ async def test_settings_pulled_from_the_client(tmp_path):
 # -- the client going away --------------------------------------------------------------------
 
 
-async def _bare_server(root: Path) -> tuple[LanguageClient, asyncio.subprocess.Process]:
+async def _bare_server(root: Path, pid: int | None = None) -> tuple[LanguageClient, asyncio.subprocess.Process]:
     lsp = LanguageClient(converter_factory=default_converter)
     register_lsp_features(lsp)
     await lsp.start_io(*SERVER, cwd=str(root))
     await lsp.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(),
+        capabilities=types.ClientCapabilities(), process_id=pid,
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
     assert lsp._server is not None
     return lsp, lsp._server
@@ -577,3 +578,14 @@ async def test_the_wheel_ships_the_server_and_its_extra(tmp_path):
     metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert "Provides-Extra: server" in metadata
     assert 'Requires-Dist: pygls<3,>=2.0; extra == "server"' in metadata
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the client's process is watched on POSIX only")
+async def test_the_server_ends_when_the_clients_process_is_gone(tmp_path):
+    write(tmp_path, "a.py", "async def fetch():\n    return 1\n")
+    # The "client" process named in initialize: a short-lived one, while the pipes stay open.
+    editor = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(1)")
+    lsp, process = await _bare_server(tmp_path, pid=editor.pid)
+    await editor.wait()
+    assert await asyncio.wait_for(process.wait(), TIMEOUT) == 1
+    await lsp.stop()

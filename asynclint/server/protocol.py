@@ -44,6 +44,17 @@ T = TypeVar("T")
 FIX_ALL = "source.fixAll.asynclint"
 DEBOUNCE = 0.05  # seconds of quiet after a change before it is checked
 CONFIG_FILES = ("pyproject.toml",)
+PARENT_POLL = 2.0  # seconds between checks that the client's process is still there
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only whether the process exists is checked
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (someone else's), or this platform cannot tell: assume alive
+    return True
 
 
 def _matches(kind: str, only: Sequence[str] | None) -> bool:
@@ -103,7 +114,8 @@ class Session:
 
     @staticmethod
     def _is_python(uri: str, language: str | None) -> bool:
-        return language == "python" or uri.endswith((".py", ".pyi"))
+        # Stubs are not checked, as on the command line.
+        return not uri.endswith(".pyi") and (language == "python" or uri.endswith(".py"))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -148,7 +160,20 @@ class Session:
             return False
         return self._apply_settings(_client_settings(pulled))
 
+    async def _watch_client(self, pid: int) -> None:
+        """End the server when the client's process is gone, even if something else still
+        holds the pipes open (a child the editor started, say), so stdin never closes."""
+        while _alive(pid):
+            await asyncio.sleep(PARENT_POLL)
+        sys.stderr.write(f"asynclint: the client (process {pid}) is gone; exiting\n")
+        sys.stderr.flush()
+        os._exit(1)
+
     async def initialized(self, params: types.InitializedParams) -> None:
+        pid = self.server.process_id
+        # POSIX only: on Windows os.kill terminates the process it is given.
+        if os.name == "posix" and isinstance(pid, int) and pid > 0 and pid != os.getpid():
+            asyncio.ensure_future(self._watch_client(pid))
         await self._pull_settings()
         capabilities = self.server.client_capabilities
         watch = capabilities.workspace and capabilities.workspace.did_change_watched_files
