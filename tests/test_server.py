@@ -442,6 +442,22 @@ async def test_quick_fixes_labelled_safe_and_unsafe(tmp_path):
         assert client.applied("b.py", noqa) == text.replace("# noqa: ASL999", "# noqa: ASL999, ASL301")
 
 
+async def test_noqa_goes_where_a_comment_can_and_silences_the_finding(tmp_path):
+    write(tmp_path, "a.py", "async def fetch():\n    return 1\n")
+    text = 'from a import fetch\n\n\nasync def main():\n    print(fetch(), """\n    text\n    """)\n'
+    async with started(tmp_path) as client:
+        await client.warm()
+        client.open("c.py", text)
+        [diag] = await client.diagnostics("c.py")
+        assert (diag.code, diag.range.start) == ("ASL104", types.Position(4, 10))
+        _, noqa = await client.actions("c.py", [diag], only=[types.CodeActionKind.QuickFix])
+        # Not inside the string: after it, still on the statement's logical line.
+        silenced = client.applied("c.py", noqa)
+        assert silenced == text.replace('    """)\n', '    """)  # noqa: ASL104\n')
+        version = client.change("c.py", silenced)
+        assert await client.diagnostics("c.py", version=version) == []
+
+
 async def test_fix_all_applies_the_safe_fixes_and_twice_changes_nothing(tmp_path):
     write(tmp_path, "a.py", "async def fetch():\n    return 1\n")
     write(tmp_path, "b.py", FIXABLE)
