@@ -14,8 +14,13 @@ from typing import Any
 
 from lsprotocol import types
 
-from asynclint.diagnostics import FileError, Finding
-from asynclint.server.workspace import FindingKey, finding_key
+from asynclint.server.workspace import (
+    FileError,
+    Finding,
+    FindingKey,
+    finding_key,
+    is_rule_code,
+)
 
 SOURCE = "asynclint"
 _NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
@@ -58,10 +63,8 @@ def offset_position(text: str, offset: int, encoding: str) -> types.Position:
 
 
 def _code_description(finding: Finding) -> types.CodeDescription | None:
-    from asynclint.codes import CODES
-
     # `Finding.url`: the one docs link, the same as SARIF's helpUri (asynclint.diagnostics.DOCS_URL).
-    return types.CodeDescription(href=finding.url) if finding.code in CODES else None
+    return types.CodeDescription(href=finding.url) if is_rule_code(finding.code) else None
 
 
 def diagnostic(finding: Finding, lines: Sequence[str], encoding: str) -> types.Diagnostic:

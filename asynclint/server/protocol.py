@@ -28,16 +28,18 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from asynclint import __version__
-from asynclint.diagnostics import Applicability, ErrorKind
-from asynclint.options import ConfigError
 from asynclint.server import convert
 from asynclint.server.workspace import (
+    VERSION,
+    Applicability,
     Checked,
+    ConfigError,
     Engine,
+    ErrorKind,
     FindingKey,
     FolderIndex,
     internal_error,
+    is_applicable,
 )
 
 T = TypeVar("T")
@@ -403,8 +405,7 @@ class Session:
         checked = self.findings.get(uri)
         if checked is None or checked.settings is None:
             return False
-        unsafe = checked.settings.unsafe_fixes
-        return any(f.fix is not None and (unsafe or f.fix.applicability is Applicability.SAFE) for f in checked.findings)
+        return any(is_applicable(f.fix, checked.settings.unsafe_fixes) for f in checked.findings)
 
     async def _quick_fixes(
         self, uri: str, path: str, text: str, diag: types.Diagnostic, key: FindingKey, encoding: str,
@@ -454,7 +455,7 @@ def _plain(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def make_server() -> LanguageServer:
-    server = LanguageServer("asynclint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+    server = LanguageServer("asynclint", VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
     session = Session(server)
     server.feature(types.INITIALIZE)(_plain(session.initialize))
     server.feature(types.INITIALIZED)(_plain(session.initialized))

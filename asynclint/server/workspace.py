@@ -1,6 +1,7 @@
 """The language server's one door into asynclint's engine: every call into the runner, the
-engine, the fixer and the configuration is made here, so a reorganised package is re-pointed in
-one file.
+engine, the fixer and the configuration is made here, and every name the other server modules
+need from asynclint (findings, errors, settings errors) is imported here, so a reorganised
+package is re-pointed in this one file.
 
 Nothing here knows about LSP. `Engine` answers "what are the findings in this text", "what is
 this text with this one fix", "what is it with every safe fix", from a warm `FolderIndex` per
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from asynclint import __version__ as VERSION
 from asynclint import deepstack
 from asynclint.cache import Manifest
 from asynclint.diagnostics import (
@@ -48,6 +50,11 @@ from asynclint.runner import (
     index_evidence,
 )
 from asynclint.source import Source
+
+__all__ = [
+    "VERSION", "Applicability", "Checked", "ConfigError", "Engine", "ErrorKind", "FileError", "Finding",
+    "FindingKey", "FolderIndex", "finding_key", "internal_error", "is_applicable", "is_rule_code",
+]
 
 if TYPE_CHECKING:
     from asynclint.engine import LintResult
@@ -380,11 +387,8 @@ def finding_key(finding: Finding) -> FindingKey:
     return (finding.code, finding.line, finding.column, finding.end_line, finding.end_column)
 
 
-def fix_label(finding: Finding) -> str:
-    assert finding.fix is not None
-    unsafe = finding.fix.applicability is Applicability.UNSAFE
-    return f"{finding.code}: {finding.fix.description}" + (" (unsafe fix)" if unsafe else " (safe fix)")
+def is_rule_code(code: str) -> bool:
+    """Whether `code` is a rule's (with a docs page), not an error's such as E999."""
+    from asynclint.codes import CODES
 
-
-def has_fix(finding: Finding, unsafe: bool) -> bool:
-    return is_applicable(finding.fix, unsafe)
+    return code in CODES
