@@ -498,6 +498,16 @@ async def test_nearest_config_per_file_reloaded_when_it_changes(tmp_path):
             [types.FileEvent(client.uri("sub/pyproject.toml"), types.FileChangeType.Changed)]))
         [diag] = await client.diagnostics("sub/c.py", after=mark)
         assert (diag.code, diag.range.start) == ("ASL101", types.Position(5, 4))
+        assert len(client.progress_ends()) == 1  # a config below the folder's leaves the index be
+        # The folder's own config changes what is indexed: the index is built again.
+        mark = len(client.published)
+        write(tmp_path, "pyproject.toml", '[tool.asynclint]\nextend-exclude = ["a.py"]\n')
+        client.lsp.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+            [types.FileEvent(client.uri("pyproject.toml"), types.FileChangeType.Created)]))
+        await client.warm(2)
+        assert client.progress_ends()[-1].message.startswith(f"asynclint: indexed 2 files of {tmp_path} in ")
+        # Without a.py in the index, `fetch` is unknown: nothing to say about b.py.
+        await client.until(lambda: len(client.published) > mark and not client.latest("b.py").diagnostics)
 
 
 async def test_client_settings_select_ignore_and_unsafe_fixes(tmp_path):

@@ -320,8 +320,19 @@ class Session:
         self.engine.config_changed()
         for folder in self.engine.folders:
             if any(folder.contains(p) or Path(folder.root).is_relative_to(Path(p).parent) for p in paths):
-                asyncio.ensure_future(self.build(folder))  # re-checks its documents when done
+                asyncio.ensure_future(self._rebuild_if_needed(folder))
         self.recheck(lambda _: True, 0)
+
+    async def _rebuild_if_needed(self, folder: FolderIndex) -> None:
+        # Only the folder's own settings shape its index: a config further down changes the
+        # findings of its files (re-checked already), not what the project defines.
+        try:
+            changed = await self._run(self.indexing, folder.settings_changed)
+        except ConfigError as exc:
+            self.log(f"asynclint: {exc}", types.MessageType.Error)
+            return
+        if changed:
+            await self.build(folder)  # re-checks its documents when done
 
     def did_change_watched_files(self, params: types.DidChangeWatchedFilesParams) -> None:
         configs: list[str] = []

@@ -127,6 +127,12 @@ class FolderIndex:
         # settings, and the CLI run from this folder must find the same one.
         return load_settings(None, self.root)
 
+    def settings_changed(self) -> bool:
+        """Whether the folder's config now says something else than when it was indexed."""
+        with self.lock:
+            current = self.settings
+        return self._folder_settings() != current
+
     def build(self, progress: Progress | None = None, jobs: int | None = None) -> int:
         """Read every file of the folder (from the cache where it is current); return how many."""
         settings = self._folder_settings()
