@@ -13,10 +13,10 @@ DROP = b"import asyncio\n\nasync def main():\n    asyncio.sleep(1)\n"
 FINDING = "ok.py:4:5: ASL101 `asyncio.sleep()` returns a coroutine that is never awaited, so it never runs\n"
 
 
-def asynclint(cwd, *args: str, env=None) -> subprocess.CompletedProcess:
+def asynclint(cwd, *args: str, env=None, timeout=60) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "asynclint", "--jobs", "1", *args],
-        capture_output=True, cwd=cwd, timeout=60, env=env,
+        capture_output=True, cwd=cwd, timeout=timeout, env=env,
     )
 
 
@@ -147,7 +147,27 @@ def test_folders_a_thousand_levels_deep(tmp_path, packages):
             open(os.path.join(folder, b"__init__.py"), "wb").close()
     with open(os.path.join(folder, b"ok.py"), "wb") as handle:
         handle.write(DROP)
-    for cache in ((), ()):  # cold, then answered from the cache
-        done = asynclint(tmp_path, *cache, ".")
-        assert done.stdout.decode() == "d/" * 1000 + FINDING
-        assert done.returncode == 1, done.stderr
+    try:
+        for cache in ((), ()):  # cold, then answered from the cache
+            done = asynclint(tmp_path, *cache, ".", timeout=600)  # a 2,000-character path, a thousand times over
+            assert done.stdout.decode() == "d/" * 1000 + FINDING
+            assert done.returncode == 1, done.stderr
+    finally:
+        remove_deep_tree(os.path.join(os.fsencode(tmp_path), b"d"))
+
+
+def remove_deep_tree(top: bytes) -> None:
+    """Remove a folder tree without recursion (shutil.rmtree, and so pytest's own clean-up of old
+    temporary folders, recurses once per level and fails on this one)."""
+    pending, folders = [top], []
+    while pending:
+        folder = pending.pop()
+        folders.append(folder)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    os.unlink(entry.path)
+    for folder in reversed(folders):
+        os.rmdir(folder)

@@ -185,6 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["rule"]:
         return _rule_command(argv[1:])
+    if argv[:1] == ["server"]:
+        from asynclint.frontends.server import main as server_main
+
+        return server_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.fix and args.diff:
         args.fix = False  # --diff previews the fixes; it never writes
