@@ -66,3 +66,30 @@ def test_pre_commit_snippet_names_the_current_release_tag():
     version = re.search(r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
     snippet = (ROOT / "docs" / "integrations.md").read_text()
     assert re.findall(r"^    rev: (\S+)$", snippet, re.M) == [f"v{version}"]
+
+
+def _toml_snippets(text: str) -> list[str]:
+    return re.findall(r"^```toml\n(.*?)^```", text, re.M | re.S)
+
+
+def test_config_snippets_in_the_docs_load_as_they_are_pasted(tmp_path):
+    # A snippet a user pastes into pyproject.toml must load, and must not lint .venv.
+    from asynclint.config.discovery import discover
+    from asynclint.config.options import load_settings
+
+    snippets = [
+        snippet
+        for page in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
+        for snippet in _toml_snippets(page.read_text(encoding="utf-8"))
+        if "[tool.asynclint" in snippet
+    ]
+    assert len(snippets) >= 2
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib" / "site.py").write_text("x = 1\n")
+    (tmp_path / "app.py").write_text("x = 1\n")
+    for snippet in snippets:
+        (tmp_path / "pyproject.toml").write_text(snippet)
+        settings = load_settings(start=tmp_path)  # raises ConfigError on a bad key or value
+        assert settings.config_file == tmp_path / "pyproject.toml"
+        files = discover([str(tmp_path)], settings).files
+        assert [f for f in files if ".venv" in f] == [], snippet
