@@ -119,6 +119,8 @@ class TestingCatalogue:
     unmarked_runners: tuple[str, ...]
     auto_mode_options: tuple[str, ...]
     known_plugins: frozenset[str]
+    known_distributions: frozenset[str]
+    builtin_fixtures: frozenset[str]
     hooks: frozenset[str]
     fixture_decorators: frozenset[str]
     async_fixture_decorator: str
@@ -143,6 +145,8 @@ def testing() -> TestingCatalogue:
         unmarked_runners=tuple(py["unmarked-runners"]),
         auto_mode_options=tuple(py["auto-mode-options"]),
         known_plugins=frozenset(py["known-plugins"]),
+        known_distributions=frozenset(py["known-distributions"]),
+        builtin_fixtures=frozenset(py["builtin-fixtures"]),
         hooks=frozenset(py["hooks"]),
         fixture_decorators=frozenset(py["fixture-decorators"]),
         async_fixture_decorator=py["async-fixture-decorator"],
