@@ -820,6 +820,11 @@ class BlockingThreadWait(BlockingCategory):
     `threading.Thread` or a queue, and `result()`/`exception()` of a
     `concurrent.futures.Future`, in an `async def`. `acquire(False)` / `acquire(blocking=False)`
     never wait and are not flagged.
+
+    `put()` waits only when the queue is full, and a queue made without a positive `maxsize` is
+    never full: `put()` is flagged only on a queue whose construction is in view with `maxsize` a
+    positive literal (`q = queue.Queue(maxsize=100)`). An unbounded queue, or one whose size the
+    analysis cannot read (a variable, a parameter, an attribute set elsewhere), is left alone.
     """ + _WHERE + """
 
     ## Why is this bad?
@@ -879,6 +884,18 @@ class BlockingThreadWait(BlockingCategory):
                 with lock:
                     q.qsize()
         """),
+        Valid("put-on-unbounded-or-unknown-size", """
+            import queue
+
+            EVENTS = queue.Queue()
+
+            async def main(size, given: queue.Queue):
+                EVENTS.put(1)
+                queue.Queue(maxsize=0).put(2)
+                sized = queue.Queue(size)
+                sized.put(3)
+                given.put(4)
+        """),
     )
     invalid = (
         Invalid(
@@ -904,5 +921,17 @@ class BlockingThreadWait(BlockingCategory):
                     return future.result()
             """,
             ((14, 9), (15, 9), (16, 9), (17, 9), (18, 16)),
+        ),
+        Invalid(
+            "put-on-a-bounded-queue",
+            """
+            import queue
+
+            async def main(item):
+                results = queue.Queue(maxsize=10)
+                results.put(item)
+                queue.LifoQueue(1).put(item)
+            """,
+            ((5, 5), (6, 5)),
         ),
     )
