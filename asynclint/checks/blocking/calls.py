@@ -395,9 +395,13 @@ class BlockingFileIO(BlockingCategory):
     Flags `open()`, `io.open`, `os.fdopen` and the reads and writes on the file objects they give;
     `pathlib.Path` methods that touch the disk (`read_text`, `write_bytes`, `open`, `exists`,
     `stat`, `iterdir`, `glob`, `mkdir`, `unlink`, ... but not the pure ones such as
-    `with_suffix`); `os.path` functions that touch the disk (`exists`, `isfile`, `getsize`, ...,
-    not `join`); `os.listdir/scandir/stat/remove/rename/makedirs/walk/...`; `shutil` copies,
-    moves and removals; `glob.glob/iglob`; `tempfile.mkstemp/mkdtemp/TemporaryFile/...`.
+    `with_suffix`); `os.path` functions that touch the disk (`exists`, `isfile`, `getsize`, ...);
+    `os.listdir/scandir/stat/remove/rename/makedirs/walk/...`; `shutil` copies, moves and
+    removals; `glob.glob/iglob`; `tempfile.mkstemp/mkdtemp/TemporaryFile/...`.
+
+    Not flagged, as they never wait on a disk: `os.getcwd()`/`os.getcwdb()` (the process's own
+    state), path arithmetic (`os.path.join`, `basename`, `dirname`, `splitext`, `normpath`) and
+    environment lookups (`os.getenv`, `os.environ.get`).
 
     A path or file is recognised from a constructor (`Path(x)`, `f = open(p)`, `with open(p) as
     f`), through pure steps (`Path(x).parent / "data"`), an annotation (`p: Path`), a module-level
@@ -446,6 +450,17 @@ class BlockingFileIO(BlockingCategory):
                 joined = os.path.join("a", name)
                 text = "abc".replace("a", "b")
                 return path.parent, other, joined, text
+        """),
+        Valid("cwd-paths-and-environment", """
+            import os
+
+            async def main(name):
+                here = os.getcwd()
+                raw = os.getcwdb()
+                home = os.getenv("HOME") or os.environ.get("USERPROFILE", "")
+                stem, ext = os.path.splitext(os.path.basename(name))
+                folder = os.path.normpath(os.path.dirname(os.path.join(here, name)))
+                return raw, home, stem, ext, folder
         """),
         Valid("thread-and-nested", """
             import asyncio
