@@ -22,12 +22,21 @@ _LOOPS = (cst.For, cst.While)
 _OTHER_FRAMES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 
+# What holds statements: the path to a statement goes through these only (never expressions,
+# which keeps the walk short and shallow).
+_BLOCKS = (
+    cst.BaseSuite, cst.BaseCompoundStatement, cst.ExceptHandler, cst.ExceptStarHandler, cst.Else,
+    cst.Finally, cst.MatchCase,
+)
+
+
 def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
-    """The nodes from `root` down to `target` (both included), staying in `root`'s frame."""
+    """The statements and blocks from `root` down to `target` (both included), staying in
+    `root`'s frame."""
     if root is target:
         return [root]
     for child in root.children:
-        if isinstance(child, _OTHER_FRAMES) and child is not target:
+        if child is not target and (isinstance(child, _OTHER_FRAMES) or not isinstance(child, _BLOCKS)):
             continue
         found = _path_to(child, target)
         if found is not None:
