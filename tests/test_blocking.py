@@ -30,6 +30,8 @@ def _method_case(name: str) -> tuple[str, int]:
     """A coroutine calling the method on a parameter annotated with the type."""
     owner, _, method = name.rpartition(".")
     module = owner.rpartition(".")[0]
+    if BLOCKING.methods[name].bounded:  # waits only on a receiver made with a bound in view
+        return f"import {module}\n\nasync def main():\n    x = {owner}(3)\n    x.{method}()\n", 5
     return f"import {module}\n\nasync def main(x: {owner}):\n    x.{method}()\n", 5
 
 

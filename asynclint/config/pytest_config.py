@@ -64,6 +64,8 @@ class PytestSetup:
     unmarked: str | None = None  # STRICT, MISSING, or None (they may run, or nobody can tell)
     strict_fixtures: bool = False  # async `@pytest.fixture`s are not run (pytest-asyncio strict)
     conftest_pytestmark: bool = False  # a conftest.py sets an asyncio `pytestmark` (no effect)
+    # Fixtures the folder's conftest.py files define; None when one of them cannot be read.
+    conftest_fixtures: frozenset[str] | None = frozenset()
 
     def collects_file(self, path: str) -> bool:
         name = os.path.basename(path)
@@ -316,6 +318,16 @@ def declared_dependencies(root: Path) -> Declared:
     return declared
 
 
+def unknown_distributions(declared: Declared) -> set[str]:
+    """Declared distributions that look like pytest plugins (`pytest-*`, `*-pytest`) and that the
+    catalogue does not know: any of them may run coroutines its own way."""
+    known = catalogue.testing().known_distributions
+    return {
+        name for name in declared.names
+        if (name.startswith("pytest-") or name.endswith("-pytest")) and name not in known
+    }
+
+
 def _upper_bound_below(spec: str, limit: tuple[int, ...]) -> bool:
     """Whether a version specifier caps the version below `limit` (e.g. `==0.18.3`, `<0.19`)."""
     for operator, version in re.findall(r"(===|==|<=|<|~=)\s*([0-9][0-9.]*)", spec):
@@ -338,6 +350,7 @@ class Conftest:
     asyncio_pytestmark: bool = False
     mentions_mode: bool = False  # sets the asyncio mode itself
     mentions_anyio_or_trio: bool = False
+    fixtures: frozenset[str] = frozenset()  # names of the fixtures it defines at top level
 
 
 def _strings(node: ast.AST) -> list[str] | None:
@@ -365,9 +378,12 @@ def read_conftest(path: Path) -> Conftest | None:
     cat = catalogue.testing()
     hooks = unknown = mark = False
     plugins: list[str] = []
+    fixtures: list[str] = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in cat.hooks:
             hooks = True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            fixtures += fixture_names(node)
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         value = getattr(node, "value", None)
         for target in targets:
@@ -386,7 +402,24 @@ def read_conftest(path: Path) -> Conftest | None:
         asyncio_pytestmark=mark,
         mentions_mode=bool(_MODE_IN_CODE.search(text)),
         mentions_anyio_or_trio=bool(re.search(r"(?<![A-Za-z])(anyio|trio)", text)),
+        fixtures=frozenset(fixtures),
     )
+
+
+def fixture_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The fixture names a function defines, when a decorator spelled `...fixture` marks it one
+    (`@pytest.fixture`, `@pytest_asyncio.fixture(name="db")`)."""
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        spelled = target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else ""
+        if not spelled.endswith("fixture"):
+            continue
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                if keyword.arg == "name" and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
+                    return [keyword.value.value]
+        return [node.name]
+    return []
 
 
 def _conftests(top: Path, folder: Path) -> list[Path]:
@@ -424,6 +457,9 @@ def _setup(folder: Path) -> PytestSetup:
         tuple((top / p).resolve() for p in _words(values.get("testpaths"))),
     )
     conftests = [read_conftest(p) for p in _conftests(top, folder)]
+    read = [c for c in conftests if c is not None]
+    fixtures = None if len(read) < len(conftests) else frozenset(n for c in read for n in c.fixtures)
+    base = _with(base, conftest_fixtures=fixtures)
     pytestmark = any(c is not None and c.asyncio_pytestmark for c in conftests)
     if config is None or any(c is None or c.hooks or c.unknown_plugins or c.mentions_mode for c in conftests):
         return base
@@ -446,6 +482,8 @@ def _setup(folder: Path) -> PytestSetup:
     text = declared.text.lower()
     if any(runner.lower() in text for runner in cat.unmarked_runners):
         return base
+    if unknown_distributions(declared):
+        return base  # a plugin we do not know may run async tests its own way
     if mode is None and _MODE_ON_COMMAND_LINE.search(text):
         return base  # the mode may be set on a command line we cannot see
     asyncio_plugin = cat.asyncio_plugin

@@ -119,6 +119,8 @@ class TestingCatalogue:
     unmarked_runners: tuple[str, ...]
     auto_mode_options: tuple[str, ...]
     known_plugins: frozenset[str]
+    known_distributions: frozenset[str]
+    builtin_fixtures: frozenset[str]
     hooks: frozenset[str]
     fixture_decorators: frozenset[str]
     async_fixture_decorator: str
@@ -143,6 +145,8 @@ def testing() -> TestingCatalogue:
         unmarked_runners=tuple(py["unmarked-runners"]),
         auto_mode_options=tuple(py["auto-mode-options"]),
         known_plugins=frozenset(py["known-plugins"]),
+        known_distributions=frozenset(py["known-distributions"]),
+        builtin_fixtures=frozenset(py["builtin-fixtures"]),
         hooks=frozenset(py["hooks"]),
         fixture_decorators=frozenset(py["fixture-decorators"]),
         async_fixture_decorator=py["async-fixture-decorator"],
@@ -239,6 +243,10 @@ class BlockingEntry:
     # (position, keyword, flag): the call returns at once when that argument names the flag
     # (`getaddrinfo(..., flags=socket.AI_NUMERICHOST)` looks nothing up)
     nonblocking_flag: tuple[int, str, str] | None = None
+    # (position, keyword) of the receiver's constructor argument that bounds it: the method waits
+    # only when the receiver is constructed in view with that argument a positive literal
+    # (`queue.Queue(maxsize=10).put(x)`); an unbounded queue's `put` never waits
+    bounded: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -276,10 +284,11 @@ def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
         override = table.get("entries", {}).get(name, {})
         nonblocking = override.get("nonblocking")
         flag = override.get("nonblocking-flag")
+        bounded = override.get("bounded")
         return BlockingEntry(
             name, category, override.get("hint", table["hint"]), override.get("fix", table["fix"]),
             override.get("replacement"), tuple(nonblocking) if nonblocking else None, method,
-            tuple(flag) if flag else None,
+            tuple(flag) if flag else None, tuple(bounded) if bounded else None,
         )
 
     for category in categories:

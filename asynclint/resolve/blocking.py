@@ -133,9 +133,13 @@ class BlockingCalls:
         held = self.type_of(func.value)
         if isinstance(held, str):
             entry = self.catalogue.methods.get(f"{held}.{method}")
+            if entry is not None and entry.bounded is not None and not self._bounded(func.value, held, entry.bounded):
+                return []
             return [Match(entry.category, entry)] if entry and self._blocks(call, entry) else []
         if isinstance(held, Deferred):
             if any(self._nonblocking(call, e) for e in self._entries_named(method)):
+                return []
+            if method not in self._categories:
                 return []
             # The condition lists the types on which the method blocks in each category.
             return [
@@ -164,6 +168,22 @@ class BlockingCalls:
             position, keyword, flag = entry.nonblocking_flag
             return names_flag(argument(call, position, keyword), flag)
         return False
+
+    def _bounded(self, expr: cst.BaseExpression, held: str, bound: tuple[int, str]) -> bool:
+        """Whether the receiver is constructed in view (`q = queue.Queue(10)`) with its bounding
+        argument a positive literal. Unbounded, or a bound this file cannot read: False."""
+        for _ in range(MAX_DEPTH):
+            if isinstance(expr, cst.Name):
+                binding = self.model.lookup(expr.value)
+                if binding is None or binding.kind is not BindingKind.ASSIGN or binding.value is None:
+                    return False
+                expr = binding.value
+                continue
+            break
+        if not isinstance(expr, cst.Call) or self._known(self.qualified(expr.func)) != held:
+            return False
+        value = argument(expr, *bound)
+        return isinstance(value, cst.Integer) and value.evaluated_value > 0
 
     def _blocks(self, call: cst.Call, entry: BlockingEntry) -> bool:
         return not self._nonblocking(call, entry)
@@ -312,6 +332,8 @@ def _method_tables(extra: tuple[tuple[str, str], ...]) -> tuple[dict, dict]:
         owner, _, method = name.rpartition(".")
         if entry.nonblocking:
             with_nonblocking.setdefault(method, []).append(entry)
+        if entry.bounded:
+            continue  # whether it waits depends on a construction the index does not keep
         by_category = categories.setdefault(method, {})
         by_category[entry.category] = f"{by_category[entry.category]},{owner}" if entry.category in by_category else owner
     return with_nonblocking, categories

@@ -43,8 +43,8 @@ class PresenceStore:
                 await self.sync()
                 await asyncio.sleep(interval)
             except asyncio.CancelledError:
-                # Bug: the task can no longer be cancelled.
-                break
+                # Bug: the cancellation is ignored and the loop goes on.
+                continue
 
     async def refresh_all(self, users: list[str]) -> None:
         # Bug: asyncio.wait() takes tasks, not coroutines (TypeError since 3.11).

@@ -395,9 +395,13 @@ class BlockingFileIO(BlockingCategory):
     Flags `open()`, `io.open`, `os.fdopen` and the reads and writes on the file objects they give;
     `pathlib.Path` methods that touch the disk (`read_text`, `write_bytes`, `open`, `exists`,
     `stat`, `iterdir`, `glob`, `mkdir`, `unlink`, ... but not the pure ones such as
-    `with_suffix`); `os.path` functions that touch the disk (`exists`, `isfile`, `getsize`, ...,
-    not `join`); `os.listdir/scandir/stat/remove/rename/makedirs/walk/...`; `shutil` copies,
-    moves and removals; `glob.glob/iglob`; `tempfile.mkstemp/mkdtemp/TemporaryFile/...`.
+    `with_suffix`); `os.path` functions that touch the disk (`exists`, `isfile`, `getsize`, ...);
+    `os.listdir/scandir/stat/remove/rename/makedirs/walk/...`; `shutil` copies, moves and
+    removals; `glob.glob/iglob`; `tempfile.mkstemp/mkdtemp/TemporaryFile/...`.
+
+    Not flagged, as they never wait on a disk: `os.getcwd()`/`os.getcwdb()` (the process's own
+    state), path arithmetic (`os.path.join`, `basename`, `dirname`, `splitext`, `normpath`) and
+    environment lookups (`os.getenv`, `os.environ.get`).
 
     A path or file is recognised from a constructor (`Path(x)`, `f = open(p)`, `with open(p) as
     f`), through pure steps (`Path(x).parent / "data"`), an annotation (`p: Path`), a module-level
@@ -446,6 +450,17 @@ class BlockingFileIO(BlockingCategory):
                 joined = os.path.join("a", name)
                 text = "abc".replace("a", "b")
                 return path.parent, other, joined, text
+        """),
+        Valid("cwd-paths-and-environment", """
+            import os
+
+            async def main(name):
+                here = os.getcwd()
+                raw = os.getcwdb()
+                home = os.getenv("HOME") or os.environ.get("USERPROFILE", "")
+                stem, ext = os.path.splitext(os.path.basename(name))
+                folder = os.path.normpath(os.path.dirname(os.path.join(here, name)))
+                return raw, home, stem, ext, folder
         """),
         Valid("thread-and-nested", """
             import asyncio
@@ -820,6 +835,11 @@ class BlockingThreadWait(BlockingCategory):
     `threading.Thread` or a queue, and `result()`/`exception()` of a
     `concurrent.futures.Future`, in an `async def`. `acquire(False)` / `acquire(blocking=False)`
     never wait and are not flagged.
+
+    `put()` waits only when the queue is full, and a queue made without a positive `maxsize` is
+    never full: `put()` is flagged only on a queue whose construction is in view with `maxsize` a
+    positive literal (`q = queue.Queue(maxsize=100)`). An unbounded queue, or one whose size the
+    analysis cannot read (a variable, a parameter, an attribute set elsewhere), is left alone.
     """ + _WHERE + """
 
     ## Why is this bad?
@@ -879,6 +899,18 @@ class BlockingThreadWait(BlockingCategory):
                 with lock:
                     q.qsize()
         """),
+        Valid("put-on-unbounded-or-unknown-size", """
+            import queue
+
+            EVENTS = queue.Queue()
+
+            async def main(size, given: queue.Queue):
+                EVENTS.put(1)
+                queue.Queue(maxsize=0).put(2)
+                sized = queue.Queue(size)
+                sized.put(3)
+                given.put(4)
+        """),
     )
     invalid = (
         Invalid(
@@ -904,5 +936,17 @@ class BlockingThreadWait(BlockingCategory):
                     return future.result()
             """,
             ((14, 9), (15, 9), (16, 9), (17, 9), (18, 16)),
+        ),
+        Invalid(
+            "put-on-a-bounded-queue",
+            """
+            import queue
+
+            async def main(item):
+                results = queue.Queue(maxsize=10)
+                results.put(item)
+                queue.LifoQueue(1).put(item)
+            """,
+            ((5, 5), (6, 5)),
         ),
     )

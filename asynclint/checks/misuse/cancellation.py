@@ -18,6 +18,72 @@ from asynclint.lint.rule import Invalid, Rule, Valid
 # telling one's own cancellation from an outside one).
 _DELIBERATE_METHODS = frozenset({"uncancel", "cancelling"})
 _WAITERS = frozenset({"asyncio.wait_for", "asyncio.gather", "asyncio.wait", "asyncio.shield"})
+_LOOPS = (cst.For, cst.While)
+_OTHER_FRAMES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
+# What holds statements: the path to a statement goes through these only (never expressions,
+# which keeps the walk short and shallow).
+_BLOCKS = (
+    cst.BaseSuite, cst.BaseCompoundStatement, cst.ExceptHandler, cst.ExceptStarHandler, cst.Else,
+    cst.Finally, cst.MatchCase,
+)
+
+
+def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
+    """The statements and blocks from `root` down to `target` (both included), staying in
+    `root`'s frame."""
+    if root is target:
+        return [root]
+    for child in root.children:
+        if child is not target and (isinstance(child, _OTHER_FRAMES) or not isinstance(child, _BLOCKS)):
+            continue
+        found = _path_to(child, target)
+        if found is not None:
+            return [root, *found]
+    return None
+
+
+def _returns_value(node: cst.CSTNode) -> bool:
+    return (
+        isinstance(node, cst.Return)
+        and node.value is not None
+        and not (isinstance(node.value, cst.Name) and node.value.value == "None")
+    )
+
+
+def _last_statement(block: cst.BaseSuite) -> cst.CSTNode | None:
+    body = awaits.body_statements(block)
+    if not body:
+        return None
+    last = body[-1]
+    if isinstance(last, cst.SimpleStatementLine) and last.body:
+        return last.body[-1]
+    return last
+
+
+def _imported_roots(module: cst.Module) -> set[str]:
+    """The top-level packages the module imports anywhere (`import trio.lowlevel` -> "trio")."""
+    found: set[str] = set()
+
+    def dotted(node: cst.BaseExpression) -> str:
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        return node.value if isinstance(node, cst.Name) else ""
+
+    def visit(node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Import):
+            found.update(dotted(alias.name) for alias in node.names)
+        elif isinstance(node, cst.ImportFrom):
+            if not node.relative and node.module is not None:
+                found.add(dotted(node.module))
+        elif isinstance(node, (cst.BaseCompoundStatement, cst.BaseSuite, cst.Module, cst.SimpleStatementLine,
+                               cst.ExceptHandler, cst.ExceptStarHandler, cst.Else, cst.Finally)):
+            for child in node.children:
+                visit(child)
+
+    visit(module)
+    return found
 
 
 class SwallowedCancellation(Rule):
@@ -25,24 +91,41 @@ class SwallowedCancellation(Rule):
 
     ## What it does
     Flags, inside an `async def`, a handler that catches cancellation around code that awaits and
-    can finish without raising: `except asyncio.CancelledError`, `except BaseException`, a bare
-    `except:` (and `except*` of those), and `with contextlib.suppress(asyncio.CancelledError)`.
+    then denies it: `except asyncio.CancelledError`, `except BaseException`, a bare `except:` (and
+    `except*` of those), and `with contextlib.suppress(asyncio.CancelledError)`. A cancellation is
+    denied when, after catching it, the coroutine carries on: the handler awaits, `continue`s, or
+    the code after it goes round the loop again, awaits more, or returns a value as if the work
+    had been done.
 
     Not flagged:
+    - a coroutine that ends on the cancellation: the handler (after logging or cleanup that does
+      not await) `break`s out of the loop, `return`s without a value, or falls through, and no
+      `await`, `async for`, `async with` or `return <value>` follows before the function's end
+      (`finally` blocks and `with` exits on the way out are cleanup; a `TaskGroup` or `timeout()`
+      block on the way out is not, so inside one the handler is still flagged);
     - a handler that raises (the bare `raise`, or another exception), that uses the exception it
       binds (`except CancelledError as exc: errors.append(exc)`, often raised later), or that
       calls `uncancel()` / `cancelling()` to tell its own cancellation from an outside one;
     - a try block that awaits a task or future it holds (`await task`, `await
       asyncio.wait_for(task, 1)`), or a function that cancels something itself (`task.cancel()`):
       there the `CancelledError` is the expected end of the cancelled task, not this coroutine's;
-    - a try block with no `await`, `async for` or `async with` (no cancellation can arrive there).
+    - a try block with no `await`, `async for` or `async with` (no cancellation can arrive there);
+    - a module that imports `trio` and not `asyncio`: the rule's semantics are asyncio's.
 
     ## Why is this bad?
     `task.cancel()`, `asyncio.timeout()`, `TaskGroup` and `asyncio.run()`'s shutdown all work by
     raising `CancelledError` in the task and waiting for it to come back out. A coroutine that
-    swallows it keeps running: timeouts do not time out, task groups hang, shutdown waits forever,
-    and `task.cancelled()` is false. The asyncio documentation asks for `CancelledError` to be
-    re-raised after clean-up.
+    swallows it and keeps running denies the cancellation: timeouts do not time out, task groups
+    hang, shutdown waits forever. The asyncio documentation asks for `CancelledError` to be
+    re-raised after clean-up, because structured concurrency (`TaskGroup`, `timeout()`) relies on
+    it propagating, and a task that really means to go on after a cancellation has to say so with
+    `Task.uncancel()`.
+
+    Where the line is: a background loop that stops when cancelled (`except CancelledError:
+    break`) does stop, so it is not reported. It is still not quite a cancellation: the task
+    returns normally, `task.cancelled()` is false, and a caller doing `await task` gets its
+    result instead of a `CancelledError`. Re-raising is the better habit; the rule only insists
+    where the task would otherwise keep running.
 
     ## Example
     ```python
@@ -51,7 +134,8 @@ class SwallowedCancellation(Rule):
             try:
                 job = await queue.get()
             except asyncio.CancelledError:
-                break
+                continue
+            await handle(job)
     ```
 
     ## Use instead
@@ -63,6 +147,7 @@ class SwallowedCancellation(Rule):
             except asyncio.CancelledError:
                 cleanup()
                 raise
+            await handle(job)
     ```
     """
 
@@ -167,6 +252,48 @@ class SwallowedCancellation(Rule):
                 except BaseException:
                     pass
         """),
+        Valid("loop-ends-on-cancel", """
+            import asyncio
+            import logging
+            async def heartbeat(conn):
+                while True:
+                    try:
+                        await asyncio.sleep(30)
+                        await conn.ping()
+                    except asyncio.CancelledError:
+                        logging.info("heartbeat stopped")
+                        break
+                conn.alive = False
+        """),
+        Valid("returns-on-cancel", """
+            import asyncio
+            async def reader(stream, sink):
+                while True:
+                    try:
+                        sink.append(await stream.read())
+                    except asyncio.CancelledError:
+                        sink.close()
+                        return
+        """),
+        Valid("falls-through-to-the-end", """
+            import asyncio
+            async def main(conn):
+                try:
+                    await conn.serve_forever()
+                except asyncio.CancelledError:
+                    pass
+                finally:
+                    await conn.close()
+        """),
+        Valid("trio-module", """
+            import trio
+            async def worker(channel):
+                while True:
+                    try:
+                        await channel.receive()
+                    except BaseException:
+                        continue
+        """),
     )
     invalid = (
         Invalid(
@@ -185,7 +312,7 @@ class SwallowedCancellation(Rule):
                 try:
                     await queue.join()
                 except BaseException:
-                    return
+                    pass
                 try:
                     async for item in queue:
                         pass
@@ -193,8 +320,53 @@ class SwallowedCancellation(Rule):
                     pass
                 with contextlib.suppress(asyncio.CancelledError):
                     await queue.join()
+                await queue.put(None)
             """,
             ((9, 9), (13, 5), (18, 5), (20, 10)),
+        ),
+        Invalid(
+            "carries-on-looping",
+            """
+            import asyncio
+            import trio
+
+            async def worker(queue):
+                while True:
+                    try:
+                        job = await queue.get()
+                    except asyncio.CancelledError:
+                        print("ignoring")
+                    else:
+                        job.run()
+            """,
+            ((8, 9),),
+        ),
+        Invalid(
+            "returns-a-result",
+            """
+            import asyncio
+
+            async def fetch(conn):
+                try:
+                    return await conn.read()
+                except asyncio.CancelledError:
+                    return b""
+            """,
+            ((6, 5),),
+        ),
+        Invalid(
+            "ends-inside-a-timeout",
+            """
+            import asyncio
+
+            async def fetch(conn):
+                async with asyncio.timeout(5):
+                    try:
+                        await conn.read()
+                    except asyncio.CancelledError:
+                        return
+            """,
+            ((7, 9),),
         ),
         Invalid(
             "except-star",
@@ -206,6 +378,7 @@ class SwallowedCancellation(Rule):
                     await conn.read()
                 except* asyncio.CancelledError:
                     pass
+                await conn.close()
             """,
             ((6, 5),),
         ),
@@ -215,6 +388,86 @@ class SwallowedCancellation(Rule):
         super().__init__(context)
         self.catalogue = catalogue.misuse()
         self._cancels: dict[int, bool] = {}  # function node id -> whether it calls `.cancel()`
+        self._asyncio: bool | None = None  # whether asyncio's semantics apply to the module
+
+    def _asyncio_module(self) -> bool:
+        """False in a module that imports trio and not asyncio: its cancellation is trio's."""
+        if self._asyncio is None:
+            roots = _imported_roots(self.context.module)
+            self._asyncio = "asyncio" in roots or "trio" not in roots
+        return self._asyncio
+
+    def _is_cancel_scope(self, node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.With) and any(
+            isinstance(item.item, cst.Call) and self.model.qualified_name(item.item.func) in self.catalogue.cancel_scopes
+            for item in node.items
+        )
+
+    def _in_cancel_scope(self, statement: cst.CSTNode) -> bool:
+        scope = self.model.function_scope()
+        path = _path_to(scope.node, statement) if scope is not None else None
+        return path is None or any(self._is_cancel_scope(node) for node in path)
+
+    def _ends_after(self, statement: cst.CSTNode, broke: bool) -> bool:
+        """Whether the coroutine comes to its end, without suspending again and without returning a
+        value, once `statement` is done (with `broke`: once the loop it breaks out of is done).
+        Cleanup on the way out (`finally`, a `with` block's exit) does not count; a `TaskGroup` or
+        `timeout()` block on the way out does, as it relies on the cancellation coming out."""
+        scope = self.model.function_scope()
+        if scope is None or not isinstance(scope.node, cst.FunctionDef):
+            return False
+        path = _path_to(scope.node, statement)
+        if path is None:
+            return False
+        index = len(path) - 1
+        if broke:
+            index -= 1
+            while index > 0 and not isinstance(path[index], _LOOPS):
+                index -= 1
+            if index <= 0:
+                return False
+        current = path[index]
+        for parent in reversed(path[:index]):
+            if isinstance(parent, _LOOPS) and current is parent.body:
+                return False  # the loop goes round again
+            if self._is_cancel_scope(parent):
+                return False
+            if isinstance(parent, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                following = list(parent.body)
+                rest = following[following.index(current) + 1:] if current in following else []
+                if awaits.suspends(rest) or awaits.any_node(rest, _returns_value):
+                    return False
+            if (
+                isinstance(parent, cst.Try) and current is parent.body and parent.orelse is not None
+                and (awaits.suspends(parent.orelse) or awaits.any_node(parent.orelse, _returns_value))
+            ):
+                return False
+            current = parent
+        return True
+
+    def _denial(self, node: cst.Try | cst.TryStar, handler: cst.ExceptHandler | cst.ExceptStarHandler, what: str) -> str | None:
+        """The message for a handler that denies the cancellation; None when the coroutine ends on
+        it (`break` out of the loop, `return`, or falling through to the end of the function)."""
+        denied = (
+            f"{what} around an await swallows the task's cancellation and carries on: re-raise "
+            "`CancelledError` after cleaning up, or the task cannot be cancelled"
+        )
+        found = awaits.nodes(handler.body)
+        if any(awaits.is_suspension(n) for n in found) or any(isinstance(n, cst.Continue) for n in found):
+            return denied
+        if any(_returns_value(n) for n in found):
+            return (
+                f"{what} around an await turns the task's cancellation into a result: re-raise "
+                "`CancelledError` after cleaning up, so that its awaiters see it cancelled"
+            )
+        if any(isinstance(n, cst.Break) for n in found) and not self._ends_after(node, broke=True):
+            return denied
+        last = _last_statement(handler.body)
+        if isinstance(last, cst.Break):
+            return None
+        if isinstance(last, cst.Return):
+            return denied if self._in_cancel_scope(node) else None
+        return None if self._ends_after(node, broke=False) else denied
 
     def _catches(self, expr: cst.BaseExpression | None) -> str | None:
         if expr is None:
@@ -287,7 +540,7 @@ class SwallowedCancellation(Rule):
         return self._awaits_held_future(body) or self._cancels_something()
 
     def _check_handlers(self, node: cst.Try | cst.TryStar) -> None:
-        if not self.model.in_coroutine or not awaits.suspends(node.body):
+        if not self.model.in_coroutine or not awaits.suspends(node.body) or not self._asyncio_module():
             return
         for handler in node.handlers:
             what = self._catches(handler.type)
@@ -295,11 +548,9 @@ class SwallowedCancellation(Rule):
                 continue
             # The first handler that catches cancellation is the one that gets it.
             if not self._deliberate(handler) and not self._expected(node.body):
-                self.report(
-                    handler,
-                    f"{what} around an await swallows the task's cancellation: re-raise "
-                    "`CancelledError` after cleaning up, or the task cannot be cancelled",
-                )
+                message = self._denial(node, handler, what)
+                if message is not None:
+                    self.report(handler, message)
             return
 
     def visit_Try(self, node: cst.Try) -> None:
@@ -319,6 +570,8 @@ class SwallowedCancellation(Rule):
                 and any(self._catches(arg.value) for arg in call.args if arg.keyword is None)
                 and awaits.suspends(node.body)
                 and not self._expected(node.body)
+                and self._asyncio_module()
+                and not self._ends_after(node, broke=False)
             ):
                 self.report(
                     call,

@@ -38,7 +38,9 @@ class GetEventLoopInCoroutine(Rule):
     asyncio documentation says to prefer `get_running_loop()` in coroutines and callbacks.
 
     Public sync functions and methods are not followed: other modules may call them from sync
-    code. Module-level calls are ASL509's business.
+    code. Module-level calls are ASL509's business. A `get_event_loop()` in an `except
+    RuntimeError:` handler of a `try` whose body calls `get_running_loop()` is the fallback for
+    when no loop runs, written on purpose, and is not flagged.
 
     ## Example
     ```python
@@ -107,6 +109,22 @@ class GetEventLoopInCoroutine(Rule):
                     asyncio.get_event_loop().stop()
                 stop()
                 loop.call_later(1, stop)
+        """),
+        Valid("fallback-after-get-running-loop", """
+            import asyncio
+            async def main():
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    loop = asyncio.get_event_loop()
+                return loop
+            def _loop():
+                try:
+                    return asyncio.get_running_loop()
+                except (RuntimeError, AttributeError):
+                    return asyncio.get_event_loop()
+            async def other():
+                _loop().call_soon(print)
         """),
         Valid("public-helper", """
             import asyncio
@@ -182,6 +200,36 @@ class GetEventLoopInCoroutine(Rule):
             """,
         ),
         Invalid(
+            "other-handlers-are-not-the-fallback",
+            """
+            import asyncio
+
+            async def main(conn):
+                try:
+                    await conn.open()
+                except RuntimeError:
+                    asyncio.get_event_loop().stop()
+                try:
+                    loop = asyncio.get_running_loop()
+                except ValueError:
+                    loop = asyncio.get_event_loop()
+            """,
+            ((7, 9), (11, 16)),
+            fixed="""
+            import asyncio
+
+            async def main(conn):
+                try:
+                    await conn.open()
+                except RuntimeError:
+                    asyncio.get_running_loop().stop()
+                try:
+                    loop = asyncio.get_running_loop()
+                except ValueError:
+                    loop = asyncio.get_running_loop()
+            """,
+        ),
+        Invalid(
             "imported-name-without-replacement-imported",
             """
             from asyncio import get_event_loop
@@ -204,11 +252,38 @@ class GetEventLoopInCoroutine(Rule):
         self.callees: set[int] = set()
         self.not_loads: set[int] = set()
         self.pending: list[tuple[cst.Call, str, Fix | None]] = []  # calls in helpers
+        self.fallbacks: set[int] = set()  # `except RuntimeError:` after `get_running_loop()`
+        self.in_fallback = 0
+
+    def visit_Try(self, node: cst.Try) -> None:
+        running = f"asyncio.{self.catalogue.running_loop}"
+        if not awaits.any_node(
+            node.body, lambda n: isinstance(n, cst.Call) and self.model.qualified_name(n.func) == running
+        ):
+            return
+        for handler in node.handlers:
+            if self._catches_runtime_error(handler.type):
+                self.fallbacks.add(id(handler))
+
+    def _catches_runtime_error(self, expr: cst.BaseExpression | None) -> bool:
+        if isinstance(expr, cst.Tuple):
+            return any(self._catches_runtime_error(element.value) for element in expr.elements)
+        return expr is not None and self.model.qualified_name(expr) == "builtins.RuntimeError"
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if id(node) in self.fallbacks:
+            self.in_fallback += 1
+
+    def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if id(node) in self.fallbacks:
+            self.in_fallback -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
         self.callees.add(id(node.func))
         if self.model.qualified_name(node.func) not in self.catalogue.get_event_loop:
             return
+        if self.in_fallback:
+            return  # the fallback for when no loop runs
         if self.model.in_coroutine:
             self.report(node, fix=self._fix(node, Applicability.SAFE))
             return

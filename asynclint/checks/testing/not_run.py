@@ -13,6 +13,7 @@ import re
 
 import libcst as cst
 
+from asynclint.checks.shared import awaits
 from asynclint.checks.shared.awaitables import KNOWN, CoroutineCalls, callee_text
 from asynclint.checks.testing.support import (
     MARKED,
@@ -401,6 +402,70 @@ class _PytestRule(Rule):
         return node, cls
 
 
+def _fixture_names(node: cst.FunctionDef) -> list[str]:
+    """The fixture name a function defines, when a decorator spelled `...fixture` marks it one."""
+    for decorator in node.decorators:
+        target = decorator_target(decorator)
+        spelled = target.attr.value if isinstance(target, cst.Attribute) else target.value if isinstance(target, cst.Name) else ""
+        if not spelled.endswith("fixture"):
+            continue
+        if isinstance(decorator.decorator, cst.Call):
+            for arg in decorator.decorator.args:
+                if arg.keyword is not None and arg.keyword.value == "name":
+                    value = arg.value
+                    if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+                        return [value.evaluated_value]
+                    return []
+        return [node.name.value]
+    return []
+
+
+def _parametrized_names(model, decorators) -> list[str]:
+    """Argument names given by `@pytest.mark.parametrize("a, b", ...)` decorators."""
+    names: list[str] = []
+    for decorator in decorators:
+        call = decorator.decorator
+        if not isinstance(call, cst.Call) or model.qualified_name(call.func) != "pytest.mark.parametrize":
+            continue
+        argnames = next((a.value for a in call.args if a.keyword is None or a.keyword.value == "argnames"), None)
+        if isinstance(argnames, cst.SimpleString) and isinstance(argnames.evaluated_value, str):
+            names += [n.strip() for n in argnames.evaluated_value.split(",") if n.strip()]
+        elif isinstance(argnames, (cst.List, cst.Tuple)):
+            names += [
+                e.value.evaluated_value for e in argnames.elements
+                if isinstance(e.value, cst.SimpleString) and isinstance(e.value.evaluated_value, str)
+            ]
+    return names
+
+
+def runs_itself(model, module: cst.Module) -> bool:
+    """A script-style test module: it ends with `asyncio.run(...)` at module level, or has an
+    `if __name__ == "__main__":` block that calls `asyncio.run`. Its async tests may be meant to
+    be run by the script, not by pytest."""
+
+    def is_run(node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Call) and model.qualified_name(node.func) == "asyncio.run"
+
+    body = module.body
+    if body and isinstance(body[-1], cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Expr) and is_run(small.value) for small in body[-1].body
+    ):
+        return True
+    for statement in body:
+        if isinstance(statement, cst.If) and _is_main_check(statement.test) and awaits.any_node(statement.body, is_run):
+            return True
+    return False
+
+
+def _is_main_check(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = [test.left, test.comparisons[0].comparator]
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    strings = [s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"]
+    return bool(names and strings) and isinstance(test.comparisons[0].operator, cst.Equal)
+
+
 # -- ASL402 -------------------------------------------------------------------------------------
 
 
@@ -432,6 +497,17 @@ class UnmarkedAsyncTest(_PytestRule):
     `pytest_plugins` or `-p` that asynclint does not know, `asyncio-mode` on a command line in
     tox.ini or a CI workflow, a decorator on the test), the rule stays silent.
 
+    The pytest plugins asynclint knows to run coroutines are pytest-asyncio, anyio, pytest-trio,
+    pytest-aiohttp, aiomisc-pytest (aiomisc), pytest-tornasync, pytest-twisted and
+    pytest-asyncio-cooperative; it also knows common plugins that never call test functions
+    themselves (pytest-cov, pytest-mock, pytest-xdist, pytest-timeout, ...: the list is
+    `known-distributions` in `rules/testing.toml`). Any other declared dependency named `pytest-*`
+    or `*-pytest` may run coroutines its own way, and the rule stays silent for the project.
+
+    A script-style test module, one that ends with `asyncio.run(...)` at module level or has an
+    `if __name__ == "__main__":` block calling `asyncio.run`, runs its coroutines itself: it is
+    left alone too.
+
     ## Example
     ```python
     # pyproject.toml: test = ["pytest", "pytest-asyncio"]
@@ -451,8 +527,12 @@ class UnmarkedAsyncTest(_PytestRule):
 
     ## Fix safety
     In strict mode the fix adds `@pytest.mark.asyncio` (and `import pytest` when the file lacks
-    it). It is safe: the test now runs, which is its purpose. No fix is offered when no plugin is
-    declared: the dependency has to be added first.
+    it). It is safe: the test now runs, which is its purpose. It is offered only when every
+    parameter of the test is surely a fixture (pytest's own, one defined with a `...fixture`
+    decorator in the module, its class or a conftest.py on the way) or a `parametrize`d name: a
+    parameter from anywhere else may be a plugin's fixture or not a fixture at all, and running
+    the test may not be what its author meant. No fix is offered when no plugin is declared: the
+    dependency has to be added first.
     """
 
     code = "ASL402"
@@ -569,6 +649,40 @@ class UnmarkedAsyncTest(_PytestRule):
             files=(("setup.py", "from setuptools import setup\nsetup(name='shop')\n"), ("tox.ini", "[pytest]\n")),
         ),
         Valid(
+            "unknown-pytest-plugin-declared", """
+            async def test_fetch():
+                assert await fetch()
+            """,
+            path="tests/test_fetch.py",
+            files=(
+                ("pytest.ini", "[pytest]\nasyncio_mode = strict\n"),
+                ("requirements-test.txt", "pytest\npytest-asyncio\npytest-cov\npytest-kiwi-runner\n"),
+            ),
+        ),
+        Valid(
+            "script-style-module", """
+            import asyncio
+
+            async def test_fetch():
+                assert await fetch()
+
+            asyncio.run(test_fetch())
+            """,
+            path="tests/test_fetch.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
+            "main-block-runs-the-tests", """
+            import asyncio
+
+            async def test_fetch():
+                assert await fetch()
+
+            if __name__ == "__main__":
+                asyncio.run(test_fetch())
+            """,
+            path="tests/test_fetch.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
             "unittest-class-is-asl401s", """
             import unittest
             class TestClient(unittest.TestCase):
@@ -669,6 +783,48 @@ class UnmarkedAsyncTest(_PytestRule):
             ),
         ),
         Invalid(
+            "fix-only-when-parameters-are-fixtures",
+            """
+            import pytest
+
+            @pytest.fixture
+            def user():
+                return "ann"
+
+            async def test_fetch(db, user, tmp_path):
+                assert await fetch(db, user)
+
+            async def test_mocked(mocker):
+                assert await fetch(mocker)
+            """,
+            ((7, 11), (10, 11)),
+            fixed="""
+            import pytest
+
+            @pytest.fixture
+            def user():
+                return "ann"
+
+            @pytest.mark.asyncio
+            async def test_fetch(db, user, tmp_path):
+                assert await fetch(db, user)
+
+            async def test_mocked(mocker):
+                assert await fetch(mocker)
+            """,
+            path="tests/test_fetch.py",
+            files=(
+                ("pytest.ini", "[pytest]\nasyncio_mode = strict\n"),
+                ("requirements-test.txt", "pytest\npytest-asyncio\npytest-cov\npytest-mock\n"),
+                ("tests/conftest.py", """
+                    import pytest
+                    @pytest.fixture(name="db")
+                    def database():
+                        return {}
+                """),
+            ),
+        ),
+        Invalid(
             "no-async-plugin-declared",
             """
             async def test_fetch():
@@ -726,7 +882,9 @@ class UnmarkedAsyncTest(_PytestRule):
             return
         if pytestmark_kind(self.model, self.context.module.body) != PLAIN:
             return
-        for node, _cls in self.candidates:
+        if runs_itself(self.model, self.context.module):
+            return
+        for node, cls in self.candidates:
             name = node.name.value
             if setup.unmarked == pytest_config.STRICT:
                 note = " (a `pytestmark` in conftest.py applies to no test)" if setup.conftest_pytestmark else ""
@@ -734,13 +892,34 @@ class UnmarkedAsyncTest(_PytestRule):
                     f"async test `{name}` has no asyncio marker and pytest-asyncio runs in strict mode "
                     f"({_config_name(setup)}): pytest does not run it{note}; add `@pytest.mark.asyncio`"
                 )
-                self.report(node.name, message, self._fix(node))
+                fix = self._fix(node) if self._fixtures_known(node, cls) else None
+                self.report(node.name, message, fix)
             else:
                 message = (
                     f"async test `{name}` cannot run: the project declares no async test plugin "
                     "(pytest-asyncio, anyio, pytest-trio), and pytest does not run coroutines itself"
                 )
                 self.report(node.name, message)
+
+    def _fixtures_known(self, node: cst.FunctionDef, cls: cst.ClassDef | None) -> bool:
+        """Whether every parameter the test requests is surely a fixture (pytest's own, one of
+        the module, its class or a conftest.py pytest_config reads) or a parametrized name: a
+        parameter from elsewhere (a plugin's fixture, a typo) may mean the test is not what it
+        seems, so the marker is not added blindly."""
+        conftest = self.setup.conftest_fixtures
+        if conftest is None:
+            return False
+        known = set(catalogue.testing().builtin_fixtures) | conftest
+        for block in (self.context.module.body, cls.body.body if cls is not None else ()):
+            for statement in block:
+                if isinstance(statement, cst.FunctionDef):
+                    known.update(_fixture_names(statement))
+        for decorators in (node.decorators, cls.decorators if cls is not None else ()):
+            known.update(_parametrized_names(self.model, decorators))
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        if cls is not None and params:
+            params = params[1:]  # self
+        return all(param.default is not None or param.name.value in known for param in params)
 
     def _fix(self, node: cst.FunctionDef) -> Fix | None:
         imports = import_statement(self.model, "pytest")
@@ -768,6 +947,8 @@ class AsyncFixtureInStrictMode(_PytestRule):
     conftest.py when the project declares pytest-asyncio, its mode is strict (the default), and
     nothing suggests the fixture is meant for anyio or trio tests (no such plugin declared, no
     mention of them in the file or its conftest.py files), read as ASL402 reads the configuration.
+    As for ASL402, a declared `pytest-*` or `*-pytest` plugin that asynclint does not know, or a
+    script-style test module that runs itself with `asyncio.run`, keeps the rule silent.
 
     ## Why is this bad?
     In strict mode pytest-asyncio only handles fixtures declared with `@pytest_asyncio.fixture`.
@@ -838,6 +1019,17 @@ class AsyncFixtureInStrictMode(_PytestRule):
                 return await connect()
             """,
             path="tests/conftest.py", files=(_STRICT_PYPROJECT,),
+        ),
+        Valid(
+            "unknown-pytest-plugin-declared", """
+            import pytest
+
+            @pytest.fixture
+            async def client():
+                return await connect()
+            """,
+            path="tests/conftest.py",
+            files=(("pytest.ini", "[pytest]\nasyncio_mode = strict\n"), ("requirements.txt", "pytest\npytest-asyncio\npytest-kiwi-runner\n")),
         ),
         Valid(
             "sync-fixture", """
@@ -935,6 +1127,8 @@ class AsyncFixtureInStrictMode(_PytestRule):
         setup = self.setup
         path = self.context.path
         if not setup.strict_fixtures or _ANYIO_OR_TRIO.search(self.context.text):
+            return
+        if runs_itself(self.model, self.context.module):
             return
         if os.path.basename(path) != "conftest.py" and not setup.collects_file(path):
             return
