@@ -105,3 +105,8 @@ class FileError:
     @property
     def code(self) -> str:
         return self.kind.code
+
+
+def internal_error(exc: BaseException, what: str = "internal error") -> FileError:
+    """A bug of asynclint met while checking a file, worded for a bug report."""
+    return FileError(ErrorKind.INTERNAL, f"{what}: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)")

@@ -303,7 +303,9 @@ def entry() -> None:
         import traceback
 
         traceback.print_exc(file=sys.stderr)
-        print(f"asynclint: internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)", file=sys.stderr)
+        from asynclint.engine.diagnostics import internal_error
+
+        print(f"asynclint: {internal_error(exc).message}", file=sys.stderr)
         code = EXIT_ERROR
     if deepstack.still_running(wait=5.0):
         # A file given up for per-file-timeout is still inside libcst's native parser; finalizing

@@ -17,7 +17,7 @@ from libcst.metadata import CodeRange
 
 from asynclint.config.options import Settings
 from asynclint.engine.deepstack import checkpoint, cpython_limits, has_long_chain, too_deep
-from asynclint.engine.diagnostics import ErrorKind, FileError, Finding
+from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, internal_error
 from asynclint.engine.libcst_access import parse_module
 from asynclint.engine.noqa import NoqaMap, file_is_exempt
 from asynclint.engine.positions import positions
@@ -106,13 +106,7 @@ class Walker:
             return  # failed already, while its callbacks for this node were under way
         self.rules.remove(rule)
         self._build_tables()
-        self.errors.append(
-            FileError(
-                ErrorKind.INTERNAL,
-                f"rule {rule.code} ({rule.name}) failed on this file and was skipped for it: "
-                f"{type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)",
-            )
-        )
+        self.errors.append(internal_error(exc, f"rule {rule.code} ({rule.name}) failed on this file and was skipped for it"))
 
     def call(self, rule: Rule, callback: Callable, *args) -> None:
         try:
@@ -300,12 +294,7 @@ def lint_text(
         result.errors.append(FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed"))
         return result
     except Exception as exc:  # noqa: BLE001 - a bug in the engine itself: report it for this file, go on
-        result.errors.append(
-            FileError(
-                ErrorKind.INTERNAL,
-                f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)",
-            )
-        )
+        result.errors.append(internal_error(exc))
         return result
     finally:
         walker.close()

@@ -11,14 +11,14 @@ import difflib
 import enum
 import gc
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from asynclint.config.options import Settings, relative_to_root
 from asynclint.engine import deepstack
-from asynclint.engine.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, is_applicable
+from asynclint.engine.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, internal_error, is_applicable
 from asynclint.engine.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
 from asynclint.resolve.names import Ref, is_test_module, module_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, combine_names, file_names, is_summary, needs_index, spawner_tokens
@@ -163,12 +163,12 @@ def process_file(
     """Check one file (or, `summary_only`, only summarise it for the index). `data` is the file's
     content when it is not read from disk (stdin, an editor's buffer): such a file is never
     written; its fixed bytes come back in the report."""
-    with _young_garbage_only():
+    with young_garbage_only():
         return _process_file(path, settings, mode, index, summary_only, names, data)
 
 
 @contextlib.contextmanager
-def _young_garbage_only():
+def young_garbage_only() -> Iterator[None]:
     """Keep Python's cycle collector out of the parse and the walk of one file, and collect the
     file's young garbage once it is done. A syntax tree is hundreds of thousands of acyclic
     objects: the automatic collector traverses them again and again while they are built and
@@ -233,10 +233,7 @@ def _guarded(path: str, settings: Settings, function, *args, **kwargs) -> FileRe
     except RecursionError:
         return FileReport(path, errors=[FileError(ErrorKind.INTERNAL, "the code is nested too deeply to be analysed")])
     except Exception as exc:  # noqa: BLE001 - never let one file take the run down
-        return FileReport(
-            path,
-            errors=[FileError(ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)")],
-        )
+        return FileReport(path, errors=[internal_error(exc)])
 
 
 def _buffer_source(data: bytes, settings: Settings) -> Source:

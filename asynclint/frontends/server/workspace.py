@@ -18,12 +18,11 @@ when a summary actually changes: most edits happen inside a function body and le
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from asynclint.engine.diagnostics import (
     ErrorKind,
     FileError,
     Finding,
+    internal_error,
     is_applicable,
 )
 from asynclint.engine.source import Source
@@ -49,6 +49,7 @@ from asynclint.run.runner import (
     check_source,
     default_jobs,
     index_evidence,
+    young_garbage_only,
 )
 
 __all__ = [
@@ -74,31 +75,6 @@ class Checked:
     # other findings (a function made `async` here makes its unawaited calls there findings).
     index_changed: bool = False
     settings: Settings | None = None
-
-
-def internal_error(exc: BaseException) -> FileError:
-    return FileError(
-        ErrorKind.INTERNAL,
-        f"internal error: {type(exc).__name__}: {exc} (this is a bug in asynclint; please report it)",
-    )
-
-
-@contextlib.contextmanager
-def _young_garbage_only() -> Iterator[None]:
-    """Keep the cycle collector out of one check, then collect what it left young. A parse
-    builds hundreds of thousands of objects; each automatic collection they trigger would also
-    traverse everything alive, and a warm index is millions of objects (measured on Home
-    Assistant's core.py, 2,700 lines, with the index warm: 344 ms of CPU per check without this
-    and `gc.freeze`, 207 ms with them)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect(1)
 
 
 def _summaries_by_path(reports: Iterable[FileReport]) -> dict[str, dict]:
@@ -297,7 +273,7 @@ class Engine:
         try:
             if self.is_excluded(path, settings):
                 return Checked(settings=settings)
-            with _young_garbage_only():
+            with young_garbage_only():
                 return self._check(path, text, settings)
         except deepstack.Timeout as exc:
             return Checked(errors=[FileError(ErrorKind.SKIPPED, f"not checked: took longer than per-file-timeout ({exc.seconds:g} s)")])
@@ -356,7 +332,7 @@ class Engine:
         from asynclint.lint.fixer import apply_fixes, compiles
 
         settings = self.settings_for(path)
-        with _young_garbage_only():
+        with young_garbage_only():
             result = self._lint_with_fixes(path, text, settings)
         same = [f for f in result.findings if finding_key(f) == key and f.fix is not None]
         if not same or result.module is None:
@@ -377,7 +353,7 @@ class Engine:
         folder = self.folder_of(path)
         index = folder.index() if folder is not None and folder.ready else None
         rules = rules_for(settings, relative_to_root(path, settings.root))
-        with _young_garbage_only():
+        with young_garbage_only():
             outcome = deepstack.call(
                 fix_text, text, path, settings, rules, unsafe=settings.unsafe_fixes, index=index,
                 timeout=settings.time_limit(),
