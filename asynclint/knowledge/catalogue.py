@@ -54,7 +54,6 @@ class CoroutineCatalogue:
     common_sync_methods: frozenset[str]
     methods: frozenset[str]  # "asyncio.Lock.acquire": coroutine methods of library types
     method_names: frozenset[str]  # their bare names, for the cheap name filter
-    returns: dict[str, str | tuple[str, ...]]  # awaited library call -> the type(s) it gives
     loop_methods: frozenset[str]
     future_functions: frozenset[str]
     loop_future_methods: frozenset[str]
@@ -84,9 +83,6 @@ def coroutines() -> CoroutineCatalogue:
         common_sync_methods=frozenset(data["common-sync-methods"]),
         methods=methods,
         method_names=frozenset(name for names in data["methods"].values() for name in names),
-        returns={
-            name: tuple(value) if isinstance(value, list) else value for name, value in data["returns"].items()
-        },
         loop_methods=frozenset(data["loop-methods"]),
         future_functions=frozenset(data["future-functions"]),
         loop_future_methods=frozenset(data["loop-future-methods"]),
@@ -176,8 +172,6 @@ class MisuseCatalogue:
     cancelled: frozenset[str]
     broad: frozenset[str]
     suppress: frozenset[str]
-    thread_locks: frozenset[str]
-    asyncio_locks: frozenset[str]
     caches: frozenset[str]
     properties: frozenset[str]
     cancel_scopes: frozenset[str]
@@ -195,7 +189,7 @@ class MisuseCatalogue:
 @functools.cache
 def misuse() -> MisuseCatalogue:
     data = load("misuse")
-    loop, cancel, locks, decorators = data["event-loop"], data["cancellation"], data["locks"], data["decorators"]
+    loop, cancel, decorators = data["event-loop"], data["cancellation"], data["decorators"]
     scopes, waiting, loop_arg, module_gel = data["scopes"], data["waiting"], data["loop-argument"], data["module-get-event-loop"]
     return MisuseCatalogue(
         get_event_loop=frozenset(loop["get-event-loop"]),
@@ -205,8 +199,6 @@ def misuse() -> MisuseCatalogue:
         cancelled=frozenset(cancel["cancelled"]),
         broad=frozenset(cancel["broad"]),
         suppress=frozenset(cancel["suppress"]),
-        thread_locks=frozenset(locks["thread"]),
-        asyncio_locks=frozenset(locks["asyncio"]),
         caches=frozenset(decorators["caches"]),
         properties=frozenset(decorators["properties"]),
         cancel_scopes=frozenset(scopes["cancel-scopes"]),
@@ -255,14 +247,9 @@ class BlockingCatalogue:
     functions: dict[str, BlockingEntry]
     methods: dict[str, BlockingEntry]  # "Type.method"
     method_names: frozenset[str]  # their bare names, for the cheap filter
-    returns: dict[str, str | tuple[str, ...]]  # sync call (function or "Type.method") -> type(s)
-    pure: dict[str, frozenset[str]]  # type -> methods/properties giving the same type, no I/O
-    aliases: dict[str, str]  # other names of catalogued types
     lock_types: frozenset[str]  # thread locks: `with lock:` blocks too
-    types: frozenset[str]  # every type named here: with blocking methods, or giving one
-
-    def type_name(self, name: str | None) -> str | None:
-        return self.aliases.get(name, name) if name else None
+    # every type that matters here: with blocking methods, pure steps, or sync calls giving one
+    types: frozenset[str]
 
 
 def _looks_like_method(name: str) -> bool:
@@ -301,17 +288,50 @@ def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
         method = _looks_like_method(name)
         table = methods if method else functions
         table[name] = BlockingEntry(name, category, data[category]["hint"], "to-thread", method=method)
-    returns = {k: tuple(v) if isinstance(v, list) else v for k, v in data["returns"].items()}
-    types = {name.rpartition(".")[0] for name in methods} | set(data["pure"])
-    types |= {name.rpartition(".")[0] for name in returns if name.rpartition(".")[0].rpartition(".")[2][:1].isupper()}
+    known = types()
+    names = {name.rpartition(".")[0] for name in methods} | set(known.pure)
+    # The types sync calls of rules/types.toml are made on (`sqlite3.Connection.cursor`): their
+    # results are followed too.
+    names |= {name.rpartition(".")[0] for name in known.returns if name.rpartition(".")[0].rpartition(".")[2][:1].isupper()}
     return BlockingCatalogue(
         categories=categories,
         functions=functions,
         methods=methods,
         method_names=frozenset(name.rpartition(".")[2] for name in methods),
-        returns=returns,
+        # `with lock:` blocks as `acquire()` does, for the thread locks with a blocking `acquire`
+        lock_types=frozenset(t for t in known.thread_locks if f"{t}.acquire" in methods),
+        types=frozenset(names),
+    )
+
+
+@dataclass(frozen=True)
+class TypeCatalogue:
+    """rules/types.toml: what library calls give and which library types are locks."""
+
+    returns: dict[str, str | tuple[str, ...]]  # callee -> the type(s) the call gives
+    awaited: dict[str, str | tuple[str, ...]]  # callee -> the type(s) awaiting the call gives
+    pure: dict[str, frozenset[str]]  # type -> methods/properties giving the same type, no I/O
+    aliases: dict[str, str]  # other names of known types
+    thread_locks: frozenset[str]
+    asyncio_locks: frozenset[str]
+
+    def type_name(self, name: str | None) -> str | None:
+        return self.aliases.get(name, name) if name else None
+
+
+@functools.cache
+def types() -> TypeCatalogue:
+    data = load("types")
+
+    def given(value) -> str | tuple[str, ...]:
+        return tuple(value) if isinstance(value, list) else value
+
+    table = data["returns"]
+    return TypeCatalogue(
+        returns={k: given(v) for k, v in table.items() if not isinstance(v, dict)},
+        awaited={k: given(v["awaited"]) for k, v in table.items() if isinstance(v, dict)},
         pure={k: frozenset(v) for k, v in data["pure"].items()},
         aliases=dict(data["aliases"]),
-        lock_types=frozenset(data["threads"]["context-managers"]["types"]),
-        types=frozenset(types),
+        thread_locks=frozenset(data["locks"]["thread"]),
+        asyncio_locks=frozenset(data["locks"]["asyncio"]),
     )

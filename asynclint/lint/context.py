@@ -11,9 +11,11 @@ from asynclint.config.options import Settings, relative_to_root
 from asynclint.engine.diagnostics import Fix
 from asynclint.engine.semantic import ScopeKind, SemanticModel
 from asynclint.knowledge import catalogue
-from asynclint.resolve.facts import reference
+from asynclint.resolve.blocking import BlockingCalls
+from asynclint.resolve.facts import TypeFacts
 from asynclint.resolve.names import Ref, is_test_module, ref_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, SummaryCollector
+from asynclint.resolve.spawns import TaskSpawns
 
 if TYPE_CHECKING:
     from asynclint.lint.rule import Rule
@@ -51,8 +53,15 @@ class FileContext:
         self.index: ProjectIndex | None = None  # at hand when conditions are decided in this pass
         self.is_test = is_test_module(relative_to_root(path, settings.root))
         self.model = SemanticModel()
+        # Services every rule of the file shares, made once per file: what values hold and what
+        # calls refer to (resolve/facts.py), which calls spawn tasks (resolve/spawns.py), and
+        # which calls block (resolve/blocking.py, with the configuration's extra entries).
+        self.facts = TypeFacts(self.model, module_name, is_package)
+        self.spawns = TaskSpawns(self.model, settings.extend_task_spawners)
+        self.blocking = BlockingCalls(self.facts, settings.extend_blocking_calls)
         self.summary = SummaryCollector(
-            self.model, module_name, is_package, settings.extend_task_spawners, self.is_test
+            self.model, module_name, is_package, settings.extend_task_spawners, self.is_test,
+            self.facts, self.spawns,
         )
         self.reports: list[Report] = []
         self.top_statement: cst.BaseStatement | None = None  # set by the walker
@@ -87,7 +96,7 @@ class FileContext:
     def reference(self, func: cst.BaseExpression) -> Ref | None:
         """What a callee refers to, for a condition resolved against the project index; None when
         nothing can be said, or when no `async def` of the project has the callee's name."""
-        found = reference(self.model, func, self.module_name, self.is_package)
+        found = self.facts.reference(func)
         if found is None or self.names is None:
             return found
         name = ref_name(found)

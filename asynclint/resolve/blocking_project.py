@@ -20,7 +20,7 @@ from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.resolve.blocking import PATH, BlockingCalls, Deferred, display
-from asynclint.resolve.facts import reference
+from asynclint.resolve.facts import TypeFacts
 from asynclint.resolve.names import CLASS, SYNC, Ref
 
 KEYS = ("constants", "returns", "properties", "blocking", "calls")
@@ -40,10 +40,13 @@ def _stored(given) -> str | None:
 class BlockingSummary:
     """Collects the tables above during the walk of one file."""
 
-    def __init__(self, model, module: str, is_package: bool) -> None:
-        self.model = model
-        self.module = module
-        self.calls = BlockingCalls(model, module, is_package)
+    def __init__(self, facts: TypeFacts) -> None:
+        self.model = facts.model
+        self.module = facts.module
+        self.facts = facts
+        # The catalogue alone, without the configuration's extend-blocking-calls: a summary is
+        # cached by content, whatever the settings.
+        self.calls = BlockingCalls(facts)
         self.tables: dict[str, dict] = {key: {} for key in KEYS}
         self.header = 0  # depth in decorators and parameter lists (run where the def is)
 
@@ -53,7 +56,7 @@ class BlockingSummary:
         if scope is None or scope.kind is not ScopeKind.FUNCTION or scope.is_async:
             return None
         parent = scope.parent
-        if parent.kind is ScopeKind.MODULE:
+        if parent is None or parent.kind is ScopeKind.MODULE:
             return scope
         if parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE:
             return scope
@@ -72,7 +75,7 @@ class BlockingSummary:
                 blocking[qualname] = [display(match.entry), match.category]
                 self.tables["calls"].pop(qualname, None)
                 return
-        ref = reference(self.model, node.func, self.calls.module, self.calls.is_package)
+        ref = self.facts.reference(node.func)
         if ref is None or ref.kind not in ("global", "method", "super", "attr"):
             return
         if ref.kind == "global" and not self.calls.in_project(ref.target):
@@ -81,12 +84,6 @@ class BlockingSummary:
         entry = [ref.kind, ref.target, ref.name]
         if entry not in recorded and len(recorded) < MAX_CALLS:
             recorded.append(entry)
-
-    def attribute(self, held: str | None, value: cst.BaseExpression | None) -> str | None:
-        """What `self.x = value` holds when project.py's inference cannot tell (`open(p)`, paths)."""
-        if held is not None or value is None:
-            return held
-        return _stored(self.calls.type_of(value))
 
     def scope_exit(self, scope: Scope) -> None:
         if scope.kind is ScopeKind.MODULE:
@@ -149,7 +146,7 @@ def _member(index, held: str | None, step: str) -> str | None:
     """The type of `held.step` (`/` for a path join, `m()` for what method `m` returns)."""
     if held is None:
         return None
-    known = catalogue.blocking()
+    known = catalogue.types()
     held = known.type_name(held)
     if held is None:
         return None
@@ -188,7 +185,7 @@ def resolve_type(index, kind: str, target: str, steps: list[str]) -> str | None:
         return None
     for step in steps:
         held = _member(index, held, step)
-    return catalogue.blocking().type_name(held)
+    return catalogue.types().type_name(held)
 
 
 def check(index, ref: Ref) -> bool:

@@ -1,76 +1,70 @@
-"""What an expression holds, as far as one file can tell: the callee a call refers to, the class a
-value is an instance of (constructors, annotations, `async with` and `await` results, the
-catalogue's declared returns), the class whose method is being walked.
+"""What an expression holds, as far as one file can tell: the one answer every rule family and
+the project summary share (`TypeFacts`, one per file, on the file context).
 
-This is the one place that answers "what does this hold" for every rule family and for the
-summaries; the project index completes the answer across files.
+A file tells what a value is through:
+
+* the call that made it: a constructor (`Path(x)`, `aiohttp.ClientSession()`), a library call
+  whose result the catalogue declares (rules/types.toml: `open(p)`, `await asyncpg.connect()`),
+  a pure step (`Path(x).parent / "y"`);
+* an annotation (`p: Path`, `c: Client | None`, `Optional[Client]`) on a parameter or variable;
+* an `async with` or `with` target (`async with pool.acquire() as conn`), a tuple unpacked from
+  a declared call (`reader, writer = await asyncio.open_connection()`);
+* `self` in a method of a module-level class.
+
+What only the project can tell (what a project class is, what a project function returns, an
+attribute a class assigns, a module constant of another module) is a `Deferred` type: a root
+and the attribute steps from it, for the project index to finish once every file is summarised
+(asynclint/resolve/project.py and blocking_project.py).
+
+Each family asks its own question of the answer: the blocking rules whether the type is one of
+the blocking catalogue's, the coroutine rules whether a method of it is a coroutine function,
+the lock rules whether it is a thread or an asyncio lock.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, ScopeKind, SemanticModel
 from asynclint.knowledge import catalogue
 from asynclint.resolve.names import Ref, absolute_name
 
+PATH = "pathlib.Path"
+MAX_DEPTH = 8  # `x = x.f()` chains and long attribute chains: give up rather than loop
 
-def reference(
-    model: SemanticModel, func: cst.BaseExpression, module: str, is_package: bool, depth: int = 0
-) -> Ref | None:
-    """What a call's callee refers to, symbolically; None when nothing can be said."""
-    if depth > 8:  # `x = x.f()` chains: give up rather than loop
-        return None
-    if isinstance(func, cst.Name):
-        binding = model.lookup(func.value)
-        if binding is None:
-            return None if model.qualified_name(func) else Ref("global", f"{module}.{func.value}")
-        if binding.kind is BindingKind.IMPORT and binding.qualified:
-            return Ref("global", absolute_name(binding.qualified, module, is_package))
-        if (
-            binding.kind in (BindingKind.FUNCTION, BindingKind.CLASS)
-            and model.module_scope is not None
-            and model.module_scope.bindings.get(func.value, [None])[-1] is binding
-        ):
-            return Ref("global", f"{module}.{func.value}")
-        return None
-    if isinstance(func, cst.Attribute):
-        value = func.value
-        if (
-            isinstance(value, cst.Call) and not value.args
-            and isinstance(value.func, cst.Name) and model.qualified_name(value.func) == "builtins.super"
-        ):
-            # `super().m()`: the first definition after the enclosing class in its MRO.
-            owner = enclosing_class(model)
-            return Ref("super", f"{module}.{owner}", func.attr.value) if owner else None
-        if isinstance(value, cst.Name) and value.value in ("self", "cls"):
-            owner = enclosing_class(model)
-            return Ref("method", f"{module}.{owner}", func.attr.value) if owner else None
-        if (
-            isinstance(value, cst.Attribute)
-            and isinstance(value.value, cst.Name)
-            and value.value.value == "self"
-        ):
-            # `self._client.fetch()`: what `_client` holds is recorded per class in the summary.
-            owner = enclosing_class(model)
-            return Ref("attr", f"{module}.{owner}", f"{value.attr.value}.{func.attr.value}") if owner else None
-        qualified = model.qualified_name(value)
-        if qualified is not None:
-            if qualified.startswith("builtins."):
-                return None
-            return Ref("global", f"{absolute_name(qualified, module, is_package)}.{func.attr.value}")
-        instance_of = instance_class(model, value, module, is_package, depth + 1)
-        if instance_of is not None:
-            # `Repo().load()`, `repo = Repo(); repo.load()`, `def f(repo: Repo)`: the index
-            # answers only if the class is a project class.
-            return Ref("global", f"{instance_of}.{func.attr.value}")
-        if isinstance(value, cst.Name):
-            binding = model.lookup(value.value)
-            if binding is not None and binding.kind is BindingKind.CLASS and model.module_scope is not None:
-                return Ref("global", f"{module}.{value.value}.{func.attr.value}")
-            if binding is not None and binding.kind is BindingKind.IMPORT:
-                return None
-        return Ref("duck", "", func.attr.value)
+
+@dataclass(frozen=True)
+class Deferred:
+    """A type only the project index can tell: `kind` "type" (an instance of the class `target`),
+    "global" (the module-level constant `target`) or "returns" (what calling `target` gives),
+    then attribute `steps` from it ("/" for a path join, "m()" for a method call)."""
+
+    kind: str
+    target: str
+    steps: tuple[str, ...] = ()
+
+    def step(self, name: str) -> Deferred:
+        return Deferred(self.kind, self.target, (*self.steps, name))
+
+
+# What a value holds: a library type by its dotted name (through the catalogue's aliases), or a
+# type the project index tells.
+Held = str | Deferred
+
+
+def class_name(held: Held | None) -> str | None:
+    """The class a value is an instance of, by dotted name, when no step is left to follow (what
+    calling a project function gives is taken for its name: the index places only classes)."""
+    if isinstance(held, str):
+        return held
+    if held is not None and not held.steps and held.kind in ("type", "returns"):
+        return held.target
     return None
+
+
+def top_package(name: str) -> str:
+    return name.split(".", 1)[0]
 
 
 def enclosing_class(model: SemanticModel) -> str | None:
@@ -86,58 +80,253 @@ def enclosing_class(model: SemanticModel) -> str | None:
     return None
 
 
-def instance_class(
-    model: SemanticModel, value: cst.BaseExpression, module: str, is_package: bool, depth: int = 0
-) -> str | None:
-    """The dotted name of the class `value` is an instance of, when this file says so."""
-    if depth > 8:
+class TypeFacts:
+    """What calls refer to and what values hold in one file (see the module's docstring)."""
+
+    def __init__(self, model: SemanticModel, module: str, is_package: bool) -> None:
+        self.model = model
+        self.module = module
+        self.is_package = is_package
+        self.known = catalogue.types()
+        coroutines = catalogue.coroutines()
+        self.enters_as_self = coroutines.enters_as_self
+        self.enters_as = coroutines.enters_as
+
+    # -- names ----------------------------------------------------------------------------------
+
+    def qualified(self, expr: cst.BaseExpression) -> str | None:
+        """The absolute dotted name `expr` denotes through the imports."""
+        name = self.model.qualified_name(expr)
+        return absolute_name(name, self.module, self.is_package) if name else None
+
+    def in_project(self, name: str) -> bool:
+        """Whether a dotted name may belong to this project (shares the top-level package)."""
+        return top_package(name) == top_package(self.module)
+
+    def enclosing_class(self) -> str | None:
+        return enclosing_class(self.model)
+
+    def _module_level(self, name: cst.Name) -> str | None:
+        """`module.name` for a name that is this module's own top-level `def` or class, or that
+        nothing binds yet (defined further down); None for anything else."""
+        binding = self.model.lookup(name.value)
+        if binding is None:
+            return None if self.model.qualified_name(name) else f"{self.module}.{name.value}"
+        if (
+            binding.kind in (BindingKind.FUNCTION, BindingKind.CLASS)
+            and self.model.module_scope is not None
+            and self.model.module_scope.bindings.get(name.value, [None])[-1] is binding
+        ):
+            return f"{self.module}.{name.value}"
         return None
-    if isinstance(value, cst.Await):
-        # `await f()` gives a known type only for library coroutines listed as returning one.
-        given = _awaited_type(model, value, module, is_package, depth)
-        return given if isinstance(given, str) else None
-    if isinstance(value, cst.Call):
-        ref = reference(model, value.func, module, is_package, depth + 1)
-        return ref.target if ref is not None and ref.kind == "global" else None
-    if isinstance(value, cst.Name):
-        binding = model.lookup(value.value)
+
+    # -- what a callee refers to ----------------------------------------------------------------
+
+    def reference(self, func: cst.BaseExpression) -> Ref | None:
+        """What a call's callee refers to, symbolically; None when nothing can be said."""
+        if isinstance(func, cst.Name):
+            if (local := self._module_level(func)) is not None:
+                return Ref("global", local)
+            binding = self.model.lookup(func.value)
+            if binding is not None and binding.kind is BindingKind.IMPORT and binding.qualified:
+                return Ref("global", absolute_name(binding.qualified, self.module, self.is_package))
+            return None
+        if not isinstance(func, cst.Attribute):
+            return None
+        value, attr = func.value, func.attr.value
+        if (
+            isinstance(value, cst.Call) and not value.args
+            and isinstance(value.func, cst.Name) and self.model.qualified_name(value.func) == "builtins.super"
+        ):
+            # `super().m()`: the first definition after the enclosing class in its MRO.
+            owner = self.enclosing_class()
+            return Ref("super", f"{self.module}.{owner}", attr) if owner else None
+        if isinstance(value, cst.Name) and value.value in ("self", "cls"):
+            owner = self.enclosing_class()
+            return Ref("method", f"{self.module}.{owner}", attr) if owner else None
+        if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value == "self":
+            # `self._client.fetch()`: what `_client` holds is recorded per class in the summary.
+            owner = self.enclosing_class()
+            return Ref("attr", f"{self.module}.{owner}", f"{value.attr.value}.{attr}") if owner else None
+        qualified = self.qualified(value)
+        if qualified is not None:
+            return None if qualified.startswith("builtins.") else Ref("global", f"{qualified}.{attr}")
+        owner_type = self.instance_class(value)
+        if owner_type is not None:
+            # `Repo().load()`, `repo = Repo(); repo.load()`, `def f(repo: Repo)`: the index
+            # answers only if the class is a project class.
+            return Ref("global", f"{owner_type}.{attr}")
+        if isinstance(value, cst.Name):
+            binding = self.model.lookup(value.value)
+            if binding is not None and binding.kind is BindingKind.CLASS and self.model.module_scope is not None:
+                return Ref("global", f"{self.module}.{value.value}.{attr}")
+            if binding is not None and binding.kind is BindingKind.IMPORT:
+                return None
+        return Ref("duck", "", attr)
+
+    def instance_class(self, value: cst.BaseExpression) -> str | None:
+        """The dotted name of the class `value` is an instance of, when it is a library type or a
+        project class named here (no steps for the index to follow)."""
+        return class_name(self.held(value))
+
+    def annotated_class(self, annotation: cst.BaseExpression) -> str | None:
+        """As `instance_class`, for a value annotated with `annotation`."""
+        return class_name(self.annotation(annotation))
+
+    # -- what a value holds ---------------------------------------------------------------------
+
+    def held(self, expr: cst.BaseExpression, depth: int = 0) -> Held | None:
+        """What `expr` holds: a library type's dotted name, a Deferred type, or None (unknown)."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Call):
+            return self._called(expr, depth)
+        if isinstance(expr, cst.Await):
+            given = self._awaited(expr, depth)
+            return given if isinstance(given, str) else None
+        if isinstance(expr, cst.Attribute):
+            return self._attribute(expr, depth)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            left = self.held(expr.left, depth + 1)
+            if left == PATH:
+                return PATH
+            return left.step("/") if isinstance(left, Deferred) else None
+        if isinstance(expr, cst.Name):
+            return self._name(expr, depth)
+        return None
+
+    def annotation(self, annotation: cst.BaseExpression) -> Held | None:
+        """`Path`, `pathlib.Path`, `Client | None`, `Optional[Client]`: the type; else None."""
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            sides = [annotation.left, annotation.right]
+            others = [s for s in sides if not (isinstance(s, cst.Name) and s.value == "None")]
+            return self.annotation(others[0]) if len(others) == 1 else None
+        if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 1:
+            if self.qualified(annotation.value) in ("typing.Optional", "typing_extensions.Optional"):
+                inner = annotation.slice[0].slice
+                return self.annotation(inner.value) if isinstance(inner, cst.Index) else None
+            return None
+        if not isinstance(annotation, (cst.Name, cst.Attribute)):
+            return None
+        name = self.qualified(annotation)
+        if name is None:
+            # A class of this module, or one only the index can place (defined further down, or
+            # a name it re-binds): the index confirms only real classes.
+            if isinstance(annotation, cst.Name):
+                return Deferred("type", f"{self.module}.{annotation.value}")
+            return None
+        if name.startswith("builtins."):
+            return None
+        return Deferred("type", name) if self.in_project(name) else self.known.type_name(name)
+
+    def callee(self, call: cst.Call) -> str | None:
+        """The dotted name of what `call` calls: a function by its imports, or `Type.method` on a
+        receiver whose library type is known."""
+        name = self.qualified(call.func)
+        if name is None and isinstance(call.func, cst.Attribute):
+            owner = self.held(call.func.value, 1)
+            name = f"{owner}.{call.func.attr.value}" if isinstance(owner, str) else None
+        return name
+
+    def returned(self, value: cst.BaseExpression, depth: int = 0) -> str | tuple[str, ...] | None:
+        """What the catalogue declares `f(...)` or `await f(...)` gives (a tuple to unpack)."""
+        if isinstance(value, cst.Await):
+            return self._awaited(value, depth)
+        if not isinstance(value, cst.Call):
+            return None
+        name = self.callee(value)
+        return self.known.returns.get(name) if name is not None else None
+
+    def _awaited(self, node: cst.Await, depth: int) -> str | tuple[str, ...] | None:
+        call = node.expression
+        if not isinstance(call, cst.Call):
+            return None
+        name = self.callee(call)
+        return self.known.awaited.get(name) if name is not None else None
+
+    def _called(self, call: cst.Call, depth: int) -> Held | None:
+        name = self.qualified(call.func)
+        if name is not None:
+            given = self.known.returns.get(name)
+            if given is not None:
+                return given if isinstance(given, str) else None
+            # A project class or function (the index tells what calling it gives); a library
+            # callable: an instance of it when it is a class.
+            return Deferred("returns", name) if self.in_project(name) else self.known.type_name(name)
+        if isinstance(call.func, cst.Attribute):
+            owner = self.held(call.func.value, depth + 1)
+            method = call.func.attr.value
+            if isinstance(owner, str):
+                given = self.known.returns.get(f"{owner}.{method}")
+                if isinstance(given, str):
+                    return given
+                return owner if method in self.known.pure.get(owner, ()) else None
+            # `self.paths.cache().exists()`: what the method returns, for the index to tell
+            return owner.step(f"{method}()") if isinstance(owner, Deferred) else None
+        if isinstance(call.func, cst.Name):
+            local = self._module_level(call.func)
+            if local is not None:
+                binding = self.model.lookup(call.func.value)
+                kind = "type" if binding is not None and binding.kind is BindingKind.CLASS else "returns"
+                return Deferred(kind, local)
+        return None
+
+    def _attribute(self, expr: cst.Attribute, depth: int) -> Held | None:
+        attr = expr.attr.value
+        name = self.qualified(expr)
+        if name is not None:
+            # `config.DATA_DIR` after `import config` (a constant of a project module)
+            return Deferred("global", name) if self.in_project(name) else None
+        owner = self.held(expr.value, depth + 1)
+        if isinstance(owner, str):
+            return owner if attr in self.known.pure.get(owner, ()) else None
+        if isinstance(owner, Deferred):
+            return owner.step(attr)
+        return None
+
+    def _name(self, expr: cst.Name, depth: int) -> Held | None:
+        binding = self.model.lookup(expr.value)
         if binding is None:
             return None
+        if expr.value == "self" and binding.kind is BindingKind.PARAM:
+            owner = self.enclosing_class()  # a method of a module-level class
+            return Deferred("type", f"{self.module}.{owner}") if owner is not None else None
+        if binding.kind is BindingKind.IMPORT:
+            name = self.qualified(expr)
+            return Deferred("global", name) if name and self.in_project(name) else None
         if binding.entered is not None:  # `async with Client() as client`, `... pool.acquire() as conn`
-            entered = instance_class(model, binding.entered, module, is_package, depth + 1)
-            known = catalogue.coroutines()
-            if entered is None or entered in known.enters_as_self:
-                return entered
-            given = known.enters_as.get(entered) or known.returns.get(entered)
-            return given if isinstance(given, str) else None  # not a tuple to unpack
+            return self._entered(binding.entered, depth)
+        if binding.annotation is not None:
+            return self.annotation(binding.annotation)
+        if binding.kind is BindingKind.ASSIGN and binding.value is not None:
+            if isinstance(binding.value, cst.Name) and binding.value.value == expr.value:
+                return None
+            return self.held(binding.value, depth + 1)
         if binding.unpacked is not None:
             whole, index = binding.unpacked
-            given = _awaited_type(model, whole, module, is_package, depth) if isinstance(whole, cst.Await) else None
-            return given[index] if isinstance(given, tuple) and index < len(given) else None
-        if binding.annotation is not None and isinstance(binding.annotation, (cst.Name, cst.Attribute)):
-            qualified = model.qualified_name(binding.annotation)
-            if qualified is not None and not qualified.startswith("builtins."):
-                return absolute_name(qualified, module, is_package)
-            if isinstance(binding.annotation, cst.Name):
-                return f"{module}.{binding.annotation.value}"
+            given = self.returned(whole, depth)
+            if isinstance(given, tuple) and index < len(given) and given[index] != "?":
+                return given[index]
             return None
-        if binding.kind is BindingKind.ASSIGN and isinstance(binding.value, (cst.Call, cst.Await)):
-            return instance_class(model, binding.value, module, is_package, depth + 1)
-    return None
-
-
-def _awaited_type(
-    model: SemanticModel, node: cst.Await, module: str, is_package: bool, depth: int
-) -> str | tuple[str, ...] | None:
-    call = node.expression
-    if not isinstance(call, cst.Call):
+        if binding.kind is BindingKind.OTHER and isinstance(binding.definition, cst.WithItem):
+            item = binding.definition
+            if item.asname is not None and isinstance(item.asname.name, cst.Name) and item.asname.name is binding.node:
+                held = self.held(item.item, depth + 1)  # `with open(p) as f`
+                return held if isinstance(held, str) else None
         return None
-    returns = catalogue.coroutines().returns
-    qualified = model.qualified_name(call.func)
-    if qualified is not None:
-        return returns.get(qualified)
-    if isinstance(call.func, cst.Attribute):  # `await session.get(url)` on a receiver of known type
-        ref = reference(model, call.func, module, is_package, depth + 1)
-        if ref is not None and ref.kind == "global":
-            return returns.get(ref.target)
-    return None
+
+    def _entered(self, item: cst.BaseExpression, depth: int) -> str | None:
+        """What `async with item as name` binds: the object itself for the types that enter as
+        themselves, else what the catalogue says entering (or awaiting) the call gives."""
+        if isinstance(item, cst.Call):
+            name = self.callee(item)
+            if name is None:
+                ref = self.reference(item.func)
+                name = ref.target if ref is not None and ref.kind == "global" else None
+        else:
+            held = self.held(item, depth + 1)
+            name = held if isinstance(held, str) else self.instance_class(item)
+        if name is None or name in self.enters_as_self:
+            return name
+        given = self.enters_as.get(name) or self.known.awaited.get(name)
+        return given if isinstance(given, str) else None  # not a tuple to unpack

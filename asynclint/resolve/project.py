@@ -21,7 +21,7 @@ from asynclint.engine.semantic import BindingKind, Scope, ScopeKind, SemanticMod
 from asynclint.knowledge import catalogue
 from asynclint.resolve.blocking_project import BlockingSummary
 from asynclint.resolve.blocking_project import check as check_blocking
-from asynclint.resolve.facts import enclosing_class, instance_class, reference
+from asynclint.resolve.facts import TypeFacts
 from asynclint.resolve.names import (
     ASYNC,
     ASYNCGEN,
@@ -35,7 +35,7 @@ from asynclint.resolve.names import (
 from asynclint.resolve.spawns import TaskSpawns
 
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 4
+SUMMARY_FORMAT = 5
 
 
 _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
@@ -118,15 +118,18 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class SummaryCollector:
     def __init__(
         self, model: SemanticModel, module: str, is_package: bool, extra_spawners: tuple[str, ...] = (),
-        is_test: bool = False,
+        is_test: bool = False, facts: TypeFacts | None = None, spawns: TaskSpawns | None = None,
     ) -> None:
         self.model = model
+        # What values hold and which calls spawn tasks: the file's shared services when the
+        # walker gives them (lint/context.py), else this summary's own.
+        self.facts = facts if facts is not None else TypeFacts(model, module, is_package)
         self.is_test = is_test
         # In test modules, every identifier used (names, attributes, words in strings): what
         # the tests reference, for ASL405. A superset on purpose: a name seen counts as tested.
         self.test_names: set[str] = set()
         self.special: set[str] = set()  # classes with decorators or keywords (a metaclass)
-        self.spawns = TaskSpawns(model, extra_spawners)
+        self.spawns = spawns if spawns is not None else TaskSpawns(model, extra_spawners)
         self._returns: dict[int, str] = {}  # id(FunctionDef) -> "task" while it only returns new tasks
         # id(FunctionDef) -> "wrapper" while it only returns a nested `async def` (a decorator
         # whose wrapper is async), "factory" while it only returns such a decorator
@@ -140,7 +143,7 @@ class SummaryCollector:
         self.classes: dict[str, list[str]] = {}
         self.attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> class it holds
         self.coroutines = catalogue.coroutines()
-        self.blocking = BlockingSummary(model, module, is_package)
+        self.blocking = BlockingSummary(self.facts)
 
     def absolute(self, qualified: str | None) -> str | None:
         return absolute_name(qualified, self.module, self.is_package) if qualified else None
@@ -155,7 +158,7 @@ class SummaryCollector:
                 return UNKNOWN
             if name in self.coroutines.preserving_decorators:
                 continue
-            ref = reference(self.model, target, self.module, self.is_package)
+            ref = self.facts.reference(target)
             if ref is None or ref.kind != "global":
                 return UNKNOWN  # an unknown decorator may return anything
             project.append([ref.target, isinstance(expr, cst.Call)])
@@ -172,15 +175,14 @@ class SummaryCollector:
             and target.value.value == "self"
         ):
             return
-        owner = enclosing_class(self.model)
+        owner = self.facts.enclosing_class()
         if owner is None:
             return
         held = None
-        if annotation is not None and isinstance(annotation, (cst.Name, cst.Attribute)):
-            qualified = self.absolute(self.model.qualified_name(annotation))
-            held = qualified or (f"{self.module}.{annotation.value}" if isinstance(annotation, cst.Name) else None)
-        elif value is not None:  # `self.x = Cls()`, or `self.x = param` with `param: Cls`
-            held = self.blocking.attribute(instance_class(self.model, value, self.module, self.is_package), value)
+        if annotation is not None:
+            held = self.facts.annotated_class(annotation)
+        elif value is not None:  # `self.x = Cls()`, `self.x = open(p)`, or `self.x = param` with `param: Cls`
+            held = self.facts.instance_class(value)
         attributes = self.attributes.setdefault(owner, {})
         name = target.attr.value
         if held is None or attributes.get(name, held) != held:
@@ -535,7 +537,7 @@ class ProjectIndex:
         if ref.expect.startswith("task:"):
             return self.resolve(ref, "wrappers") == ref.expect[5:]
         if ref.expect.startswith("lock:"):  # ASL504/ASL505: `with self._lock:`, the lock inherited
-            locks = catalogue.misuse()
+            locks = catalogue.types()
             kinds = locks.thread_locks if ref.expect == "lock:thread" else locks.asyncio_locks
             return self.attribute(ref.target, ref.name) in kinds
         if ref.expect.startswith("block"):  # ASL2xx, see asynclint/resolve/blocking_project.py

@@ -19,7 +19,7 @@ from asynclint.engine.semantic import BindingKind, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.knowledge.catalogue import BlockingEntry
 from asynclint.lint.rule import Rule
-from asynclint.resolve.blocking import BlockingCalls, Match
+from asynclint.resolve.blocking import Match
 
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 # Context managers that expect the code inside to fail: a blocking call there is what a test of a
@@ -35,9 +35,7 @@ class SharedMatches:
 
     def __init__(self, context) -> None:
         self.model = context.model
-        self.calls = BlockingCalls(
-            context.model, context.module_name, context.is_package, context.settings.extend_blocking_calls
-        )
+        self.calls = context.blocking
         self.leader: Rule | None = None
         self.hidden_blocks: set[int] = set()
         self.hidden = 0  # depth in `if TYPE_CHECKING:` bodies, decorators and parameter lists

@@ -14,7 +14,6 @@ from asynclint.checks.blocking.base import InCoroutine
 from asynclint.checks.shared.awaitables import callee_text
 from asynclint.lint.rule import Invalid, Valid
 from asynclint.resolve import blocking_project
-from asynclint.resolve.facts import reference
 from asynclint.resolve.names import Ref
 
 
@@ -171,7 +170,7 @@ class BlockingHelper(InCoroutine):
     def visit_Call(self, node: cst.Call) -> None:
         if not self.counts(node) or id(node) in self._awaited or self.shared.matches(node):
             return
-        found = reference(self.model, node.func, self.context.module_name, self.context.is_package)
+        found = self.context.facts.reference(node.func)
         if found is None or found.kind not in ("global", "method", "super", "attr"):
             return
         if found.kind == "global" and not self.shared.calls.in_project(found.target):

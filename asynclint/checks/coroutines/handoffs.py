@@ -252,7 +252,7 @@ class DroppedFuture(Rule):
         known = catalogue.coroutines()
         self.functions = known.future_functions
         self.loop_methods = known.loop_future_methods
-        self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
+        self.spawns: TaskSpawns = context.spawns
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value

@@ -11,7 +11,6 @@ from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.facts import enclosing_class, instance_class
 from asynclint.resolve.names import ASYNCGEN, Ref
 
 
@@ -353,14 +352,14 @@ class CoroutineAsValue(Rule):
             if self.model.qualified_name(expr.func) in self.async_cms:
                 return KNOWN
             return self.calls.classify(expr)
-        held = instance_class(self.model, expr, self.context.module_name, self.context.is_package)
+        held = self.context.facts.instance_class(expr)
         if held in self.async_cms:
             return KNOWN
         if (
             isinstance(expr, cst.Attribute)
             and isinstance(expr.value, cst.Name) and expr.value.value == "self"
         ):
-            owner = enclosing_class(self.model)
+            owner = self.context.facts.enclosing_class()
             if owner is not None:
                 return Ref("attr", f"{self.context.module_name}.{owner}", expr.attr.value, expect="async-cm")
         return None

@@ -1,7 +1,7 @@
 """ASL504, ASL505: locks of the wrong kind for the code that holds them.
 
-What a `with` item is comes from how it was made: a call from the lock catalogue
-(rules/misuse.toml), a name assigned one, a parameter annotated with one, or `self.x` / `cls.x`
+What a `with` item is comes from what it holds (asynclint/resolve/facts.py): a lock type of the
+catalogue (rules/types.toml) made by a call, a name assigned one, a parameter annotated with one, or `self.x` / `cls.x`
 where the class assigns `x` only such a lock (decided when the class ends, so `__init__` may come
 after the method that uses it).
 """
@@ -14,7 +14,7 @@ import libcst as cst
 
 from asynclint.checks.shared import awaits
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
+from asynclint.engine.semantic import Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.names import Ref
@@ -31,42 +31,29 @@ class _Pending:
 
 
 class LockKinds:
-    """Tells thread locks from asyncio locks, following names and `self.x` attributes."""
+    """Tells thread locks from asyncio locks: what a value holds (resolve/facts.py) looked up in
+    the catalogue's lock lists (rules/types.toml), with `self.x` attributes recorded per class."""
 
-    def __init__(self, model) -> None:
-        self.model = model
-        self.catalogue = catalogue.misuse()
+    def __init__(self, context) -> None:
+        self.facts = context.facts
+        self.model = context.model
+        known = catalogue.types()
+        self.thread, self.asyncio = known.thread_locks, known.asyncio_locks
         self.attributes: dict[tuple[int, str], set[str]] = {}  # (class node id, attr) -> kinds
 
-    def of_call(self, expr: cst.BaseExpression | None) -> str:
-        if not isinstance(expr, cst.Call):
-            return OTHER
-        return self.of_name(expr.func)
-
-    def of_name(self, expr: cst.BaseExpression) -> str:
-        qualified = self.model.qualified_name(expr)
-        if qualified in self.catalogue.thread_locks:
+    def of_value(self, expr: cst.BaseExpression | None) -> str:
+        held = self.facts.instance_class(expr) if expr is not None else None
+        if held in self.thread:
             return THREAD
-        if qualified in self.catalogue.asyncio_locks:
+        if held in self.asyncio:
             return ASYNCIO
         return OTHER
 
     def of_expr(self, expr: cst.BaseExpression) -> str | None:
         """The kind of a `with` item now; None when it is `self.x` (decided at class end)."""
-        if isinstance(expr, cst.Call):
-            return self.of_call(expr)
-        if isinstance(expr, cst.Name):
-            binding = self.model.lookup(expr.value)
-            if binding is None:
-                return OTHER
-            if binding.annotation is not None:
-                return self.of_name(binding.annotation)
-            if binding.kind is BindingKind.ASSIGN:
-                return self.of_call(binding.value)
-            return OTHER
         if self.self_attribute(expr) is not None:
             return None
-        return OTHER
+        return self.of_value(expr)
 
     def self_attribute(self, expr: cst.BaseExpression) -> str | None:
         if (
@@ -87,13 +74,13 @@ class LockKinds:
         """`self.x = ...` in a method, or `x = ...` in the class body."""
         scope = self.model.scope
         if scope is not None and scope.kind is ScopeKind.CLASS and isinstance(target, cst.Name):
-            self.attributes.setdefault((id(scope.node), target.value), set()).add(self.of_call(value))
+            self.attributes.setdefault((id(scope.node), target.value), set()).add(self.of_value(value))
             return
         attr = self.self_attribute(target)
         if attr is not None:
             owner = self.enclosing_class()
             assert owner is not None  # self_attribute names one only inside a class
-            self.attributes.setdefault((id(owner.node), attr), set()).add(self.of_call(value))
+            self.attributes.setdefault((id(owner.node), attr), set()).add(self.of_value(value))
 
     def attribute_kind(self, class_scope: Scope, attr: str) -> str | None:
         """The kind of lock `self.attr` holds; None when the class never assigns it (it may
@@ -111,7 +98,7 @@ class _LockRule(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.kinds = LockKinds(self.model)
+        self.kinds = LockKinds(context)
         self.pending: dict[int, list[_Pending]] = {}  # class node id -> items to decide
 
     def visit_Assign(self, node: cst.Assign) -> None:

@@ -430,7 +430,7 @@ class NestedEventLoop(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.catalogue = catalogue.misuse()
-        self.spawns = TaskSpawns(self.model, ())
+        self.spawns: TaskSpawns = context.spawns
         self._forks: dict[int, bool] = {}
 
     def _forks_here(self) -> bool:

@@ -21,7 +21,6 @@ from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Rule
-from asynclint.resolve.facts import reference
 from asynclint.resolve.names import Ref
 from asynclint.resolve.spawns import TaskSpawns
 
@@ -50,7 +49,7 @@ class CoroutineCalls:
         self.library = known.functions
         self.library_methods = known.methods
         self.loop_methods = known.loop_methods
-        self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
+        self.spawns: TaskSpawns = context.spawns
 
     def report(
         self, rule: Rule, call: cst.BaseExpression, message: str, *,
@@ -118,7 +117,7 @@ class CoroutineCalls:
             if func.attr.value in self.context.library_method_names:
                 # `lock = asyncio.Lock(); lock.acquire()`, `writer.drain()` after
                 # `reader, writer = await asyncio.open_connection()`
-                ref = reference(self.model, func, self.context.module_name, self.context.is_package)
+                ref = self.context.facts.reference(func)
                 if ref is not None and ref.kind == "global" and ref.target in self.library_methods:
                     return KNOWN
         return self.context.reference(func)

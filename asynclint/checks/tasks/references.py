@@ -18,7 +18,6 @@ from asynclint.checks.shared.bindings import NameBindings
 from asynclint.engine.diagnostics import Applicability
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.facts import reference
 from asynclint.resolve.names import Ref
 from asynclint.resolve.spawns import TaskSpawns
 
@@ -414,7 +413,7 @@ class DroppedTask(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
+        self.spawns: TaskSpawns = context.spawns
         self.drops: list[_Drop] = []
 
     def _drop(self, node: cst.BaseExpression, report_at: cst.CSTNode, fixable: bool, via: cst.CSTNode) -> _Drop:
@@ -449,7 +448,7 @@ class DroppedTask(Rule):
         if isinstance(call, cst.Call):
             # Perhaps a project function that returns a fresh task without keeping it (in this
             # module or another): the project index decides once every file has been read.
-            ref = reference(self.model, call.func, self.context.module_name, self.context.is_package)
+            ref = self.context.facts.reference(call.func)
             if ref is not None and ref.kind != "duck" and self.context.may_be_task_wrapper(ref):
                 drop = self._drop(value, value, True, call.func)
                 drop.condition = dataclasses.replace(ref, expect="task:async" if awaited else "task:sync")
@@ -619,7 +618,7 @@ class UnusedTaskBinding(NameBindings, Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.spawns = TaskSpawns(self.model, context.settings.extend_task_spawners)
+        self.spawns: TaskSpawns = context.spawns
         self.candidates: dict[int, list[Binding]] = {}
 
     def bound(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:

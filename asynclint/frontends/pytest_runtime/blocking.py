@@ -155,7 +155,7 @@ def blocking_call(frame: SampledFrame) -> BlockingCall | None:
     table = catalogue.blocking()
     for name in _candidates(frame.head, parts):
         owner, _, method = name.rpartition(".")
-        name = f"{table.type_name(owner)}.{method}" if owner else name
+        name = f"{catalogue.types().type_name(owner)}.{method}" if owner else name
         entry = table.functions.get(name) or table.methods.get(name)
         if entry is not None:
             return BlockingCall(entry.name, entry.category)
