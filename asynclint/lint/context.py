@@ -57,7 +57,7 @@ class FileContext:
         # calls refer to (resolve/facts.py), which calls spawn tasks (resolve/spawns.py), and
         # which calls block (resolve/blocking.py, with the configuration's extra entries).
         self.facts = TypeFacts(self.model, module_name, is_package)
-        self.spawns = TaskSpawns(self.model, settings.extend_task_spawners)
+        self.spawns = TaskSpawns(self.facts, settings.extend_task_spawners)
         self.blocking = BlockingCalls(self.facts, settings.extend_blocking_calls)
         self.summary = SummaryCollector(
             self.model, module_name, is_package, settings.extend_task_spawners, self.is_test,

@@ -53,6 +53,25 @@ class Deferred:
 Held = str | Deferred
 
 
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_UNION = frozenset({"typing.Union", "typing_extensions.Union"})
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _forward_reference(annotation: cst.SimpleString) -> cst.BaseExpression | None:
+    """The expression a string annotation holds (`"Client"`, `"asyncio.AbstractEventLoop"`)."""
+    text = annotation.evaluated_value
+    if not isinstance(text, str) or len(text) > 200:
+        return None
+    try:
+        return cst.parse_expression(text.strip())
+    except Exception:  # noqa: BLE001 - not an expression libcst can read: no type
+        return None
+
+
 def class_name(held: Held | None) -> str | None:
     """The class a value is an instance of, by dotted name, when no step is left to follow (what
     calling a project function gives is taken for its name: the index places only classes)."""
@@ -195,17 +214,29 @@ class TypeFacts:
             return self._name(expr, depth)
         return None
 
-    def annotation(self, annotation: cst.BaseExpression) -> Held | None:
-        """`Path`, `pathlib.Path`, `Client | None`, `Optional[Client]`: the type; else None."""
+    def annotation(self, annotation: cst.BaseExpression, depth: int = 0) -> Held | None:
+        """`Path`, `pathlib.Path`, `Client | None`, `Optional[Client]`, `Union[Client, None]`,
+        `"Client"` (a forward reference): the type; else None."""
+        if depth > MAX_DEPTH:
+            return None
         if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
             sides = [annotation.left, annotation.right]
-            others = [s for s in sides if not (isinstance(s, cst.Name) and s.value == "None")]
-            return self.annotation(others[0]) if len(others) == 1 else None
-        if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 1:
-            if self.qualified(annotation.value) in ("typing.Optional", "typing_extensions.Optional"):
-                inner = annotation.slice[0].slice
-                return self.annotation(inner.value) if isinstance(inner, cst.Index) else None
+            others = [s for s in sides if not _is_none(s)]
+            return self.annotation(others[0], depth + 1) if len(others) == 1 else None
+        if isinstance(annotation, cst.Subscript):
+            wrapper = self.qualified(annotation.value)
+            inner = [
+                element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)
+            ]
+            if wrapper in _OPTIONAL and len(inner) == 1:
+                return self.annotation(inner[0], depth + 1)
+            if wrapper in _UNION:
+                others = [value for value in inner if not _is_none(value)]
+                return self.annotation(others[0], depth + 1) if len(others) == 1 else None
             return None
+        if isinstance(annotation, cst.SimpleString):
+            parsed = _forward_reference(annotation)
+            return self.annotation(parsed, depth + 1) if parsed is not None else None
         if not isinstance(annotation, (cst.Name, cst.Attribute)):
             return None
         name = self.qualified(annotation)

@@ -129,7 +129,7 @@ class SummaryCollector:
         # the tests reference, for ASL405. A superset on purpose: a name seen counts as tested.
         self.test_names: set[str] = set()
         self.special: set[str] = set()  # classes with decorators or keywords (a metaclass)
-        self.spawns = spawns if spawns is not None else TaskSpawns(model, extra_spawners)
+        self.spawns = spawns if spawns is not None else TaskSpawns(self.facts, extra_spawners)
         self._returns: dict[int, str] = {}  # id(FunctionDef) -> "task" while it only returns new tasks
         # id(FunctionDef) -> "wrapper" while it only returns a nested `async def` (a decorator
         # whose wrapper is async), "factory" while it only returns such a decorator

@@ -6,33 +6,19 @@ from __future__ import annotations
 from typing import TypeGuard
 
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
-from asynclint.engine.semantic import BindingKind, SemanticModel
+from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
-
-
-def _annotation_names(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """The dotted references inside an annotation (`Optional[AbstractEventLoop]` -> both)."""
-    found: list[cst.BaseExpression] = []
-
-    class Collect(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> bool:
-            found.append(node)
-            return False
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            found.append(node)
-            return False
-
-    annotation.visit(Collect())
-    return found
+from asynclint.resolve.facts import TypeFacts
 
 
 class TaskSpawns:
     """Answers: does this call create a task the caller must keep a reference to?"""
 
-    def __init__(self, model: SemanticModel, extra: tuple[str, ...]) -> None:
-        self.model = model
+    def __init__(self, facts: TypeFacts, extra: tuple[str, ...]) -> None:
+        self.facts = facts
+        self.model = facts.model
         self.catalogue = catalogue.tasks(extra)
+        self._short_types = {t.rpartition(".")[2] for t in self.catalogue.loop_types}
 
     def is_spawn(self, node: cst.BaseExpression) -> TypeGuard[cst.Call]:
         if not isinstance(node, cst.Call):
@@ -48,16 +34,15 @@ class TaskSpawns:
         return name in self.catalogue.loop_names or name.endswith(self.catalogue.loop_suffixes)
 
     def _loop_annotation(self, annotation: cst.BaseExpression) -> bool:
+        """`loop: AbstractEventLoop`, `Optional[asyncio.AbstractEventLoop]`, `"uvloop.Loop"`; a
+        string naming the type alone counts too (`"AbstractEventLoop"`, imported only for type
+        checking)."""
+        if self.facts.annotated_class(annotation) in self.catalogue.loop_types:
+            return True
         if isinstance(annotation, cst.SimpleString):
             text = annotation.evaluated_value
-            return isinstance(text, str) and (
-                text in self.catalogue.loop_types
-                or text.rpartition(".")[2] in {t.rpartition(".")[2] for t in self.catalogue.loop_types}
-            )
-        return any(
-            self.model.qualified_name(name) in self.catalogue.loop_types
-            for name in _annotation_names(annotation)
-        )
+            return isinstance(text, str) and text.rpartition(".")[2] in self._short_types
+        return False
 
     def is_loop(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
         if isinstance(expr, cst.Call):

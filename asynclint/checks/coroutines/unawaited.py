@@ -421,6 +421,36 @@ class UnawaitedCoroutine(Rule):
             """,
         ),
         Invalid(
+            "receivers-annotated-optional-union-or-forward-reference",
+            """
+            from typing import Optional, Union
+
+            async def refresh(a: Optional["Store"], b: Union[None, "Store"], c: "Store | None"):
+                a.load()
+                b.load()
+                c.load()
+                other = a
+                other.load()
+
+            class Store:
+                async def load(self): ...
+            """,
+            ((4, 5), (5, 5), (6, 5), (8, 5)),
+            fixed="""
+            from typing import Optional, Union
+
+            async def refresh(a: Optional["Store"], b: Union[None, "Store"], c: "Store | None"):
+                await a.load()
+                await b.load()
+                await c.load()
+                other = a
+                await other.load()
+
+            class Store:
+                async def load(self): ...
+            """,
+        ),
+        Invalid(
             "project-decorators-with-async-wrappers",
             """
             import functools

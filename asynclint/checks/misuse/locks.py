@@ -236,6 +236,21 @@ class ThreadLockAcrossAwait(_LockRule):
             """,
             ((8, 14), (10, 14), (12, 14), (15, 14)),
         ),
+        Invalid(
+            "annotated-optional-or-as-a-string",
+            """
+            from typing import Optional
+            import threading
+
+            async def refresh(a: Optional[threading.Lock], b: "threading.RLock | None"):
+                with a:
+                    await fetch()
+                held = b
+                with held:
+                    await fetch()
+            """,
+            ((5, 10), (8, 10)),
+        ),
     )
 
     def found(self, node: cst.With, item: cst.WithItem, in_coroutine: bool, condition: Ref | None = None) -> None:
