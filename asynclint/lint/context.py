@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import libcst as cst
 
@@ -19,6 +19,24 @@ from asynclint.resolve.spawns import TaskSpawns
 
 if TYPE_CHECKING:
     from asynclint.lint.rule import Rule
+
+
+class Service:
+    """What several rules of one file need, worked out once per file (`FileContext.service`)
+    instead of by each rule, or by one "leader" rule for the others.
+
+    Like a rule, a service may follow the walk (`visit_<Node>`/`leave_<Node>`, libcst's naming):
+    the walker calls every service before any rule for the same node, so the rules read its state
+    up to date. Ask for such a service in the rule's `__init__` (the walker builds its dispatch
+    tables once the rules are made). A service that fails fails the file's check (an internal
+    error), since every rule reading it would be wrong."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self.model = context.model
+
+
+S = TypeVar("S", bound=Service)
 
 
 @dataclass
@@ -64,12 +82,20 @@ class FileContext:
             self.facts, self.spawns,
         )
         self.reports: list[Report] = []
+        self.services: dict[type[Service], Service] = {}
         self.top_statement: cst.BaseStatement | None = None  # set by the walker
         self.library_method_names = catalogue.coroutines().method_names
         # Names ruled out by the name filter alone: a cached result for this file holds only
         # while no file of the project defines them (see asynclint/run/runner.py).
         self.rejected_coroutines: set[str] = set()
         self.rejected_wrappers: set[str] = set()
+
+    def service(self, kind: type[S]) -> S:
+        """The file's one instance of a service (see `Service`), made on first use."""
+        found = self.services.get(kind)
+        if found is None:
+            found = self.services[kind] = kind(self)
+        return found  # type: ignore[return-value]  # keyed by its own class
 
     def report(
         self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, condition: Ref | None = None

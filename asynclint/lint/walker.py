@@ -22,7 +22,7 @@ from asynclint.engine.libcst_access import parse_module
 from asynclint.engine.noqa import NoqaMap, file_is_exempt
 from asynclint.engine.positions import positions
 from asynclint.engine.traverse import walk
-from asynclint.lint.context import FileContext
+from asynclint.lint.context import FileContext, Service
 from asynclint.lint.rule import Rule
 from asynclint.resolve.names import Ref
 from asynclint.resolve.names import module_name as project_module_name
@@ -71,13 +71,15 @@ class Walker:
         self.enters = frozenset((*self.visit_table, *self.model_enter, *self.summary_hooks))
 
     def _build_tables(self) -> None:
-        self.visit_table: dict[type, list[tuple[Rule, Callable]]] = {}
-        self.leave_table: dict[type, list[tuple[Rule, Callable]]] = {}
-        for rule in self.rules:
+        self.visit_table: dict[type, list[tuple[Rule | Service, Callable]]] = {}
+        self.leave_table: dict[type, list[tuple[Rule | Service, Callable]]] = {}
+        # Services first: rules read the state they keep for the node being visited.
+        subscribers: list[Rule | Service] = [*self.context.services.values(), *self.rules]
+        for subscriber in subscribers:
             # mypy checks a class against Hashable through its instances' unbound __hash__
-            for leave, node_type, attr in _callbacks(type(rule)):  # type: ignore[arg-type]
+            for leave, node_type, attr in _callbacks(type(subscriber)):  # type: ignore[arg-type]
                 table = self.leave_table if leave else self.visit_table
-                table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+                table.setdefault(node_type, []).append((subscriber, getattr(subscriber, attr)))
 
     def _summary_hooks(self) -> dict[type, Callable[[cst.CSTNode], None]]:
         """What the project summary records, by node type (looked up once per node)."""
@@ -101,7 +103,9 @@ class Walker:
             hooks.update(dict.fromkeys((cst.Name, cst.Attribute, cst.SimpleString), summary.seen))
         return hooks
 
-    def _fail(self, rule: Rule, exc: BaseException) -> None:
+    def _fail(self, rule: Rule | Service, exc: BaseException) -> None:
+        if isinstance(rule, Service):
+            raise exc  # every rule reading it would be wrong: the file's check fails
         if rule not in self.rules:
             return  # failed already, while its callbacks for this node were under way
         self.rules.remove(rule)
@@ -166,9 +170,10 @@ class Walker:
         self.visit_table.clear()
         self.leave_table.clear()
         self.summary_hooks.clear()
-        for rule in self.rules:  # each holds the context, and helpers that point back at it
-            vars(rule).clear()
+        for subscriber in (*self.rules, *self.context.services.values()):
+            vars(subscriber).clear()  # each holds the context, and helpers that point back at it
         self.rules = []
+        self.context.services.clear()
 
 
 class _Words:

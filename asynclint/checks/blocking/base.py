@@ -18,6 +18,7 @@ from asynclint.engine.diagnostics import Applicability, Edit, Fix, ModuleStateme
 from asynclint.engine.semantic import BindingKind, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.knowledge.catalogue import BlockingEntry
+from asynclint.lint.context import Service
 from asynclint.lint.rule import Rule
 from asynclint.resolve.blocking import Match
 
@@ -28,15 +29,14 @@ _EXPECTING = frozenset({"pytest.raises", "pytest.warns"})
 _EXPECTING_METHODS = frozenset({"assertRaises", "assertRaisesRegex", "assertWarns", "assertWarnsRegex"})
 
 
-class SharedMatches:
+class BlockingWalk(Service):
     """What the ASL2xx rules of one file share: the matcher, the match of the call being visited
-    (computed once for all rules), and where the walk is. One rule instance, the leader, keeps
-    the walk state; the others only read it, so nine rules cost one rule's bookkeeping."""
+    (computed once for all rules), and where the walk is (under `if TYPE_CHECKING:`, in
+    decorators and parameter lists, in generator expressions, in `with pytest.raises(...)`)."""
 
     def __init__(self, context) -> None:
-        self.model = context.model
+        super().__init__(context)
         self.calls = context.blocking
-        self.leader: Rule | None = None
         self.hidden_blocks: set[int] = set()
         self.hidden = 0  # depth in `if TYPE_CHECKING:` bodies, decorators and parameter lists
         self.generators = 0  # depth in generator expressions (no `await` fix there)
@@ -46,13 +46,6 @@ class SharedMatches:
         self._found: list[Match] = []
         self._counted: cst.CSTNode | None = None
         self._counts = False
-
-    @staticmethod
-    def of(context) -> SharedMatches:
-        shared = getattr(context, "_blocking_matches", None)
-        if shared is None:
-            shared = context._blocking_matches = SharedMatches(context)
-        return shared
 
     def counts(self, node: cst.CSTNode) -> bool:
         """Whether `node` (being visited) runs in the coroutine's own body."""
@@ -68,61 +61,41 @@ class SharedMatches:
                     self.bare.add(id(arg.value))
         return self._found
 
-
-class InCoroutine(Rule):
-    """Base of the ASL2xx rules: visits calls that run in a coroutine's own body."""
-
-    requires = ("async",)  # it reports only in the body of an `async def`
-
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self.shared = SharedMatches.of(context)
-        if self.shared.leader is None:
-            self.shared.leader = self
-
-    def _leads(self) -> bool:
-        return self.shared.leader is self
-
     def visit_If(self, node: cst.If) -> None:
-        if not self._leads():
-            return
         test = node.test
         if isinstance(test, (cst.Name, cst.Attribute)):
             name = self.model.qualified_name(test)
             if name in _TYPE_CHECKING or (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING"):
-                self.shared.hidden_blocks.add(id(node.body))
-        self.shared.bare.add(id(test))
+                self.hidden_blocks.add(id(node.body))
+        self.bare.add(id(test))
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        if self._leads() and id(node) in self.shared.hidden_blocks:
-            self.shared.hidden += 1
+        if id(node) in self.hidden_blocks:
+            self.hidden += 1
 
     def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        if self._leads() and id(node) in self.shared.hidden_blocks:
-            self.shared.hidden -= 1
+        if id(node) in self.hidden_blocks:
+            self.hidden -= 1
 
     visit_SimpleStatementSuite = visit_IndentedBlock
     leave_SimpleStatementSuite = leave_IndentedBlock
 
     def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        if self._leads():
-            self.shared.generators += 1
+        self.generators += 1
 
     def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        if self._leads():
-            self.shared.generators -= 1
+        self.generators -= 1
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
-        if self._leads():
-            self.shared.bare.add(id(node.item))
+        self.bare.add(id(node.item))
 
     def visit_With(self, node: cst.With) -> None:
-        if self._leads() and any(self._expects_failure(item.item) for item in node.items):
-            self.shared.expecting += 1
+        if any(self._expects_failure(item.item) for item in node.items):
+            self.expecting += 1
 
     def leave_With(self, node: cst.With) -> None:
-        if self._leads() and any(self._expects_failure(item.item) for item in node.items):
-            self.shared.expecting -= 1
+        if any(self._expects_failure(item.item) for item in node.items):
+            self.expecting -= 1
 
     def _expects_failure(self, item: cst.BaseExpression) -> bool:
         if not isinstance(item, cst.Call):
@@ -133,20 +106,27 @@ class InCoroutine(Rule):
         return self.model.qualified_name(func) in _EXPECTING
 
     def visit_While(self, node: cst.While) -> None:
-        if self._leads():
-            self.shared.bare.add(id(node.test))
+        self.bare.add(id(node.test))
 
     # Decorators and default values run where the `def` is, not in the function's body.
     def visit_Decorator(self, node: cst.Decorator) -> None:
-        if self._leads():
-            self.shared.hidden += 1
+        self.hidden += 1
 
     def leave_Decorator(self, node: cst.Decorator) -> None:
-        if self._leads():
-            self.shared.hidden -= 1
+        self.hidden -= 1
 
     visit_Parameters = visit_Decorator
     leave_Parameters = leave_Decorator
+
+
+class InCoroutine(Rule):
+    """Base of the ASL2xx rules: visits calls that run in a coroutine's own body."""
+
+    requires = ("async",)  # it reports only in the body of an `async def`
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.shared = context.service(BlockingWalk)
 
     def counts(self, node: cst.CSTNode) -> bool:
         """Whether `node`, being visited, runs in the coroutine's own body."""

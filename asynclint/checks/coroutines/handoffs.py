@@ -125,7 +125,7 @@ class AsyncFunctionAsSyncCallback(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.calls = CoroutineCalls(context)
+        self.calls = context.service(CoroutineCalls)
         known = catalogue.coroutines()
         self.functions = known.callback_functions
         self.loop_methods = known.callback_loop_methods

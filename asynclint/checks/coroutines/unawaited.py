@@ -532,7 +532,7 @@ class UnawaitedCoroutine(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.calls = CoroutineCalls(context)
+        self.calls = context.service(CoroutineCalls)
 
     def visit_Expr(self, node: cst.Expr) -> None:
         self.calls.report(
@@ -775,7 +775,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.calls = CoroutineCalls(context)
+        self.calls = context.service(CoroutineCalls)
         self.candidates: dict[int, list[_Bound]] = {}  # by id() of the scope
         self.watched: dict[str, list[_Bound]] = {}  # names whose every later read is looked at
         self.value_uses: dict[int, str] = {}  # id() of a Name read as a plain value -> how
@@ -989,7 +989,7 @@ class CoroutineInBooleanContext(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.calls = CoroutineCalls(context)
+        self.calls = context.service(CoroutineCalls)
 
     def _test(self, expr: cst.BaseExpression) -> None:
         self.calls.report(self, expr, self._MESSAGE)
@@ -1118,7 +1118,7 @@ class ReturnedCoroutine(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.calls = CoroutineCalls(context)
+        self.calls = context.service(CoroutineCalls)
         self.futures = catalogue.coroutines().returned_future_functions
 
     def visit_Return(self, node: cst.Return) -> None:

@@ -211,7 +211,7 @@ class CoroutineAsValue(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.calls = CoroutineCalls(context)
+        self.calls = context.service(CoroutineCalls)
         known = catalogue.coroutines()
         self.consumers = known.value_consumers
         self.logger_factories = known.logger_factories

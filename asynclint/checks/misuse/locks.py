@@ -16,6 +16,7 @@ from asynclint.checks.shared import awaits
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import Scope, ScopeKind
 from asynclint.knowledge import catalogue
+from asynclint.lint.context import Service
 from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.names import Ref
 
@@ -30,13 +31,14 @@ class _Pending:
     in_coroutine: bool
 
 
-class LockKinds:
+class LockKinds(Service):
     """Tells thread locks from asyncio locks: what a value holds (resolve/facts.py) looked up in
-    the catalogue's lock lists (rules/types.toml), with `self.x` attributes recorded per class."""
+    the catalogue's lock lists (rules/types.toml), with `self.x` attributes recorded per class.
+    One per file, shared by ASL504 and ASL505."""
 
     def __init__(self, context) -> None:
+        super().__init__(context)
         self.facts = context.facts
-        self.model = context.model
         known = catalogue.types()
         self.thread, self.asyncio = known.thread_locks, known.asyncio_locks
         self.attributes: dict[tuple[int, str], set[str]] = {}  # (class node id, attr) -> kinds
@@ -82,6 +84,14 @@ class LockKinds:
             assert owner is not None  # self_attribute names one only inside a class
             self.attributes.setdefault((id(owner.node), attr), set()).add(self.of_value(value))
 
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self.record_assignment(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.record_assignment(node.target, node.value)
+
     def attribute_kind(self, class_scope: Scope, attr: str) -> str | None:
         """The kind of lock `self.attr` holds; None when the class never assigns it (it may
         inherit it: the project index decides)."""
@@ -98,16 +108,8 @@ class _LockRule(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.kinds = LockKinds(context)
+        self.kinds = context.service(LockKinds)
         self.pending: dict[int, list[_Pending]] = {}  # class node id -> items to decide
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self.kinds.record_assignment(target.target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.kinds.record_assignment(node.target, node.value)
 
     def visit_With(self, node: cst.With) -> None:
         if node.asynchronous is not None:

@@ -200,7 +200,7 @@ class WaitOnCoroutines(Rule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.calls = CoroutineCalls(context)
+        self.calls = context.service(CoroutineCalls)
         self.catalogue = catalogue.misuse()
 
     def visit_Call(self, node: cst.Call) -> None:

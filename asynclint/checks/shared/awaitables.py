@@ -20,6 +20,7 @@ import libcst as cst
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
+from asynclint.lint.context import Service
 from asynclint.lint.rule import Rule
 from asynclint.resolve.names import Ref
 from asynclint.resolve.spawns import TaskSpawns
@@ -39,12 +40,12 @@ KNOWN: Final = _Known.KNOWN  # a call known, from this file alone, to make a cor
 Classified = Ref | Literal[_Known.KNOWN] | None
 
 
-class CoroutineCalls:
-    """Classifies calls: known coroutine now, a condition for the index, or nothing."""
+class CoroutineCalls(Service):
+    """Classifies calls: known coroutine now, a condition for the index, or nothing. One per
+    file (`context.service(CoroutineCalls)`), shared by every rule that asks."""
 
     def __init__(self, context) -> None:
-        self.context = context
-        self.model = context.model
+        super().__init__(context)
         known = catalogue.coroutines()
         self.library = known.functions
         self.library_methods = known.methods

@@ -1256,7 +1256,7 @@ class SyncTestWithCoroutine(_PytestRule):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self.calls = CoroutineCalls(context)
+        self.calls = context.service(CoroutineCalls)
 
     def _sync_test(self) -> cst.FunctionDef | None:
         scope = self.model.function_scope()
