@@ -18,7 +18,7 @@ from asynclint.resolve.project import NameFilter, ProjectIndex, SummaryCollector
 from asynclint.resolve.spawns import TaskSpawns
 
 if TYPE_CHECKING:
-    from asynclint.lint.rule import Rule
+    from asynclint.lint.rule import Lazy, Rule
 
 
 class Service:
@@ -65,9 +65,6 @@ class FileContext:
         self.module_name = module_name
         self.is_package = is_package
         self.names = names  # None: not known, so no call is ruled out by its name
-        # Whether conditions are decided in this pass (the project index is at hand); without it
-        # a conditional report keeps only its condition, so its fix need not be built.
-        self.deciding = False
         self.index: ProjectIndex | None = None  # at hand when conditions are decided in this pass
         self.is_test = is_test_module(relative_to_root(path, settings.root))
         self.model = SemanticModel()
@@ -98,9 +95,21 @@ class FileContext:
         return found  # type: ignore[return-value]  # keyed by its own class
 
     def report(
-        self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, condition: Ref | None = None
+        self, rule: Rule, node: cst.CSTNode, message: Lazy[str], fix: Lazy[Fix | None], condition: Ref | None = None
     ) -> None:
-        self.reports.append(Report(type(rule), node, message, fix, condition, self._walked()))
+        """Keep a finding (see `Rule.report`). A conditional one is decided now when the project
+        index is at hand; without it only its condition is kept (no message, fix or position is
+        made for a finding that will most likely not stand: 12 of about 4,900 conditions in
+        aiohttp)."""
+        if condition is not None:
+            if self.index is None:
+                self.reports.append(Report(type(rule), node, "", None, condition))
+                return
+            if not self.index.check(condition):
+                return
+        text = message() if callable(message) else message
+        made = fix() if callable(fix) else fix
+        self.reports.append(Report(type(rule), node, text, made, condition, self._walked()))
 
     def _walked(self) -> tuple[cst.BaseStatement, ...]:
         top = self.top_statement

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 import libcst as cst
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from asynclint.engine.semantic import Scope
     from asynclint.lint.context import FileContext
     from asynclint.resolve.names import Ref
+
+T = TypeVar("T")
+Lazy: TypeAlias = T | Callable[[], T]  # a value, or a function that makes it when it is needed
 
 CODE_RE = re.compile(r"^ASL[1-5][0-9]{2}$")
 NAME_RE = re.compile(r"^[a-z]+(-[a-z]+)*$")
@@ -100,10 +104,16 @@ class Rule:
         self.model = context.model
 
     def report(
-        self, node: cst.CSTNode, message: str | None = None, fix: Fix | None = None, condition: Ref | None = None
+        self, node: cst.CSTNode, message: Lazy[str] | None = None, fix: Lazy[Fix | None] = None,
+        condition: Ref | None = None,
     ) -> None:
         """Report a finding at `node`. With a `condition`, it stands only if the project index
-        resolves that reference to a coroutine function (checked after every file is read)."""
+        confirms that reference (a coroutine function, a blocking helper, ...).
+
+        `message` and `fix` may be given as functions that make them: they are called, right
+        away, only when the finding stands. A rule need not know whether the index is at hand:
+        without it, a conditional finding keeps only its condition for the caller to decide
+        once every file is read (asynclint/lint/walker.py)."""
         self.context.report(self, node, message or self.message, fix, condition)
 
     # Optional hooks besides visit_<Node>/leave_<Node>:

@@ -282,7 +282,6 @@ def lint_text(
     result.module = parsed
     name, is_package = module_name if module_name is not None else project_module_name(path)
     context = FileContext(path, text, parsed, settings, name, is_package, names)
-    context.deciding = index is not None
     context.index = index
     walker = Walker(context, rules)
     try:
@@ -306,11 +305,7 @@ def lint_text(
     result.errors.extend(walker.errors)
     result.summary = context.summary.summary()
     result.rejected = (frozenset(context.rejected_coroutines), frozenset(context.rejected_wrappers))
-    if index is not None:  # decide conditional reports now
-        context.reports = [
-            r for r in context.reports if r.condition is None or index.check(r.condition)
-        ]
-    else:  # keep only the conditions; the caller decides them once the index exists
+    if index is None:  # keep only the conditions; the caller decides them once the index exists
         result.pending = [r.condition for r in context.reports if r.condition is not None]
         context.reports = [r for r in context.reports if r.condition is None]
     if context.reports:

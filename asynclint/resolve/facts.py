@@ -141,8 +141,10 @@ class TypeFacts:
 
     # -- what a callee refers to ----------------------------------------------------------------
 
-    def reference(self, func: cst.BaseExpression) -> Ref | None:
+    def reference(self, func: cst.BaseExpression, depth: int = 0) -> Ref | None:
         """What a call's callee refers to, symbolically; None when nothing can be said."""
+        if depth > MAX_DEPTH:
+            return None
         if isinstance(func, cst.Name):
             if (local := self._module_level(func)) is not None:
                 return Ref("global", local)
@@ -170,7 +172,7 @@ class TypeFacts:
         qualified = self.qualified(value)
         if qualified is not None:
             return None if qualified.startswith("builtins.") else Ref("global", f"{qualified}.{attr}")
-        owner_type = self.instance_class(value)
+        owner_type = self.instance_class(value, depth + 1)
         if owner_type is not None:
             # `Repo().load()`, `repo = Repo(); repo.load()`, `def f(repo: Repo)`: the index
             # answers only if the class is a project class.
@@ -183,10 +185,10 @@ class TypeFacts:
                 return None
         return Ref("duck", "", attr)
 
-    def instance_class(self, value: cst.BaseExpression) -> str | None:
+    def instance_class(self, value: cst.BaseExpression, depth: int = 0) -> str | None:
         """The dotted name of the class `value` is an instance of, when it is a library type or a
         project class named here (no steps for the index to follow)."""
-        return class_name(self.held(value))
+        return class_name(self.held(value, depth))
 
     def annotated_class(self, annotation: cst.BaseExpression) -> str | None:
         """As `instance_class`, for a value annotated with `annotation`."""
@@ -250,12 +252,12 @@ class TypeFacts:
             return None
         return Deferred("type", name) if self.in_project(name) else self.known.type_name(name)
 
-    def callee(self, call: cst.Call) -> str | None:
+    def callee(self, call: cst.Call, depth: int = 0) -> str | None:
         """The dotted name of what `call` calls: a function by its imports, or `Type.method` on a
         receiver whose library type is known."""
         name = self.qualified(call.func)
         if name is None and isinstance(call.func, cst.Attribute):
-            owner = self.held(call.func.value, 1)
+            owner = self.held(call.func.value, depth + 1)
             name = f"{owner}.{call.func.attr.value}" if isinstance(owner, str) else None
         return name
 
@@ -265,14 +267,14 @@ class TypeFacts:
             return self._awaited(value, depth)
         if not isinstance(value, cst.Call):
             return None
-        name = self.callee(value)
+        name = self.callee(value, depth + 1)
         return self.known.returns.get(name) if name is not None else None
 
     def _awaited(self, node: cst.Await, depth: int) -> str | tuple[str, ...] | None:
         call = node.expression
         if not isinstance(call, cst.Call):
             return None
-        name = self.callee(call)
+        name = self.callee(call, depth + 1)
         return self.known.awaited.get(name) if name is not None else None
 
     def _called(self, call: cst.Call, depth: int) -> Held | None:
@@ -350,13 +352,12 @@ class TypeFacts:
         """What `async with item as name` binds: the object itself for the types that enter as
         themselves, else what the catalogue says entering (or awaiting) the call gives."""
         if isinstance(item, cst.Call):
-            name = self.callee(item)
+            name = self.callee(item, depth + 1)
             if name is None:
-                ref = self.reference(item.func)
+                ref = self.reference(item.func, depth + 1)
                 name = ref.target if ref is not None and ref.kind == "global" else None
         else:
-            held = self.held(item, depth + 1)
-            name = held if isinstance(held, str) else self.instance_class(item)
+            name = self.instance_class(item, depth + 1)
         if name is None or name in self.enters_as_self:
             return name
         given = self.enters_as.get(name) or self.known.awaited.get(name)

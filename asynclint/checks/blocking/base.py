@@ -199,14 +199,15 @@ class BlockingCategory(InCoroutine):
                 self._report(node, match)
 
     def _report(self, node: cst.Call, match: Match) -> None:
-        if match.condition is not None and not self.context.deciding:
-            self.report(node, condition=match.condition)  # message and fix once it is decided
-            return
         entry = match.entry
         if entry is not None:
             hint, kind = entry.hint, entry.fix
         else:  # decided by the index: the category's defaults
             table = catalogue.load("blocking")[self.category]
             hint, kind = table["hint"], table["fix"]
-        message = f"`{callee_text(self.context, node)}()` blocks the event loop ({self.what}): {hint}"
-        self.report(node, message, self.fix_for(node, entry, kind), match.condition)
+        self.report(
+            node,
+            lambda: f"`{callee_text(self.context, node)}()` blocks the event loop ({self.what}): {hint}",
+            lambda: self.fix_for(node, entry, kind),
+            match.condition,
+        )

@@ -176,14 +176,10 @@ class BlockingHelper(InCoroutine):
         if found.kind == "global" and not self.shared.calls.in_project(found.target):
             return
         condition = Ref(found.kind, found.target, found.name, expect="blocks")
-        if not self.context.deciding:
-            self.report(node, condition=condition)
-            return
-        path = blocking_project.chain(self.context.index, condition) if self.context.index else None
-        if path is None:
-            return
-        message = (
-            f"`{callee_text(self.context, node)}()` blocks the event loop through sync helpers: "
-            f"{' → '.join(path)}"
-        )
+
+        def message() -> str:  # made only once the index has confirmed the chain
+            assert self.context.index is not None
+            path = blocking_project.chain(self.context.index, condition)
+            return f"`{callee_text(self.context, node)}()` blocks the event loop through sync helpers: {' → '.join(path or ())}"
+
         self.report(node, message, None, condition)

@@ -169,6 +169,15 @@ class UnawaitedCoroutine(Rule):
                 node = node.parent().child()
                 node.visit()
         """),
+        Valid("self-referencing-unpacking-awaits-and-entering", """
+            async def parse(key, reader, stream):
+                key, _ = key.partition("+")
+                key.lower()
+                reader = await reader.next()
+                reader.close()
+                async with stream.open() as stream:
+                    stream.flush()
+        """),
         Valid("sync-methods-of-library-types", """
             import asyncio
             async def main(queue: asyncio.Queue, lock):

@@ -331,20 +331,15 @@ class CoroutineAsValue(Rule):
                     found=found, fixable=False,
                 )
                 continue
-            text = callee_text(self.context, item.item)
-            fix = None
-            if every and in_coroutine:
-                fix = Fix(
+            self.report(
+                item.item,
+                lambda item=item: f"`{callee_text(self.context, item.item)}` is an async context manager: use `async with`",
+                lambda: Fix(
                     Applicability.SAFE, "use `async with`",
                     (Edit(node, node.with_changes(asynchronous=cst.Asynchronous())),),
-                )
-            message = f"`{text}` is an async context manager: use `async with`"
-            if found is KNOWN:
-                self.report(item.item, message, fix)
-            elif not self.context.deciding:
-                self.report(item.item, condition=found)
-            else:
-                self.report(item.item, message, fix, found)
+                ) if every and in_coroutine else None,
+                None if found is KNOWN else found,
+            )
 
     def _async_cm(self, expr: cst.BaseExpression) -> Classified:
         """KNOWN (or a condition) when `expr` is an async-only context manager or a coroutine."""

@@ -74,19 +74,23 @@ class CoroutineCalls(Service):
                 return
         at = call if at is None else at
         condition = None if found is KNOWN else found
-        if condition is not None and not self.context.deciding:
-            rule.report(at, condition=condition)  # fix and message come when it is checked
-            return
         guessed = condition is not None and condition.kind == "duck"
-        fix = None
-        if fixable and (self.model.in_coroutine if in_coroutine is None else in_coroutine):
-            fix = Fix(
+        coroutine = self.model.in_coroutine if in_coroutine is None else in_coroutine
+
+        def fix() -> Fix | None:
+            if not (fixable and coroutine):
+                return None
+            return Fix(
                 Applicability.UNSAFE if guessed else Applicability.SAFE,
                 title,
                 (edit or Edit(call, cst.Await(expression=call)),),
             )
-        how = " (inferred from the method name: the project defines it only as `async def`)" if guessed else ""
-        rule.report(at, message.format(callee=callee_text(self.context, call), how=how), fix, condition)
+
+        def text() -> str:
+            how = " (inferred from the method name: the project defines it only as `async def`)" if guessed else ""
+            return message.format(callee=callee_text(self.context, call), how=how)
+
+        rule.report(at, text, fix, condition)
 
     def classify(self, call: cst.Call) -> Classified:
         """KNOWN when the call makes a coroutine, a condition (`Ref`) for the index when it may,

@@ -9,13 +9,14 @@ event loops is inferred from how they were obtained, their annotation, or their 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import libcst as cst
 
 from asynclint.checks.shared import fixes
 from asynclint.checks.shared.bindings import NameBindings
-from asynclint.engine.diagnostics import Applicability
+from asynclint.engine.diagnostics import Applicability, Fix
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.names import Ref
@@ -457,22 +458,19 @@ class DroppedTask(Rule):
     def module_end(self) -> None:
         # Fixes are built now that every scope's names are known (for a fresh variable name).
         for drop in self.drops:
-            if drop.condition is not None and not self.context.deciding:
-                # Only the condition survives this pass; fix and message come when it is checked.
-                self.report(drop.report_at, condition=drop.condition)
-                continue
-            fix = None
-            if drop.fixable:
-                assert isinstance(drop.statement, cst.SimpleStatementLine)  # fixable only in one
-                fix = fixes.keep_task_reference(self.context, drop.statement, drop.node, drop.scope)
-            via = _via(self.context, drop.via)
-            if drop.condition is not None:
-                via += " (a project function returning a new task)"
-            message = (
-                f"task from {via} is dropped; keep a reference until it finishes "
-                "(the event loop holds tasks only weakly)"
-            )
-            self.report(drop.report_at, message, fix, drop.condition)
+            self.report(drop.report_at, functools.partial(self._message, drop), functools.partial(self._fix, drop), drop.condition)
+
+    def _fix(self, drop: _Drop) -> Fix | None:
+        if not drop.fixable:
+            return None
+        assert isinstance(drop.statement, cst.SimpleStatementLine)  # fixable only in one
+        return fixes.keep_task_reference(self.context, drop.statement, drop.node, drop.scope)
+
+    def _message(self, drop: _Drop) -> str:
+        via = _via(self.context, drop.via)
+        if drop.condition is not None:
+            via += " (a project function returning a new task)"
+        return f"task from {via} is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"
 
 
 # -- ASL302 ---------------------------------------------------------------------------------

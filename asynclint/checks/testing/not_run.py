@@ -8,6 +8,7 @@ other way, the rules stay silent.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -314,7 +315,7 @@ class AsyncTestOnSyncTestCase(Rule):
         condition = None
         if not self._plain_test_case(node):  # its project bases are for the index to follow
             condition = Ref("global", f"{self.context.module_name}.{scope.qualname}", expect="sync-testcase")
-        fix = self._fix(node) if condition is None or self.context.deciding else None
+        fix = functools.cache(lambda: self._fix(node))  # one fix for every method of the class
         for method in methods:
             message = (
                 f"async test `{method.name.value}` of `{node.name.value}`, a `unittest.TestCase`: the "
@@ -1284,14 +1285,14 @@ class SyncTestWithCoroutine(_PytestRule):
         condition = None if found is KNOWN else found
         if condition is not None and condition.kind == "duck":
             return
-        if condition is not None and not self.context.deciding:
-            self.report(value, condition=condition)
-            return
-        message = (
-            f"sync test returns the coroutine of `{callee_text(self.context, value)}()` without "
-            "running it: make the test `async def` and await it"
+        self.report(
+            value,
+            lambda: (
+                f"sync test returns the coroutine of `{callee_text(self.context, value)}()` without "
+                "running it: make the test `async def` and await it"
+            ),
+            condition=condition,
         )
-        self.report(value, message, condition=condition)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is not None or not node.decorators:

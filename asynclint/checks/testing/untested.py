@@ -207,15 +207,14 @@ class UntestedAsyncFunction(Rule):
             "definition", f"{self.context.module_name}.{qualname}", os.path.abspath(self.context.path),
             expect="untested",
         )
-        if not self.context.deciding:
-            self.report(node.name, condition=condition)
-            return
-        evidence = self.context.index.evidence if self.context.index is not None else None
-        if evidence is not None:
-            message = f"async function `{qualname}` is never executed by the tests ({evidence.label})"
-        else:
-            message = (
+
+        def message() -> str:  # made only once the index has decided (with coverage data, if any)
+            evidence = self.context.index.evidence if self.context.index is not None else None
+            if evidence is not None:
+                return f"async function `{qualname}` is never executed by the tests ({evidence.label})"
+            return (
                 f"async function `{qualname}` is not referenced by any test module (no coverage data: "
                 "judged by the names the tests use)"
             )
+
         self.report(node.name, message, condition=condition)
