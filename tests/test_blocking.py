@@ -278,3 +278,39 @@ def test_bad_extend_blocking_calls(write, run, config, message):
     code, out, err = run("a.py")
     assert code == 2 and out == ""
     assert err.startswith("asynclint: error: ") and message in err and "Traceback" not in err
+
+
+LATE_IMPORTS = '''\
+async def handler(path):
+    subprocess.run(["ls"])
+    later.sleep(1)
+    p = pathlib.Path(path)
+    p.read_text()
+
+def sync_helper():
+    print(time)
+
+try:
+    import subprocess
+    import time as later
+except ImportError:
+    subprocess = None
+
+if True:
+    import pathlib
+'''
+
+
+def test_a_module_level_import_below_the_function_is_seen_in_its_body():
+    """A function body runs once the module is done: imports further down (under `try`/`if`
+    too) bind its names, unless the module also binds the name otherwise (`subprocess = None`)."""
+    settings = Settings()
+    result = lint_alone(LATE_IMPORTS, "example.py", settings, ASL2)
+    assert result.errors == []
+    assert [(f.line, f.column, f.code) for f in result.findings] == [(3, 5, "ASL201"), (5, 5, "ASL204")]
+    assert result.findings[0].message.startswith("`later.sleep()` blocks the event loop (sleep)")
+
+
+def test_module_level_code_does_not_see_imports_made_further_down():
+    code = "import asyncio\n\nasyncio.run(main())\n\nclass A:\n    time.sleep(1)\n\nimport time\n"
+    assert lint_alone(code, "example.py", Settings(), ASL2).findings == []

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,7 @@ class SemanticModel:
     def __init__(self) -> None:
         self.scope: Scope | None = None
         self.module_scope: Scope | None = None
+        self._later_imports: dict[str, Binding] = {}  # see `module_imports`
         self._not_loads: set[int] = set()  # ids of Name nodes that are stores or plain labels
         self._statements: list[cst.BaseStatement] = []
         self._async_with = False  # whether the `with` whose items are being walked is `async with`
@@ -160,17 +162,23 @@ class SemanticModel:
         return self._statements[-1] if self._statements else None
 
     def lookup(self, name: str) -> Binding | None:
-        """The latest binding of `name` visible from the current scope, as Python resolves it."""
+        """The latest binding of `name` visible from the current scope, as Python resolves it.
+
+        Inside a function, a module-level import that stands further down (or under `if`/`try`)
+        is visible too: the body runs once the module is done."""
         scope = self.scope
         first = True
+        deferred = False  # inside a function or lambda: run after the module, not during it
         while scope is not None:
             if first or scope.kind is not ScopeKind.CLASS:
                 found = scope.bindings.get(name)
                 if found:
                     return found[-1]
+            if scope.kind in (ScopeKind.FUNCTION, ScopeKind.LAMBDA):
+                deferred = True
             first = False
             scope = scope.parent
-        return None
+        return self._later_imports.get(name) if deferred else None
 
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         """The dotted name `expr` denotes through imports (`builtins.open` for an unshadowed builtin).
@@ -245,6 +253,7 @@ class SemanticModel:
     def _enter_module(self, node: cst.Module) -> bool:
         self._push(ScopeKind.MODULE, node)
         self.module_scope = self.scope
+        self._later_imports = module_imports(node)
         return True
 
     def _enter_class(self, node: cst.ClassDef) -> bool:
@@ -405,34 +414,114 @@ class SemanticModel:
     # -- imports (children are never loads, so the walk does not descend) --------------------
 
     def _enter_import(self, node: cst.Import) -> bool:
+        for bound, qualified in _imported(node):
+            self._bind(bound, BindingKind.IMPORT, qualified=qualified, definition=node)
+        return False
+
+    def _enter_import_from(self, node: cst.ImportFrom) -> bool:
+        if isinstance(node.names, cst.ImportStar):
+            if self.scope is not None:
+                self.scope.star_import = True
+            return False
+        for bound, qualified in _imported(node):
+            self._bind(bound, BindingKind.IMPORT, qualified=qualified, definition=node)
+        return False
+
+
+def _imported(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[cst.Name, str]]:
+    """The names an import statement binds, with the dotted name each is bound to."""
+    if isinstance(node, cst.Import):
         for alias in node.names:
             dotted = _dotted(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self._bind(alias.asname.name, BindingKind.IMPORT, qualified=dotted, definition=node)
+                yield alias.asname.name, dotted
             else:
                 # `import a.b.c` binds `a`; attribute access then spells out the rest.
                 head: cst.BaseExpression = alias.name
                 while isinstance(head, cst.Attribute):
                     head = head.value
                 assert isinstance(head, cst.Name)  # a dotted name is names joined by dots
-                self._bind(head, BindingKind.IMPORT, qualified=dotted.split(".")[0], definition=node)
-        return False
+                yield head, dotted.split(".")[0]
+        return
+    if isinstance(node.names, cst.ImportStar):
+        return
+    module = "." * len(node.relative) + (_dotted(node.module) if node.module is not None else "")
+    separator = "" if module.endswith(".") else "."
+    for alias in node.names:
+        if not isinstance(alias.name, cst.Name):
+            continue
+        bound = alias.asname.name if alias.asname is not None else alias.name
+        if isinstance(bound, cst.Name):
+            yield bound, f"{module}{separator}{alias.name.value}"
 
-    def _enter_import_from(self, node: cst.ImportFrom) -> bool:
-        module = "." * len(node.relative) + (_dotted(node.module) if node.module is not None else "")
-        if isinstance(node.names, cst.ImportStar):
-            if self.scope is not None:
-                self.scope.star_import = True
-            return False
-        separator = "" if module.endswith(".") else "."
-        for alias in node.names:
-            if not isinstance(alias.name, cst.Name):
-                continue
-            bound = alias.asname.name if alias.asname is not None else alias.name
-            if isinstance(bound, cst.Name):
-                qualified = f"{module}{separator}{alias.name.value}"
-                self._bind(bound, BindingKind.IMPORT, qualified=qualified, definition=node)
-        return False
+
+@functools.cache
+def _blocks() -> tuple[type[cst.CSTNode], ...]:
+    """Compound statements whose bodies still run at module level (made on first use: naming
+    libcst's classes loads it)."""
+    return (cst.If, cst.Else, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.With, cst.For, cst.While)
+
+
+def module_imports(module: cst.Module) -> dict[str, Binding]:
+    """The imports a module makes at its top level, wherever they stand (after the functions that
+    use them, under `if`/`try`/`with`), for names that only imports bind there: a function body
+    runs once the module is done, so it sees them (as pyflakes resolves function bodies last)."""
+    found: dict[str, Binding] = {}
+    other: set[str] = set()
+
+    def statements(body) -> Iterator[cst.CSTNode]:
+        for statement in body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                yield from statement.body
+            elif isinstance(statement, _blocks()):
+                yield statement
+                yield from statements(statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ())
+                for part in (*getattr(statement, "handlers", ()), getattr(statement, "orelse", None), getattr(statement, "finalbody", None)):
+                    if part is not None:
+                        yield from statements([part])
+            else:
+                yield statement
+
+    for node in statements(module.body):
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            for bound, qualified in _imported(node):
+                earlier = found.get(bound.value)
+                if earlier is not None and earlier.qualified != qualified:
+                    other.add(bound.value)  # imported as two things: which one holds is unknown
+                found[bound.value] = Binding(bound.value, BindingKind.IMPORT, bound, qualified=qualified, definition=node)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            other.add(node.name.value)
+        else:
+            other.update(_bound_names(node))
+    return {name: binding for name, binding in found.items() if name not in other}
+
+
+def _bound_names(node: cst.CSTNode) -> set[str]:
+    """Names a module-level statement other than an import or a definition may bind (a superset:
+    any Name it stores to, including loop, `with` and `except` targets)."""
+    names: set[str] = set()
+    targets: list[cst.BaseExpression] = []
+    if isinstance(node, cst.Assign):
+        targets = [t.target for t in node.targets]
+    elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For)):
+        targets = [node.target]
+    elif isinstance(node, cst.With):
+        targets = [item.asname.name for item in node.items if item.asname is not None]
+    elif isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)) and node.name is not None:
+        targets = [node.name.name]
+    elif isinstance(node, (cst.Global, cst.Nonlocal, cst.Del)):
+        return names
+    for target in targets:
+        stack = [target]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, cst.Name):
+                names.add(current.value)
+            elif isinstance(current, (cst.Tuple, cst.List)):
+                stack.extend(element.value for element in current.elements)
+            elif isinstance(current, cst.StarredElement):
+                stack.append(current.value)
+    return names
 
 
 def _dotted(node: cst.BaseExpression) -> str:
