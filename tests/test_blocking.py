@@ -57,17 +57,23 @@ def test_every_catalogue_entry_is_flagged_in_a_coroutine_only(case, entry):
 
 
 @pytest.mark.parametrize(("case", "entry"), [p for p in ENTRIES if p.values[1].fix == "to-thread"][:20])
-def test_to_thread_fix_is_exact_and_settles(case, entry):
+@pytest.mark.parametrize("library", ["asyncio", "trio", "anyio"])
+def test_to_thread_fix_is_exact_and_settles(case, entry, library):
     code, _ = case
+    code = f"import {library}\n{code}"  # the fix calls the module's own async library
     outcome = fix_text(code, "example.py", Settings(), ASL2, unsafe=True)
     line = code.splitlines()[-1]
     call = line.strip()
     func, _, args = call.partition("(")
     args = args[:-1]
-    expected = f"await asyncio.to_thread({func}{', ' + args if args else ''})"
+    to_thread = "asyncio.to_thread" if library == "asyncio" else f"{library}.to_thread.run_sync"
+    expected = f"await {to_thread}({func}{', ' + args if args else ''})"
     assert outcome.text.splitlines()[-1] == line.replace(call, expected)
-    assert "import asyncio\n" in outcome.text
+    assert outcome.text.count(f"import {library}\n") == 1
     assert fix_text(outcome.text, "example.py", Settings(), ASL2, unsafe=True).text == outcome.text
+    # Without any async library in the module, nothing says which one to call: no fix.
+    bare = code.partition("\n")[2]
+    assert fix_text(bare, "example.py", Settings(), ASL2, unsafe=True).text == bare
 
 
 def test_with_on_a_thread_lock():

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from asynclint.checks.shared import library
 from asynclint.checks.shared.awaitables import callee_text
 from asynclint.engine.diagnostics import Applicability, Edit, Fix, ModuleStatement
 from asynclint.engine.semantic import BindingKind, ScopeKind
@@ -166,49 +167,73 @@ class InCoroutine(Rule):
             return cst.Await(expression=replacement)
         return cst.Await(expression=replacement, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
-    def _asyncio(self) -> tuple[str, tuple[ModuleStatement, ...]] | None:
-        """The name asyncio is reachable under here, and the import to add when it is not."""
-        binding = self.model.lookup("asyncio")
+    def _library(self, name: str) -> tuple[str, tuple[ModuleStatement, ...]] | None:
+        """The name the library is reachable under here, and the import to add when it is not;
+        None when the name is bound to something else."""
+        binding = self.model.lookup(name)
         if binding is None:
-            return "asyncio", (ModuleStatement("asyncio", "import asyncio\n"),)
-        if binding.kind is BindingKind.IMPORT and binding.qualified == "asyncio":
-            return "asyncio", ()
+            return name, (ModuleStatement(name, f"import {name}\n"),)
+        if binding.kind is BindingKind.IMPORT and binding.qualified == name:
+            return name, ()
         return None
 
     def fix_for(self, call: cst.Call, entry: BlockingEntry | None, kind: str) -> Fix | None:
-        """`await asyncio.sleep(x)` for a replacement, `await asyncio.to_thread(f, ...)` else."""
+        """`await <library>.sleep(x)` for a replacement, `await <library>.to_thread...(f, ...)` else,
+        in the module's own async library (asynclint/checks/shared/library.py); no fix when it
+        cannot be told. A fix that must import a library the module does not use is unsafe."""
         scope = self.model.scope
         assert scope is not None  # a call is always walked inside some scope
         if kind == "none" or self.shared.generators or self.shared.expecting or scope.kind is ScopeKind.CLASS:
             return None
-        found = self._asyncio()
+        used = library.library(self.context)
+        if used.name is None:
+            return None
+        found = self._library(used.name)
         if found is None:
             return None
         name, imports = found
-        if kind == "replace" and entry is not None and entry.replacement:
-            module, _, function = entry.replacement.rpartition(".")
-            if module != "asyncio":
-                return None
+        replacement = entry.replacement_for(used.name) if entry is not None else None
+        if kind == "replace" and replacement:
+            function = replacement.rpartition(".")[2]
             new = call.with_changes(func=cst.Attribute(cst.Name(name), cst.Name(function)))
-            title = f"use `await {entry.replacement}()`"
+            title = f"use `await {replacement}()`"
             applicability = Applicability.SAFE
-        elif kind in ("to-thread", "replace") and self.context.settings.target >= (3, 9):  # to_thread is new in 3.9
+        elif kind in ("to-thread", "replace") and self._can_run_in_thread(call, used):
             first = cst.Arg(
                 value=call.func,
                 comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if call.args else cst.MaybeSentinel.DEFAULT,
             )
-            new = call.with_changes(
-                func=cst.Attribute(cst.Name(name), cst.Name("to_thread")), args=[first, *call.args]
-            )
-            title = "run it in a thread with `await asyncio.to_thread()`"
+            to_thread = used.to_thread()
+            assert to_thread is not None  # the library is known
+            func: cst.BaseExpression = cst.Name(name)
+            for part in to_thread.split(".")[1:]:
+                func = cst.Attribute(func, cst.Name(part))
+            new = call.with_changes(func=func, args=[first, *call.args])
+            title = f"run it in a thread with `await {to_thread}()`"
             applicability = Applicability.UNSAFE
         else:
             return None
+        if not used.direct:
+            applicability = Applicability.UNSAFE  # it would add an event-loop library to the module
         return Fix(applicability, title, (Edit(call, self._await(call, new)),), imports)
+
+    def _can_run_in_thread(self, call: cst.Call, used: library.Library) -> bool:
+        if used.name == library.ASYNCIO:
+            return self.context.settings.target >= (3, 9)  # asyncio.to_thread is new in 3.9
+        # trio's and anyio's run_sync take positional arguments for the call, keywords for itself
+        return used.passes_keywords or all(arg.keyword is None and arg.star != "**" for arg in call.args)
 
 
 class BlockingCategory(InCoroutine):
     """A rule for one category of rules/blocking.toml (thin subclasses set `category`)."""
+
+    def _in_library(self, hint: str) -> str:
+        """The catalogue's hint, naming the module's own library's sleep and thread functions."""
+        used = library.library(self.context)
+        if used.name in (library.TRIO, library.ANYIO):
+            hint = hint.replace("asyncio.sleep", f"{used.name}.sleep")
+            hint = hint.replace("asyncio.to_thread", f"{used.name}.to_thread.run_sync")
+        return hint
 
     category: ClassVar[str]
     what: ClassVar[str]  # the category in a few words, for messages
@@ -230,5 +255,5 @@ class BlockingCategory(InCoroutine):
         else:  # decided by the index: the category's defaults
             table = catalogue.load("blocking")[self.category]
             hint, kind = table["hint"], table["fix"]
-        message = f"`{callee_text(self.context, node)}()` blocks the event loop ({self.what}): {hint}"
+        message = f"`{callee_text(self.context, node)}()` blocks the event loop ({self.what}): {self._in_library(hint)}"
         self.report(node, message, self.fix_for(node, entry, kind), match.condition)
