@@ -9,6 +9,7 @@ is no call at all, so it is never seen.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import libcst as cst
@@ -27,6 +28,10 @@ _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHEC
 # blocking-call detector is about, and rewriting it would break the test.
 _EXPECTING = frozenset({"pytest.raises", "pytest.warns"})
 _EXPECTING_METHODS = frozenset({"assertRaises", "assertRaisesRegex", "assertWarns", "assertWarnsRegex"})
+# A noqa comment naming ASYNC2xx (flake8-async's and ruff's codes for blocking calls, as in
+# "noqa: ASYNC251"): the line blocks on purpose (a test that cancellation waits for it, say), so
+# rewriting it would change the test.
+_MEANT_TO_BLOCK = re.compile(r"#\s*noqa\s*:[^#]*\bASYNC2\d\d\b", re.IGNORECASE)
 
 
 class SharedMatches:
@@ -185,6 +190,11 @@ class InCoroutine(Rule):
         assert scope is not None  # a call is always walked inside some scope
         if kind == "none" or self.shared.generators or self.shared.expecting or scope.kind is ScopeKind.CLASS:
             return None
+        statement = self.model.statement
+        if isinstance(statement, cst.SimpleStatementLine):
+            comment = statement.trailing_whitespace.comment
+            if comment is not None and _MEANT_TO_BLOCK.search(comment.value):
+                return None
         used = library.library(self.context)
         if used.name is None:
             return None

@@ -37,8 +37,9 @@ _TO_THREAD = """
     There is no fix when that cannot be told (no import of asyncio, trio or anyio, or both
     asyncio and trio), nor when `target-version` is older than py39 (`asyncio.to_thread` is new
     in 3.9), for trio and anyio when the call has keyword arguments (their `run_sync` takes
-    positional ones only), and inside `with pytest.raises(...)` or `self.assertRaises(...)` (a
-    test that expects the call to be caught)."""
+    positional ones only), inside `with pytest.raises(...)` or `self.assertRaises(...)` (a
+    test that expects the call to be caught), and on a line that silences flake8-async's or
+    ruff's code for the call (`# noqa: ASYNC230`: it blocks on purpose)."""
 
 
 class BlockingSleep(BlockingCategory):
@@ -83,7 +84,9 @@ class BlockingSleep(BlockingCategory):
     that imports both asyncio and trio, or another event loop (curio, twisted), gets no fix.
 
     It is not offered inside `with pytest.raises(...)` or `self.assertRaises(...)`, where the
-    blocking call is what the test expects to be caught (a test of a blocking-call detector).
+    blocking call is what the test expects to be caught (a test of a blocking-call detector), nor
+    on a line that silences flake8-async's or ruff's code for the call (`# noqa: ASYNC251`),
+    which says the call blocks on purpose.
     """ + _OPTIONS.format(category="sleep")
 
     code = "ASL201"
@@ -323,6 +326,23 @@ class BlockingSleep(BlockingCategory):
                 return list(time.sleep(d) for d in delays)
             """,
             ((5, 17),),
+        ),
+        Invalid(
+            # flake8-async's or ruff's code for the call silenced on its line: it blocks on purpose
+            # (here, so that the scope's deadline passes while the loop is held).
+            "noqa-for-flake8-async-no-fix",
+            """
+            import time
+
+            import anyio
+
+            async def test_deadline_passes():
+                with anyio.fail_after(0.1) as scope:
+                    scope.cancel()
+                    time.sleep(0.11)  # noqa: ASYNC251
+                    await anyio.sleep(0)
+            """,
+            ((8, 9),),
         ),
         Invalid(
             # A test that a blocking-call detector catches the call: the call is the point of the

@@ -9,13 +9,14 @@ of the project: findings are cached per file, keyed by the file's content and th
 
 - A module that imports anyio (or marks tests `@pytest.mark.anyio`) runs anyio's functions, which
   work under every backend anyio runs on, plain asyncio and trio included: anyio.
-- Otherwise one of asyncio and trio, imported or named by a pytest marker (`pytest.mark.trio`,
-  `pytest.mark.asyncio`, `pytest_asyncio`): that one.
+- Otherwise one of asyncio and trio, imported or named by a pytest marker (`@pytest.mark.trio`, `pytestmark = pytest.mark.asyncio`,
+  `import pytest_asyncio`): that one.
 - Both asyncio and trio (trio-asyncio), or another event loop (curio, twisted, gevent): not known.
 - None of them, but a library that runs only on asyncio (aiohttp, asyncpg, ...): asyncio, `direct`
   false. A safe fix never adds an import of an event-loop library the module does not already
   use, so such a fix is offered as unsafe.
-- Nothing at all: not known, and no fix that needs the library is offered.
+- Nothing at all, or a module of one of those libraries' own packages: not known, and no fix
+  that needs the library is offered.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import libcst as cst
 from asynclint.lint.context import FileContext
 
 ASYNCIO, TRIO, ANYIO = "asyncio", "trio", "anyio"
+_LIBRARIES = frozenset({ASYNCIO, TRIO, ANYIO})
 
 # Event loops whose coroutines asyncio's, trio's and anyio's functions do not (all) run under.
 _OTHER_LOOPS = frozenset({"curio", "twisted", "gevent", "eventlet", "trio_asyncio", "asyncio_trio"})
@@ -36,7 +38,10 @@ _ASYNCIO_ONLY = frozenset({
     "aiohttp", "aiofiles", "aiosqlite", "asyncpg", "aiomysql", "aiopg", "aioredis", "aiokafka",
     "aio_pika", "aiobotocore", "motor", "discord", "aiogram", "uvloop",
 })
-_MARKER = re.compile(r"(?<![\w.])(?:pytest\.)?mark\.(asyncio|trio|anyio)\b|\bpytest_asyncio\b|\banyio_backend\b")
+# `@pytest.mark.trio` on a test, or `pytestmark = pytest.mark.trio` (alone or in a list)
+_MARKER = re.compile(
+    r"^[ \t]*(?:@|pytestmark\s*=.*?)(?:pytest\.)?mark\.(asyncio|trio|anyio)\b", re.MULTILINE
+)
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,10 @@ def imported_roots(module: cst.Module) -> set[str]:
 
 
 def _decide(roots: set[str], text: str) -> Library:
-    used = roots & {ASYNCIO, TRIO, ANYIO}
-    for marker in _MARKER.finditer(text):
-        used.add(marker.group(1) or (ANYIO if "anyio" in marker.group(0) else ASYNCIO))
+    used = roots & _LIBRARIES
+    if "pytest_asyncio" in roots:
+        used.add(ASYNCIO)
+    used.update(marker.group(1) for marker in _MARKER.finditer(text))
     if roots & _OTHER_LOOPS:
         return Library(None)
     if ANYIO in used:
@@ -111,5 +117,10 @@ def library(context: FileContext) -> Library:
     """The async library of the file being checked, computed once per file."""
     found = getattr(context, "_async_library", None)
     if found is None:
-        found = context._async_library = _decide(imports(context), context.text)  # type: ignore[attr-defined]
+        package = context.module_name.partition(".")[0]
+        # The library's own code is not told: what it may call depends on its internals (anyio's
+        # asyncio backend, trio's tests that reach trio through relative imports).
+        own = package in _LIBRARIES or package in _OTHER_LOOPS
+        found = Library(None) if own else _decide(imports(context), context.text)
+        context._async_library = found  # type: ignore[attr-defined]
     return found
