@@ -169,8 +169,10 @@ _TASK_FIXED = (
         lambda code: b"\xef\xbb\xbf" + code,
         lambda code: code.replace(b"\n", b"\r\n"),
         lambda code: code.replace(b"    ", b"\t"),
+        lambda code: code.replace(b"\n", b"\r"),  # libcst drops a final lone CR: it is kept
+        lambda code: code + b"\r",
     ],
-    ids=["latin-1-cookie", "bom", "crlf", "tabs"],
+    ids=["latin-1-cookie", "bom", "crlf", "tabs", "cr", "stray-final-cr"],
 )
 def test_fix_keeps_encoding_endings_and_indentation(write, run, change):
     path = write("a.py", "", raw=change(_TASK))

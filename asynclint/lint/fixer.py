@@ -136,6 +136,15 @@ def apply_fixes(
     return add_module_statements(module, statements), used
 
 
+def code_of(module: cst.Module, parsed: str) -> str:
+    """The module's code, for a module parsed from `parsed`. libcst takes a final lone `\r` (a
+    file with old Mac line endings, or a stray one at the end) for no final newline and drops it:
+    it is put back, so a fix changes nothing but what it means to."""
+    if parsed.endswith("\r") and not module.has_trailing_newline:
+        module = module.with_changes(has_trailing_newline=True)
+    return module.code
+
+
 def compiles(text: str, path: str) -> bool:
     """Whether CPython compiles the text. Nothing is executed, and the compiler's own
     SyntaxWarnings about the user's code (`...()`, `is` with a literal) are not printed: they are
@@ -173,7 +182,7 @@ def fix_text(
         if not fixable or result.module is None:
             break
         module, used = apply_fixes(result.module, fixable, result.positions)
-        new_text = module.code
+        new_text = code_of(module, outcome.text)
         if new_text == outcome.text:
             break
         if original_compiles is None:
