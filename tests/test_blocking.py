@@ -284,3 +284,41 @@ def test_bad_extend_blocking_calls(write, run, config, message):
     code, out, err = run("a.py")
     assert code == 2 and out == ""
     assert err.startswith("asynclint: error: ") and message in err and "Traceback" not in err
+
+
+# -- the import an ASL201 fix leaves unused --------------------------------------------------------
+
+_SLEEP = "async def main():\n    time.sleep(1)\n"
+_SLEPT = "async def main():\n    await asyncio.sleep(1)\n"
+
+
+@pytest.mark.parametrize(
+    ("head", "fixed_head"),
+    [
+        ("import asyncio\nimport time\n\n", "import asyncio\n\n"),
+        ("import asyncio, time\n\n", "import asyncio\n\n"),
+        ("import time, asyncio\n\n", "import asyncio\n\n"),
+        ("import asyncio; import time; X = 1\n\n", "import asyncio; X = 1\n\n"),
+        ('"""Doc."""\nimport asyncio\nimport time\n\n', '"""Doc."""\nimport asyncio\n\n'),
+        ("import time\nimport asyncio\n\n", "import asyncio\n\n"),
+        # kept: a comment on the line or above it, still named somewhere, not at the top level
+        ("import asyncio\nimport time  # noqa: F401\n\n", None),
+        ("import asyncio\n# the clock\nimport time\n\n", None),
+        ("import asyncio\nimport time\n\nT: 'time.struct_time'\n\n", None),
+        ("import asyncio\nimport time\n\nCLOCK = getattr(time, 'monotonic')\n\n", None),
+        ("import asyncio\nimport time\n\ndel time\n\n", None),
+        ("import asyncio\ntry:\n    import time\nexcept ImportError:\n    pass\n\n", None),
+        ("import asyncio\nimport time\nfrom mod import time as clock\n\n", None),
+    ],
+)
+def test_asl201_fix_drops_the_import_it_leaves_unused(head, fixed_head):
+    code = head + _SLEEP
+    outcome = fix_text(code, "example.py", Settings(), ASL2, unsafe=False)
+    assert outcome.text == (fixed_head if fixed_head is not None else head) + _SLEPT
+    assert fix_text(outcome.text, "example.py", Settings(), ASL2, unsafe=True).text == outcome.text
+
+
+def test_asl201_fix_keeps_from_imports_and_local_sleeps():
+    code = "import asyncio\nimport time\nfrom time import sleep\n\n" + _SLEEP + "    sleep(2)\n"
+    fixed = fix_text(code, "example.py", Settings(), ASL2, unsafe=False).text
+    assert fixed == "import asyncio\nfrom time import sleep\n\n" + _SLEPT + "    await asyncio.sleep(2)\n"

@@ -203,11 +203,13 @@ class InCoroutine(Rule):
             return None
         name, imports = found
         replacement = entry.replacement_for(used.name) if entry is not None else None
-        if kind == "replace" and replacement:
+        unused: tuple[str, ...] = ()
+        if kind == "replace" and replacement and entry is not None:
             function = replacement.rpartition(".")[2]
             new = call.with_changes(func=cst.Attribute(cst.Name(name), cst.Name(function)))
             title = f"use `await {replacement}()`"
             applicability = Applicability.SAFE
+            unused = self._import_left_unused(call, entry.name.rpartition(".")[0])
         elif kind in ("to-thread", "replace") and self._can_run_in_thread(call, used):
             first = cst.Arg(
                 value=call.func,
@@ -225,7 +227,24 @@ class InCoroutine(Rule):
             return None
         if not used.direct:
             applicability = Applicability.UNSAFE  # it would add an event-loop library to the module
-        return Fix(applicability, title, (Edit(call, self._await(call, new)),), imports)
+        return Fix(applicability, title, (Edit(call, self._await(call, new)),), imports, unused)
+
+    def _import_left_unused(self, call: cst.Call, module: str) -> tuple[str, ...]:
+        """`time` of `time.sleep(x)` when a module-level `import time` (or `import time as t`)
+        binds it: the fixer drops that import once nothing in the module names it any more. Not in
+        a package's `__init__.py`, whose imports may be re-exports."""
+        func = call.func
+        if self.context.is_package or not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+            return ()
+        name = func.value.value
+        binding = self.model.lookup(name)
+        top = self.model.module_scope
+        if (
+            binding is None or binding.kind is not BindingKind.IMPORT or binding.qualified != module
+            or top is None or binding not in top.bindings.get(name, ())
+        ):
+            return ()
+        return (name,)
 
     def _can_run_in_thread(self, call: cst.Call, used: library.Library) -> bool:
         if used.name == library.ASYNCIO:

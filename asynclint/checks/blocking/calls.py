@@ -73,6 +73,10 @@ class BlockingSleep(BlockingCategory):
     The fix replaces the call with the sleep of the module's own async library, with the same
     arguments: `await asyncio.sleep(...)`, `await trio.sleep(...)` or `await anyio.sleep(...)`.
     It is safe: the coroutine waits as long as before, and only lets other tasks run meanwhile.
+    When that was the module's last use of `time`, the fix also removes `import time` (or
+    `import time as t`); the import stays when anything else names `time` (code, `__all__`, a
+    string annotation), when its line has a comment, in a package's `__init__.py` (it may be a
+    re-export), and `from time import sleep` always stays.
 
     The library is the one the module imports (`import trio`), or the one its tests are marked
     for (`@pytest.mark.trio`, `@pytest.mark.asyncio`, `@pytest.mark.anyio`). A module that
@@ -157,8 +161,6 @@ class BlockingSleep(BlockingCategory):
             ((7, 5), (8, 5), (9, 9), (10, 11)),
             """
             import asyncio
-            import time
-            import time as t
             from time import sleep as zzz
 
             async def main():
@@ -181,7 +183,7 @@ class BlockingSleep(BlockingCategory):
             """,
             ((5, 9),),
             """
-            import asyncio, time
+            import asyncio
 
             async def main():
                 if True:
@@ -189,6 +191,70 @@ class BlockingSleep(BlockingCategory):
                 else:
                     pass
             """,
+        ),
+        Invalid(
+            # The fix drops `import time` only once nothing in the module names `time`: here it is
+            # still used, re-exported through `__all__`, and imported under another name.
+            "import-still-used-is-kept",
+            """
+            import asyncio
+            import time
+
+            async def main():
+                time.sleep(1)
+                return time.monotonic()
+            """,
+            ((5, 5),),
+            """
+            import asyncio
+            import time
+
+            async def main():
+                await asyncio.sleep(1)
+                return time.monotonic()
+            """,
+        ),
+        Invalid(
+            "import-in-all-is-kept",
+            """
+            import asyncio
+            import time  # the clock others import from here
+
+            __all__ = ["main", "time"]
+
+            async def main():
+                time.sleep(1)
+            """,
+            ((7, 5),),
+            """
+            import asyncio
+            import time  # the clock others import from here
+
+            __all__ = ["main", "time"]
+
+            async def main():
+                await asyncio.sleep(1)
+            """,
+        ),
+        Invalid(
+            # A package's `__init__.py` may import a module to re-export it: its imports stay.
+            "package-init-keeps-imports",
+            """
+            import asyncio
+            import time
+
+            async def main():
+                time.sleep(1)
+            """,
+            ((5, 5),),
+            """
+            import asyncio
+            import time
+
+            async def main():
+                await asyncio.sleep(1)
+            """,
+            path="pkg/__init__.py",
         ),
         Invalid(
             # trio's own sleep: asyncio.sleep in a trio program raises "no running event loop".
@@ -205,8 +271,6 @@ class BlockingSleep(BlockingCategory):
             """,
             ((6, 5),),
             """
-            import time
-
             import trio
 
             async def main():
@@ -232,7 +296,6 @@ class BlockingSleep(BlockingCategory):
             ((7, 5),),
             """
             import asyncio
-            import time
 
             import anyio
 
@@ -256,8 +319,6 @@ class BlockingSleep(BlockingCategory):
             """,
             ((7, 5),),
             """
-            import time
-
             import pytest
             import trio
 
@@ -306,7 +367,6 @@ class BlockingSleep(BlockingCategory):
             """,
             ((6, 5),),
             """
-            import time
             import asyncio
 
             from aiohttp import web
