@@ -117,3 +117,13 @@ def test_discovery_is_bounded(tmp_path):
     ))]
     assert discover([str(tmp_path)], Settings(root=tmp_path)).cut_short == []
     assert len(discover([str(tmp_path)], Settings(root=tmp_path, per_file_timeout=0)).files) == 3
+
+
+def test_malformed_gitignore_line_is_skipped(tmp_path):
+    """git ignores a line it cannot read (`!` alone); so does asynclint, keeping the others
+    (pathspec refuses the whole file, which was a traceback)."""
+    (tmp_path / ".gitignore").write_text("!\nbuild/\n\\\n")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "b.py").write_text("x = 1\n")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert discover([str(tmp_path)], Settings(root=tmp_path)).files == [str(tmp_path / "a.py")]
