@@ -322,3 +322,35 @@ def test_asl201_fix_keeps_from_imports_and_local_sleeps():
     code = "import asyncio\nimport time\nfrom time import sleep\n\n" + _SLEEP + "    sleep(2)\n"
     fixed = fix_text(code, "example.py", Settings(), ASL2, unsafe=False).text
     assert fixed == "import asyncio\nfrom time import sleep\n\n" + _SLEPT + "    await asyncio.sleep(2)\n"
+
+
+# -- which async library a module runs under (checks/shared/library.py) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "module", "expected"),
+    [
+        ("import asyncio\n", "app", ("asyncio", True)),
+        ("import trio.lowlevel\n", "app", ("trio", True)),
+        ("from anyio import run\nimport asyncio\n", "app", ("anyio", True)),  # anyio runs on both
+        ("import pytest\n\n@pytest.mark.trio\nasync def test_x(): pass\n", "tests.test_x", ("trio", True)),
+        ("import pytest\n\npytestmark = [pytest.mark.anyio]\n", "tests.test_x", ("anyio", True)),
+        ("import pytest_asyncio\n", "tests.test_x", ("asyncio", True)),
+        ("# see pytest.mark.trio in the docs\nx = 'mark.trio'\n", "app", (None, False)),  # not a marker
+        ("from aiohttp import web\n", "app", ("asyncio", False)),  # asyncio-only library: unsafe fix
+        ("import asyncio\nimport trio\n", "app", (None, False)),  # trio-asyncio
+        ("import asyncio\nimport curio\n", "app", (None, False)),  # another event loop
+        ("import time\n", "app", (None, False)),
+        ("import asyncio\n", "trio._core._run", (None, False)),  # the library's own code
+        ("def f():\n    import trio\n", "app", ("trio", True)),  # imported anywhere in the module
+    ],
+)
+def test_module_async_library(code, module, expected):
+    import libcst as cst
+
+    from asynclint.checks.shared.library import library
+    from asynclint.lint.context import FileContext
+
+    context = FileContext("example.py", code, cst.parse_module(code), Settings(), module)
+    found = library(context)
+    assert (found.name, found.direct) == expected
