@@ -55,6 +55,7 @@ class BlockingSleep(BlockingCategory):
 
     ## Example
     ```python
+    import asyncio
     import time
 
     async def poll():
