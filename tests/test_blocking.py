@@ -57,17 +57,23 @@ def test_every_catalogue_entry_is_flagged_in_a_coroutine_only(case, entry):
 
 
 @pytest.mark.parametrize(("case", "entry"), [p for p in ENTRIES if p.values[1].fix == "to-thread"][:20])
-def test_to_thread_fix_is_exact_and_settles(case, entry):
+@pytest.mark.parametrize("library", ["asyncio", "trio", "anyio"])
+def test_to_thread_fix_is_exact_and_settles(case, entry, library):
     code, _ = case
+    code = f"import {library}\n{code}"  # the fix calls the module's own async library
     outcome = fix_text(code, "example.py", Settings(), ASL2, unsafe=True)
     line = code.splitlines()[-1]
     call = line.strip()
     func, _, args = call.partition("(")
     args = args[:-1]
-    expected = f"await asyncio.to_thread({func}{', ' + args if args else ''})"
+    to_thread = "asyncio.to_thread" if library == "asyncio" else f"{library}.to_thread.run_sync"
+    expected = f"await {to_thread}({func}{', ' + args if args else ''})"
     assert outcome.text.splitlines()[-1] == line.replace(call, expected)
-    assert "import asyncio\n" in outcome.text
+    assert outcome.text.count(f"import {library}\n") == 1
     assert fix_text(outcome.text, "example.py", Settings(), ASL2, unsafe=True).text == outcome.text
+    # Without any async library in the module, nothing says which one to call: no fix.
+    bare = code.partition("\n")[2]
+    assert fix_text(bare, "example.py", Settings(), ASL2, unsafe=True).text == bare
 
 
 def test_with_on_a_thread_lock():
@@ -314,3 +320,72 @@ def test_a_module_level_import_below_the_function_is_seen_in_its_body():
 def test_module_level_code_does_not_see_imports_made_further_down():
     code = "import asyncio\n\nasyncio.run(main())\n\nclass A:\n    time.sleep(1)\n\nimport time\n"
     assert lint_alone(code, "example.py", Settings(), ASL2).findings == []
+
+# -- the import an ASL201 fix leaves unused --------------------------------------------------------
+
+_SLEEP = "async def main():\n    time.sleep(1)\n"
+_SLEPT = "async def main():\n    await asyncio.sleep(1)\n"
+
+
+@pytest.mark.parametrize(
+    ("head", "fixed_head"),
+    [
+        ("import asyncio\nimport time\n\n", "import asyncio\n\n"),
+        ("import asyncio, time\n\n", "import asyncio\n\n"),
+        ("import time, asyncio\n\n", "import asyncio\n\n"),
+        ("import asyncio; import time; X = 1\n\n", "import asyncio; X = 1\n\n"),
+        ('"""Doc."""\nimport asyncio\nimport time\n\n', '"""Doc."""\nimport asyncio\n\n'),
+        ("import time\nimport asyncio\n\n", "import asyncio\n\n"),
+        # kept: a comment on the line or above it, still named somewhere, not at the top level
+        ("import asyncio\nimport time  # noqa: F401\n\n", None),
+        ("import asyncio\n# the clock\nimport time\n\n", None),
+        ("import asyncio\nimport time\n\nT: 'time.struct_time'\n\n", None),
+        ("import asyncio\nimport time\n\nCLOCK = getattr(time, 'monotonic')\n\n", None),
+        ("import asyncio\nimport time\n\ndel time\n\n", None),
+        ("import asyncio\ntry:\n    import time\nexcept ImportError:\n    pass\n\n", None),
+        ("import asyncio\nimport time\nfrom mod import time as clock\n\n", None),
+    ],
+)
+def test_asl201_fix_drops_the_import_it_leaves_unused(head, fixed_head):
+    code = head + _SLEEP
+    outcome = fix_text(code, "example.py", Settings(), ASL2, unsafe=False)
+    assert outcome.text == (fixed_head if fixed_head is not None else head) + _SLEPT
+    assert fix_text(outcome.text, "example.py", Settings(), ASL2, unsafe=True).text == outcome.text
+
+
+def test_asl201_fix_keeps_from_imports_and_local_sleeps():
+    code = "import asyncio\nimport time\nfrom time import sleep\n\n" + _SLEEP + "    sleep(2)\n"
+    fixed = fix_text(code, "example.py", Settings(), ASL2, unsafe=False).text
+    assert fixed == "import asyncio\nfrom time import sleep\n\n" + _SLEPT + "    await asyncio.sleep(2)\n"
+
+
+# -- which async library a module runs under (checks/shared/library.py) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "module", "expected"),
+    [
+        ("import asyncio\n", "app", ("asyncio", True)),
+        ("import trio.lowlevel\n", "app", ("trio", True)),
+        ("from anyio import run\nimport asyncio\n", "app", ("anyio", True)),  # anyio runs on both
+        ("import pytest\n\n@pytest.mark.trio\nasync def test_x(): pass\n", "tests.test_x", ("trio", True)),
+        ("import pytest\n\npytestmark = [pytest.mark.anyio]\n", "tests.test_x", ("anyio", True)),
+        ("import pytest_asyncio\n", "tests.test_x", ("asyncio", True)),
+        ("# see pytest.mark.trio in the docs\nx = 'mark.trio'\n", "app", (None, False)),  # not a marker
+        ("from aiohttp import web\n", "app", ("asyncio", False)),  # asyncio-only library: unsafe fix
+        ("import asyncio\nimport trio\n", "app", (None, False)),  # trio-asyncio
+        ("import asyncio\nimport curio\n", "app", (None, False)),  # another event loop
+        ("import time\n", "app", (None, False)),
+        ("import asyncio\n", "trio._core._run", (None, False)),  # the library's own code
+        ("def f():\n    import trio\n", "app", ("trio", True)),  # imported anywhere in the module
+    ],
+)
+def test_module_async_library(code, module, expected):
+    import libcst as cst
+
+    from asynclint.checks.shared.library import library
+    from asynclint.lint.context import FileContext
+
+    context = FileContext("example.py", code, cst.parse_module(code), Settings(), module)
+    found = library(context)
+    assert (found.name, found.direct) == expected

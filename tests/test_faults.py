@@ -171,3 +171,87 @@ def remove_deep_tree(top: bytes) -> None:
                     os.unlink(entry.path)
     for folder in reversed(folders):
         os.rmdir(folder)
+
+
+# --- a file that exhausts memory costs that file only (issue 22, item 17) ---------------------
+
+_SLEEPER = "import asyncio\nimport time\n\n\nasync def main():\n    time.sleep(1)\n"
+
+
+@pytest.mark.slow
+def test_out_of_memory_in_the_parser_costs_one_file_without_workers(tmp_path):
+    """libcst's native parser aborts the process when an allocation fails: with `-j1` that was the
+    whole run, with no output. A file that big is parsed in a process of its own."""
+    import resource
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "big.py").write_text("x = 1\n" * 400_000)  # 2.4 MB: about 2 GB to parse
+    (tmp_path / "app.py").write_text(_SLEEPER)
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "asynclint", "--no-cache", "--max-file-size", "0", "-j1", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, preexec_fn=limit_memory,
+    )
+    assert done.stdout == (
+        "app.py:6:5: ASL201 `time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`\n"
+        "big.py:1:1: ASL001 not checked: the process parsing the file died (SIGABRT), most likely out of "
+        "memory (libcst needs about 800 bytes per byte of source); lower max-file-size or exclude the file\n"
+    ), done.stderr
+    assert done.returncode == 2
+    assert "memory allocation" not in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def isolate_everything(monkeypatch):
+    from asynclint.run import isolation
+
+    monkeypatch.setattr(isolation, "threshold", lambda: 10)  # every file in a process of its own
+
+
+def test_a_file_checked_alone_gives_the_same_report_and_fix(tmp_path, isolate_everything):
+    from asynclint.config.options import Settings
+    from asynclint.run.runner import Mode, run
+
+    (tmp_path / "app.py").write_text(_SLEEPER)
+    settings = Settings(root=tmp_path, cache_dir="")
+    [report] = run([str(tmp_path / "app.py")], settings, Mode.CHECK, jobs=1)
+    assert [(f.code, f.line, f.column) for f in report.findings] == [("ASL201", 6, 5)]
+    [report] = run([str(tmp_path / "app.py")], settings, Mode.FIX, jobs=1)
+    assert [f.code for f in report.fixed] == ["ASL201"]
+    assert (tmp_path / "app.py").read_text() == "import asyncio\n\n\nasync def main():\n    await asyncio.sleep(1)\n"
+
+
+def test_a_file_whose_process_dies_is_reported_and_the_run_goes_on(tmp_path, isolate_everything, monkeypatch):
+    from asynclint.config.options import Settings
+    from asynclint.run import runner
+
+    for name in ("a.py", "b.py", "c.py", "d.py", "e.py"):
+        (tmp_path / name).write_text(_SLEEPER if name != "c.py" else "x = 1\n" * 3)
+    real = runner._task
+
+    def crash_on_c(task):
+        if task[0].endswith("c.py"):
+            os.abort()  # as libcst's parser does when an allocation fails
+        return real(task)
+
+    monkeypatch.setattr(runner, "_task", crash_on_c)
+    reports = runner.run(sorted(str(p) for p in tmp_path.glob("*.py")), Settings(root=tmp_path, cache_dir=""), runner.Mode.CHECK, jobs=2)
+    assert [(os.path.basename(r.path), [f.code for f in r.findings], [e.code for e in r.errors]) for r in reports] == [
+        ("a.py", ["ASL201"], []), ("b.py", ["ASL201"], []), ("c.py", [], ["ASL001"]),
+        ("d.py", ["ASL201"], []), ("e.py", ["ASL201"], []),
+    ]
+    assert reports[2].errors[0].message.startswith("not checked: the process parsing the file died (SIGABRT)")
+
+
+def test_the_isolation_threshold_follows_the_memory_limit(monkeypatch):
+    import resource
+
+    from asynclint.run import isolation
+
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    assert isolation.threshold() == isolation.ISOLATE_BYTES == 1_000_000
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (800_000_000, resource.RLIM_INFINITY))
+    assert isolation.threshold() == 500_000  # 800 bytes per byte of source, twice over

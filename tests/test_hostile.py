@@ -169,8 +169,10 @@ _TASK_FIXED = (
         lambda code: b"\xef\xbb\xbf" + code,
         lambda code: code.replace(b"\n", b"\r\n"),
         lambda code: code.replace(b"    ", b"\t"),
+        lambda code: code.replace(b"\n", b"\r"),  # libcst drops a final lone CR: it is kept
+        lambda code: code + b"\r",
     ],
-    ids=["latin-1-cookie", "bom", "crlf", "tabs"],
+    ids=["latin-1-cookie", "bom", "crlf", "tabs", "cr", "stray-final-cr"],
 )
 def test_fix_keeps_encoding_endings_and_indentation(write, run, change):
     path = write("a.py", "", raw=change(_TASK))
@@ -396,3 +398,43 @@ def test_fix_does_not_echo_the_compilers_warnings(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr
     assert "    await asyncio.sleep(1)\n" in (tmp_path / "a.py").read_text()
+
+
+# --- code CPython accepts that libcst cannot parse ----------------------------------------------
+
+_PARENTHESIZED_TARGET = b"import asyncio\n\n(ready): bool = True\n"  # as in CPython's test_grammar.py
+
+
+def test_code_only_libcst_refuses_is_named_a_libcst_limitation(write, run):
+    import ast
+
+    try:
+        cst.parse_module(_PARENTHESIZED_TARGET.decode())
+    except cst.ParserSyntaxError:
+        pass
+    else:
+        pytest.skip("this libcst parses a parenthesized annotated target")
+    ast.parse(_PARENTHESIZED_TARGET)  # valid Python
+    write("a.py", "", raw=_PARENTHESIZED_TARGET)
+    code, out, err = run("a.py")
+    assert code == 2
+    assert out.startswith(
+        "a.py:3:1: E999 libcst cannot parse this file, though Python accepts it (a libcst limitation; "
+        "the file is not checked): parser error: error at 3:9: expected one of "
+    ), out
+    assert out.count("\n") == 1 and "Traceback" not in err
+
+
+def test_libcst_failing_oddly_on_valid_code_is_named_a_libcst_limitation(monkeypatch):
+    from asynclint.lint import walker
+
+    def broken(text):
+        raise TypeError("super(type, obj): obj must be an instance or subtype of type")
+
+    monkeypatch.setattr(walker, "parse_module", broken)
+    error = walker.parse("x = () if 0 else(lambda: ())\n")
+    assert error.message == (
+        "libcst cannot parse this file, though Python accepts it (a libcst limitation; the file is not "
+        "checked): TypeError: super(type, obj): obj must be an instance or subtype of type"
+    )
+    assert walker.parse("x = 1\x00\n").message == "SyntaxError: source code string cannot contain null bytes"

@@ -9,6 +9,7 @@ Symlinked directories are not followed, so a link loop cannot trap the walk.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pathspec
 
 from asynclint.config.options import Settings, relative_to_root
+from asynclint.config.patterns import compile_patterns
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 
@@ -90,19 +92,47 @@ _BAD_NAME = "not checked: the file name is not valid UTF-8; rename it"
 class Discovery:
     files: list[str] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    # (folder, reason): folders whose walk was cut short by the time bound (ASL001, not E902)
+    cut_short: list[tuple[str, str]] = field(default_factory=list)
+
+
+# Finding the files may take this many times `per-file-timeout`: a tree that takes longer to walk
+# and match (a network file system, millions of files) is cut short with one message, not a hang.
+DISCOVERY_TIMEOUT_FACTOR = 10
+
+
+def _deadline(settings: Settings) -> float | None:
+    limit = settings.time_limit()
+    return time.monotonic() + limit * DISCOVERY_TIMEOUT_FACTOR if limit else None
 
 
 def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    return compile_patterns(patterns)
 
 
 def _gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
     path = os.path.join(directory, ".gitignore")
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
-            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+            lines = handle.read().splitlines()
     except OSError:
         return None
+    try:
+        return compile_patterns(lines)
+    except Exception:  # noqa: BLE001 - a malformed line: git ignores what it cannot read, so do we
+        return _lenient(lines)
+
+
+def _lenient(lines: list[str]) -> pathspec.GitIgnoreSpec | None:
+    """The lines of a .gitignore that compile, each on its own."""
+    good = []
+    for line in lines:
+        try:
+            compile_patterns([line])
+        except Exception:  # noqa: BLE001 - pathspec raises several types for malformed lines
+            continue
+        good.append(line)
+    return compile_patterns(good)
 
 
 def discover(paths: list[str], settings: Settings) -> Discovery:
@@ -121,11 +151,12 @@ def discover(paths: list[str], settings: Settings) -> Discovery:
                 relative = Path(path).name
         return excluded.match_file(relative + ("/" if is_dir else ""))
 
+    deadline = _deadline(settings)
     for given in paths:
         if _undecodable(given):
             result.missing.append((printable(given), _BAD_NAME))
         elif os.path.isdir(given):
-            _walk(given, settings, is_excluded, result)
+            _walk(given, settings, is_excluded, result, deadline)
         elif os.path.exists(given) or os.path.islink(given):
             if not is_excluded(given, False):
                 result.files.append(given)
@@ -162,7 +193,7 @@ def _walk_folders(top: str, on_error) -> Iterator[tuple[str, list[str], list[str
         pending.extend(os.path.join(folder, d) for d in reversed(dirs) if d not in links)
 
 
-def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
+def _walk(top: str, settings: Settings, is_excluded, result: Discovery, deadline: float | None = None) -> None:
     # Each .gitignore applies to its own folder and below: keep (folder, spec) pairs on the way down.
     ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
     if settings.respect_gitignore:
@@ -185,6 +216,15 @@ def _walk(top: str, settings: Settings, is_excluded, result: Discovery) -> None:
         result.missing.append((os.path.normpath(error.filename or top), f"cannot read: {error.strerror or error}"))
 
     for folder, dirs, files in _walk_folders(top, on_error):
+        if deadline is not None and folder != top and time.monotonic() > deadline:
+            limit = settings.time_limit() or 0
+            result.cut_short.append((
+                os.path.normpath(top),
+                f"not fully searched: finding the files took longer than {DISCOVERY_TIMEOUT_FACTOR} times "
+                f"per-file-timeout ({limit * DISCOVERY_TIMEOUT_FACTOR:g} s), so only the files found by then "
+                "are checked; exclude large folders or raise the limit",
+            ))
+            return
         absolute_folder = os.path.abspath(folder)  # once per folder: joined below, not recomputed
         if settings.respect_gitignore and folder != top:
             spec = _gitignore(folder)

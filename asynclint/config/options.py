@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import pathspec
+from asynclint.config.patterns import compile_patterns
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -78,7 +78,7 @@ def _string(value: Any, where: str) -> str:
 def _patterns(value: Any, where: str) -> tuple[str, ...]:
     patterns = _strings(value, where)
     try:
-        pathspec.GitIgnoreSpec.from_lines(patterns)
+        compile_patterns(patterns)
     except Exception as exc:  # noqa: BLE001 - pathspec raises several types for malformed patterns
         raise ConfigError(f"{where}: invalid pattern: {exc}") from None
     return patterns

@@ -45,6 +45,9 @@ class Fix:
     description: str
     edits: tuple[Edit, ...]
     module_statements: tuple[ModuleStatement, ...] = ()
+    # Names bound by a module-level `import x` (or `import x as y`) that the fix may leave unused:
+    # the import goes too when nothing in the module names them any more.
+    unused_imports: tuple[str, ...] = ()
 
 
 def is_applicable(fix: Fix | None, unsafe: bool) -> bool:

@@ -230,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not files:  # a mistyped CI path must not pass silently
             print("asynclint: warning: no Python files found under the given paths", file=sys.stderr)
         reports = [FileReport(path, errors=[FileError(ErrorKind.IO, reason)]) for path, reason in found.missing]
+        reports += [FileReport(path, errors=[FileError(ErrorKind.SKIPPED, reason)]) for path, reason in found.cut_short]
         if args.show_files:
             for group_settings, group in by_nearest_config(files, args, settings):
                 kept = group if group_settings is settings else discover(group, group_settings).files

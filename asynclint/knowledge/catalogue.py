@@ -229,7 +229,8 @@ class BlockingEntry:
     category: str
     hint: str
     fix: str  # "replace" (with `replacement`), "to-thread" or "none"
-    replacement: str | None = None
+    # the awaitable to call instead, per async library: (("asyncio", "asyncio.sleep"), ...)
+    replacements: tuple[tuple[str, str], ...] = ()
     nonblocking: tuple[int, str] | None = None  # the argument that, False, makes it return at once
     method: bool = False  # a method of a type, rather than a function
     # (position, keyword, flag): the call returns at once when that argument names the flag
@@ -239,6 +240,19 @@ class BlockingEntry:
     # only when the receiver is constructed in view with that argument a positive literal
     # (`queue.Queue(maxsize=10).put(x)`); an unbounded queue's `put` never waits
     bounded: tuple[int, str] | None = None
+
+    def replacement_for(self, library: str) -> str | None:
+        """The awaitable to call instead in a program of that async library, if any."""
+        return dict(self.replacements).get(library)
+
+
+def _replacements(value: object) -> tuple[tuple[str, str], ...]:
+    """`replacement = "asyncio.sleep"` (asyncio's alone) or `{ asyncio = "...", trio = "..." }`."""
+    if isinstance(value, str):
+        return (("asyncio", value),)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+    return ()
 
 
 @dataclass(frozen=True)
@@ -274,7 +288,7 @@ def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
         bounded = override.get("bounded")
         return BlockingEntry(
             name, category, override.get("hint", table["hint"]), override.get("fix", table["fix"]),
-            override.get("replacement"), tuple(nonblocking) if nonblocking else None, method,
+            _replacements(override.get("replacement")), tuple(nonblocking) if nonblocking else None, method,
             tuple(flag) if flag else None, tuple(bounded) if bounded else None,
         )
 

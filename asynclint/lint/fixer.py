@@ -8,6 +8,7 @@ fixes undo each other: the run says so loudly instead of looping.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -105,6 +106,99 @@ def add_module_statements(module: cst.Module, statements: Iterable[ModuleStateme
     return module.with_changes(body=body)
 
 
+def _plain_import_binds(alias: cst.ImportAlias, name: str) -> bool:
+    """Whether `import m` / `import m as name` binds `name` to a module of a plain name."""
+    if alias.asname is not None:
+        return isinstance(alias.asname.name, cst.Name) and alias.asname.name.value == name
+    return isinstance(alias.name, cst.Name) and alias.name.value == name
+
+
+class _Mentions(cst.CSTVisitor):
+    """Whether a module names `name` anywhere but in its module-level plain imports of it: as a
+    name (loads, stores, `del`, `global`, attributes and keywords too), or as a word in a string
+    (`__all__`, string annotations, `getattr(module, "name")`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+        self.found = False
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            if not _plain_import_binds(alias, self.name):
+                alias.visit(self)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if not isinstance(node.names, cst.ImportStar):  # `from time import sleep` names no `time`
+            for alias in node.names:
+                alias.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found = self.found or node.value == self.name
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self.found = self.found or bool(self.word.search(node.value))
+
+    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
+        self.found = self.found or bool(self.word.search(node.value))
+
+
+def drop_unused_imports(module: cst.Module, names: Iterable[str]) -> cst.Module:
+    """Remove the module-level plain imports binding each of `names` (`import time`, `import
+    time as t`) that nothing in the module names any more. An import line with a comment, or one
+    not at the module's top level (under `try:` or `if`), is left alone, and so is every `from m
+    import x`."""
+    for name in sorted(set(names)):
+        mentions = _Mentions(name)
+        module.visit(mentions)
+        if mentions.found:
+            continue
+        body: list[cst.BaseStatement] = []
+        dropped_first: cst.SimpleStatementLine | None = None  # the file's first statement, removed
+        for statement in module.body:
+            kept = _without_import(statement, name)
+            if not kept and not body and isinstance(statement, cst.SimpleStatementLine):
+                dropped_first = dropped_first or statement
+            elif kept and dropped_first is not None and not body:
+                # What follows becomes the first statement: no blank lines above it, as before.
+                first = kept[0]
+                if isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and all(
+                    line.comment is None for line in first.leading_lines
+                ):
+                    kept[0] = first.with_changes(leading_lines=dropped_first.leading_lines)
+            body.extend(kept)
+        module = module.with_changes(body=body)
+    return module
+
+
+def _without_import(statement: cst.BaseStatement, name: str) -> list[cst.BaseStatement]:
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return [statement]
+    smalls: list[cst.BaseSmallStatement] = []
+    changed = False
+    for small in statement.body:
+        if isinstance(small, cst.Import) and any(_plain_import_binds(a, name) for a in small.names):
+            kept = [a for a in small.names if not _plain_import_binds(a, name)]
+            changed = True
+            if kept:
+                kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                smalls.append(small.with_changes(names=kept))
+            continue
+        smalls.append(small)
+    if not changed:
+        return [statement]
+    if smalls:
+        smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        return [statement.with_changes(body=smalls)]
+    commented = statement.trailing_whitespace.comment is not None or any(
+        line.comment is not None for line in statement.leading_lines
+    )
+    return [statement] if commented else []
+
+
 def _is_plain_import(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(isinstance(s, cst.Import) for s in statement.body)
 
@@ -117,6 +211,7 @@ def apply_fixes(
     replacements: dict[int, object] = {}
     used: list[Finding] = []
     statements: list[ModuleStatement] = []
+    unused: list[str] = []
     for finding in findings:
         fix = finding.fix
         assert fix is not None
@@ -130,10 +225,23 @@ def apply_fixes(
         for edit in fix.edits:
             replacements[id(edit.target)] = edit.replacement
         statements.extend(fix.module_statements)
+        unused.extend(fix.unused_imports)
         used.append(finding)
     if replacements:
         module = module.visit(_Replace(replacements))
-    return add_module_statements(module, statements), used
+    module = add_module_statements(module, statements)
+    if unused:
+        module = drop_unused_imports(module, unused)
+    return module, used
+
+
+def code_of(module: cst.Module, parsed: str) -> str:
+    """The module's code, for a module parsed from `parsed`. libcst takes a final lone `\r` (a
+    file with old Mac line endings, or a stray one at the end) for no final newline and drops it:
+    it is put back, so a fix changes nothing but what it means to."""
+    if parsed.endswith("\r") and not module.has_trailing_newline:
+        module = module.with_changes(has_trailing_newline=True)
+    return module.code
 
 
 def compiles(text: str, path: str) -> bool:
@@ -173,7 +281,7 @@ def fix_text(
         if not fixable or result.module is None:
             break
         module, used = apply_fixes(result.module, fixable, result.positions)
-        new_text = module.code
+        new_text = code_of(module, outcome.text)
         if new_text == outcome.text:
             break
         if original_compiles is None:

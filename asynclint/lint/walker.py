@@ -214,8 +214,8 @@ def _cpython_refusal(exc: Exception) -> str:
     return str(exc) or "the code is too deeply nested or too complex for CPython's parser"
 
 
-def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
-    """Prefer CPython's own wording of a syntax error; fall back to libcst's."""
+def _cpython_error(text: str) -> FileError | None:
+    """CPython's own wording of the file's syntax error; None when CPython accepts the file."""
     try:
         ast.parse(text)
     except SyntaxError as py_exc:
@@ -227,9 +227,23 @@ def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
         )
     except (ValueError, RecursionError, MemoryError) as py_exc:
         return FileError(ErrorKind.SYNTAX, f"SyntaxError: {_cpython_refusal(py_exc)}")
+    return None
+
+
+# Code CPython accepts that libcst (asynclint's parser) cannot read, such as a parenthesized
+# annotated target (`(x): int = 1`): say whose limitation it is, so nobody hunts for a syntax error.
+LIBCST_LIMITATION = "libcst cannot parse this file, though Python accepts it (a libcst limitation; the file is not checked)"
+
+
+def syntax_error(text: str, exc: cst.ParserSyntaxError) -> FileError:
+    """Prefer CPython's own wording of a syntax error; when CPython accepts the file, say that
+    libcst is what cannot read it, with libcst's reason."""
+    found = _cpython_error(text)
+    if found is not None:
+        return found
     return FileError(
         ErrorKind.SYNTAX,
-        f"libcst cannot parse this file: {exc.message}",
+        f"{LIBCST_LIMITATION}: {exc.message.strip()}",
         exc.raw_line,
         exc.raw_column + 1,
     )
@@ -250,8 +264,9 @@ def parse(text: str) -> cst.Module | FileError:
         return syntax_error(text, exc)
     except RecursionError:
         return FileError(ErrorKind.SYNTAX, "the code is nested too deeply to be parsed")
-    except (ValueError, TypeError) as exc:  # e.g. null bytes
-        return FileError(ErrorKind.SYNTAX, f"SyntaxError: {exc}")
+    except (ValueError, TypeError) as exc:  # e.g. null bytes; or libcst failing on valid code
+        found = _cpython_error(text)
+        return found or FileError(ErrorKind.SYNTAX, f"{LIBCST_LIMITATION}: {type(exc).__name__}: {exc}")
 
 
 def lint_text(

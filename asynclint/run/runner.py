@@ -22,6 +22,7 @@ from asynclint.engine.diagnostics import Applicability, ErrorKind, FileError, Fi
 from asynclint.engine.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
 from asynclint.resolve.names import Ref, is_test_module, module_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, combine_names, file_names, is_summary, needs_index, spawner_tokens
+from asynclint.run import isolation
 from asynclint.run.cache import Manifest, SummaryCache, cache_root, warn_invalid
 from asynclint.run.selection import is_enabled, rules_for
 
@@ -275,6 +276,19 @@ def _map(
         return []
     jobs = max(1, min(jobs, len(tasks)))
     reports: list[FileReport] = []
+    # Files big enough for the parser to run out of memory on are parsed in a process of their
+    # own, so that it takes down that process only (libcst's native parser aborts the process
+    # when an allocation fails: no exception, no results).
+    above = isolation.threshold()
+    big = {n for n, task in enumerate(tasks) if isolation.size_of(task[0], task[4]) > above}
+    if big:
+        shared = [t for n, t in enumerate(tasks) if n not in big]
+        done = iter(_map(shared, jobs, index, names, None, what))
+        for n, task in enumerate(tasks):
+            reports.append(_alone(task, index, names) if n in big else next(done))
+            if progress is not None:
+                progress(len(reports), len(tasks), what)
+        return reports
     if jobs == 1 or len(tasks) < 4:
         for path, settings, mode, summary_only, data in tasks:
             reports.append(process_file(path, settings, mode, index, summary_only, names, data))
@@ -296,6 +310,27 @@ def _map(
                     "not checked: an asynclint worker process died while checking this or another file",
                 )]))
     return reports
+
+
+def _alone(task: Task, index: ProjectIndex | None, names: NameFilter | None) -> FileReport:
+    """A task run in a process of its own (asynclint/run/isolation.py)."""
+    path, settings = task[0], task[1]
+    limit = settings.time_limit()
+    # The child keeps the file's own time limit; killing it is the backstop for native code.
+    result = isolation.run_alone(_init_worker, _task, task, index, names, limit * 2 + 10 if limit else None)
+    if isinstance(result, FileReport):
+        return result
+    if result == "timeout":
+        message = (
+            f"not checked: the file took longer than per-file-timeout ({limit:g} s) and was "
+            "skipped; raise the limit or exclude the file"
+        )
+    else:
+        message = (
+            f"not checked: the process parsing the file {result}, most likely out of memory (libcst "
+            "needs about 800 bytes per byte of source); lower max-file-size or exclude the file"
+        )
+    return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, message)])
 
 
 def _read(path: str, max_bytes: int | None) -> bytes | None:

@@ -9,10 +9,12 @@ is no call at all, so it is never seen.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import libcst as cst
 
+from asynclint.checks.shared import library
 from asynclint.checks.shared.awaitables import callee_text
 from asynclint.engine.diagnostics import Applicability, Edit, Fix, ModuleStatement
 from asynclint.engine.semantic import BindingKind, ScopeKind
@@ -27,6 +29,10 @@ _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHEC
 # blocking-call detector is about, and rewriting it would break the test.
 _EXPECTING = frozenset({"pytest.raises", "pytest.warns"})
 _EXPECTING_METHODS = frozenset({"assertRaises", "assertRaisesRegex", "assertWarns", "assertWarnsRegex"})
+# A noqa comment naming ASYNC2xx (flake8-async's and ruff's codes for blocking calls, as in
+# "noqa: ASYNC251"): the line blocks on purpose (a test that cancellation waits for it, say), so
+# rewriting it would change the test.
+_MEANT_TO_BLOCK = re.compile(r"#\s*noqa\s*:[^#]*\bASYNC2\d\d\b", re.IGNORECASE)
 
 
 class BlockingWalk(Service):
@@ -144,49 +150,97 @@ class InCoroutine(Rule):
             return cst.Await(expression=replacement)
         return cst.Await(expression=replacement, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
-    def _asyncio(self) -> tuple[str, tuple[ModuleStatement, ...]] | None:
-        """The name asyncio is reachable under here, and the import to add when it is not."""
-        binding = self.model.lookup("asyncio")
+    def _library(self, name: str) -> tuple[str, tuple[ModuleStatement, ...]] | None:
+        """The name the library is reachable under here, and the import to add when it is not;
+        None when the name is bound to something else."""
+        binding = self.model.lookup(name)
         if binding is None:
-            return "asyncio", (ModuleStatement("asyncio", "import asyncio\n"),)
-        if binding.kind is BindingKind.IMPORT and binding.qualified == "asyncio":
-            return "asyncio", ()
+            return name, (ModuleStatement(name, f"import {name}\n"),)
+        if binding.kind is BindingKind.IMPORT and binding.qualified == name:
+            return name, ()
         return None
 
     def fix_for(self, call: cst.Call, entry: BlockingEntry | None, kind: str) -> Fix | None:
-        """`await asyncio.sleep(x)` for a replacement, `await asyncio.to_thread(f, ...)` else."""
+        """`await <library>.sleep(x)` for a replacement, `await <library>.to_thread...(f, ...)` else,
+        in the module's own async library (asynclint/checks/shared/library.py); no fix when it
+        cannot be told. A fix that must import a library the module does not use is unsafe."""
         scope = self.model.scope
         assert scope is not None  # a call is always walked inside some scope
         if kind == "none" or self.shared.generators or self.shared.expecting or scope.kind is ScopeKind.CLASS:
             return None
-        found = self._asyncio()
+        statement = self.model.statement
+        if isinstance(statement, cst.SimpleStatementLine):
+            comment = statement.trailing_whitespace.comment
+            if comment is not None and _MEANT_TO_BLOCK.search(comment.value):
+                return None
+        used = library.library(self.context)
+        if used.name is None:
+            return None
+        found = self._library(used.name)
         if found is None:
             return None
         name, imports = found
-        if kind == "replace" and entry is not None and entry.replacement:
-            module, _, function = entry.replacement.rpartition(".")
-            if module != "asyncio":
-                return None
+        replacement = entry.replacement_for(used.name) if entry is not None else None
+        unused: tuple[str, ...] = ()
+        if kind == "replace" and replacement and entry is not None:
+            function = replacement.rpartition(".")[2]
             new = call.with_changes(func=cst.Attribute(cst.Name(name), cst.Name(function)))
-            title = f"use `await {entry.replacement}()`"
+            title = f"use `await {replacement}()`"
             applicability = Applicability.SAFE
-        elif kind in ("to-thread", "replace") and self.context.settings.target >= (3, 9):  # to_thread is new in 3.9
+            unused = self._import_left_unused(call, entry.name.rpartition(".")[0])
+        elif kind in ("to-thread", "replace") and self._can_run_in_thread(call, used):
             first = cst.Arg(
                 value=call.func,
                 comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if call.args else cst.MaybeSentinel.DEFAULT,
             )
-            new = call.with_changes(
-                func=cst.Attribute(cst.Name(name), cst.Name("to_thread")), args=[first, *call.args]
-            )
-            title = "run it in a thread with `await asyncio.to_thread()`"
+            to_thread = used.to_thread()
+            assert to_thread is not None  # the library is known
+            func: cst.BaseExpression = cst.Name(name)
+            for part in to_thread.split(".")[1:]:
+                func = cst.Attribute(func, cst.Name(part))
+            new = call.with_changes(func=func, args=[first, *call.args])
+            title = f"run it in a thread with `await {to_thread}()`"
             applicability = Applicability.UNSAFE
         else:
             return None
-        return Fix(applicability, title, (Edit(call, self._await(call, new)),), imports)
+        if not used.direct:
+            applicability = Applicability.UNSAFE  # it would add an event-loop library to the module
+        return Fix(applicability, title, (Edit(call, self._await(call, new)),), imports, unused)
+
+    def _import_left_unused(self, call: cst.Call, module: str) -> tuple[str, ...]:
+        """`time` of `time.sleep(x)` when a module-level `import time` (or `import time as t`)
+        binds it: the fixer drops that import once nothing in the module names it any more. Not in
+        a package's `__init__.py`, whose imports may be re-exports."""
+        func = call.func
+        if self.context.is_package or not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+            return ()
+        name = func.value.value
+        binding = self.model.lookup(name)
+        top = self.model.module_scope
+        if (
+            binding is None or binding.kind is not BindingKind.IMPORT or binding.qualified != module
+            or top is None or binding not in top.bindings.get(name, ())
+        ):
+            return ()
+        return (name,)
+
+    def _can_run_in_thread(self, call: cst.Call, used: library.Library) -> bool:
+        if used.name == library.ASYNCIO:
+            return self.context.settings.target >= (3, 9)  # asyncio.to_thread is new in 3.9
+        # trio's and anyio's run_sync take positional arguments for the call, keywords for itself
+        return used.passes_keywords or all(arg.keyword is None and arg.star != "**" for arg in call.args)
 
 
 class BlockingCategory(InCoroutine):
     """A rule for one category of rules/blocking.toml (thin subclasses set `category`)."""
+
+    def _in_library(self, hint: str) -> str:
+        """The catalogue's hint, naming the module's own library's sleep and thread functions."""
+        used = library.library(self.context)
+        if used.name in (library.TRIO, library.ANYIO):
+            hint = hint.replace("asyncio.sleep", f"{used.name}.sleep")
+            hint = hint.replace("asyncio.to_thread", f"{used.name}.to_thread.run_sync")
+        return hint
 
     category: ClassVar[str]
     what: ClassVar[str]  # the category in a few words, for messages
@@ -207,7 +261,7 @@ class BlockingCategory(InCoroutine):
             hint, kind = table["hint"], table["fix"]
         self.report(
             node,
-            lambda: f"`{callee_text(self.context, node)}()` blocks the event loop ({self.what}): {hint}",
+            lambda: f"`{callee_text(self.context, node)}()` blocks the event loop ({self.what}): {self._in_library(hint)}",
             lambda: self.fix_for(node, entry, kind),
             match.condition,
         )

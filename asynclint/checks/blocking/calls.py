@@ -25,12 +25,21 @@ _OPTIONS = """
 
 _TO_THREAD = """
     ## Fix safety
-    The fix runs the call in the default thread pool: `await asyncio.to_thread(f, *args,
-    **kwargs)`. It is unsafe: the call then runs concurrently with the rest of the event loop, so
-    code that relied on it running alone (or on thread-bound state) may change behaviour. It is
-    not offered when `target-version` is older than py39 (`asyncio.to_thread` is new in 3.9), nor
-    inside `with pytest.raises(...)` or `self.assertRaises(...)` (a test that expects the call
-    to be caught)."""
+    The fix runs the call in the default thread pool of the module's own async library:
+    `await asyncio.to_thread(f, *args, **kwargs)`, `await trio.to_thread.run_sync(f, *args)` or
+    `await anyio.to_thread.run_sync(f, *args)`. It is unsafe: the call then runs concurrently with
+    the rest of the event loop, so code that relied on it running alone (or on thread-bound state)
+    may change behaviour.
+
+    The library is the one the module imports or marks its tests for (a module that imports
+    anyio gets anyio's, which runs under asyncio and trio alike); a module that imports none of
+    them but uses a library that runs only on asyncio (aiohttp, asyncpg, ...) gets asyncio's.
+    There is no fix when that cannot be told (no import of asyncio, trio or anyio, or both
+    asyncio and trio), nor when `target-version` is older than py39 (`asyncio.to_thread` is new
+    in 3.9), for trio and anyio when the call has keyword arguments (their `run_sync` takes
+    positional ones only), inside `with pytest.raises(...)` or `self.assertRaises(...)` (a
+    test that expects the call to be caught), and on a line that silences flake8-async's or
+    ruff's code for the call (`# noqa: ASYNC230`: it blocks on purpose)."""
 
 
 class BlockingSleep(BlockingCategory):
@@ -46,6 +55,7 @@ class BlockingSleep(BlockingCategory):
 
     ## Example
     ```python
+    import asyncio
     import time
 
     async def poll():
@@ -61,11 +71,27 @@ class BlockingSleep(BlockingCategory):
     ```
 
     ## Fix safety
-    The fix replaces the call with `await asyncio.sleep(...)` with the same arguments, adding
-    `import asyncio` when the module lacks it. It is safe: the coroutine waits as long as before,
-    and only lets other tasks run meanwhile. It is not offered inside `with pytest.raises(...)`
-    or `self.assertRaises(...)`, where the blocking call is what the test expects to be caught
-    (a test of a blocking-call detector).
+    The fix replaces the call with the sleep of the module's own async library, with the same
+    arguments: `await asyncio.sleep(...)`, `await trio.sleep(...)` or `await anyio.sleep(...)`.
+    It is safe: the coroutine waits as long as before, and only lets other tasks run meanwhile.
+    When that was the module's last use of `time`, the fix also removes `import time` (or
+    `import time as t`); the import stays when anything else names `time` (code, `__all__`, a
+    string annotation), when its line has a comment, in a package's `__init__.py` (it may be a
+    re-export), and `from time import sleep` always stays.
+
+    The library is the one the module imports (`import trio`), or the one its tests are marked
+    for (`@pytest.mark.trio`, `@pytest.mark.asyncio`, `@pytest.mark.anyio`). A module that
+    imports anyio gets `anyio.sleep`, which works under asyncio and trio alike. A module that
+    imports none of them gets no fix, as `asyncio.sleep` in a trio program raises
+    `RuntimeError: no running event loop`; except that one using a library that runs only on
+    asyncio (aiohttp, asyncpg, aiofiles, ...) gets the asyncio fix as an unsafe one, since a safe
+    fix never adds an import of an event-loop library the module does not already use. A module
+    that imports both asyncio and trio, or another event loop (curio, twisted), gets no fix.
+
+    It is not offered inside `with pytest.raises(...)` or `self.assertRaises(...)`, where the
+    blocking call is what the test expects to be caught (a test of a blocking-call detector), nor
+    on a line that silences flake8-async's or ruff's code for the call (`# noqa: ASYNC251`),
+    which says the call blocks on purpose.
     """ + _OPTIONS.format(category="sleep")
 
     code = "ASL201"
@@ -122,6 +148,7 @@ class BlockingSleep(BlockingCategory):
         Invalid(
             "aliases",
             """
+            import asyncio
             import time
             import time as t
             from time import sleep as zzz
@@ -132,10 +159,8 @@ class BlockingSleep(BlockingCategory):
                 x = zzz(2)
                 print(zzz(3))
             """,
-            ((6, 5), (7, 5), (8, 9), (9, 11)),
+            ((7, 5), (8, 5), (9, 9), (10, 11)),
             """
-            import time
-            import time as t
             import asyncio
             from time import sleep as zzz
 
@@ -159,7 +184,7 @@ class BlockingSleep(BlockingCategory):
             """,
             ((5, 9),),
             """
-            import asyncio, time
+            import asyncio
 
             async def main():
                 if True:
@@ -169,20 +194,223 @@ class BlockingSleep(BlockingCategory):
             """,
         ),
         Invalid(
+            # The fix drops `import time` only once nothing in the module names `time`: here it is
+            # still used, re-exported through `__all__`, and imported under another name.
+            "import-still-used-is-kept",
+            """
+            import asyncio
+            import time
+
+            async def main():
+                time.sleep(1)
+                return time.monotonic()
+            """,
+            ((5, 5),),
+            """
+            import asyncio
+            import time
+
+            async def main():
+                await asyncio.sleep(1)
+                return time.monotonic()
+            """,
+        ),
+        Invalid(
+            "import-in-all-is-kept",
+            """
+            import asyncio
+            import time  # the clock others import from here
+
+            __all__ = ["main", "time"]
+
+            async def main():
+                time.sleep(1)
+            """,
+            ((7, 5),),
+            """
+            import asyncio
+            import time  # the clock others import from here
+
+            __all__ = ["main", "time"]
+
+            async def main():
+                await asyncio.sleep(1)
+            """,
+        ),
+        Invalid(
+            # A package's `__init__.py` may import a module to re-export it: its imports stay.
+            "package-init-keeps-imports",
+            """
+            import asyncio
+            import time
+
+            async def main():
+                time.sleep(1)
+            """,
+            ((5, 5),),
+            """
+            import asyncio
+            import time
+
+            async def main():
+                await asyncio.sleep(1)
+            """,
+            path="pkg/__init__.py",
+        ),
+        Invalid(
+            # trio's own sleep: asyncio.sleep in a trio program raises "no running event loop".
+            "trio-module",
+            """
+            import time
+
+            import trio
+
+            async def main():
+                time.sleep(1)
+
+            trio.run(main)
+            """,
+            ((6, 5),),
+            """
+            import trio
+
+            async def main():
+                await trio.sleep(1)
+
+            trio.run(main)
+            """,
+        ),
+        Invalid(
+            # anyio's functions run under every backend anyio does (asyncio and trio alike).
+            "anyio-module",
+            """
+            import asyncio
+            import time
+
+            import anyio
+
+            async def main():
+                time.sleep(1)
+
+            anyio.run(main, backend="trio")
+            """,
+            ((7, 5),),
+            """
+            import asyncio
+
+            import anyio
+
+            async def main():
+                await anyio.sleep(1)
+
+            anyio.run(main, backend="trio")
+            """,
+        ),
+        Invalid(
+            # The test runs under pytest-trio: its library is the marker's.
+            "pytest-trio-marker",
+            """
+            import time
+
+            import pytest
+
+            @pytest.mark.trio
+            async def test_wait():
+                time.sleep(0.1)
+            """,
+            ((7, 5),),
+            """
+            import pytest
+            import trio
+
+            @pytest.mark.trio
+            async def test_wait():
+                await trio.sleep(0.1)
+            """,
+        ),
+        Invalid(
+            # Nothing says which event loop runs the coroutine: a fix could only guess.
+            "library-unknown-no-fix",
+            """
+            import time
+
+            async def handler(request):
+                time.sleep(1)
+                return request
+            """,
+            ((4, 5),),
+        ),
+        Invalid(
+            # trio and asyncio together (trio-asyncio) or another loop: no fix.
+            "mixed-libraries-no-fix",
+            """
+            import asyncio
+            import time
+            import trio
+
+            async def main():
+                time.sleep(1)
+            """,
+            ((6, 5),),
+        ),
+        Invalid(
+            # aiohttp runs only on asyncio, but the module does not import asyncio itself: the fix
+            # that adds the import is unsafe (never applied by plain --fix).
+            "asyncio-only-library-unsafe",
+            """
+            import time
+
+            from aiohttp import web
+
+            async def handler(request):
+                time.sleep(1)
+                return web.Response()
+            """,
+            ((6, 5),),
+            """
+            import asyncio
+
+            from aiohttp import web
+
+            async def handler(request):
+                await asyncio.sleep(1)
+                return web.Response()
+            """,
+        ),
+        Invalid(
             "generator-expression-no-fix",
             """
+            import asyncio
             import time
 
             async def main(delays):
                 return list(time.sleep(d) for d in delays)
             """,
-            ((4, 17),),
+            ((5, 17),),
+        ),
+        Invalid(
+            # flake8-async's or ruff's code for the call silenced on its line: it blocks on purpose
+            # (here, so that the scope's deadline passes while the loop is held).
+            "noqa-for-flake8-async-no-fix",
+            """
+            import time
+
+            import anyio
+
+            async def test_deadline_passes():
+                with anyio.fail_after(0.1) as scope:
+                    scope.cancel()
+                    time.sleep(0.11)  # noqa: ASYNC251
+                    await anyio.sleep(0)
+            """,
+            ((8, 9),),
         ),
         Invalid(
             # A test that a blocking-call detector catches the call: the call is the point of the
             # test, and awaiting asyncio.sleep instead would make it fail.
             "expected-to-fail-no-fix",
             """
+            import asyncio
             import time
             import unittest
 
@@ -197,7 +425,7 @@ class BlockingSleep(BlockingCategory):
                     with self.assertRaises(BlockingError):
                         time.sleep(0)
             """,
-            ((8, 9), (13, 13)),
+            ((9, 9), (14, 13)),
         ),
     )
 
@@ -265,17 +493,61 @@ class BlockingHttp(BlockingCategory):
             # asyncio.to_thread is new in Python 3.9: code that supports 3.8 gets no fix.
             "no-to-thread-before-3-9",
             """
+            import asyncio
             import requests
 
             async def fetch(url):
                 return requests.get(url)
             """,
-            ((4, 12),),
+            ((5, 12),),
             options={"target-version": "py38"},
+        ),
+        Invalid(
+            # trio's and anyio's `to_thread.run_sync` take the call's positional arguments only:
+            # a call with keyword arguments gets no fix there.
+            "trio-and-anyio-threads",
+            """
+            import requests
+            import trio
+
+            async def main(url):
+                requests.get(url)
+                requests.get(url, timeout=5)
+            """,
+            ((5, 5), (6, 5)),
+            """
+            import requests
+            import trio
+
+            async def main(url):
+                await trio.to_thread.run_sync(requests.get, url)
+                requests.get(url, timeout=5)
+            """,
+        ),
+        Invalid(
+            "anyio-threads",
+            """
+            import anyio
+            import requests
+
+            async def main(url, session: requests.Session):
+                data = session.get(url).json()
+                return data
+            """,
+            ((5, 12),),
+            """
+            import anyio
+            import requests
+
+            async def main(url, session: requests.Session):
+                data = (await anyio.to_thread.run_sync(session.get, url)).json()
+                return data
+            """,
         ),
         Invalid(
             "requests-and-sessions",
             """
+            import asyncio
             import requests as rq
             import urllib.request
 
@@ -286,11 +558,11 @@ class BlockingHttp(BlockingCategory):
                     s.get(url)
                 urllib.request.urlopen(url)
             """,
-            ((5, 5), (6, 5), (8, 9), (9, 5)),
+            ((6, 5), (7, 5), (9, 9), (10, 5)),
             """
+            import asyncio
             import requests as rq
             import urllib.request
-            import asyncio
 
             async def main(url, session: rq.Session):
                 await asyncio.to_thread(rq.get, url, timeout=5)
@@ -359,6 +631,7 @@ class BlockingSubprocess(BlockingCategory):
         Invalid(
             "aliases",
             """
+            import asyncio
             import os
             import subprocess as sp
             from subprocess import Popen
@@ -370,11 +643,11 @@ class BlockingSubprocess(BlockingCategory):
                 os.system("ls")
                 os.fork()
             """,
-            ((6, 5), (7, 12), (8, 5), (9, 5), (10, 5)),
+            ((7, 5), (8, 12), (9, 5), (10, 5), (11, 5)),
             """
+            import asyncio
             import os
             import subprocess as sp
-            import asyncio
             from subprocess import Popen
 
             async def main():
@@ -502,6 +775,7 @@ class BlockingFileIO(BlockingCategory):
         Invalid(
             "open-and-file-objects",
             """
+            import asyncio
             import os.path
 
             async def main(name):
@@ -511,10 +785,10 @@ class BlockingFileIO(BlockingCategory):
                     out.write("x")
                 return os.path.exists(name)
             """,
-            ((4, 9), (5, 5), (6, 10), (7, 9), (8, 12)),
+            ((5, 9), (6, 5), (7, 10), (8, 9), (9, 12)),
             """
-            import os.path
             import asyncio
+            import os.path
 
             async def main(name):
                 f = await asyncio.to_thread(open, name)  # the config
@@ -527,6 +801,7 @@ class BlockingFileIO(BlockingCategory):
         Invalid(
             "path-chains-and-constants",
             """
+            import asyncio
             from pathlib import Path
 
             DATA_DIR = Path(__file__).parent / "data"
@@ -537,10 +812,10 @@ class BlockingFileIO(BlockingCategory):
                 DATA_DIR.mkdir(exist_ok=True)
                 base.parent.with_suffix(".bak").unlink()
             """,
-            ((6, 5), (7, 5), (8, 5), (9, 5)),
+            ((7, 5), (8, 5), (9, 5), (10, 5)),
             """
-            from pathlib import Path
             import asyncio
+            from pathlib import Path
 
             DATA_DIR = Path(__file__).parent / "data"
 
@@ -554,6 +829,7 @@ class BlockingFileIO(BlockingCategory):
         Invalid(
             "attributes-and-properties",
             """
+            import asyncio
             from pathlib import Path
 
             class Config:
@@ -572,10 +848,10 @@ class BlockingFileIO(BlockingCategory):
                     if self.config.path_tmp.exists():
                         self.config.root.rmdir()
             """,
-            ((16, 12), (17, 13)),
+            ((17, 12), (18, 13)),
             """
-            from pathlib import Path
             import asyncio
+            from pathlib import Path
 
             class Config:
                 def __init__(self, root):
@@ -658,6 +934,7 @@ class BlockingNetwork(BlockingCategory):
         Invalid(
             "dns-and-sockets",
             """
+            import asyncio
             import socket
             import ssl
 
@@ -670,11 +947,11 @@ class BlockingNetwork(BlockingCategory):
                 tls.recv(1024)
                 socket.getaddrinfo(host, 80, flags=socket.AI_PASSIVE)
             """,
-            ((5, 5), (6, 12), (7, 5), (8, 21), (10, 5), (11, 5)),
+            ((6, 5), (7, 12), (8, 5), (9, 21), (11, 5), (12, 5)),
             """
+            import asyncio
             import socket
             import ssl
-            import asyncio
 
             async def main(host, server: socket.socket):
                 await asyncio.to_thread(socket.gethostbyname, host)
@@ -804,16 +1081,17 @@ class BlockingConsole(BlockingCategory):
         Invalid(
             "input-and-stdin",
             """
+            import asyncio
             import sys
 
             async def main():
                 name = input("Name? ")
                 rest = sys.stdin.readline()
             """,
-            ((4, 12), (5, 12)),
+            ((5, 12), (6, 12)),
             """
-            import sys
             import asyncio
+            import sys
 
             async def main():
                 name = await asyncio.to_thread(input, "Name? ")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asynclint.checks.shared import awaits
+from asynclint.checks.shared import awaits, library
 from asynclint.engine.semantic import ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
@@ -60,30 +60,6 @@ def _last_statement(block: cst.BaseSuite) -> cst.CSTNode | None:
     if isinstance(last, cst.SimpleStatementLine) and last.body:
         return last.body[-1]
     return last
-
-
-def _imported_roots(module: cst.Module) -> set[str]:
-    """The top-level packages the module imports anywhere (`import trio.lowlevel` -> "trio")."""
-    found: set[str] = set()
-
-    def dotted(node: cst.BaseExpression) -> str:
-        while isinstance(node, cst.Attribute):
-            node = node.value
-        return node.value if isinstance(node, cst.Name) else ""
-
-    def visit(node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Import):
-            found.update(dotted(alias.name) for alias in node.names)
-        elif isinstance(node, cst.ImportFrom):
-            if not node.relative and node.module is not None:
-                found.add(dotted(node.module))
-        elif isinstance(node, (cst.BaseCompoundStatement, cst.BaseSuite, cst.Module, cst.SimpleStatementLine,
-                               cst.ExceptHandler, cst.ExceptStarHandler, cst.Else, cst.Finally)):
-            for child in node.children:
-                visit(child)
-
-    visit(module)
-    return found
 
 
 class SwallowedCancellation(Rule):
@@ -393,7 +369,7 @@ class SwallowedCancellation(Rule):
     def _asyncio_module(self) -> bool:
         """False in a module that imports trio and not asyncio: its cancellation is trio's."""
         if self._asyncio is None:
-            roots = _imported_roots(self.context.module)
+            roots = library.imports(self.context)
             self._asyncio = "asyncio" in roots or "trio" not in roots
         return self._asyncio
 

@@ -329,7 +329,7 @@ class Engine:
 
     def fix_one(self, path: str, text: str, key: FindingKey) -> str | None:
         """The text with the fix of the finding `key` names applied, or None when it has none."""
-        from asynclint.lint.fixer import apply_fixes, compiles
+        from asynclint.lint.fixer import apply_fixes, code_of, compiles
 
         settings = self.settings_for(path)
         with young_garbage_only():
@@ -338,7 +338,7 @@ class Engine:
         if not same or result.module is None:
             return None
         module, used = apply_fixes(result.module, same[:1], result.positions)
-        new = module.code
+        new = code_of(module, text)
         if not used or new == text or (compiles(text, path) and not compiles(new, path)):
             return None
         return new

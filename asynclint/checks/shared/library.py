@@ -1,0 +1,126 @@
+"""Which async library a module runs under: asyncio, trio or anyio, or not known.
+
+Fixes that call into an event-loop library (`await asyncio.sleep(x)`, `await
+asyncio.to_thread(f)`) must call the program's own library: `asyncio.sleep` in a trio program
+raises `RuntimeError: no running event loop`. Every such fix asks here.
+
+The answer comes from the module alone (its imports and its pytest markers), never from the rest
+of the project: findings are cached per file, keyed by the file's content and the settings.
+
+- A module that imports anyio (or marks tests `@pytest.mark.anyio`) runs anyio's functions, which
+  work under every backend anyio runs on, plain asyncio and trio included: anyio.
+- Otherwise one of asyncio and trio, imported or named by a pytest marker (`@pytest.mark.trio`, `pytestmark = pytest.mark.asyncio`,
+  `import pytest_asyncio`): that one.
+- Both asyncio and trio (trio-asyncio), or another event loop (curio, twisted, gevent): not known.
+- None of them, but a library that runs only on asyncio (aiohttp, asyncpg, ...): asyncio, `direct`
+  false. A safe fix never adds an import of an event-loop library the module does not already
+  use, so such a fix is offered as unsafe.
+- Nothing at all, or a module of one of those libraries' own packages: not known, and no fix
+  that needs the library is offered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from asynclint.lint.context import FileContext
+
+ASYNCIO, TRIO, ANYIO = "asyncio", "trio", "anyio"
+_LIBRARIES = frozenset({ASYNCIO, TRIO, ANYIO})
+
+# Event loops whose coroutines asyncio's, trio's and anyio's functions do not (all) run under.
+_OTHER_LOOPS = frozenset({"curio", "twisted", "gevent", "eventlet", "trio_asyncio", "asyncio_trio"})
+# Libraries that run only on an asyncio event loop: a module using them is an asyncio program.
+_ASYNCIO_ONLY = frozenset({
+    "aiohttp", "aiofiles", "aiosqlite", "asyncpg", "aiomysql", "aiopg", "aioredis", "aiokafka",
+    "aio_pika", "aiobotocore", "motor", "discord", "aiogram", "uvloop",
+})
+# `@pytest.mark.trio` on a test, or `pytestmark = pytest.mark.trio` (alone or in a list)
+_MARKER = re.compile(
+    r"^[ \t]*(?:@|pytestmark\s*=.*?)(?:pytest\.)?mark\.(asyncio|trio|anyio)\b", re.MULTILINE
+)
+
+
+@dataclass(frozen=True)
+class Library:
+    name: str | None  # "asyncio", "trio" or "anyio"; None when it cannot be told
+    direct: bool = False  # the module itself imports it or marks its tests for it
+
+    def sleep(self) -> str | None:
+        return f"{self.name}.sleep" if self.name else None
+
+    def to_thread(self) -> str | None:
+        """The function that runs a sync call in a worker thread and awaits it."""
+        if self.name == ASYNCIO:
+            return "asyncio.to_thread"
+        return f"{self.name}.to_thread.run_sync" if self.name else None
+
+    @property
+    def passes_keywords(self) -> bool:
+        """Whether its to-thread function hands keyword arguments on to the call (trio's and
+        anyio's `run_sync` take their own keywords only)."""
+        return self.name == ASYNCIO
+
+
+def imported_roots(module: cst.Module) -> set[str]:
+    """The top-level packages the module imports anywhere (`import trio.lowlevel` -> "trio")."""
+    found: set[str] = set()
+
+    def dotted(node: cst.BaseExpression) -> str:
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        return node.value if isinstance(node, cst.Name) else ""
+
+    def visit(node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Import):
+            found.update(dotted(alias.name) for alias in node.names)
+        elif isinstance(node, cst.ImportFrom):
+            if not node.relative and node.module is not None:
+                found.add(dotted(node.module))
+        elif isinstance(node, (cst.BaseCompoundStatement, cst.BaseSuite, cst.Module, cst.SimpleStatementLine,
+                               cst.ExceptHandler, cst.ExceptStarHandler, cst.Else, cst.Finally)):
+            for child in node.children:
+                visit(child)
+
+    visit(module)
+    return found
+
+
+def _decide(roots: set[str], text: str) -> Library:
+    used = roots & _LIBRARIES
+    if "pytest_asyncio" in roots:
+        used.add(ASYNCIO)
+    used.update(marker.group(1) for marker in _MARKER.finditer(text))
+    if roots & _OTHER_LOOPS:
+        return Library(None)
+    if ANYIO in used:
+        return Library(ANYIO, True)
+    if len(used) == 1:
+        return Library(used.pop(), True)
+    if not used and roots & _ASYNCIO_ONLY:
+        return Library(ASYNCIO, False)
+    return Library(None)
+
+
+def imports(context: FileContext) -> set[str]:
+    """`imported_roots` of the file, computed once per file."""
+    found = getattr(context, "_imported_roots", None)
+    if found is None:
+        found = context._imported_roots = imported_roots(context.module)  # type: ignore[attr-defined]
+    return found
+
+
+def library(context: FileContext) -> Library:
+    """The async library of the file being checked, computed once per file."""
+    found = getattr(context, "_async_library", None)
+    if found is None:
+        package = context.module_name.partition(".")[0]
+        # The library's own code is not told: what it may call depends on its internals (anyio's
+        # asyncio backend, trio's tests that reach trio through relative imports).
+        own = package in _LIBRARIES or package in _OTHER_LOOPS
+        found = Library(None) if own else _decide(imports(context), context.text)
+        context._async_library = found  # type: ignore[attr-defined]
+    return found
