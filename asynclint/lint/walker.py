@@ -67,7 +67,7 @@ class Walker:
         self.summary_hooks = self._summary_hooks()
         # The node types anything acts on when leaving them (a superset once a failed rule is
         # dropped, which only costs a call).
-        self.leaves = frozenset((*self.leave_table, *self.model_leave, cst.Decorator, cst.Parameters))
+        self.leaves = frozenset((*self.leave_table, *self.model_leave, cst.Decorator, cst.Parameters, cst.If))
         self.enters = frozenset((*self.visit_table, *self.model_enter, *self.summary_hooks))
 
     def _build_tables(self) -> None:
@@ -98,6 +98,7 @@ class Walker:
         hooks: dict[type, Callable] = {
             cst.Assign: assign, cst.AnnAssign: annotated, cst.Return: summary.returned,
             cst.Call: summary.call, cst.Decorator: header, cst.Parameters: header,
+            cst.If: summary.blocking.enter_if,
         }
         if self.test_module:  # test modules record the names they use (ASL405)
             hooks.update(dict.fromkeys((cst.Name, cst.Attribute, cst.SimpleString), summary.seen))
@@ -150,6 +151,8 @@ class Walker:
                     self._fail(rule, exc)
         if kind is cst.Decorator or kind is cst.Parameters:
             self.context.summary.blocking.header -= 1
+        elif kind is cst.If:
+            self.context.summary.blocking.leave_if(node)
         leave = self.model_leave.get(kind)
         if leave is not None:
             leave(node)

@@ -29,6 +29,26 @@ MAX_CALLS = 40  # project calls recorded per function
 _PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
 
 
+def _parameters(scope: Scope) -> frozenset[str]:
+    """A function's parameters, but `self` and `cls` (a test of the object is not the caller's)."""
+    return frozenset(
+        name for name, bindings in scope.bindings.items()
+        if bindings[0].kind is BindingKind.PARAM and name not in ("self", "cls")
+    )
+
+
+def _names_any(expr: cst.BaseExpression, names: frozenset[str]) -> bool:
+    if not names:
+        return False
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name) and node.value in names:
+            return True
+        stack.extend(node.children)
+    return False
+
+
 def _stored(given) -> str | None:
     if isinstance(given, str):
         return given
@@ -49,6 +69,10 @@ class BlockingSummary:
         self.calls = BlockingCalls(facts)
         self.tables: dict[str, dict] = {key: {} for key in KEYS}
         self.header = 0  # depth in decorators and parameter lists (run where the def is)
+        # `if` statements of sync functions being walked, and whether each tests a parameter
+        # (`if host and port:`): what runs under one depends on the caller's arguments.
+        self._ifs: list[bool] = []
+        self.guarded = 0
 
     def _sync_function(self) -> Scope | None:
         """The sync module-level function or top-level-class method whose own body is walked."""
@@ -64,7 +88,9 @@ class BlockingSummary:
 
     def call(self, node: cst.Call) -> None:
         scope = self._sync_function()
-        if scope is None or self.header:
+        if scope is None or self.header or self.guarded:
+            # Under a test of a parameter, whether the call runs depends on the caller's
+            # arguments, which the chain does not follow: say nothing rather than guess.
             return
         qualname = scope.qualname
         blocking = self.tables["blocking"]
@@ -84,6 +110,15 @@ class BlockingSummary:
         entry = [ref.kind, ref.target, ref.name]
         if entry not in recorded and len(recorded) < MAX_CALLS:
             recorded.append(entry)
+
+    def enter_if(self, node: cst.If) -> None:
+        scope = self._sync_function()
+        tests = scope is not None and _names_any(node.test, _parameters(scope))
+        self._ifs.append(tests)
+        self.guarded += tests
+
+    def leave_if(self, node: cst.If) -> None:
+        self.guarded -= self._ifs.pop()
 
     def scope_exit(self, scope: Scope) -> None:
         if scope.kind is ScopeKind.MODULE:

@@ -35,7 +35,7 @@ from asynclint.resolve.names import (
 from asynclint.resolve.spawns import TaskSpawns
 
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 5
+SUMMARY_FORMAT = 6
 
 
 _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)

@@ -29,7 +29,9 @@ class BlockingHelper(InCoroutine):
 
     Only sync functions count, only calls in their own body (not in nested functions or lambdas,
     which may run elsewhere), and a callee the index cannot resolve ends the search: nothing is
-    reported on a guess. Calls already flagged by ASL201-ASL208 are not flagged again, and neither
+    reported on a guess. Neither is a blocking call under an `if` that tests one of the helper's
+    parameters (`if host and port:`, `if isinstance(file, str):`): whether it runs depends on the
+    caller's arguments, which the chain does not follow. Calls already flagged by ASL201-ASL208 are not flagged again, and neither
     is a helper whose result is awaited (`await serve(...)`): it returns an awaitable, so the
     blocking path is most likely another mode of it (measured on sanic). Generator functions do
     not count: calling one runs none of its body, and whoever iterates it may well do so in a
@@ -72,6 +74,26 @@ class BlockingHelper(InCoroutine):
     message = "a sync function of the project that blocks is called in a coroutine"
 
     valid = (
+        Valid("blocking-only-behind-a-test-of-a-parameter", """
+            import socket
+
+            def get_node(host=None, port=None, name=None):
+                if host and port:
+                    if host == "localhost":
+                        host = socket.gethostbyname(host)
+                    return (host, port)
+                return name
+
+            def read(file):
+                if isinstance(file, str):
+                    with open(file) as f:
+                        return f.read()
+                return file.read()
+
+            async def handler(buffer):
+                get_node(name="a")
+                read(buffer)
+        """),
         Valid("helpers-that-do-not-block", """
             import os
 
