@@ -83,8 +83,8 @@ def test_valid_example_gives_no_finding(rule, example):
 def test_invalid_example_gives_exact_findings(rule, example):
     result = lint_text(example, (rule,))
     assert result.errors == []
-    got = [(f.line, f.column, f.code) for f in result.findings]
-    assert got == [(line, col, rule.code) for line, col in example.findings]
+    got = [(f.line, f.column, f.code, f.message) for f in result.findings]
+    assert got == [(line, col, rule.code, message) for line, col, message in example.findings]
 
 
 @pytest.mark.parametrize(("rule", "example"), INVALID)
@@ -164,3 +164,10 @@ def test_a_scaffolded_rule_is_found_and_fails_until_filled_in():
         "ASL599 needs valid and invalid examples",
         "ASL599 has TODOs left in its docstring or message",
     ]
+
+def test_an_invalid_example_names_the_message_of_each_finding():
+    from asynclint.lint.rule import Invalid
+
+    with pytest.raises(TypeError, match=r"example no-message: a finding is \(line, column, message\), not \(1, 1\)"):
+        Invalid("no-message", "x = 1\n", ((1, 1),))
+    assert Invalid("named", "x = 1\n", ((1, 1, "what the user reads"),)).findings == ((1, 1, "what the user reads"),)

@@ -28,8 +28,8 @@ def _fix_line(rule: type[Rule]) -> str:
     return "unsafe (applied by `asynclint --fix --unsafe-fixes`)"
 
 
-def _block(code: str) -> str:
-    return f"```python\n{code.rstrip()}\n```\n"
+def _block(code: str, language: str = "python") -> str:
+    return f"```{language}\n{code.rstrip()}\n```\n"
 
 
 def _example(example) -> str:
@@ -69,9 +69,12 @@ def rule_page(rule: type[Rule]) -> str:
         "\n## Examples (tested)\n",
     ]
     for example in rule.invalid:
-        where = ", ".join(f"{line}:{col}" for line, col in example.findings)
-        out.append(f"\n### Flagged: {example.id}\n\nFindings at line:column {where}{_with(example)}.\n\n")
+        out.append(f"\n### Flagged: {example.id}\n\n")
+        if example.options:
+            out.append(f"Checked{_with(example)}.\n\n")
         out.append(_example(example))
+        out.append("\nReports:\n\n")
+        out.append(_block("".join(f"{example.path}:{line}:{col}: {rule.code} {message}\n" for line, col, message in example.findings), "text"))
         if example.fixed is not None:
             settings = Settings().updated(example.options, f"example {example.id}")
             result = lint_alone(example.code, "example.py", settings, (rule,))

@@ -61,7 +61,7 @@ class {cls}(Rule):
         # Valid("an-id", """code it must stay silent on"""),
     )
     invalid = (
-        # Invalid("an-id", """code it must flag""", ((line, column),), fixed="""the whole fixed file"""),
+        # Invalid("an-id", """code it must flag""", ((line, column, "message"),), fixed="""the whole fixed file"""),
     )
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -61,7 +61,8 @@ class Valid:
 
 @dataclass(frozen=True)
 class Invalid:
-    """Code the rule must flag at exactly `findings` ((line, column), both 1-based).
+    """Code the rule must flag with exactly `findings`: (line, column, message) each, line and
+    column 1-based, the message as the user reads it.
 
     `fixed` is the whole file after `asynclint --fix --unsafe-fixes`; None when the rule offers no
     fix for this case.
@@ -69,7 +70,7 @@ class Invalid:
 
     id: str
     code: str
-    findings: tuple[tuple[int, int], ...]
+    findings: tuple[tuple[int, int, str], ...]
     fixed: str | None = None
     path: str = "example.py"
     files: tuple[tuple[str, str], ...] = ()
@@ -80,6 +81,10 @@ class Invalid:
         object.__setattr__(self, "files", _dedent_files(self.files))
         if self.fixed is not None:
             object.__setattr__(self, "fixed", _dedent(self.fixed))
+        for finding in self.findings:
+            line, column, message = finding  # every finding names its message too
+            if not (isinstance(line, int) and isinstance(column, int) and isinstance(message, str) and message):
+                raise TypeError(f"example {self.id}: a finding is (line, column, message), not {finding!r}")
 
 
 class Rule:

@@ -159,7 +159,12 @@ class BlockingSleep(BlockingCategory):
                 x = zzz(2)
                 print(zzz(3))
             """,
-            ((7, 5), (8, 5), (9, 9), (10, 11)),
+            (
+                (7, 5, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+                (8, 5, "`t.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+                (9, 9, "`zzz()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+                (10, 11, "`zzz()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
             """
             import asyncio
             from time import sleep as zzz
@@ -182,7 +187,9 @@ class BlockingSleep(BlockingCategory):
                 else:
                     pass
             """,
-            ((5, 9),),
+            (
+                (5, 9, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
             """
             import asyncio
 
@@ -205,7 +212,9 @@ class BlockingSleep(BlockingCategory):
                 time.sleep(1)
                 return time.monotonic()
             """,
-            ((5, 5),),
+            (
+                (5, 5, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
             """
             import asyncio
             import time
@@ -226,7 +235,9 @@ class BlockingSleep(BlockingCategory):
             async def main():
                 time.sleep(1)
             """,
-            ((7, 5),),
+            (
+                (7, 5, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
             """
             import asyncio
             import time  # the clock others import from here
@@ -247,7 +258,9 @@ class BlockingSleep(BlockingCategory):
             async def main():
                 time.sleep(1)
             """,
-            ((5, 5),),
+            (
+                (5, 5, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
             """
             import asyncio
             import time
@@ -270,7 +283,9 @@ class BlockingSleep(BlockingCategory):
 
             trio.run(main)
             """,
-            ((6, 5),),
+            (
+                (6, 5, "`time.sleep()` blocks the event loop (sleep): use `await trio.sleep()`"),
+            ),
             """
             import trio
 
@@ -294,7 +309,9 @@ class BlockingSleep(BlockingCategory):
 
             anyio.run(main, backend="trio")
             """,
-            ((7, 5),),
+            (
+                (7, 5, "`time.sleep()` blocks the event loop (sleep): use `await anyio.sleep()`"),
+            ),
             """
             import asyncio
 
@@ -318,7 +335,9 @@ class BlockingSleep(BlockingCategory):
             async def test_wait():
                 time.sleep(0.1)
             """,
-            ((7, 5),),
+            (
+                (7, 5, "`time.sleep()` blocks the event loop (sleep): use `await trio.sleep()`"),
+            ),
             """
             import pytest
             import trio
@@ -338,7 +357,9 @@ class BlockingSleep(BlockingCategory):
                 time.sleep(1)
                 return request
             """,
-            ((4, 5),),
+            (
+                (4, 5, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
         ),
         Invalid(
             # trio and asyncio together (trio-asyncio) or another loop: no fix.
@@ -351,7 +372,9 @@ class BlockingSleep(BlockingCategory):
             async def main():
                 time.sleep(1)
             """,
-            ((6, 5),),
+            (
+                (6, 5, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
         ),
         Invalid(
             # aiohttp runs only on asyncio, but the module does not import asyncio itself: the fix
@@ -366,7 +389,9 @@ class BlockingSleep(BlockingCategory):
                 time.sleep(1)
                 return web.Response()
             """,
-            ((6, 5),),
+            (
+                (6, 5, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
             """
             import asyncio
 
@@ -386,7 +411,9 @@ class BlockingSleep(BlockingCategory):
             async def main(delays):
                 return list(time.sleep(d) for d in delays)
             """,
-            ((5, 17),),
+            (
+                (5, 17, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
         ),
         Invalid(
             # flake8-async's or ruff's code for the call silenced on its line: it blocks on purpose
@@ -403,7 +430,9 @@ class BlockingSleep(BlockingCategory):
                     time.sleep(0.11)  # noqa: ASYNC251
                     await anyio.sleep(0)
             """,
-            ((8, 9),),
+            (
+                (8, 9, "`time.sleep()` blocks the event loop (sleep): use `await anyio.sleep()`"),
+            ),
         ),
         Invalid(
             # A test that a blocking-call detector catches the call: the call is the point of the
@@ -425,7 +454,10 @@ class BlockingSleep(BlockingCategory):
                     with self.assertRaises(BlockingError):
                         time.sleep(0)
             """,
-            ((9, 9), (14, 13)),
+            (
+                (9, 9, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+                (14, 13, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
         ),
     )
 
@@ -499,7 +531,9 @@ class BlockingHttp(BlockingCategory):
             async def fetch(url):
                 return requests.get(url)
             """,
-            ((5, 12),),
+            (
+                (5, 12, "`requests.get()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `asyncio.to_thread`"),
+            ),
             options={"target-version": "py38"},
         ),
         Invalid(
@@ -514,7 +548,10 @@ class BlockingHttp(BlockingCategory):
                 requests.get(url)
                 requests.get(url, timeout=5)
             """,
-            ((5, 5), (6, 5)),
+            (
+                (5, 5, "`requests.get()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `trio.to_thread.run_sync`"),
+                (6, 5, "`requests.get()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `trio.to_thread.run_sync`"),
+            ),
             """
             import requests
             import trio
@@ -534,7 +571,9 @@ class BlockingHttp(BlockingCategory):
                 data = session.get(url).json()
                 return data
             """,
-            ((5, 12),),
+            (
+                (5, 12, "`session.get()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `anyio.to_thread.run_sync`"),
+            ),
             """
             import anyio
             import requests
@@ -558,7 +597,12 @@ class BlockingHttp(BlockingCategory):
                     s.get(url)
                 urllib.request.urlopen(url)
             """,
-            ((6, 5), (7, 5), (9, 9), (10, 5)),
+            (
+                (6, 5, "`rq.get()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `asyncio.to_thread`"),
+                (7, 5, "`session.post()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `asyncio.to_thread`"),
+                (9, 9, "`s.get()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `asyncio.to_thread`"),
+                (10, 5, "`urllib.request.urlopen()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `asyncio.to_thread`"),
+            ),
             """
             import asyncio
             import requests as rq
@@ -643,7 +687,13 @@ class BlockingSubprocess(BlockingCategory):
                 os.system("ls")
                 os.fork()
             """,
-            ((7, 5), (8, 12), (9, 5), (10, 5), (11, 5)),
+            (
+                (7, 5, "`sp.run()` blocks the event loop (subprocess): use `asyncio.create_subprocess_exec()` or `asyncio.create_subprocess_shell()`"),
+                (8, 12, "`Popen()` blocks the event loop (subprocess): use `asyncio.create_subprocess_exec()` or `asyncio.create_subprocess_shell()`"),
+                (9, 5, "`proc.wait()` blocks the event loop (subprocess): use `asyncio.create_subprocess_exec()` or `asyncio.create_subprocess_shell()`"),
+                (10, 5, "`os.system()` blocks the event loop (subprocess): use `asyncio.create_subprocess_exec()` or `asyncio.create_subprocess_shell()`"),
+                (11, 5, "`os.fork()` blocks the event loop (subprocess): fork before the event loop starts, or use `asyncio.create_subprocess_exec()`"),
+            ),
             """
             import asyncio
             import os
@@ -785,7 +835,13 @@ class BlockingFileIO(BlockingCategory):
                     out.write("x")
                 return os.path.exists(name)
             """,
-            ((5, 9), (6, 5), (7, 10), (8, 9), (9, 12)),
+            (
+                (5, 9, "`open()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+                (6, 5, "`f.read()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+                (7, 10, "`open()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+                (8, 9, "`out.write()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+                (9, 12, "`os.path.exists()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+            ),
             """
             import asyncio
             import os.path
@@ -812,7 +868,12 @@ class BlockingFileIO(BlockingCategory):
                 DATA_DIR.mkdir(exist_ok=True)
                 base.parent.with_suffix(".bak").unlink()
             """,
-            ((7, 5), (8, 5), (9, 5), (10, 5)),
+            (
+                (7, 5, "`Path(name).read_text()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+                (8, 5, "`(base / \"x\").exists()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+                (9, 5, "`DATA_DIR.mkdir()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+                (10, 5, "`base.parent.with_suffix(\".bak\").unlink()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+            ),
             """
             import asyncio
             from pathlib import Path
@@ -848,7 +909,10 @@ class BlockingFileIO(BlockingCategory):
                     if self.config.path_tmp.exists():
                         self.config.root.rmdir()
             """,
-            ((17, 12), (18, 13)),
+            (
+                (17, 12, "`self.config.path_tmp.exists()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+                (18, 13, "`self.config.root.rmdir()` blocks the event loop (file I/O): run it in a thread (`asyncio.to_thread`) or use an async file library (aiofiles, anyio)"),
+            ),
             """
             import asyncio
             from pathlib import Path
@@ -947,7 +1011,14 @@ class BlockingNetwork(BlockingCategory):
                 tls.recv(1024)
                 socket.getaddrinfo(host, 80, flags=socket.AI_PASSIVE)
             """,
-            ((6, 5), (7, 12), (8, 5), (9, 21), (11, 5), (12, 5)),
+            (
+                (6, 5, "`socket.gethostbyname()` blocks the event loop (network I/O): use asyncio streams (`asyncio.open_connection`) or the loop's `sock_*` and `getaddrinfo` methods"),
+                (7, 12, "`socket.create_connection()` blocks the event loop (network I/O): use asyncio streams (`asyncio.open_connection`) or the loop's `sock_*` and `getaddrinfo` methods"),
+                (8, 5, "`sock.sendall()` blocks the event loop (network I/O): use asyncio streams (`asyncio.open_connection`) or the loop's `sock_*` and `getaddrinfo` methods"),
+                (9, 21, "`server.accept()` blocks the event loop (network I/O): use asyncio streams (`asyncio.open_connection`) or the loop's `sock_*` and `getaddrinfo` methods"),
+                (11, 5, "`tls.recv()` blocks the event loop (network I/O): use asyncio streams (`asyncio.open_connection`) or the loop's `sock_*` and `getaddrinfo` methods"),
+                (12, 5, "`socket.getaddrinfo()` blocks the event loop (network I/O): use asyncio streams (`asyncio.open_connection`) or the loop's `sock_*` and `getaddrinfo` methods"),
+            ),
             """
             import asyncio
             import socket
@@ -1032,7 +1103,13 @@ class BlockingDatabase(BlockingCategory):
                 conn.execute("select 2").fetchall()
                 redis.Redis().get("k")
             """,
-            ((5, 12), (7, 5), (8, 5), (8, 5), (9, 5)),
+            (
+                (5, 12, "`sqlite3.connect()` blocks the event loop (database I/O): use an async driver (aiosqlite, asyncpg, `redis.asyncio`, motor) or a thread"),
+                (7, 5, "`cursor.execute()` blocks the event loop (database I/O): use an async driver (aiosqlite, asyncpg, `redis.asyncio`, motor) or a thread"),
+                (8, 5, "`conn.execute(\"select 2\").fetchall()` blocks the event loop (database I/O): use an async driver (aiosqlite, asyncpg, `redis.asyncio`, motor) or a thread"),
+                (8, 5, "`conn.execute()` blocks the event loop (database I/O): use an async driver (aiosqlite, asyncpg, `redis.asyncio`, motor) or a thread"),
+                (9, 5, "`redis.Redis().get()` blocks the event loop (database I/O): use an async driver (aiosqlite, asyncpg, `redis.asyncio`, motor) or a thread"),
+            ),
         ),
     )
 
@@ -1088,7 +1165,10 @@ class BlockingConsole(BlockingCategory):
                 name = input("Name? ")
                 rest = sys.stdin.readline()
             """,
-            ((5, 12), (6, 12)),
+            (
+                (5, 12, "`input()` blocks the event loop (console input): read input in a thread (`asyncio.to_thread`) or with `loop.connect_read_pipe()`"),
+                (6, 12, "`sys.stdin.readline()` blocks the event loop (console input): read input in a thread (`asyncio.to_thread`) or with `loop.connect_read_pipe()`"),
+            ),
             """
             import asyncio
             import sys
@@ -1213,7 +1293,13 @@ class BlockingThreadWait(BlockingCategory):
                     self.jobs.get()
                     return future.result()
             """,
-            ((14, 9), (15, 9), (16, 9), (17, 9), (18, 16)),
+            (
+                (14, 9, "`LOCK.acquire()` blocks the event loop (waiting for another thread): use the asyncio primitive (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), or wait in a thread"),
+                (15, 9, "`self.thread.join()` blocks the event loop (waiting for another thread): use the asyncio primitive (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), or wait in a thread"),
+                (16, 9, "`asyncio.run_coroutine_threadsafe(coro...()` blocks the event loop (waiting for another thread): use the asyncio primitive (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), or wait in a thread"),
+                (17, 9, "`self.jobs.get()` blocks the event loop (waiting for another thread): use the asyncio primitive (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), or wait in a thread"),
+                (18, 16, "`future.result()` blocks the event loop (waiting for another thread): use the asyncio primitive (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), or wait in a thread"),
+            ),
         ),
         Invalid(
             "put-on-a-bounded-queue",
@@ -1225,6 +1311,9 @@ class BlockingThreadWait(BlockingCategory):
                 results.put(item)
                 queue.LifoQueue(1).put(item)
             """,
-            ((5, 5), (6, 5)),
+            (
+                (5, 5, "`results.put()` blocks the event loop (waiting for another thread): use the asyncio primitive (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), or wait in a thread"),
+                (6, 5, "`queue.LifoQueue(1).put()` blocks the event loop (waiting for another thread): use the asyncio primitive (`asyncio.Lock`, `asyncio.Event`, `asyncio.Queue`), or wait in a thread"),
+            ),
         ),
     )

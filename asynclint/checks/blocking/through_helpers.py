@@ -182,7 +182,11 @@ class BlockingHelper(InCoroutine):
                     load_config()
                     wait()
             """,
-            ((18, 9), (19, 9), (20, 9)),
+            (
+                (18, 9, "`self.load()` blocks the event loop through sync helpers: load() → load_config() → read_file() → open()"),
+                (19, 9, "`load_config()` blocks the event loop through sync helpers: load_config() → read_file() → open()"),
+                (20, 9, "`wait()` blocks the event loop through sync helpers: wait() → time.sleep()"),
+            ),
         ),
     )
 

@@ -119,7 +119,16 @@ class AsyncFunctionAsSyncCallback(Rule):
                     atexit.register(work)
                     signal.signal(signal.SIGTERM, work)
             """,
-            ((14, 33), (15, 60), (16, 28), (17, 32), (18, 32), (19, 33), (20, 25), (21, 39)),
+            (
+                (14, 33, "`work` is an async function, and `asyncio.to_thread()` calls it without awaiting: its body never runs"),
+                (15, 60, "`work` is an async function, and `loop.run_in_executor()` calls it without awaiting: its body never runs"),
+                (16, 28, "`work` is an async function, and `loop.call_later()` calls it without awaiting: its body never runs"),
+                (17, 32, "this lambda returns the coroutine of `work()`, and `loop.call_soon()` calls it without awaiting: the coroutine never runs"),
+                (18, 32, "`self.on_done` is an async function, and `task.add_done_callback()` calls it without awaiting: its body never runs"),
+                (19, 33, "`work` is an async function, and `threading.Thread()` calls it without awaiting: its body never runs"),
+                (20, 25, "`work` is an async function, and `atexit.register()` calls it without awaiting: its body never runs"),
+                (21, 39, "`work` is an async function, and `signal.signal()` calls it without awaiting: its body never runs"),
+            ),
         ),
     )
 
@@ -233,7 +242,11 @@ class DroppedFuture(Rule):
             def start(loop: asyncio.AbstractEventLoop, jobs):
                 asyncio.gather(*jobs)
             """,
-            ((4, 5), (5, 5), (8, 5)),
+            (
+                (4, 5, "`asyncio.gather()` returns a future that is dropped: nothing waits for the work, and its result and exceptions are lost"),
+                (5, 5, "`asyncio.get_running_loop().run_in_exe...()` returns a future that is dropped: nothing waits for the work, and its result and exceptions are lost"),
+                (8, 5, "`asyncio.gather()` returns a future that is dropped: nothing waits for the work, and its result and exceptions are lost"),
+            ),
             fixed="""
             import asyncio
 

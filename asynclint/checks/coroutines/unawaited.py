@@ -227,7 +227,10 @@ class UnawaitedCoroutine(Rule):
                 save(record)
                 asyncio.sleep(1)
             """,
-            ((7, 5), (8, 5)),
+            (
+                (7, 5, "`save()` returns a coroutine that is never awaited, so it never runs"),
+                (8, 5, "`asyncio.sleep()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             import asyncio
 
@@ -252,7 +255,10 @@ class UnawaitedCoroutine(Rule):
                 def reset(self):
                     self.flush()
             """,
-            ((6, 9), (9, 9)),
+            (
+                (6, 9, "`self.flush()` returns a coroutine that is never awaited, so it never runs"),
+                (9, 9, "`self.flush()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             class Base:
                 async def flush(self): ...
@@ -273,7 +279,9 @@ class UnawaitedCoroutine(Rule):
                     ...
                 step()
             """,
-            ((4, 5),),
+            (
+                (4, 5, "`step()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             async def main():
                 async def step():
@@ -294,7 +302,9 @@ class UnawaitedCoroutine(Rule):
                 async def update(self):
                     self.dns.write_hosts()
             """,
-            ((9, 9),),
+            (
+                (9, 9, "`self.dns.write_hosts()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             class Engine:
                 async def write_hosts(self): ...
@@ -327,7 +337,13 @@ class UnawaitedCoroutine(Rule):
                     loop = asyncio.get_running_loop()
                     loop.sock_sendall(None, b"")
             """,
-            ((8, 9), (9, 9), (12, 9), (14, 9), (16, 9)),
+            (
+                (8, 9, "`self._lock.acquire()` returns a coroutine that is never awaited, so it never runs"),
+                (9, 9, "`event.wait()` returns a coroutine that is never awaited, so it never runs"),
+                (12, 9, "`writer.drain()` returns a coroutine that is never awaited, so it never runs"),
+                (14, 9, "`proc.wait()` returns a coroutine that is never awaited, so it never runs"),
+                (16, 9, "`loop.sock_sendall()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             import asyncio
 
@@ -359,7 +375,10 @@ class UnawaitedCoroutine(Rule):
                 async with aiohttp.ClientSession() as session:
                     session.close()
             """,
-            ((6, 9), (8, 9)),
+            (
+                (6, 9, "`client.get()` returns a coroutine that is never awaited, so it never runs"),
+                (8, 9, "`session.close()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             import aiohttp
             import httpx
@@ -390,7 +409,12 @@ class UnawaitedCoroutine(Rule):
                 async with aiofiles.open("log.txt", "a") as log:
                     log.write("done")
             """,
-            ((8, 13), (11, 13), (13, 13), (15, 9)),
+            (
+                (8, 13, "`conn.execute()` returns a coroutine that is never awaited, so it never runs"),
+                (11, 13, "`resp.json()` returns a coroutine that is never awaited, so it never runs"),
+                (13, 13, "`ws.send_str()` returns a coroutine that is never awaited, so it never runs"),
+                (15, 9, "`log.write()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             import aiofiles
             import aiohttp
@@ -419,7 +443,9 @@ class UnawaitedCoroutine(Rule):
                 response.raise_for_status()
                 response.text()
             """,
-            ((6, 5),),
+            (
+                (6, 5, "`response.text()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             import aiohttp
 
@@ -444,7 +470,12 @@ class UnawaitedCoroutine(Rule):
             class Store:
                 async def load(self): ...
             """,
-            ((4, 5), (5, 5), (6, 5), (8, 5)),
+            (
+                (4, 5, "`a.load()` returns a coroutine that is never awaited, so it never runs"),
+                (5, 5, "`b.load()` returns a coroutine that is never awaited, so it never runs"),
+                (6, 5, "`c.load()` returns a coroutine that is never awaited, so it never runs"),
+                (8, 5, "`other.load()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             from typing import Optional, Union
 
@@ -488,7 +519,10 @@ class UnawaitedCoroutine(Rule):
                     self.fetch()
                     self.load()
             """,
-            ((24, 9), (25, 9)),
+            (
+                (24, 9, "`self.fetch()` returns a coroutine that is never awaited, so it never runs"),
+                (25, 9, "`self.load()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             import functools
 
@@ -527,7 +561,9 @@ class UnawaitedCoroutine(Rule):
                 async def close(self):
                     super().close()
             """,
-            ((6, 9),),
+            (
+                (6, 9, "`super().close()` returns a coroutine that is never awaited, so it never runs"),
+            ),
             fixed="""
             class Base:
                 async def close(self): ...
@@ -725,7 +761,13 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             def sync_caller():
                 result = save()
             """,
-            ((6, 5), (7, 5), (8, 5), (9, 9), (13, 5)),
+            (
+                (6, 5, "`save()` returns a coroutine bound to `result`, which is never used: it never runs"),
+                (7, 5, "`asyncio.sleep()` returns a coroutine bound to `_`, which is never used: it never runs"),
+                (8, 5, "`save()` returns a coroutine bound to `done`, which is never used: it never runs"),
+                (9, 9, "`save()` returns a coroutine bound to `pending`, which is never used: it never runs"),
+                (13, 5, "`save()` returns a coroutine bound to `result`, which is never used: it never runs"),
+            ),
             fixed="""
             import asyncio
 
@@ -761,7 +803,10 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                     rows = self.read()
                     return rows[0] if rows else None
             """,
-            ((7, 9), (14, 9)),
+            (
+                (7, 9, "`self.read()` returns a coroutine bound to `item`, which is only compared, never awaited: it never runs"),
+                (14, 9, "`self.read()` returns a coroutine bound to `rows`, which is only subscripted, never awaited: it never runs"),
+            ),
             fixed="""
             import logging
 
@@ -965,7 +1010,14 @@ class CoroutineInBooleanContext(Rule):
                 y = other and ready()
                 return [i for i in items if ready()]
             """,
-            ((4, 8), (6, 15), (8, 12), (9, 14), (10, 19), (11, 33)),
+            (
+                (4, 8, "`ready()` returns a coroutine, which is always true here; the check never runs it"),
+                (6, 15, "`ready()` returns a coroutine, which is always true here; the check never runs it"),
+                (8, 12, "`ready()` returns a coroutine, which is always true here; the check never runs it"),
+                (9, 14, "`ready()` returns a coroutine, which is always true here; the check never runs it"),
+                (10, 19, "`ready()` returns a coroutine, which is always true here; the check never runs it"),
+                (11, 33, "`ready()` returns a coroutine, which is always true here; the check never runs it"),
+            ),
             fixed="""
             async def ready(): ...
 
@@ -990,7 +1042,9 @@ class CoroutineInBooleanContext(Rule):
                     if self.is_open():
                         return 1
             """,
-            ((5, 12),),
+            (
+                (5, 12, "`self.is_open()` returns a coroutine, which is always true here; the check never runs it"),
+            ),
         ),
     )
 
@@ -1097,7 +1151,9 @@ class ReturnedCoroutine(Rule):
             async def fetch_all(urls):
                 return asyncio.gather(*(fetch(url) for url in urls))
             """,
-            ((4, 12),),
+            (
+                (4, 12, "`asyncio.gather()` returns a future, and this async function returns it unawaited: the caller's await gets the future, not its result"),
+            ),
             fixed="""
             import asyncio
 
@@ -1114,7 +1170,9 @@ class ReturnedCoroutine(Rule):
                 async def get(self, key):
                     return self.load(key)
             """,
-            ((5, 16),),
+            (
+                (5, 16, "`self.load()` returns a coroutine, and this async function returns it unawaited: the caller's await gets the coroutine, not its result"),
+            ),
             fixed="""
             class Store:
                 async def load(self, key): ...

@@ -128,7 +128,17 @@ class CoroutineAsValue(Rule):
                 _LOGGER.debug("%s", fetch())
                 return json.dumps(fetch())
             """,
-            ((9, 14), (10, 13), (11, 13), (12, 12), (13, 17), (15, 15), (16, 11), (17, 25), (18, 23)),
+            (
+                (9, 14, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+                (10, 13, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+                (11, 13, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+                (12, 12, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+                (13, 17, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+                (15, 15, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+                (16, 11, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+                (17, 25, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+                (18, 23, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+            ),
             fixed="""
             import json
             import logging
@@ -171,7 +181,11 @@ class CoroutineAsValue(Rule):
                     with asyncio.timeout(5):
                         pass
             """,
-            ((13, 14), (14, 24), (16, 14)),
+            (
+                (13, 14, "`self._session` is an async context manager: use `async with`"),
+                (14, 24, "`rows()` is an async generator: iterate it with `async for`"),
+                (16, 14, "`asyncio.timeout` is an async context manager: use `async with`"),
+            ),
             fixed="""
             import asyncio
 
@@ -203,7 +217,10 @@ class CoroutineAsValue(Rule):
                 with asyncio.timeout(1):
                     return fetch().result
             """,
-            ((6, 10), (7, 16)),
+            (
+                (6, 10, "`asyncio.timeout` is an async context manager: use `async with`"),
+                (7, 16, "`fetch()` returns a coroutine, used here as a plain value: it is never awaited"),
+            ),
         ),
     )
 

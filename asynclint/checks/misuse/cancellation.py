@@ -298,7 +298,12 @@ class SwallowedCancellation(Rule):
                     await queue.join()
                 await queue.put(None)
             """,
-            ((9, 9), (13, 5), (18, 5), (20, 10)),
+            (
+                (9, 9, "`except CancelledError` around an await swallows the task's cancellation and carries on: re-raise `CancelledError` after cleaning up, or the task cannot be cancelled"),
+                (13, 5, "`except BaseException` around an await swallows the task's cancellation and carries on: re-raise `CancelledError` after cleaning up, or the task cannot be cancelled"),
+                (18, 5, "a bare `except:` around an await swallows the task's cancellation and carries on: re-raise `CancelledError` after cleaning up, or the task cannot be cancelled"),
+                (20, 10, "`suppress(CancelledError)` around an await swallows the task's cancellation: the task cannot be cancelled"),
+            ),
         ),
         Invalid(
             "carries-on-looping",
@@ -315,7 +320,9 @@ class SwallowedCancellation(Rule):
                     else:
                         job.run()
             """,
-            ((8, 9),),
+            (
+                (8, 9, "`except CancelledError` around an await swallows the task's cancellation and carries on: re-raise `CancelledError` after cleaning up, or the task cannot be cancelled"),
+            ),
         ),
         Invalid(
             "returns-a-result",
@@ -328,7 +335,9 @@ class SwallowedCancellation(Rule):
                 except asyncio.CancelledError:
                     return b""
             """,
-            ((6, 5),),
+            (
+                (6, 5, "`except CancelledError` around an await turns the task's cancellation into a result: re-raise `CancelledError` after cleaning up, so that its awaiters see it cancelled"),
+            ),
         ),
         Invalid(
             "ends-inside-a-timeout",
@@ -342,7 +351,9 @@ class SwallowedCancellation(Rule):
                     except asyncio.CancelledError:
                         return
             """,
-            ((7, 9),),
+            (
+                (7, 9, "`except CancelledError` around an await swallows the task's cancellation and carries on: re-raise `CancelledError` after cleaning up, or the task cannot be cancelled"),
+            ),
         ),
         Invalid(
             "except-star",
@@ -356,7 +367,9 @@ class SwallowedCancellation(Rule):
                     pass
                 await conn.close()
             """,
-            ((6, 5),),
+            (
+                (6, 5, "`except CancelledError` around an await swallows the task's cancellation and carries on: re-raise `CancelledError` after cleaning up, or the task cannot be cancelled"),
+            ),
         ),
     )
 
@@ -654,7 +667,10 @@ class YieldInCancelScope(Rule):
                     tg.create_task(conn.ping())
                     x = yield 1
             """,
-            ((6, 9), (9, 13)),
+            (
+                (6, 9, "`yield` inside a TaskGroup or timeout block: cancellation is delivered to the consumer"),
+                (9, 13, "`yield` inside a TaskGroup or timeout block: cancellation is delivered to the consumer"),
+            ),
         ),
     )
 
@@ -760,7 +776,10 @@ class TimeoutWithoutAwait(Rule):
                         await conn.read()
                 return data, later
             """,
-            ((5, 16), (7, 16)),
+            (
+                (5, 16, "timeout block with no await: the timeout can never fire"),
+                (7, 16, "timeout block with no await: the timeout can never fire"),
+            ),
         ),
     )
 

@@ -74,7 +74,11 @@ class CachedCoroutineFunction(Rule):
                 @cached_property
                 async def session(self): ...
             """,
-            ((4, 2), (7, 2), (11, 6)),
+            (
+                (4, 2, "`@lru_cache` on an `async def` caches the coroutine object, which can be awaited only once (RuntimeError on the second use)"),
+                (7, 2, "`@cache` on an `async def` caches the coroutine object, which can be awaited only once (RuntimeError on the second use)"),
+                (11, 6, "`@cached_property` on an `async def` caches the coroutine object, which can be awaited only once (RuntimeError on the second use)"),
+            ),
         ),
     )
 
@@ -142,7 +146,9 @@ class AsyncProperty(Rule):
                 async def state(self):
                     return await self._client.get_state()
             """,
-            ((2, 6),),
+            (
+                (2, 6, "`@property` on an `async def`: reading the attribute gives a coroutine, not a value"),
+            ),
         ),
     )
 
@@ -225,7 +231,10 @@ class AsyncInitOrDel(Rule):
                 async def __del__(self):
                     await self.conn.close()
             """,
-            ((2, 15), (5, 15)),
+            (
+                (2, 15, "`__init__` must return None; as a coroutine function it returns a coroutine and creating the object raises TypeError"),
+                (5, 15, "`__del__` is called by the garbage collector, which never awaits the coroutine: the finaliser's body never runs"),
+            ),
         ),
     )
 
@@ -408,7 +417,10 @@ class UnusedAsync(Rule):
                 async def show(self):
                     print(await _total([]), await self._price())
             """,
-            ((1, 11), (5, 15)),
+            (
+                (1, 11, "`async def _total` never awaits, so it need not be a coroutine function: make it a plain `def`"),
+                (5, 15, "`async def _price` never awaits, so it need not be a coroutine function: make it a plain `def`"),
+            ),
         ),
     )
 

@@ -236,7 +236,12 @@ class ThreadLockAcrossAwait(_LockRule):
                 def __init__(self):
                     self._lock = threading.Lock()
             """,
-            ((8, 14), (10, 14), (12, 14), (15, 14)),
+            (
+                (8, 14, "a thread lock is held across an await: the event loop deadlocks when another coroutine takes it"),
+                (10, 14, "a thread lock is held across an await: the event loop deadlocks when another coroutine takes it"),
+                (12, 14, "a thread lock is held across an await: the event loop deadlocks when another coroutine takes it"),
+                (15, 14, "a thread lock is held across an await: the event loop deadlocks when another coroutine takes it"),
+            ),
         ),
         Invalid(
             "annotated-optional-or-as-a-string",
@@ -251,7 +256,10 @@ class ThreadLockAcrossAwait(_LockRule):
                 with held:
                     await fetch()
             """,
-            ((5, 10), (8, 10)),
+            (
+                (5, 10, "a thread lock is held across an await: the event loop deadlocks when another coroutine takes it"),
+                (8, 10, "a thread lock is held across an await: the event loop deadlocks when another coroutine takes it"),
+            ),
         ),
     )
 
@@ -328,7 +336,9 @@ class SyncWithOnAsyncioLock(_LockRule):
                     with self._lock:
                         pass
             """,
-            ((9, 14),),
+            (
+                (9, 14, "an asyncio lock needs `async with`; a plain `with` raises TypeError"),
+            ),
             fixed="""
             import asyncio
 
@@ -359,7 +369,10 @@ class SyncWithOnAsyncioLock(_LockRule):
                     with sem:
                         pass
             """,
-            ((8, 14), (12, 14)),
+            (
+                (8, 14, "an asyncio lock needs `async with`; a plain `with` raises TypeError"),
+                (12, 14, "an asyncio lock needs `async with`; a plain `with` raises TypeError"),
+            ),
             fixed="""
             import asyncio
 

@@ -145,7 +145,10 @@ class GetEventLoopInCoroutine(Rule):
                 loop = asyncio.get_event_loop()
                 aio.get_event_loop().call_soon(print)
             """,
-            ((5, 12), (6, 5)),
+            (
+                (5, 12, "`get_event_loop()` in a coroutine: use `asyncio.get_running_loop()`"),
+                (6, 5, "`get_event_loop()` in a coroutine: use `asyncio.get_running_loop()`"),
+            ),
             fixed="""
             import asyncio
             import asyncio as aio
@@ -163,7 +166,9 @@ class GetEventLoopInCoroutine(Rule):
             async def main():
                 return get_event_loop()
             """,
-            ((4, 12),),
+            (
+                (4, 12, "`get_event_loop()` in a coroutine: use `asyncio.get_running_loop()`"),
+            ),
             fixed="""
             from asyncio import get_event_loop, get_running_loop
 
@@ -185,7 +190,10 @@ class GetEventLoopInCoroutine(Rule):
             def _run_blocking(func):
                 return asyncio.get_event_loop().run_in_executor(None, func)
             """,
-            ((5, 9), (10, 12)),
+            (
+                (5, 9, "`get_event_loop()` in `schedule()`, which only coroutines call: use `asyncio.get_running_loop()`"),
+                (10, 12, "`get_event_loop()` in `_run_blocking()`, which only coroutines call: use `asyncio.get_running_loop()`"),
+            ),
             fixed="""
             import asyncio
 
@@ -214,7 +222,10 @@ class GetEventLoopInCoroutine(Rule):
                 except ValueError:
                     loop = asyncio.get_event_loop()
             """,
-            ((7, 9), (11, 16)),
+            (
+                (7, 9, "`get_event_loop()` in a coroutine: use `asyncio.get_running_loop()`"),
+                (11, 16, "`get_event_loop()` in a coroutine: use `asyncio.get_running_loop()`"),
+            ),
             fixed="""
             import asyncio
 
@@ -237,7 +248,9 @@ class GetEventLoopInCoroutine(Rule):
             async def main():
                 return get_event_loop()
             """,
-            ((4, 12),),
+            (
+                (4, 12, "`get_event_loop()` in a coroutine: use `asyncio.get_running_loop()`"),
+            ),
         ),
     )
 
@@ -423,7 +436,12 @@ class NestedEventLoop(Rule):
                 loop.run_until_complete(job())
                 asyncio.get_event_loop().run_forever()
             """,
-            ((5, 5), (6, 5), (7, 5), (8, 5)),
+            (
+                (5, 5, "`asyncio.run()` inside a coroutine: it raises RuntimeError while a loop runs; await the coroutine instead"),
+                (6, 5, "`run()` inside a coroutine: it raises RuntimeError while a loop runs; await the coroutine instead"),
+                (7, 5, "`run_until_complete()` inside a coroutine: the loop is already running (RuntimeError); await the work instead"),
+                (8, 5, "`run_forever()` inside a coroutine: the loop is already running (RuntimeError); await the work instead"),
+            ),
         ),
     )
 
@@ -571,7 +589,14 @@ class DeprecatedAsyncioApi(Rule):
                 await asyncio.sleep(1, loop=loop)
                 queue = asyncio.Queue(loop=loop)
             """,
-            ((4, 2), (8, 2), (13, 13), (14, 10), (15, 28), (16, 27)),
+            (
+                (4, 2, "`@asyncio.coroutine` is deprecated since Python 3.8, removed in 3.11; use an `async def` instead"),
+                (8, 2, "`@asyncio.coroutine` is deprecated since Python 3.8, removed in 3.11; use an `async def` instead"),
+                (13, 13, "`asyncio.Task.all_tasks()` is removed in Python 3.9; use `asyncio.all_tasks()` instead"),
+                (14, 10, "`asyncio.Task.current_task()` is removed in Python 3.9; use `asyncio.current_task()` instead"),
+                (15, 28, "the `loop=` argument of `asyncio.sleep()` is removed in Python 3.10"),
+                (16, 27, "the `loop=` argument of `asyncio.Queue()` is removed in Python 3.10"),
+            ),
         ),
         Invalid(
             "module-level-get-event-loop",
@@ -583,7 +608,10 @@ class DeprecatedAsyncioApi(Rule):
             class Client:
                 loop = asyncio.get_event_loop()
             """,
-            ((3, 8), (6, 12)),
+            (
+                (3, 8, "`asyncio.get_event_loop()` outside any function, where no loop runs: it warns since Python 3.12 and raises RuntimeError since 3.14 unless a loop was set; use `asyncio.run()`, or `asyncio.new_event_loop()` and `asyncio.set_event_loop()`"),
+                (6, 12, "`asyncio.get_event_loop()` outside any function, where no loop runs: it warns since Python 3.12 and raises RuntimeError since 3.14 unless a loop was set; use `asyncio.run()`, or `asyncio.new_event_loop()` and `asyncio.set_event_loop()`"),
+            ),
             options={"target-version": "py312"},
         ),
     )

@@ -101,7 +101,10 @@ class BusyWait(Rule):
                     pass
                     await sleep(0)
             """,
-            ((5, 5), (7, 5)),
+            (
+                (5, 5, "busy-wait: the loop polls a value with `asyncio.sleep()`; wait on an `asyncio.Event` instead"),
+                (7, 5, "busy-wait: the loop polls a value with `asyncio.sleep()`; wait on an `asyncio.Event` instead"),
+            ),
         ),
     )
 
@@ -194,7 +197,11 @@ class WaitOnCoroutines(Rule):
                 await asyncio.wait({fetch("a"), asyncio.sleep(1)}, timeout=1)
                 await asyncio.wait_for([fetch("a")], 5)
             """,
-            ((6, 24), (7, 24), (8, 28)),
+            (
+                (6, 24, "`asyncio.wait()` takes tasks or futures, not coroutines (TypeError since Python 3.11)"),
+                (7, 24, "`asyncio.wait()` takes tasks or futures, not coroutines (TypeError since Python 3.11)"),
+                (8, 28, "`asyncio.wait_for()` waits for one awaitable; a collection raises TypeError (use `asyncio.gather()` inside it)"),
+            ),
         ),
     )
 

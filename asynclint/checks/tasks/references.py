@@ -168,7 +168,9 @@ class DroppedTask(Rule):
             async def main():
                 asyncio.create_task(work())  # fire and forget
             """,
-            ((4, 5),),
+            (
+                (4, 5, "task from `asyncio.create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+            ),
             fixed="""
             import asyncio
 
@@ -194,7 +196,9 @@ class DroppedTask(Rule):
                 asyncio.create_task(work())
                 task = "the program's own"
             """,
-            ((7, 5),),
+            (
+                (7, 5, "task from `asyncio.create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+            ),
             fixed="""
             import asyncio
 
@@ -224,7 +228,9 @@ class DroppedTask(Rule):
                     asyncio.create_task(work())
                 return main
             """,
-            ((8, 9),),
+            (
+                (8, 9, "task from `asyncio.create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+            ),
             fixed="""
             import asyncio
 
@@ -254,7 +260,11 @@ class DroppedTask(Rule):
                 aio.ensure_future(work())
                 print(task)
             """,
-            ((5, 5), (6, 5), (7, 5)),
+            (
+                (5, 5, "task from `ct()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+                (6, 5, "task from `ensure_future()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+                (7, 5, "task from `aio.ensure_future()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+            ),
             fixed="""
             from asyncio import create_task as ct, ensure_future
             import asyncio as aio
@@ -296,7 +306,12 @@ class DroppedTask(Rule):
                 loop.create_task(work())
                 asyncio.get_running_loop().create_task(work())
             """,
-            ((9, 9), (12, 9), (16, 5), (17, 5)),
+            (
+                (9, 9, "task from `self._loop.create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+                (12, 9, "task from `ev.create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+                (16, 5, "task from `loop.create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+                (17, 5, "task from `asyncio.get_running_loop().create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+            ),
             fixed="""
             import asyncio
             from asyncio import AbstractEventLoop
@@ -337,7 +352,10 @@ class DroppedTask(Rule):
                 [asyncio.create_task(c) for c in coros]
                 asyncio.ensure_future(work()).add_done_callback(done)
             """,
-            ((4, 6), (5, 5)),
+            (
+                (4, 6, "task from `asyncio.create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+                (5, 5, "task from `asyncio.ensure_future()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+            ),
         ),
         Invalid(
             "project-wrapper",
@@ -359,7 +377,11 @@ class DroppedTask(Rule):
                 async def launch_async(self, coro):
                     return asyncio.create_task(coro)
             """,
-            ((8, 9), (9, 9), (10, 9)),
+            (
+                (8, 9, "task from `self.launch()` (a project function returning a new task) is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+                (9, 9, "task from `self.launch_async()` (a project function returning a new task) is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+                (10, 9, "task from `spawn()` (a project function returning a new task) is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+            ),
             fixed="""
             import asyncio
 
@@ -398,7 +420,9 @@ class DroppedTask(Rule):
             async def main(loop):
                 loop.create_task(work())
             """,
-            ((6, 5),),
+            (
+                (6, 5, "task from `loop.create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+            ),
             fixed="""
             import asyncio
 
@@ -573,7 +597,9 @@ class UnusedTaskBinding(NameBindings, Rule):
                 task = asyncio.create_task(work())
                 await other()
             """,
-            ((4, 5),),
+            (
+                (4, 5, "task bound to `task` is never used: keep a reference until it finishes, or await it"),
+            ),
             fixed="""
             import asyncio
 
@@ -596,7 +622,10 @@ class UnusedTaskBinding(NameBindings, Rule):
                 _ = loop.create_task(work())
                 t: asyncio.Task = asyncio.ensure_future(work())
             """,
-            ((4, 5), (5, 5)),
+            (
+                (4, 5, "task bound to `_` is never used: keep a reference until it finishes, or await it"),
+                (5, 5, "task bound to `t` is never used: keep a reference until it finishes, or await it"),
+            ),
             fixed="""
             import asyncio
 

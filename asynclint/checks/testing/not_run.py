@@ -212,7 +212,10 @@ class AsyncTestOnSyncTestCase(Rule):
                 async def test_other(self):
                     await fetch()
             """,
-            ((4, 15), (11, 15)),
+            (
+                (4, 15, "async test `test_fetch` of `ClientTest`, a `unittest.TestCase`: the coroutine is never awaited, so the test passes without running; use `unittest.IsolatedAsyncioTestCase`"),
+                (11, 15, "async test `test_other` of `ClientTest`, a `unittest.TestCase`: the coroutine is never awaited, so the test passes without running; use `unittest.IsolatedAsyncioTestCase`"),
+            ),
             fixed="""
             import unittest
 
@@ -241,7 +244,10 @@ class AsyncTestOnSyncTestCase(Rule):
                 async def test_other(self):
                     await fetch()
             """,
-            ((4, 15), (8, 15)),
+            (
+                (4, 15, "async test `test_fetch` of `ClientTest`, a `unittest.TestCase`: the coroutine is never awaited, so the test passes without running; use `unittest.IsolatedAsyncioTestCase`"),
+                (8, 15, "async test `test_other` of `OtherTest`, a `unittest.TestCase`: the coroutine is never awaited, so the test passes without running; use `unittest.IsolatedAsyncioTestCase`"),
+            ),
             fixed="""
             from unittest import TestCase, IsolatedAsyncioTestCase
 
@@ -263,7 +269,9 @@ class AsyncTestOnSyncTestCase(Rule):
                 async def test_fetch(self):
                     await fetch()
             """,
-            ((4, 15),),
+            (
+                (4, 15, "async test `test_fetch` of `ClientTest`, a `unittest.TestCase`: the coroutine is never awaited, so the test passes without running; use `unittest.IsolatedAsyncioTestCase`"),
+            ),
             fixed="""
             import unittest
 
@@ -285,7 +293,9 @@ class AsyncTestOnSyncTestCase(Rule):
                 async def test_save(self):
                     await save()
             """,
-            ((6, 15),),
+            (
+                (6, 15, "async test `test_save` of `StoreTest`, a `unittest.TestCase`: the coroutine is never awaited, so the test passes without running; use `unittest.IsolatedAsyncioTestCase`"),
+            ),
             path="tests/test_store.py",
             files=(
                 ("tests/__init__.py", ""),
@@ -713,7 +723,11 @@ class UnmarkedAsyncTest(_PytestRule):
             async def helper():
                 return 1
             """,
-            ((3, 11), (7, 15), (11, 15)),
+            (
+                (3, 11, "async test `test_fetch` has no asyncio marker and pytest-asyncio runs in strict mode (pyproject.toml): pytest does not run it; add `@pytest.mark.asyncio`"),
+                (7, 15, "async test `test_get` has no asyncio marker and pytest-asyncio runs in strict mode (pyproject.toml): pytest does not run it; add `@pytest.mark.asyncio`"),
+                (11, 15, "async test `test_many` has no asyncio marker and pytest-asyncio runs in strict mode (pyproject.toml): pytest does not run it; add `@pytest.mark.asyncio`"),
+            ),
             fixed="""
             import pytest
 
@@ -742,7 +756,9 @@ class UnmarkedAsyncTest(_PytestRule):
             async def test_fetch():
                 assert await fetch()
             """,
-            ((1, 11),),
+            (
+                (1, 11, "async test `test_fetch` has no asyncio marker and pytest-asyncio runs in strict mode (setup.cfg): pytest does not run it; add `@pytest.mark.asyncio`"),
+            ),
             fixed="""
             import pytest
             @pytest.mark.asyncio
@@ -768,7 +784,9 @@ class UnmarkedAsyncTest(_PytestRule):
             async def test_fetch():
                 assert await fetch()
             """,
-            ((1, 11),),
+            (
+                (1, 11, "async test `test_fetch` has no asyncio marker and pytest-asyncio runs in strict mode (tox.ini): pytest does not run it (a `pytestmark` in conftest.py applies to no test); add `@pytest.mark.asyncio`"),
+            ),
             fixed="""
             import pytest
             @pytest.mark.asyncio
@@ -798,7 +816,10 @@ class UnmarkedAsyncTest(_PytestRule):
             async def test_mocked(mocker):
                 assert await fetch(mocker)
             """,
-            ((7, 11), (10, 11)),
+            (
+                (7, 11, "async test `test_fetch` has no asyncio marker and pytest-asyncio runs in strict mode (pytest.ini): pytest does not run it; add `@pytest.mark.asyncio`"),
+                (10, 11, "async test `test_mocked` has no asyncio marker and pytest-asyncio runs in strict mode (pytest.ini): pytest does not run it; add `@pytest.mark.asyncio`"),
+            ),
             fixed="""
             import pytest
 
@@ -831,7 +852,9 @@ class UnmarkedAsyncTest(_PytestRule):
             async def test_fetch():
                 assert await fetch()
             """,
-            ((1, 11),),
+            (
+                (1, 11, "async test `test_fetch` cannot run: the project declares no async test plugin (pytest-asyncio, anyio, pytest-trio), and pytest does not run coroutines itself"),
+            ),
             path="tests/test_fetch.py",
             files=(
                 ("pyproject.toml", """
@@ -1057,7 +1080,10 @@ class AsyncFixtureInStrictMode(_PytestRule):
             async def server():
                 yield await start()
             """,
-            ((3, 1), (7, 1)),
+            (
+                (3, 1, "async fixture declared with `@pytest.fixture` under pytest-asyncio's strict mode: it never runs"),
+                (7, 1, "async fixture declared with `@pytest.fixture` under pytest-asyncio's strict mode: it never runs"),
+            ),
             fixed="""
             import pytest
             import pytest_asyncio
@@ -1086,7 +1112,9 @@ class AsyncFixtureInStrictMode(_PytestRule):
             async def test_get(client):
                 assert await client.get()
             """,
-            ((4, 1),),
+            (
+                (4, 1, "async fixture declared with `@pytest.fixture` under pytest-asyncio's strict mode: it never runs"),
+            ),
             fixed="""
             import pytest_asyncio
             from pytest import fixture, mark
@@ -1226,7 +1254,10 @@ class SyncTestWithCoroutine(_PytestRule):
                 def test_sleep(self):
                     return asyncio.sleep(0)
             """,
-            ((6, 12), (10, 16)),
+            (
+                (6, 12, "sync test returns the coroutine of `fetch()` without running it: make the test `async def` and await it"),
+                (10, 16, "sync test returns the coroutine of `asyncio.sleep()` without running it: make the test `async def` and await it"),
+            ),
             path="tests/test_fetch.py",
         ),
         Invalid(
@@ -1238,7 +1269,9 @@ class SyncTestWithCoroutine(_PytestRule):
             def test_fetch():
                 assert fetch()
             """,
-            ((3, 1),),
+            (
+                (3, 1, "sync test `test_fetch` is marked `pytest.mark.asyncio`, which has no effect on a sync function (pytest-asyncio warns about it): make the test `async def`, or remove the marker"),
+            ),
             path="test_fetch.py",
         ),
         Invalid(
@@ -1249,7 +1282,9 @@ class SyncTestWithCoroutine(_PytestRule):
             def test_fetch():
                 return fetch()
             """,
-            ((4, 12),),
+            (
+                (4, 12, "sync test returns the coroutine of `fetch()` without running it: make the test `async def` and await it"),
+            ),
             path="tests/test_api.py",
             files=(("shop/__init__.py", ""), ("shop/api.py", "async def fetch():\n    return 1\n")),
         ),
