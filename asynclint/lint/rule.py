@@ -81,9 +81,12 @@ class Invalid:
         object.__setattr__(self, "files", _dedent_files(self.files))
         if self.fixed is not None:
             object.__setattr__(self, "fixed", _dedent(self.fixed))
-        for finding in self.findings:
-            line, column, message = finding  # every finding names its message too
-            if not (isinstance(line, int) and isinstance(column, int) and isinstance(message, str) and message):
+        for finding in self.findings:  # every finding names its message too
+            if not (
+                isinstance(finding, tuple) and len(finding) == 3
+                and isinstance(finding[0], int) and isinstance(finding[1], int)
+                and isinstance(finding[2], str) and finding[2]
+            ):
                 raise TypeError(f"example {self.id}: a finding is (line, column, message), not {finding!r}")
 
 
