@@ -221,3 +221,32 @@ def test_warm_run_never_loads_libcst(project):
     proc = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
     assert proc.stdout.splitlines()[-1] == "_LazyModule", proc.stderr
     assert proc.stdout.count("ASL") == len(EXPECTED)
+
+
+def test_a_confirmed_file_is_parsed_twice_to_check_and_three_times_to_fix(tmp_path, monkeypatch):
+    """Pass 1, then with the index (checking); under --fix the second parse is the fix's own, and
+    the third checks the fixed text: no separate re-check before fixing."""
+    from asynclint.config.options import load_settings
+    from asynclint.lint import walker as engine
+    from asynclint.run.runner import Mode, run
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "pkg"\n[tool.asynclint]\ncache-dir = ""\n')
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "store.py").write_text("async def save(x):\n    return x\n")
+    (tmp_path / "pkg" / "api.py").write_text("from pkg.store import save\n\nasync def handler():\n    save(1)\n")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(start=tmp_path)
+    files = ["pkg/__init__.py", "pkg/api.py", "pkg/store.py"]
+    parsed: list[str] = []
+    real_parse = engine.parse
+    monkeypatch.setattr(engine, "parse", lambda text: parsed.append(text) or real_parse(text))
+
+    reports = run(files, settings, Mode.CHECK, jobs=1)
+    assert [(f.line, f.column, f.code) for f in reports[1].findings] == [(4, 5, "ASL101")]
+    assert sum("handler" in text for text in parsed) == 2
+    parsed.clear()
+    reports = run(files, settings, Mode.FIX, jobs=1)
+    assert [(f.line, f.code) for f in reports[1].fixed] == [(4, "ASL101")]
+    assert (tmp_path / "pkg" / "api.py").read_text() == "from pkg.store import save\n\nasync def handler():\n    await save(1)\n"
+    assert sum("handler" in text for text in parsed) == 3

@@ -47,6 +47,7 @@ class FileReport:
     pending: list[Ref] = field(default_factory=list)  # conditions for the index to decide
     # names the project name filter ruled out (coroutines, task wrappers); see LintResult
     rejected: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    mode: Mode = Mode.CHECK  # how it was made: a file already fixed (or diffed) is not again
 
 
 def encode_report(report: FileReport) -> dict:
@@ -423,11 +424,14 @@ def run(
     """Check `files` (see `check_project`), then, with --fix or --diff, fix the files that have
     something to fix: only they are read again, with the project index at hand."""
     buffers = _absolute_keys(buffers)
-    reports, index = check_project(files, settings, jobs, project_files, progress, buffers)
+    reports, index = check_project(files, settings, jobs, project_files, progress, buffers, mode)
     if mode is Mode.CHECK:
         return reports
     unsafe = settings.unsafe_fixes
-    to_fix = [n for n, r in enumerate(reports) if any(is_applicable(f.fix, unsafe) for f in r.findings)]
+    to_fix = [
+        n for n, r in enumerate(reports)
+        if r.mode is Mode.CHECK and any(is_applicable(f.fix, unsafe) for f in r.findings)
+    ]
     tasks = [_task_for(reports[n].path, settings, mode, False, buffers) for n in to_fix]
     fixed = _map(tasks, jobs, index, None, progress, "fixed")
     for n, report in zip(to_fix, fixed, strict=True):
@@ -446,6 +450,7 @@ def _task_for(path: str, settings: Settings, mode: Mode, summary_only: bool, buf
 def check_project(
     files: list[str], settings: Settings, jobs: int, project_files: Sequence[str] = (),
     progress: Callable[[int, int, str], None] | None = None, buffers: Mapping[str, bytes] | None = None,
+    mode: Mode = Mode.CHECK,
 ) -> tuple[list[FileReport], ProjectIndex]:
     """Check `files`; read `project_files` too (once) so calls into them can be resolved.
     `buffers` holds, by path, the content of files that are not to be read from disk (stdin, an
@@ -511,10 +516,13 @@ def check_project(
             reports[n] = decided
         else:
             again.append((n, decisions))
-    tasks = [_task_for(reports[n].path, settings, Mode.CHECK, False, buffers) for n, _ in again]
+    tasks = [_task_for(reports[n].path, settings, mode, False, buffers) for n, _ in again]
     for (n, decisions), report in zip(again, _map(tasks, jobs, index, None, progress, "rechecked"), strict=True):
+        report.mode = mode
         reports[n] = report
         entry = seen[n].entry
+        if mode is not Mode.CHECK:
+            continue  # fixed or diffed: not what the file on disk gives next time
         if entry is not None and not any(e.kind in (ErrorKind.INTERNAL, ErrorKind.IO) for e in report.errors):
             entry["decided"] = [decisions, encode_report(report)]
             manifest.record(seen[n].key, entry)
