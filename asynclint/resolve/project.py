@@ -35,7 +35,7 @@ from asynclint.resolve.names import (
 from asynclint.resolve.spawns import TaskSpawns
 
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 6
+SUMMARY_FORMAT = 7
 
 
 _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
@@ -113,6 +113,12 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 # -- building a summary during the walk -----------------------------------------------------------
+
+
+def _decorated(decorator: cst.Decorator) -> cst.BaseExpression:
+    """What a decorator names: `functools.wraps(f)` names `functools.wraps`."""
+    expr = decorator.decorator
+    return expr.func if isinstance(expr, cst.Call) else expr
 
 
 class SummaryCollector:
@@ -212,6 +218,12 @@ class SummaryCollector:
         binding = self.model.lookup(value.value)
         node = binding.definition if binding is not None and binding.kind is BindingKind.FUNCTION else None
         if not isinstance(node, cst.FunctionDef):
+            return None
+        # A decorator on the nested function (other than the ones that keep it as it is, such as
+        # `functools.wraps`) decides what is returned: asyncssh's `@asynctest` turns the `async
+        # def` into a sync function that runs it.
+        kept = self.coroutines.preserving_decorators
+        if any(self.absolute(self.model.qualified_name(_decorated(d))) not in kept for d in node.decorators):
             return None
         if node.asynchronous is not None:
             return "wrapper"

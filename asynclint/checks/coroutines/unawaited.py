@@ -169,6 +169,30 @@ class UnawaitedCoroutine(Rule):
                 node = node.parent().child()
                 node.visit()
         """),
+        Valid("project-decorator-whose-async-wrapper-is-made-sync", """
+            import functools
+
+            def run_sync(coro):
+                @functools.wraps(coro)
+                def runner(self, *args):
+                    return self.loop.run_until_complete(coro(self, *args))
+                return runner
+
+            def with_client(func):
+                @run_sync
+                @functools.wraps(func)
+                async def wrapper(self):
+                    await func(self, None)
+                return wrapper
+
+            class Tests:
+                @with_client
+                async def _check(self, client):
+                    pass
+
+                def test_it(self):
+                    self._check()
+        """),
         Valid("self-referencing-unpacking-awaits-and-entering", """
             async def parse(key, reader, stream):
                 key, _ = key.partition("+")
