@@ -8,6 +8,7 @@ CODES = (
     "ASL105",
     "ASL106",
     "ASL107",
+    "ASL108",
     "ASL201",
     "ASL202",
     "ASL203",

@@ -1,0 +1,12 @@
+"""Chat rooms: who is in them, and how their members are told about each other."""
+
+
+class Room:
+    def __init__(self, name: str, notifier):
+        self.name = name
+        self.members: set[str] = set()
+        self.notifier = notifier
+
+    def join(self, user: str) -> None:
+        self.members.add(user)
+        await self.notifier.announce(f"{user} joined {self.name}")
