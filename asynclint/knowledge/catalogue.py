@@ -182,6 +182,8 @@ class MisuseCatalogue:
     properties: frozenset[str]
     cancel_scopes: frozenset[str]
     timeouts: frozenset[str]
+    timeout_error_aliases: frozenset[str]
+    timeout_error_since: tuple[int, int]
     sleeps: frozenset[str]
     wait: frozenset[str]
     wait_for: frozenset[str]
@@ -211,6 +213,8 @@ def misuse() -> MisuseCatalogue:
         properties=frozenset(decorators["properties"]),
         cancel_scopes=frozenset(scopes["cancel-scopes"]),
         timeouts=frozenset(scopes["timeouts"]),
+        timeout_error_aliases=frozenset(data["aliases"]["timeout-error"]),
+        timeout_error_since=_version(data["aliases"]["timeout-error-since"]),
         sleeps=frozenset(data["polling"]["sleeps"]),
         wait=frozenset(waiting["wait"]),
         wait_for=frozenset(waiting["wait-for"]),

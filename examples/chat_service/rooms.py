@@ -1,5 +1,7 @@
 """Chat rooms: who is in them, and how their members are told about each other."""
 
+import asyncio
+
 
 class Room:
     def __init__(self, name: str, notifier):
@@ -10,3 +12,11 @@ class Room:
     def join(self, user: str) -> None:
         self.members.add(user)
         await self.notifier.announce(f"{user} joined {self.name}")
+
+    async def wait_for_member(self, user: str, seconds: float) -> bool:
+        try:
+            async with asyncio.timeout(seconds):
+                await self.notifier.wait_for(user)
+        except asyncio.TimeoutError:
+            return False
+        return True
