@@ -20,6 +20,7 @@ CODES = (
     "ASL209",
     "ASL301",
     "ASL302",
+    "ASL303",
     "ASL401",
     "ASL402",
     "ASL403",

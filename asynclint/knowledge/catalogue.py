@@ -29,6 +29,7 @@ class TaskCatalogue:
     loop_names: frozenset[str]
     loop_suffixes: tuple[str, ...]
     chained_methods: frozenset[str]
+    task_groups: frozenset[str]
 
 
 @functools.cache
@@ -43,6 +44,7 @@ def tasks(extra_spawners: tuple[str, ...] = ()) -> TaskCatalogue:
         loop_names=frozenset(loop["names"]),
         loop_suffixes=tuple(loop["suffixes"]),
         chained_methods=frozenset(loop["chained-methods"]),
+        task_groups=frozenset(data["groups"]["task-groups"]),
     )
 
 

@@ -20,3 +20,9 @@ class Room:
         except asyncio.TimeoutError:
             return False
         return True
+
+    async def greet_all(self, greeting: str) -> int:
+        async with asyncio.TaskGroup() as tg:
+            for user in self.members:
+                tg.create_task(self.notifier.send(user, greeting))
+            return len(self.members)
