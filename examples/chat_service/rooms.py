@@ -26,3 +26,8 @@ class Room:
             for user in self.members:
                 tg.create_task(self.notifier.send(user, greeting))
             return len(self.members)
+
+    async def kick(self, user: str, timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            await self.notifier.send(user, "you were removed from the room")
+        self.members.discard(user)
