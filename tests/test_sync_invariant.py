@@ -165,6 +165,7 @@ def test_library_coroutines_stay_flagged_in_sync_code(rule, example):
 # ASL3xx rules whose subject is itself an async construct: the rewrite removes what they flag.
 ASYNC_ONLY = {
     "ASL303": "leaving an `async with TaskGroup()` block early: a plain `with` is no task group",
+    "ASL304": "an awaited gather's discarded results: unawaited, the gather is ASL106's dropped future",
 }
 
 

@@ -21,6 +21,7 @@ CODES = (
     "ASL301",
     "ASL302",
     "ASL303",
+    "ASL304",
     "ASL401",
     "ASL402",
     "ASL403",

@@ -30,6 +30,8 @@ class TaskCatalogue:
     loop_suffixes: tuple[str, ...]
     chained_methods: frozenset[str]
     task_groups: frozenset[str]
+    gather: frozenset[str]
+    cleanup_words: tuple[str, ...]
 
 
 @functools.cache
@@ -45,6 +47,8 @@ def tasks(extra_spawners: tuple[str, ...] = ()) -> TaskCatalogue:
         loop_suffixes=tuple(loop["suffixes"]),
         chained_methods=frozenset(loop["chained-methods"]),
         task_groups=frozenset(data["groups"]["task-groups"]),
+        gather=frozenset(data["gather"]["functions"]),
+        cleanup_words=tuple(data["gather"]["cleanup-words"]),
     )
 
 

@@ -31,3 +31,6 @@ class Room:
         async with asyncio.timeout(timeout):
             await self.notifier.send(user, "you were removed from the room")
         self.members.discard(user)
+
+    async def broadcast(self, text: str) -> None:
+        await asyncio.gather(*(self.notifier.send(user, text) for user in self.members), return_exceptions=True)

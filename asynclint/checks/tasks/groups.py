@@ -1,6 +1,8 @@
-"""ASL303: leaving a TaskGroup block early, which waits for the group's tasks anyway.
+"""ASL303, ASL304: running tasks together the way that loses their outcome.
 
-Which calls make a task group is data (`[groups]` in rules/tasks.toml).
+ASL303: leaving a TaskGroup block early, which waits for the group's tasks anyway. ASL304:
+`gather(..., return_exceptions=True)` whose results, and so its exceptions, are thrown away.
+Which calls make a task group or gather is data (`[groups]`, `[gather]` in rules/tasks.toml).
 """
 
 from __future__ import annotations
@@ -223,3 +225,204 @@ def _as_name(node: cst.With, name: str) -> cst.CSTNode | None:
         if item.asname is not None and isinstance(item.asname.name, cst.Name) and item.asname.name.value == name:
             return item.asname.name
     return None
+
+
+_ASYNCIO_SPAWNS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.create_task", "asyncio.tasks.ensure_future"})
+
+
+_SLEEPS = frozenset({"asyncio.sleep", "asyncio.tasks.sleep"})
+
+
+def _callee_name(call: cst.Call) -> str:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
+
+
+class DiscardedGatherExceptions(Rule):
+    """`await asyncio.gather(..., return_exceptions=True)` throws its results away.
+
+    ## What it does
+    Flags `await asyncio.gather(..., return_exceptions=True)` as a statement (or assigned to
+    `_`) when it starts the work itself: every awaitable it is given is a call
+    (`gather(fetch(a), fetch(b), ...)`, `gather(*(send(u) for u in users), ...)`).
+
+    Left alone, because ignoring the errors is the point there:
+    - gathering tasks or futures that already exist (`gather(*tasks, return_exceptions=True)`),
+      the usual way to wait for cancelled or finished tasks, whose errors are reported elsewhere;
+    - clean-up: calls whose name says so (`aclose()`, `stop()`, `disconnect()`, `cancel()`...; the
+      words are `cleanup-words` in rules/tasks.toml), and gathers inside `except` or `finally`
+      blocks or in functions so named (`close`, `__aexit__`, `shutdown`...);
+    - `asyncio.sleep()` calls, which fail only by cancellation (and that, gather raises).
+
+    ## Why is this bad?
+    With `return_exceptions=True`, `gather` does not raise: each exception becomes the result at
+    its position, next to the other results. Throwing the list away throws the exceptions away
+    with it: a failed call is not logged, not raised, not retried, and nothing shows it
+    happened. Without `return_exceptions`, the first exception is raised to the caller; with it,
+    somebody must look at the results.
+
+    ## Example
+    ```python
+    async def notify_all(users):
+        await asyncio.gather(*(send(user) for user in users), return_exceptions=True)
+    ```
+
+    ## Use instead
+    ```python
+    async def notify_all(users):
+        results = await asyncio.gather(*(send(user) for user in users), return_exceptions=True)
+        for user, result in zip(users, results):
+            if isinstance(result, Exception):
+                log.warning("could not notify %s", user, exc_info=result)
+    ```
+
+    ## Fix safety
+    No fix is offered: whether failures should be logged, raised or retried is the author's
+    decision.
+    """
+
+    code = "ASL304"
+    requires = ("async", "return_exceptions")
+    name = "discarded-gather-exceptions"
+    message = (
+        "`gather(..., return_exceptions=True)` whose results are thrown away: the exceptions it "
+        "returns as results vanish with them"
+    )
+
+    valid = (
+        Valid("results-checked", """
+            import asyncio
+            async def notify_all(users):
+                results = await asyncio.gather(*(send(u) for u in users), return_exceptions=True)
+                return [r for r in results if isinstance(r, Exception)]
+        """),
+        Valid("existing-tasks-drained", """
+            import asyncio
+            async def stop(self):
+                for task in self.tasks:
+                    task.cancel()
+                await asyncio.gather(*self.tasks, return_exceptions=True)
+
+            async def wait_both(first, second):
+                await asyncio.gather(first, second, return_exceptions=True)
+        """),
+        Valid("clean-up", """
+            import asyncio
+            async def run(clients, job):
+                try:
+                    await job()
+                finally:
+                    await asyncio.gather(*(c.flush_logs() for c in clients), return_exceptions=True)
+                await asyncio.gather(*(asyncio.create_task(c.aclose()) for c in clients), return_exceptions=True)
+
+            class Pool:
+                async def __aexit__(self, *exc):
+                    await asyncio.gather(*(c.ping() for c in self.conns), return_exceptions=True)
+        """),
+        Valid("only-sleeps", """
+            import asyncio
+            async def tick():
+                await asyncio.gather(asyncio.sleep(0.05), return_exceptions=True)
+        """),
+        Valid("exceptions-raised", """
+            import asyncio
+            async def refresh(cache):
+                await asyncio.gather(cache.load("a"), cache.load("b"))
+        """),
+    )
+    invalid = (
+        Invalid(
+            "results-thrown-away",
+            """
+            import asyncio
+            from asyncio import gather
+
+            async def notify_all(users, send):
+                await asyncio.gather(*(send(user) for user in users), return_exceptions=True)
+
+            async def refresh(cache):
+                _ = await gather(cache.load("a"), cache.load("b"), return_exceptions=True)
+            """,
+            ((5, 11), (8, 15)),
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        known = catalogue.tasks()
+        self.gather = known.gather
+        self.cleanup_words = known.cleanup_words
+        self.cleanup_blocks: list[Scope | None] = []  # except/finally blocks being walked, by function
+
+    def _cleanup_name(self, name: str) -> bool:
+        name = name.lower()
+        return any(word in name for word in self.cleanup_words)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self.cleanup_blocks.append(self.model.function_scope())
+
+    def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self.cleanup_blocks.pop()
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self.cleanup_blocks.append(self.model.function_scope())
+
+    def leave_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self.cleanup_blocks.pop()
+
+    def visit_Finally(self, node: cst.Finally) -> None:
+        self.cleanup_blocks.append(self.model.function_scope())
+
+    def leave_Finally(self, node: cst.Finally) -> None:
+        self.cleanup_blocks.pop()
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self._check(node.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and node.targets[0].target.value == "_":
+            self._check(node.value)
+
+    def _check(self, value: cst.BaseExpression) -> None:
+        if not isinstance(value, cst.Await) or not isinstance(value.expression, cst.Call):
+            return
+        call = value.expression
+        if self.model.qualified_name(call.func) not in self.gather:
+            return
+        if not any(
+            arg.keyword is not None and arg.keyword.value == "return_exceptions"
+            and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+            for arg in call.args
+        ):
+            return
+        scope = self.model.function_scope()
+        if any(owner is scope for owner in self.cleanup_blocks):
+            return
+        if scope is not None and isinstance(scope.node, cst.FunctionDef) and self._cleanup_name(scope.node.name.value):
+            return
+        started = self._started(call)
+        if started and not any(self._cleanup_name(name) for name in started):
+            self.report(call)
+
+    def _started(self, call: cst.Call) -> list[str] | None:
+        """The names of the calls whose work the gather starts; None when it is also given
+        awaitables that exist already (tasks, futures, a collection of them)."""
+        names: list[str] = []
+        for arg in call.args:
+            if arg.keyword is not None:
+                continue
+            value = arg.value
+            if arg.star:
+                if not isinstance(value, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
+                    return None
+                value = value.elt
+            if not isinstance(value, cst.Call):
+                return None
+            if self.model.qualified_name(value.func) in _SLEEPS:
+                continue  # fails only by cancellation, which gather raises anyway
+            names.append(_callee_name(value))
+            if self.model.qualified_name(value.func) in _ASYNCIO_SPAWNS and value.args and isinstance(value.args[0].value, cst.Call):
+                names.append(_callee_name(value.args[0].value))
+        return names
