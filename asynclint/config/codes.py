@@ -8,6 +8,7 @@ CODES = (
     "ASL105",
     "ASL106",
     "ASL107",
+    "ASL108",
     "ASL201",
     "ASL202",
     "ASL203",
@@ -19,6 +20,8 @@ CODES = (
     "ASL209",
     "ASL301",
     "ASL302",
+    "ASL303",
+    "ASL304",
     "ASL401",
     "ASL402",
     "ASL403",
@@ -38,4 +41,6 @@ CODES = (
     "ASL512",
     "ASL513",
     "ASL514",
+    "ASL515",
+    "ASL516",
 )

@@ -29,6 +29,9 @@ class TaskCatalogue:
     loop_names: frozenset[str]
     loop_suffixes: tuple[str, ...]
     chained_methods: frozenset[str]
+    task_groups: frozenset[str]
+    gather: frozenset[str]
+    cleanup_words: tuple[str, ...]
 
 
 @functools.cache
@@ -43,6 +46,9 @@ def tasks(extra_spawners: tuple[str, ...] = ()) -> TaskCatalogue:
         loop_names=frozenset(loop["names"]),
         loop_suffixes=tuple(loop["suffixes"]),
         chained_methods=frozenset(loop["chained-methods"]),
+        task_groups=frozenset(data["groups"]["task-groups"]),
+        gather=frozenset(data["gather"]["functions"]),
+        cleanup_words=tuple(data["gather"]["cleanup-words"]),
     )
 
 
@@ -176,6 +182,8 @@ class MisuseCatalogue:
     properties: frozenset[str]
     cancel_scopes: frozenset[str]
     timeouts: frozenset[str]
+    timeout_error_aliases: frozenset[str]
+    timeout_error_since: tuple[int, int]
     sleeps: frozenset[str]
     wait: frozenset[str]
     wait_for: frozenset[str]
@@ -203,6 +211,8 @@ def misuse() -> MisuseCatalogue:
         properties=frozenset(decorators["properties"]),
         cancel_scopes=frozenset(scopes["cancel-scopes"]),
         timeouts=frozenset(scopes["timeouts"]),
+        timeout_error_aliases=frozenset(data["aliases"]["timeout-error"]),
+        timeout_error_since=_version(data["aliases"]["timeout-error-since"]),
         sleeps=frozenset(data["polling"]["sleeps"]),
         wait=frozenset(waiting["wait"]),
         wait_for=frozenset(waiting["wait-for"]),
