@@ -95,11 +95,95 @@ def test_json_format(write, run):
             "filename": "a.py",
             "location": {"row": 5, "column": 5},
             "end_location": {"row": 5, "column": 32},
-            "fix": {"applicability": "unsafe", "message": "keep a strong reference to the task until it is done"},
+            "fix": {
+                "applicability": "unsafe",
+                "message": "keep a strong reference to the task until it is done",
+                "edits": [
+                    {
+                        "content": "\n# Strong references to background tasks: the event loop keeps only weak ones.\n"
+                        "_background_tasks = set()\n",
+                        "location": {"row": 2, "column": 1},
+                        "end_location": {"row": 2, "column": 1},
+                    },
+                    {
+                        "content": "task = asyncio.create_task(work())\n    _background_tasks.add(task)\n"
+                        "    task.add_done_callback(_background_tasks.discard",
+                        "location": {"row": 5, "column": 5},
+                        "end_location": {"row": 5, "column": 31},
+                    },
+                ],
+            },
+            "noqa_row": 5,
             "url": "https://github.com/asynclint/asynclint/blob/main/docs/rules/ASL301.md",
             "severity": "warning",
         }
     ]
+
+
+GET_LOOP = """
+import asyncio
+
+
+async def main():
+    loop = asyncio.get_event_loop()
+    return loop
+"""
+
+
+def _apply_json_edits(text: str, finding: dict) -> str:
+    from asynclint.engine.diagnostics import TextEdit
+    from asynclint.engine.textedits import apply_edits
+
+    edits = [
+        TextEdit(e["location"]["row"], e["location"]["column"], e["end_location"]["row"], e["end_location"]["column"], e["content"])
+        for e in finding["fix"]["edits"]
+    ]
+    return apply_edits(text, edits)
+
+
+@pytest.mark.parametrize(
+    ("source", "flags"), [(GET_LOOP, ["--fix"]), (DROP, ["--fix", "--unsafe-fixes"])], ids=["safe", "unsafe"],
+)
+def test_json_fix_edits_give_what_fix_writes(write, run, tmp_path, source, flags):
+    path = write("a.py", source)
+    original = path.read_text()
+    outputs = [run("--output-format", "json", "a.py")[1] for _ in range(2)]  # the second from the cache
+    assert outputs[0] == outputs[1]
+    assert (tmp_path / ".asynclint_cache").is_dir()
+    [finding] = json.loads(outputs[0])
+    assert finding["noqa_row"] == 5
+    expected = _apply_json_edits(original, finding)
+    run(*flags, "a.py")
+    assert path.read_text() == expected != original
+
+
+def test_json_fix_edits_cross_worker_processes(write, run):
+    for name in "abcd":
+        write(f"{name}.py", GET_LOOP)
+    _, out, _ = run("--no-cache", "--jobs", "2", "--output-format", "json", ".")
+    found = json.loads(out)
+    assert [f["filename"] for f in found] == ["a.py", "b.py", "c.py", "d.py"]
+    for f in found:
+        assert f["fix"]["edits"] == [
+            {"content": "get_running_loop", "location": {"row": 5, "column": 20}, "end_location": {"row": 5, "column": 34}}
+        ]
+
+
+def test_json_noqa_row_past_multi_line_strings_and_continuations(write, run):
+    write("a.py", """
+        import asyncio
+
+
+        async def main():
+            x = f\"\"\"{asyncio.get_event_loop()}
+            \"\"\"
+            y = asyncio.get_event_loop() + \\
+                1
+            z = (asyncio.get_event_loop(),
+                 1)  # noqa: E501
+        """)
+    _, out, _ = run("--output-format", "json", "a.py")
+    assert [(f["location"]["row"], f["noqa_row"]) for f in json.loads(out)] == [(5, 6), (7, 8), (9, 10)]
 
 
 def test_sarif_is_valid_against_the_schema(write, run):

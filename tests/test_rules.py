@@ -164,3 +164,24 @@ def test_a_scaffolded_rule_is_found_and_fails_until_filled_in():
         "ASL599 needs valid and invalid examples",
         "ASL599 has TODOs left in its docstring or message",
     ]
+
+@pytest.mark.parametrize(("rule", "example"), FIXED)
+def test_fix_text_edits_are_what_the_fix_changes(rule, example):
+    """Each finding's fix as text edits (what JSON gives, made node by node) turns the text into
+    exactly what applying that fix alone to the whole module gives."""
+    from asynclint.engine.textedits import apply_edits
+    from asynclint.lint.fixer import apply_fixes, detach
+
+    result = lint_text(example, (rule,))
+    detached = detach(result, example.code)
+    assert [f.fix is not None for f in detached] == [f.fix is not None for f in result.findings]
+    checked = 0
+    for finding, plain in zip(result.findings, detached, strict=True):
+        if finding.fix is None:
+            continue
+        fixed, used = apply_fixes(result.module, [finding], result.positions)
+        assert used == [finding]
+        assert plain.fix.text_edits
+        assert apply_edits(example.code, plain.fix.text_edits) == fixed.code
+        checked += 1
+    assert checked

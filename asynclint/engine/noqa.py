@@ -37,18 +37,91 @@ class NoqaMap:
 
 def _logical_ranges(text: str) -> dict[int, tuple[int, int]]:
     """Map every line of a multi-line logical line to its (first, last) line."""
-    ranges: dict[int, tuple[int, int]] = {}
-    start = None
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if start is None and token.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
-                start = token.start[0]
-            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER) and start is not None:
-                end = token.end[0] if token.type == tokenize.NEWLINE else token.start[0]
-                if end > start:
-                    for line in range(start, end + 1):
-                        ranges[line] = (start, end)
-                start = None
-    except (tokenize.TokenError, SyntaxError):
-        pass  # the parser accepted the file; keep what was mapped and fall back to single lines
-    return ranges
+    return _Tokens(text).ranges
+
+
+class _Tokens:
+    """What one tokenization of the text tells about its lines: the logical lines spread over
+    several lines, the lines whose end a comment cannot follow (inside a multi-line string or
+    f-string, or continued with a backslash) with the line the construct ends on, and the
+    comments. `complete` is False when the tokenizer gave up before the end."""
+
+    def __init__(self, text: str) -> None:
+        self.ranges: dict[int, tuple[int, int]] = {}
+        self.continued: dict[int, int] = {}
+        self.comments: dict[int, tuple[int, str]] = {}  # line: (column from 0, the comment)
+        self.complete = True
+        start = None
+        fstrings: list[int] = []
+        previous = None
+        fstring_start = getattr(tokenize, "FSTRING_START", None)
+        fstring_end = getattr(tokenize, "FSTRING_END", None)
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+                kind = token.type
+                if start is None and kind not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+                    start = token.start[0]
+                if kind in (tokenize.NEWLINE, tokenize.ENDMARKER) and start is not None:
+                    end = token.end[0] if kind == tokenize.NEWLINE else token.start[0]
+                    if end > start:
+                        for line in range(start, end + 1):
+                            self.ranges[line] = (start, end)
+                    start = None
+                if kind == tokenize.COMMENT:
+                    self.comments[token.start[0]] = (token.start[1], token.string)
+                elif kind == fstring_start:
+                    fstrings.append(token.start[0])
+                elif kind == fstring_end and fstrings:
+                    self._span(fstrings.pop(), token.end[0])
+                elif token.start[0] < token.end[0] and kind not in (tokenize.NEWLINE, tokenize.NL):
+                    self._span(token.start[0], token.end[0])  # a multi-line string
+                if (
+                    previous is not None and token.start[0] > previous.end[0]
+                    and previous.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.DEDENT, tokenize.INDENT)
+                    and kind != tokenize.ENDMARKER
+                ):
+                    self._span(previous.end[0], token.start[0])  # a backslash continuation
+                if kind not in (tokenize.INDENT, tokenize.DEDENT):
+                    previous = token
+        except (tokenize.TokenError, SyntaxError):
+            self.complete = False  # the parser accepted the file; keep what was mapped
+
+    def _span(self, first: int, last: int) -> None:
+        for line in range(first, last):
+            self.continued.setdefault(line, last)
+
+
+class CommentPlaces:
+    """Where a `# noqa` comment for a finding's line goes, as flake8 will read it: on the line
+    of the first noqa comment of its logical line when there is one (flake8 reads that one
+    only), else on its own line, or the line a multi-line string or a backslash continuation
+    running past its end ends on (a comment cannot stand inside them)."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.splitlines()
+        self._tokens = _Tokens(text)
+        self.complete = self._tokens.complete
+
+    def comment(self, line: int) -> tuple[int, str] | None:
+        """The line's comment: (column from 0, its text)."""
+        return self._tokens.comments.get(line)
+
+    def row(self, line: int) -> int:
+        """The line the finding's noqa comment is on or goes on; 0 when no comment can serve
+        (the first `# noqa` flake8 finds on its logical line is inside a string)."""
+        first, last = self._tokens.ranges.get(line, (line, line))
+        for number in range(first, last + 1):
+            if number - 1 >= len(self._lines):
+                break
+            match = NOQA_INLINE_REGEXP.search(self._lines[number - 1])
+            if match is None:
+                continue
+            comment = self._tokens.comments.get(number)
+            if comment is None or match.start() < comment[0]:
+                return 0  # the first one flake8 reads is not a comment (a string holds it)
+            return number
+        seen = set()
+        while line in self._tokens.continued and line not in seen:
+            seen.add(line)
+            line = self._tokens.continued[line]
+        return line

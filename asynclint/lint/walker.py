@@ -20,7 +20,7 @@ from asynclint.engine.deepstack import checkpoint, cpython_limits, has_long_chai
 from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, internal_error
 from asynclint.engine.libcst_access import parse_module
 from asynclint.engine.noqa import NoqaMap, file_is_exempt
-from asynclint.engine.positions import positions
+from asynclint.engine.positions import Whole, positions
 from asynclint.engine.traverse import walk
 from asynclint.lint.context import FileContext
 from asynclint.lint.rule import Rule
@@ -40,6 +40,8 @@ class LintResult:
     summary: dict | None = None  # what this module defines, for the project index
     module: cst.Module | None = None
     positions: dict[int, CodeRange] = field(default_factory=dict)  # by id() of the node
+    # The whole code span and indentation of the nodes fixes replace (positions.Whole), by id
+    whole: dict[int, Whole] = field(default_factory=dict)
     # Callee names the project name filter ruled out (coroutine functions, task wrappers): the
     # result would change if a file of the project came to define one.
     rejected: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
@@ -317,7 +319,7 @@ def lint_text(
                 wanted.append(node)
                 if report.statements:
                     hints.setdefault(id(node), report.statements)
-        result.positions = positions(parsed, wanted, text, hints)
+        result.positions = positions(parsed, wanted, text, hints, result.whole)
         noqa_map = NoqaMap(text) if noqa and "noqa" in text.lower() else None
         for report in context.reports:
             span = result.positions.get(id(report.node))
