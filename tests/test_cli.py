@@ -289,7 +289,7 @@ def test_gitignore_respected_on_walk(write, run):
         ('[tool.asynclint]\nselct = ["ASL3"]\n', "unknown option 'selct' (did you mean 'select'?)"),
         ('[tool.asynclint]\nselect = ["ASL999"]\n', "select: unknown rule code or prefix 'ASL999'"),
         ('[tool.asynclint]\nselect = "ASL3"\nunsafe-fixes = "yes"\n', "unsafe-fixes: expected true or false, got 'yes'"),
-        ('[tool.asynclint]\noutput-format = "xml"\n', "output-format: expected one of concise, full, json, sarif, github, got 'xml'"),
+        ('[tool.asynclint]\noutput-format = "xml"\n', "output-format: expected one of concise, full, json, sarif, github, gitlab, junit, pylint, got 'xml'"),
         ("[tool.asynclint\n", "invalid TOML"),
     ],
     ids=["unknown-key", "unknown-code", "bad-bool", "bad-choice", "bad-toml"],
@@ -576,3 +576,105 @@ def test_show_settings_gives_the_resolved_settings_of_the_nearest_config(write, 
     assert 'ignore = ["ASL302"]' in lines
     assert 'extend-select = ["ASL514"]' in lines
     assert 'target-version = "py311"' in lines
+
+
+TWO_DROPS = "import asyncio\n\nasync def main():\n    asyncio.create_task(work())\n    asyncio.create_task(work())\n"
+ODD_NAMES = ['a&<"b>.py', "new\nline.py"]
+DROP_MESSAGE = DROP_FINDING.split(" ASL301 ")[1].rstrip("\n")
+
+
+def test_pylint_format(write, run):
+    for name in ODD_NAMES:
+        write(name, TWO_DROPS)
+    write("broken.py", "def f(:\n")
+    code, out, err = run("--output-format", "pylint", ".")
+    assert (code, err) == (2, "")
+    assert out == (
+        f'a&<"b>.py:4: [ASL301] {DROP_MESSAGE}\n'
+        f'a&<"b>.py:5: [ASL301] {DROP_MESSAGE}\n'
+        "broken.py:1: [E999] SyntaxError: invalid syntax\n"
+        f"new\\x0aline.py:4: [ASL301] {DROP_MESSAGE}\n"
+        f"new\\x0aline.py:5: [ASL301] {DROP_MESSAGE}\n"
+    )
+
+
+def test_junit_format_is_well_formed_with_odd_file_names(write, run):
+    import xml.dom.minidom
+
+    for name in ODD_NAMES:
+        write(name, TWO_DROPS)
+    write("broken.py", "def f(:\n")
+    code, out, _ = run("--output-format", "junit", ".")
+    assert code == 2
+    case = (
+        '    <testcase name="asynclint.ASL301" classname="{cls}" line="{line}" column="5">\n'
+        f'      <failure message="{DROP_MESSAGE}" type="ASL301">line {{line}}, col 5, ASL301 {DROP_MESSAGE}</failure>\n'
+        "    </testcase>\n"
+    )
+    suite = '  <testsuite name="{name}" tests="2" failures="2" errors="0">\n{cases}  </testsuite>\n'
+    assert out == (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<testsuites name="asynclint" tests="5" failures="4" errors="1">\n'
+        + suite.format(name="a&amp;&lt;&quot;b&gt;.py", cases="".join(case.format(cls="a&amp;&lt;&quot;b&gt;", line=n) for n in (4, 5)))
+        + '  <testsuite name="broken.py" tests="1" failures="0" errors="1">\n'
+        '    <testcase name="asynclint.E999" classname="broken" line="1" column="7">\n'
+        '      <error message="SyntaxError: invalid syntax" type="E999">line 1, col 7, E999 SyntaxError: invalid syntax</error>\n'
+        "    </testcase>\n"
+        "  </testsuite>\n"
+        + suite.format(name="new&#10;line.py", cases="".join(case.format(cls="new&#10;line", line=n) for n in (4, 5)))
+        + "</testsuites>\n"
+    )
+    document = xml.dom.minidom.parseString(out.encode())
+    assert [s.getAttribute("name") for s in document.getElementsByTagName("testsuite")] == ['a&<"b>.py', "broken.py", "new\nline.py"]
+
+
+def test_junit_format_clean_run_and_unrepresentable_characters(write, run):
+    from asynclint.output.junit import render
+    from asynclint.output.entries import Entry
+
+    write("a.py", CLEAN)
+    _, out, _ = run("--output-format", "junit", "a.py")
+    assert out == (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<testsuites name="asynclint" tests="1" failures="0" errors="0">\n'
+        '  <testsuite name="asynclint" tests="1" failures="0" errors="0">\n'
+        '    <testcase name="All checks passed" classname="asynclint"/>\n'
+        "  </testsuite>\n"
+        "</testsuites>\n"
+    )
+    odd = Entry("b\x1b[0m\udcff.py", 1, 1, 1, 2, "ASL101", "n", "m\x00", None, None, None, False)
+    text = render([odd])
+    assert 'name="b\\x1b[0m\\xff.py"' in text and 'message="m\\x00"' in text
+    import xml.dom.minidom
+
+    xml.dom.minidom.parseString(text.encode())
+
+
+def test_gitlab_format_paths_from_the_root_and_stable_fingerprints(write, run, tmp_path):
+    import hashlib
+
+    write("pyproject.toml", "[tool.asynclint]\n")
+    write("pkg/a.py", TWO_DROPS)
+    code, out, _ = run("--output-format", "gitlab", "pkg/a.py")
+    assert code == 1
+
+    def fingerprint(n):
+        return hashlib.sha256(f"pkg/a.py\0ASL301\0{DROP_MESSAGE}\0{n}".encode()).hexdigest()
+
+    assert json.loads(out) == [
+        {
+            "description": f"ASL301: {DROP_MESSAGE}",
+            "check_name": "ASL301",
+            "fingerprint": fingerprint(n),
+            "severity": "major",
+            "location": {"path": "pkg/a.py", "lines": {"begin": line, "end": line}},
+        }
+        for n, line in ((0, 4), (1, 5))
+    ]
+    # Run from a subfolder, with lines added above: the same paths and fingerprints.
+    write("pkg/a.py", "# a comment\n\n" + TWO_DROPS)
+    os.chdir(tmp_path / "pkg")
+    _, moved, _ = run("--output-format", "gitlab", "a.py")
+    assert [(i["location"]["path"], i["fingerprint"]) for i in json.loads(moved)] == [
+        ("pkg/a.py", fingerprint(0)), ("pkg/a.py", fingerprint(1))
+    ]

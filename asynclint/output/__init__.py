@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
-from asynclint.output import github, json_format, sarif, text
+from asynclint.output import github, gitlab, json_format, junit, pylint, sarif, text
 from asynclint.output.entries import Entry, entries
 from asynclint.run.runner import FileReport
 
@@ -20,9 +20,13 @@ def _formatters(root: Path | None) -> dict[str, Callable[[list[Entry]], str]]:
         "json": json_format.render,
         "sarif": functools.partial(sarif.render, root=root),
         "github": github.render,
+        "gitlab": functools.partial(gitlab.render, root=root),
+        "junit": junit.render,
+        "pylint": pylint.render,
     }
 
 
 def render(output_format: str, reports: list[FileReport], root: Path | None = None) -> str:
-    """The reports in a format; `root` is the project root that SARIF locations are relative to."""
+    """The reports in a format; `root` is the project root that SARIF and GitLab locations are
+    relative to."""
     return _formatters(root)[output_format](entries(reports))
