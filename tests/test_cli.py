@@ -678,3 +678,85 @@ def test_gitlab_format_paths_from_the_root_and_stable_fingerprints(write, run, t
     assert [(i["location"]["path"], i["fingerprint"]) for i in json.loads(moved)] == [
         ("pkg/a.py", fingerprint(0)), ("pkg/a.py", fingerprint(1))
     ]
+
+
+PAINTED_DROP = (
+    "\x1b[1ma.py\x1b[0m\x1b[36m:\x1b[0m5\x1b[36m:\x1b[0m5\x1b[36m:\x1b[0m \x1b[1;31mASL301\x1b[0m "
+    + DROP_MESSAGE + "\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "painted"),
+    [
+        ({}, [], False),  # a pipe or a file: plain
+        ({"FORCE_COLOR": "1"}, [], True),
+        ({"FORCE_COLOR": ""}, [], False),  # empty counts as unset
+        ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, [], False),  # NO_COLOR wins
+        ({"NO_COLOR": "1"}, ["--color", "always"], True),  # the flag wins over both
+        ({"FORCE_COLOR": "1"}, ["--color", "never"], False),
+    ],
+    ids=["pipe", "force", "force-empty", "no-color-wins", "always", "never"],
+)
+def test_color(write, run, monkeypatch, env, args, painted):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    write("a.py", DROP)
+    code, out, err = run(*args, "a.py")
+    assert code == 1
+    assert out == (PAINTED_DROP if painted else DROP_FINDING)
+    assert err == "Found 1 finding (1 fixable with --fix --unsafe-fixes).\n"  # the summary stays plain
+
+
+def test_color_full_format_and_machine_formats_stay_plain(write, run, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    write("a.py", DROP)
+    _, out, _ = run("--output-format", "full", "a.py")
+    assert out == (
+        PAINTED_DROP
+        + "  \x1b[36m|\x1b[0m\n"
+        + "\x1b[36m5\x1b[0m \x1b[36m|\x1b[0m     asyncio.create_task(work())\n"
+        + "  \x1b[36m|\x1b[0m     \x1b[31m^^^^^^^^^^^^^^^^^^^^^^^^^^^\x1b[0m\n"
+        + "  \x1b[36m=\x1b[0m \x1b[1munsafe fix\x1b[0m: keep a strong reference to the task until it is done\n"
+        + "  \x1b[36m=\x1b[0m \x1b[1mdocs\x1b[0m: https://github.com/asynclint/asynclint/blob/main/docs/rules/ASL301.md\n\n"
+    )
+    for fmt in ("json", "pylint", "github", "junit", "gitlab", "sarif"):
+        assert "\x1b" not in run("--output-format", fmt, "a.py")[1]
+    assert "\x1b" not in run("--statistics", "a.py")[1]
+
+
+def test_bad_color_choice_is_one_line(write, run, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run("--color", "sometimes", "a.py")
+    assert exit_.value.code == 2
+    assert "asynclint: error: argument --color: invalid choice: 'sometimes' (choose from 'auto', 'always', 'never')\n" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("env", "painted"), [({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False)], ids=["tty", "no-color", "dumb"])
+def test_color_on_a_terminal(write, tmp_path, env, painted):
+    import pty
+    import subprocess
+
+    write("a.py", DROP)
+    leader, follower = pty.openpty()
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    environ.update(env)
+    done = subprocess.run(
+        [sys.executable, "-m", "asynclint.frontends.cli", "--no-cache", "-q", "a.py"],
+        cwd=tmp_path, stdout=follower, stderr=subprocess.PIPE, env=environ, timeout=120,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is closed once its output is read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert done.returncode == 1
+    out = b"".join(chunks).decode().replace("\r\n", "\n")  # the terminal's own newline translation
+    assert out == (PAINTED_DROP if painted else DROP_FINDING)

@@ -18,7 +18,7 @@ from asynclint.config.options import OPTIONS, ConfigError, Settings, find_config
 from asynclint.engine import deepstack
 from asynclint.output import entries, render
 from asynclint.output.json_format import statistics as statistics_json
-from asynclint.output.text import shown, statistics
+from asynclint.output.text import COLOR_CHOICES, shown, statistics, use_color
 from asynclint.run.progress import for_terminal
 from asynclint.run.runner import FileReport, Mode, default_jobs, run
 
@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", "-j", type=int, default=default_jobs(), metavar="N", help="processes to use (default: the CPUs available)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+    parser.add_argument(
+        "--color", choices=COLOR_CHOICES, default="auto",
+        help="colour the concise and full formats: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always, never",
+    )
     parser.add_argument("--show-files", action="store_true", help="list the files that would be checked, then stop")
     parser.add_argument("--show-settings", action="store_true", help="print the settings that apply to the first path, then stop")
     return parser
@@ -274,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.write(statistics_json(counted) if settings.output_format == "json" else statistics(counted))
         sys.stderr.write(render("concise", [FileReport(r.path, errors=r.errors) for r in reports if r.errors]))
     else:
-        out.write(render(settings.output_format, reports, settings.root))
+        out.write(render(settings.output_format, reports, settings.root, color=use_color(args.color, out)))
     if mode is Mode.FIX and settings.show_fixes:
         for report in reports:
             for f in report.fixed:
