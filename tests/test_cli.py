@@ -760,3 +760,80 @@ def test_color_on_a_terminal(write, tmp_path, env, painted):
     assert done.returncode == 1
     out = b"".join(chunks).decode().replace("\r\n", "\n")  # the terminal's own newline translation
     assert out == (PAINTED_DROP if painted else DROP_FINDING)
+
+
+NOQA_BEFORE = '''import asyncio
+import time
+
+
+async def main():
+    asyncio.create_task(work())
+    time.sleep(1)  # noqa:W291 E501 keep this note
+    x = f"""{asyncio.get_event_loop()}
+    """
+    y = asyncio.get_event_loop() + \\
+        1
+    z = (asyncio.get_event_loop(),
+         1)  # type: ignore
+    u = asyncio.get_event_loop()  # noqa
+'''
+NOQA_AFTER = '''import asyncio
+import time
+
+
+async def main():
+    asyncio.create_task(work())  # noqa: ASL301
+    time.sleep(1)  # noqa:ASL201, E501, W291 keep this note
+    x = f"""{asyncio.get_event_loop()}
+    """  # noqa: ASL501
+    y = asyncio.get_event_loop() + \\
+        1  # noqa: ASL501
+    z = (asyncio.get_event_loop(),  # noqa: ASL501
+         1)  # type: ignore
+    u = asyncio.get_event_loop()  # noqa
+'''
+
+
+def test_add_noqa_puts_comments_where_python_and_flake8_allow(write, run):
+    path = write("a.py", NOQA_BEFORE)
+    assert run("--add-noqa", "a.py") == (0, "", "Added 5 noqa comments in 1 file.\n")
+    assert path.read_text() == NOQA_AFTER
+    assert run("--add-noqa", "a.py") == (0, "", "Added 0 noqa comments in 0 files.\n")  # twice: no change
+    assert path.read_text() == NOQA_AFTER
+    assert run("a.py") == (0, "", "All checks passed.\n")
+
+
+def test_add_noqa_keeps_line_endings_and_skips_what_no_comment_can_silence(write, run):
+    crlf = write("crlf.py", "", raw=b"import asyncio\r\n\r\nasync def main():\r\n    asyncio.get_event_loop()  \r\n")
+    # flake8 reads the first "# noqa" of the line, here inside a string: no comment can help.
+    stuck = write("stuck.py", 'import asyncio\n\nasync def main():\n    s = ("# noqa: E501", asyncio.get_event_loop())\n')
+    before = stuck.read_bytes()
+    code, out, err = run("--add-noqa", ".")
+    assert code == 1
+    assert out == "stuck.py:4:26: ASL501 `get_event_loop()` in a coroutine: use `asyncio.get_running_loop()`\n"
+    assert err == "Added 1 noqa comment in 1 file. 1 finding could not be silenced (listed above).\n"
+    assert crlf.read_bytes() == b"import asyncio\r\n\r\nasync def main():\r\n    asyncio.get_event_loop()  # noqa: ASL501\r\n"
+    assert stuck.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--fix"], "--fix"), (["--diff"], "--diff"), (["--stdin-filename", "a.py"], "code read from stdin")],
+    ids=["fix", "diff", "stdin"],
+)
+def test_add_noqa_refuses_other_writers(write, run, args, message):
+    write("a.py", DROP)
+    code, out, err = run("--add-noqa", *args, stdin=b"" if "--stdin-filename" in args else None)
+    assert (code, out) == (2, "")
+    assert err == f"asynclint: error: --add-noqa writes files; it cannot be combined with {message}\n"
+
+
+def test_add_noqa_leaves_a_read_only_file_and_says_why(write, run, tmp_path):
+    path = write("a.py", DROP)
+    path.chmod(0o444)
+    try:
+        code, out, err = run("--add-noqa", "a.py")
+    finally:
+        path.chmod(0o644)
+    assert (code, out) == (2, "")
+    assert err == "a.py:1:1: E902 noqa comments not added: the file is read-only\nAdded 0 noqa comments in 0 files.\n"

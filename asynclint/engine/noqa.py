@@ -92,10 +92,11 @@ class _Tokens:
 
 
 class CommentPlaces:
-    """Where a `# noqa` comment for a finding's line goes, as flake8 will read it: on the line
-    of the first noqa comment of its logical line when there is one (flake8 reads that one
-    only), else on its own line, or the line a multi-line string or a backslash continuation
-    running past its end ends on (a comment cannot stand inside them)."""
+    """Where the `# noqa` comment for a finding's line goes, as flake8 will read it. flake8 reads
+    the first noqa comment of a logical line (a statement spread over several lines) for every
+    line of it, so one logical line has one place: the line of its first noqa comment when it
+    has one, else its first line, or, when that line runs on in a multi-line string or with a
+    backslash, the line where that ends (a comment cannot stand inside them)."""
 
     def __init__(self, text: str) -> None:
         self._lines = text.splitlines()
@@ -106,10 +107,14 @@ class CommentPlaces:
         """The line's comment: (column from 0, its text)."""
         return self._tokens.comments.get(line)
 
+    def logical(self, line: int) -> tuple[int, int]:
+        """The first and last line of the logical line `line` is in."""
+        return self._tokens.ranges.get(line, (line, line))
+
     def row(self, line: int) -> int:
-        """The line the finding's noqa comment is on or goes on; 0 when no comment can serve
-        (the first `# noqa` flake8 finds on its logical line is inside a string)."""
-        first, last = self._tokens.ranges.get(line, (line, line))
+        """The line the noqa comment for a finding on `line` is on or goes on; 0 when no comment
+        can serve (the first `# noqa` flake8 finds on its logical line is inside a string)."""
+        first, last = self.logical(line)
         for number in range(first, last + 1):
             if number - 1 >= len(self._lines):
                 break
@@ -120,8 +125,54 @@ class CommentPlaces:
             if comment is None or match.start() < comment[0]:
                 return 0  # the first one flake8 reads is not a comment (a string holds it)
             return number
-        seen = set()
+        line, seen = first, set()
         while line in self._tokens.continued and line not in seen:
             seen.add(line)
             line = self._tokens.continued[line]
         return line
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def add_noqa(text: str, findings: list[tuple[int, str]]) -> tuple[str, list[tuple[int, str]]]:
+    """`text` with a `# noqa: CODE` comment for each (line, code) of `findings`, and the
+    findings left without one. Codes already on the comment are kept: the codes of a comment
+    are merged, sorted, each once; a line's other comment stays first (`# type: ignore` must).
+    A finding is left alone when no comment can silence it: the first noqa text of its logical
+    line is inside a string, or the tokenizer cannot read the file to the end, or the file
+    breaks lines with a lone carriage return (tokenizers disagree on its line numbers)."""
+    if not findings:
+        return text, []
+    places = CommentPlaces(text)
+    if not places.complete or _LONE_CR.search(text):
+        return text, list(findings)
+    wanted: dict[int, set[str]] = {}
+    skipped = []
+    for line, code in findings:
+        row = places.row(line)
+        if row == 0 or row > len(places._lines):
+            skipped.append((line, code))
+        else:
+            wanted.setdefault(row, set()).add(code)
+    lines = io.StringIO(text).readlines()  # split where tokenize splits: at "\n" only
+    for row, codes in wanted.items():
+        lines[row - 1] = _with_codes(lines[row - 1], codes, places.comment(row))
+    return "".join(lines), skipped
+
+
+def _with_codes(line: str, codes: set[str], comment: tuple[int, str] | None) -> str:
+    body = line.rstrip("\r\n")
+    ending = line[len(body):]
+    match = NOQA_INLINE_REGEXP.search(body, comment[0]) if comment is not None else None
+    if match is None:
+        code = body.rstrip(" \t")
+        return f"{code}  # noqa: {', '.join(sorted(codes))}{ending}"
+    listed = match.group("codes")
+    if not listed:
+        return line  # a bare `# noqa` silences every code already
+    present = [c for c in re.split(r"[,\s]+", listed) if c]
+    merged = sorted({*present, *codes})
+    start, end = match.span("codes")
+    trailing = " " if listed != listed.rstrip() and end < len(body) else ""
+    return f"{body[:start]}{', '.join(merged)}{trailing}{body[end:]}{ending}"

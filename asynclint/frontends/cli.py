@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
             parser.add_argument(f"--{option.name}", action="append", metavar=option.metavar or "VALUE", help=option.help)
     parser.add_argument("--fix", action="store_true", help="apply fixes (safe ones; unsafe too with --unsafe-fixes)")
     parser.add_argument("--diff", action="store_true", help="show the fixes as a unified diff; write nothing")
+    parser.add_argument("--add-noqa", action="store_true", help="add a `# noqa: CODE` comment for every finding (keeping the codes already there), then stop")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--statistics", action="store_true", help="print counts per rule instead of each finding")
     parser.add_argument("--stdin-filename", metavar="PATH", help="the path to report (and match config against) for code read from stdin")
@@ -185,6 +186,30 @@ def _summary(reports: list[FileReport], mode: Mode, unsafe: bool) -> str:
     return " ".join(parts)
 
 
+def _report_added(added: list, reports: list[FileReport], quiet: bool) -> int:
+    """What --add-noqa did: findings it could not silence on stdout (concise), errors on
+    stderr, and a count. Exit 0 when every finding is silenced now, 1 when some are left, 2
+    when a file could not be checked or written."""
+    left = {a.path: a.skipped for a in added if a.skipped}
+    failed = {a.path: a.error for a in added if a.error is not None}
+    remaining = [FileReport(r.path, findings=left.get(r.path, []), lines=r.lines) for r in reports if left.get(r.path)]
+    sys.stdout.write(render("concise", remaining))
+    errors = [FileReport(r.path, errors=r.errors) for r in reports if r.errors]
+    errors += [FileReport(path, errors=[error]) for path, error in sorted(failed.items())]
+    sys.stderr.write(render("concise", errors))
+    count = sum(a.added for a in added)
+    files = sum(1 for a in added if a.added)
+    if not quiet:
+        line = f"Added {count} noqa comment{'s' * (count != 1)} in {files} file{'s' * (files != 1)}."
+        skipped = sum(len(s) for s in left.values())
+        if skipped:
+            line += f" {skipped} finding{'s' * (skipped != 1)} could not be silenced (listed above)."
+        print(line, file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if left else EXIT_CLEAN
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["rule"]:
@@ -210,6 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     if not stdin and "-" in paths:
         print("asynclint: error: '-' (stdin) cannot be mixed with other paths", file=sys.stderr)
+        return EXIT_ERROR
+    if args.add_noqa and (stdin or mode is not Mode.CHECK):
+        what = "code read from stdin" if stdin else "--diff" if mode is Mode.DIFF else "--fix"
+        print(f"asynclint: error: --add-noqa writes files; it cannot be combined with {what}", file=sys.stderr)
         return EXIT_ERROR
     if args.show_settings:
         sys.stdout.write(describe_settings(settings))
@@ -241,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CLEAN
         project = project_files(paths, settings)
     progress = None if stdin else for_terminal(sys.stderr, args.quiet)
+    added = []
     try:
         groups = [(settings, files)] if stdin else by_nearest_config(files, args, settings)
         for group_settings, group in groups:
@@ -250,7 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # themselves (the nearest marker above them may be far off: a `.git` above a
                 # whole interpreter installation).
                 project = project_files(group, group_settings) if group_settings.config_file else group
-            reports += run(group, group_settings, mode, args.jobs, project, progress, buffers)
+            checked = run(group, group_settings, mode, args.jobs, project, progress, buffers)
+            if args.add_noqa:
+                from asynclint.run.add_noqa import add_noqa_comments
+
+                added += [add_noqa_comments(report, group_settings) for report in checked if report.findings]
+            reports += checked
     except ConfigError as exc:  # e.g. a coverage data file that cannot be read
         print(f"asynclint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -258,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if progress is not None:
             progress.close()
     reports.sort(key=lambda r: r.path)
+    if args.add_noqa:
+        return _report_added(added, reports, args.quiet)
 
     out = sys.stdout
     if mode is Mode.DIFF:
