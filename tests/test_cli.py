@@ -419,7 +419,8 @@ def test_noqa(write, run):
         """,
     )
     _, out, _ = run("--output-format", "json", "a.py")
-    assert [(f["code"], f["location"]["row"]) for f in json.loads(out)] == [("ASL301", 7)]
+    # ASL302 silences nothing on line 7, which ASL530 says.
+    assert [(f["code"], f["location"]["row"]) for f in json.loads(out)] == [("ASL301", 7), ("ASL530", 7)]
 
 
 def test_rule_command(run):
@@ -837,3 +838,54 @@ def test_add_noqa_leaves_a_read_only_file_and_says_why(write, run, tmp_path):
         path.chmod(0o644)
     assert (code, out) == (2, "")
     assert err == "a.py:1:1: E902 noqa comments not added: the file is read-only\nAdded 0 noqa comments in 0 files.\n"
+
+
+UNUSED_NOQA = '''import asyncio
+import os  # noqa: F401
+
+
+async def main():
+    loop = asyncio.get_running_loop()  # noqa: ASL501
+    asyncio.get_event_loop()  # noqa: E501,ASL301 ASL501 keep this
+    return loop  # type: ignore  # noqa: ASL3011
+'''
+UNUSED_NOQA_FIXED = '''import asyncio
+import os  # noqa: F401
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    asyncio.get_event_loop()  # noqa: E501, ASL501 keep this
+    return loop  # type: ignore
+'''
+
+
+def test_unused_and_mistyped_noqa_codes_are_flagged_and_fixed(write, run):
+    path = write("a.py", UNUSED_NOQA)
+    code, out, _ = run("a.py")
+    assert code == 1
+    assert out == (
+        "a.py:6:40: ASL530 `# noqa` lists codes that silence nothing (unused: `ASL501`)\n"
+        "a.py:7:31: ASL530 `# noqa` lists codes that silence nothing (unused: `ASL301`)\n"
+        "a.py:8:34: ASL530 `# noqa` lists codes that silence nothing (no such rule: `ASL3011`)\n"
+    )
+    assert run("--fix", "a.py") == (0, "", "Fixed 3 findings. All checks passed.\n")
+    assert path.read_text() == UNUSED_NOQA_FIXED
+    assert run("--fix", "a.py")[0] == 0 and path.read_text() == UNUSED_NOQA_FIXED  # twice: no change
+
+
+def test_unused_noqa_is_silent_for_rules_not_run_and_when_the_index_cannot_tell(write, run):
+    write("pyproject.toml", "[tool.asynclint]\nper-file-ignores = ['b.py:ASL501']\n")
+    write("api.py", "async def save():\n    ...\n\n\ndef load():\n    ...\n")
+    # The noqa comments stand for findings that depend on another module: judged once the
+    # project index tells (`save` is a coroutine function, `load` is not), never before.
+    write("a.py", "from api import load, save\n\n\ndef f():\n    save()  # noqa: ASL101\n    load()  # noqa: ASL101\n")
+    write("c.py", "from api import load\n\n\ndef f():\n    load()  # noqa: ASL101\n")
+    write("b.py", "x = 1  # noqa: ASL501\n")  # ASL501 does not run on b.py
+    unused = "{}:{}:13: ASL530 `# noqa` lists codes that silence nothing (unused: `ASL101`)\n"
+    for _ in range(2):  # the second run from the cache
+        assert run(".")[:2] == (1, unused.format("a.py", 6) + unused.format("c.py", 5))
+    write("a.py", "from api import save\n\n\ndef f():\n    save()  # noqa: ASL101\n")
+    write("c.py", "x = 1\n")
+    assert run(".") == (0, "", "All checks passed.\n")
+    assert run("--select", "ASL3,ASL530", ".") == (0, "", "All checks passed.\n")  # ASL101 does not run

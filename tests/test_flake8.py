@@ -129,3 +129,14 @@ def test_flake8_selecting_other_codes_costs_nothing(tmp_path):
     assert not (tmp_path / ".asynclint_cache").exists()
     assert [line.split(": ")[1].split()[0] for line in _flake8(["--select", "E225,AS", "app.py"], tmp_path)] == ["ASL101", "E225"]
     assert (tmp_path / ".asynclint_cache").exists()
+
+
+@pytest.mark.slow
+def test_flake8_leaves_unused_noqa_alone(tmp_path):
+    # flake8 applies noqa itself: ASL530 (unused noqa codes), which the command line reports from
+    # the same project run, is never handed to flake8, nor made on the --disable-noqa path.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "app.py").write_text("x = 1  # noqa: ASL501, ASL999\n")
+    assert [line.split(": ")[1][:6] for line in _cli(["app.py"], tmp_path)] == ["ASL530"]
+    assert _flake8(["app.py"], tmp_path) == []
+    assert _flake8(["--disable-noqa", "app.py"], tmp_path) == []

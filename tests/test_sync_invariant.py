@@ -97,6 +97,7 @@ SYNC_TOO = {
     "ASL505": "a plain `with` on an asyncio lock fails in sync code as well",
     "ASL509": "deprecated and removed asyncio APIs are so in sync code too",
     "ASL513": "`asyncio.wait_for()` given a list is a mistake in any function",
+    "ASL530": "a noqa code that silences nothing does so in sync code too",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from dataclasses import dataclass
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
@@ -19,20 +20,80 @@ def file_is_exempt(text: str) -> bool:
 
 
 class NoqaMap:
+    """Which findings the file's `# noqa` comments silence, read as flake8 reads them; it
+    records which comment and code silenced each, for the rule on unused noqa codes (ASL530)."""
+
     def __init__(self, text: str) -> None:
         self._lines = text.splitlines()
-        self._ranges = _logical_ranges(text)
+        self._tokens = _Tokens(text)
+        self._ranges = self._tokens.ranges
+        # (line of the comment, the code listed that matched; None for a bare `# noqa`)
+        self.used: set[tuple[int, str | None]] = set()
 
-    def suppresses(self, line: int, code: str) -> bool:
+    def _first(self, line: int) -> tuple[int, re.Match[str]] | None:
+        """The noqa comment flake8 reads for `line`: the first of its logical line (the line it
+        is on, and the match within that line's text)."""
         first, last = self._ranges.get(line, (line, line))
         chunk = "\n".join(self._lines[first - 1 : last])
         match = NOQA_INLINE_REGEXP.search(chunk)  # flake8 reads the first comment only
         if match is None:
+            return None
+        at = first + chunk.count("\n", 0, match.start())
+        return at, NOQA_INLINE_REGEXP.search(self._lines[at - 1], match.start() - (chunk.rfind("\n", 0, match.start()) + 1)) or match
+
+    def suppresses(self, line: int, code: str) -> bool:
+        found = self._first(line)
+        if found is None:
             return False
+        at, match = found
         codes = match.group("codes")
         if not codes:
+            self.used.add((at, None))
             return True
-        return code.startswith(tuple(c for c in re.split(r"[,\s]+", codes.strip()) if c))
+        matched = [c for c in re.split(r"[,\s]+", codes.strip()) if c and code.startswith(c)]
+        self.used.update((at, c) for c in matched)
+        return bool(matched)
+
+    def directives(self) -> list[Directive]:
+        """The file's noqa comments that list codes, each with whether flake8 reads it (it is the
+        first noqa of its logical line, and not inside a string)."""
+        out = []
+        for line, (column, comment) in sorted(self._tokens.comments.items()):
+            match = NOQA_INLINE_REGEXP.search(comment)
+            if match is None or not match.group("codes"):
+                continue
+            first = self._first(line)
+            read = first is not None and first[0] == line and first[1].start() == column + match.start()
+            codes = [c for c in re.split(r"[,\s]+", match.group("codes").strip()) if c]
+            out.append(Directive(line, column, comment, match, codes, read))
+        return out
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A `# noqa: CODES` comment: its line, column (from 0), text, the match in that text."""
+
+    line: int
+    column: int
+    comment: str
+    match: re.Match[str]
+    codes: list[str]
+    read: bool  # whether flake8 reads it (else it silences nothing)
+
+
+def without_codes(comment: str, match: re.Match[str], removed: set[str]) -> str:
+    """The comment with the `removed` codes taken out of its noqa part; when none is left, the
+    noqa part goes, and the text around it stays ("" when nothing does)."""
+    listed = match.group("codes")
+    kept = [c for c in re.split(r"[,\s]+", listed.strip()) if c and c not in removed]
+    start, end = match.span("codes")
+    if kept:
+        trailing = " " if listed != listed.rstrip() and end < len(comment) else ""
+        return f"{comment[:start]}{', '.join(kept)}{trailing}{comment[end:]}"
+    before, after = comment[: match.start()].rstrip(), comment[end:].strip()
+    if not after:
+        return before
+    return f"{before}  # {after}" if before else f"# {after}"
 
 
 def _logical_ranges(text: str) -> dict[int, tuple[int, int]]:

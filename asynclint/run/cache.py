@@ -29,7 +29,7 @@ from asynclint import __version__
 from asynclint.resolve.project import SUMMARY_FORMAT, is_summary
 
 # Bumped whenever what a cached report records changes (run/runner.py's encode_report): 2 added
-# each finding's noqa row and its fix's text edits.
+# each finding's noqa row and its fix's text edits, and the report's noqa_doubt.
 REPORT_FORMAT = 2
 
 _SUMMARY_KEYS = {

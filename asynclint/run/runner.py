@@ -55,6 +55,7 @@ class FileReport:
     pending: list[Ref] = field(default_factory=list)  # conditions for the index to decide
     # names the project name filter ruled out (coroutines, task wrappers); see LintResult
     rejected: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    noqa_doubt: bool = False  # see LintResult
 
 
 def encode_report(report: FileReport) -> dict:
@@ -70,6 +71,7 @@ def encode_report(report: FileReport) -> dict:
         "pending": [[r.kind, r.target, r.name, r.expect] for r in report.pending],
         "lines": {str(number): line for number, line in report.lines.items()},
         "rejected": [sorted(report.rejected[0]), sorted(report.rejected[1])],
+        "noqa_doubt": report.noqa_doubt,
     }
 
 
@@ -94,6 +96,7 @@ def decode_report(path: str, entry: dict, summary: dict | None) -> FileReport | 
         return FileReport(
             path, findings, errors, lines=lines, summary=summary, pending=pending,
             rejected=(frozenset(map(str, coroutines)), frozenset(map(str, wrappers))),
+            noqa_doubt=entry["noqa_doubt"] is True,
         )
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         return None
@@ -160,6 +163,7 @@ def check_source(
     report.findings = detach(result, text)
     report.pending = result.pending
     report.rejected = result.rejected
+    report.noqa_doubt = result.noqa_doubt
     report.summary = result.summary
     report.errors[:0] = result.errors
     _source_lines(text, report)
@@ -480,7 +484,7 @@ def check_project(
     # at hand (real cross-file findings are rare, so this second read is too).
     again: list[tuple[int, str]] = []
     for n, report in enumerate(reports):
-        if not needs_index(report.pending, index):
+        if not needs_index(report.pending, index) and not report.noqa_doubt:
             continue
         decisions = "".join("1" if index.check(ref) else "0" for ref in report.pending)
         entry = seen[n].entry
