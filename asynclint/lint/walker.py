@@ -345,7 +345,7 @@ def lint_text(
             )
             if noqa_map is None or not noqa_map.suppresses(finding.line, finding.code):
                 result.findings.append(finding)
-    judges = [rule for rule in rules if "judge_noqa" in vars(rule)] if noqa and "noqa" in text.lower() else []
+    judges = [rule for rule in rules if "judge_noqa" in vars(rule) and rule_applies(rule, text)] if noqa else []
     if judges and not result.errors and not walker.errors:
         _judge_noqa(result, context, judges, noqa_map or NoqaMap(text), rules, pending_codes)
     result.findings.sort(key=Finding.sort_key)
