@@ -889,3 +889,63 @@ def test_unused_noqa_is_silent_for_rules_not_run_and_when_the_index_cannot_tell(
     write("c.py", "x = 1\n")
     assert run(".") == (0, "", "All checks passed.\n")
     assert run("--select", "ASL3,ASL530", ".") == (0, "", "All checks passed.\n")  # ASL101 does not run
+
+
+def _watching(tmp_path, *args):
+    import queue
+    import subprocess
+    import threading
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "asynclint.frontends.cli", "--watch", "--no-cache", "--jobs", "1", *args],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")},
+    )
+    lines: queue.Queue = queue.Queue()
+    for stream, name in ((proc.stdout, "out"), (proc.stderr, "err")):
+        threading.Thread(target=lambda s=stream, n=name: [lines.put((n, line)) for line in s], daemon=True).start()
+
+    def until_watching() -> list:
+        seen = []
+        while True:
+            item = lines.get(timeout=60)
+            seen.append(item)
+            if item == ("err", "asynclint: watching for changes (Ctrl-C to stop)\n"):
+                return seen
+
+    return proc, until_watching
+
+
+@pytest.mark.slow
+def test_watch_checks_again_on_change_and_stops_on_ctrl_c(write, tmp_path):
+    import signal
+    import time
+
+    path = write("a.py", DROP)
+    proc, until_watching = _watching(tmp_path, "a.py")
+    try:
+        seen = until_watching()  # stdout and stderr are two pipes: in order within each
+        assert [line for name, line in seen if name == "out"] == [DROP_FINDING]
+        assert [line for name, line in seen if name == "err"] == [
+            "Found 1 finding (1 fixable with --fix --unsafe-fixes).\n",
+            "asynclint: watching for changes (Ctrl-C to stop)\n",
+        ]
+        time.sleep(0.1)
+        path.write_text(CLEAN.lstrip("\n") + "\n")  # a new size, whatever the clock's resolution
+        assert until_watching() == [
+            ("err", "asynclint: a.py changed; checking again\n"),
+            ("err", "All checks passed.\n"),
+            ("err", "asynclint: watching for changes (Ctrl-C to stop)\n"),
+        ]
+        write("pyproject.toml", "[tool.asynclint]\nselect = ['NOPE']\n")  # a broken config: said, and watched
+        seen = until_watching()
+        assert seen[0] == ("err", "asynclint: pyproject.toml changed; checking again\n")
+        assert seen[-2][1].startswith("asynclint: error: ") and "select: unknown rule code or prefix 'NOPE'" in seen[-2][1]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+
+
+def test_watch_refuses_what_it_cannot_repeat(run):
+    assert run("--watch", "--diff", ".") == (2, "", "asynclint: error: --watch cannot be combined with --diff\n")
+    assert run("--watch", "--add-noqa", ".") == (2, "", "asynclint: error: --watch cannot be combined with --add-noqa\n")

@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "--color", choices=COLOR_CHOICES, default="auto",
         help="colour the concise and full formats: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always, never",
     )
+    parser.add_argument("--watch", action="store_true", help="check again whenever a file or the config changes, until Ctrl-C")
     parser.add_argument("--show-files", action="store_true", help="list the files that would be checked, then stop")
     parser.add_argument("--show-settings", action="store_true", help="print the settings that apply to the first path, then stop")
     return parser
@@ -243,6 +244,82 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.show_settings:
         sys.stdout.write(describe_settings(settings))
         return EXIT_CLEAN
+    if args.watch:
+        if stdin or args.add_noqa or mode is Mode.DIFF or args.show_files:
+            what = "code read from stdin" if stdin else "--add-noqa" if args.add_noqa else "--diff" if mode is Mode.DIFF else "--show-files"
+            print(f"asynclint: error: --watch cannot be combined with {what}", file=sys.stderr)
+            return EXIT_ERROR
+        return _watch(args, settings, mode, paths)
+    return _check(args, settings, mode, paths, stdin)
+
+
+WATCH_INTERVAL = 0.5  # seconds between two looks at the files
+
+
+def _snapshot(args: argparse.Namespace, settings: Settings, paths: list[str]) -> dict[str, tuple[int, int] | None]:
+    """What --watch compares: size and mtime of every file checked or read for the project
+    index, and of the config files, and of where one could appear (None for a missing file)."""
+    from asynclint.config.discovery import discover, project_files
+
+    named = [*discover(paths, settings).files, *project_files(paths, settings)]
+    named += [str(p) for p in (args.config, settings.config_file) if p is not None]
+    # and where a config could appear: each folder of those files, up to the project root
+    top = os.path.abspath(settings.root)
+    folders = {os.path.dirname(os.path.abspath(path)) for path in named} | {os.getcwd()}
+    for folder in sorted(folders):
+        while True:
+            named.append(os.path.join(folder, "pyproject.toml"))
+            parent = os.path.dirname(folder)
+            if folder == top or parent == folder or not folder.startswith(top):
+                break
+            folder = parent
+    watched = {os.path.relpath(os.path.abspath(path)) for path in named}  # each file once
+    state: dict[str, tuple[int, int] | None] = {}
+    for path in watched:
+        try:
+            info = os.stat(path)
+        except OSError:
+            state[path] = None
+            continue
+        state[path] = (info.st_size, info.st_mtime_ns)
+    return state
+
+
+def _watch(args: argparse.Namespace, settings: Settings, mode: Mode, paths: list[str]) -> int:
+    """Check, then check again whenever a checked file, a project file or the config changes
+    (polled with os.stat, no dependency), until interrupted (Ctrl-C: exit 0)."""
+    import time
+
+    try:
+        while True:
+            try:
+                settings = settings_from(args)  # the config may have changed too
+                before = _snapshot(args, settings, paths)
+                _check(args, settings, mode, paths, False)
+                if mode is Mode.FIX:  # what the fixes wrote is no change to check again for
+                    before = _snapshot(args, settings, paths)
+            except ConfigError as exc:  # say so, and wait for the config to be mended
+                print(f"asynclint: error: {exc}", file=sys.stderr)
+                before = _snapshot(args, Settings(), paths)
+            print("asynclint: watching for changes (Ctrl-C to stop)", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            while True:
+                time.sleep(WATCH_INTERVAL)
+                try:
+                    now = _snapshot(args, settings_from(args), paths)
+                except ConfigError:
+                    now = _snapshot(args, Settings(), paths)
+                changed = sorted(path for path in {*before, *now} if before.get(path) != now.get(path))
+                if changed:
+                    what = shown(changed[0]) if len(changed) == 1 else f"{len(changed)} files"
+                    print(f"asynclint: {what} changed; checking again", file=sys.stderr, flush=True)
+                    break
+    except KeyboardInterrupt:
+        return EXIT_CLEAN
+
+
+def _check(args: argparse.Namespace, settings: Settings, mode: Mode, paths: list[str], stdin: bool) -> int:
+    """One run: check (or fix) the paths or stdin, print, and give the exit code."""
     from asynclint.config.discovery import discover, project_files
     from asynclint.engine.diagnostics import ErrorKind, FileError
 
