@@ -187,10 +187,10 @@ def _summary(reports: list[FileReport], mode: Mode, unsafe: bool) -> str:
     return " ".join(parts)
 
 
-def _report_added(added: list, reports: list[FileReport], quiet: bool) -> int:
+def _report_added(added: list, reports: list[FileReport], quiet: bool, exit_zero: bool) -> int:
     """What --add-noqa did: findings it could not silence on stdout (concise), errors on
     stderr, and a count. Exit 0 when every finding is silenced now, 1 when some are left, 2
-    when a file could not be checked or written."""
+    when a file could not be checked or written (`--exit-zero` turns 1 into 0)."""
     left = {a.path: a.skipped for a in added if a.skipped}
     failed = {a.path: a.error for a in added if a.error is not None}
     remaining = [FileReport(r.path, findings=left.get(r.path, []), lines=r.lines) for r in reports if left.get(r.path)]
@@ -208,7 +208,7 @@ def _report_added(added: list, reports: list[FileReport], quiet: bool) -> int:
         print(line, file=sys.stderr)
     if errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if left else EXIT_CLEAN
+    return EXIT_FINDINGS if left and not exit_zero else EXIT_CLEAN
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -301,8 +301,8 @@ def _watch(args: argparse.Namespace, settings: Settings, mode: Mode, paths: list
             except ConfigError as exc:  # say so, and wait for the config to be mended
                 print(f"asynclint: error: {exc}", file=sys.stderr)
                 before = _snapshot(args, Settings(), paths)
+            sys.stdout.flush()  # this run's findings before the line that says it is over
             print("asynclint: watching for changes (Ctrl-C to stop)", file=sys.stderr, flush=True)
-            sys.stdout.flush()
             while True:
                 time.sleep(WATCH_INTERVAL)
                 try:
@@ -371,7 +371,7 @@ def _check(args: argparse.Namespace, settings: Settings, mode: Mode, paths: list
             progress.close()
     reports.sort(key=lambda r: r.path)
     if args.add_noqa:
-        return _report_added(added, reports, args.quiet)
+        return _report_added(added, reports, args.quiet, args.exit_zero)
 
     out = sys.stdout
     if mode is Mode.DIFF:
