@@ -263,6 +263,7 @@ def _snapshot(args: argparse.Namespace, settings: Settings, paths: list[str]) ->
 
     named = [*discover(paths, settings).files, *project_files(paths, settings)]
     named += [str(p) for p in (args.config, settings.config_file) if p is not None]
+    named += paths  # a path given that does not exist yet, or a folder whose entries change
     # and where a config could appear: each folder of those files, up to the project root
     top = os.path.abspath(settings.root)
     folders = {os.path.dirname(os.path.abspath(path)) for path in named} | {os.getcwd()}
