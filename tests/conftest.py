@@ -10,6 +10,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 collect_ignore = ["fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def _no_color_from_the_environment(monkeypatch):
+    """Output is compared byte for byte: a developer's FORCE_COLOR must not paint it."""
+    for name in ("FORCE_COLOR", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def write(tmp_path):
     """Write a dedented file under tmp_path and return its path."""

@@ -21,12 +21,14 @@ def _flake8(args, cwd):
     return sorted(line.removeprefix("./") for line in proc.stdout.splitlines())
 
 
-def _cli(args, cwd):
+def _cli(args, cwd, *, unused_noqa=False):
+    """The command line's findings, sorted; without ASL530 (unused noqa codes) unless asked:
+    flake8 applies noqa itself, so the plugin leaves that rule out on purpose."""
     proc = subprocess.run(
         [sys.executable, "-m", "asynclint", "--jobs", "1", *args], cwd=cwd, capture_output=True, text=True
     )
     assert proc.returncode in (0, 1), proc.stderr
-    return sorted(proc.stdout.splitlines())
+    return sorted(line for line in proc.stdout.splitlines() if unused_noqa or ": ASL530 " not in line)
 
 
 @pytest.mark.slow
@@ -36,6 +38,10 @@ def test_flake8_and_cli_agree_on_fixture_project(tmp_path):
     from_flake8 = _flake8(["pkg"], project)
     from_cli = _cli(["pkg"], project)
     assert from_flake8 == from_cli
+    # The command line also says the ASL302 of service.py's noqa comment silences nothing.
+    assert [line for line in _cli(["pkg"], project, unused_noqa=True) if line not in from_cli] == [
+        "pkg/service.py:22:49: ASL530 `# noqa` lists codes that silence nothing (unused: `ASL302`)"
+    ]
     # The fixture covers noqa, per-file-ignores from pyproject, and a clean file.
     assert [line.split(": ")[1].split()[0] for line in from_cli] == ["ASL301", "ASL301", "ASL302", "ASL301", "ASL301"]
     assert from_cli[0].startswith("pkg/ignored.py:6:5: ASL301")
@@ -129,3 +135,14 @@ def test_flake8_selecting_other_codes_costs_nothing(tmp_path):
     assert not (tmp_path / ".asynclint_cache").exists()
     assert [line.split(": ")[1].split()[0] for line in _flake8(["--select", "E225,AS", "app.py"], tmp_path)] == ["ASL101", "E225"]
     assert (tmp_path / ".asynclint_cache").exists()
+
+
+@pytest.mark.slow
+def test_flake8_leaves_unused_noqa_alone(tmp_path):
+    # flake8 applies noqa itself: ASL530 (unused noqa codes), which the command line reports from
+    # the same project run, is never handed to flake8, nor made on the --disable-noqa path.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "app.py").write_text("x = 1  # noqa: ASL501, ASL999\n")
+    assert [line.split(": ")[1][:6] for line in _cli(["app.py"], tmp_path, unused_noqa=True)] == ["ASL530"]
+    assert _flake8(["app.py"], tmp_path) == []
+    assert _flake8(["--disable-noqa", "app.py"], tmp_path) == []

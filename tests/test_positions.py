@@ -108,7 +108,7 @@ def _whole_module_answer(text: str, monkeypatch):
     nodes = list(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
     whole = positions(module, nodes)
     calls: list[int] = []
-    monkeypatch.setattr(module_positions, "_in_module", lambda m, rest: calls.append(len(rest)) or _IN_MODULE(m, rest))
+    monkeypatch.setattr(module_positions, "_in_module", lambda m, rest, whole=None: calls.append(len(rest)) or _IN_MODULE(m, rest, whole))
     return module, nodes, whole, calls
 
 

@@ -35,14 +35,26 @@ def _settings(example):
     return Settings(root=Path.cwd(), cache_dir="").updated(example.options, f"example {example.id}")
 
 
+def _rules(example, rules, settings):
+    """A rule about the other rules' findings (ASL530) runs with the rules the settings enable
+    for the example's file; the others alone."""
+    if len(rules) == 1 and rules[0].with_all_rules:
+        from asynclint.run.selection import rules_for
+
+        return rules_for(settings, example.path)
+    return rules
+
+
 def lint_text(example, rules, text=None):
     settings = _settings(example)
+    rules = _rules(example, rules, settings)
     text = example.code if text is None else text
     return lint_one(text, example.path, settings, rules, index=_index(example, text, settings, rules))
 
 
 def fix_text(example, rules, unsafe, text=None):
     settings = _settings(example)
+    rules = _rules(example, rules, settings)
     text = example.code if text is None else text
     index = _index(example, text, settings, rules)
     return fix_one(text, example.path, settings, rules, unsafe=unsafe, index=index)
@@ -76,21 +88,21 @@ UNSAFE_ONLY = [p for p in FIXED if _only_unsafe_fixes(*p.values)]
 def test_valid_example_gives_no_finding(rule, example):
     result = lint_text(example, (rule,))
     assert result.errors == []
-    assert [(f.line, f.column, f.code) for f in result.findings] == []
+    assert [(f.line, f.column, f.code) for f in result.findings if f.code == rule.code] == []
 
 
 @pytest.mark.parametrize(("rule", "example"), INVALID)
 def test_invalid_example_gives_exact_findings(rule, example):
     result = lint_text(example, (rule,))
     assert result.errors == []
-    got = [(f.line, f.column, f.code, f.message) for f in result.findings]
+    got = [(f.line, f.column, f.code, f.message) for f in result.findings if f.code == rule.code or not rule.with_all_rules]
     assert got == [(line, col, rule.code, message) for line, col, message in example.findings]
 
 
 @pytest.mark.parametrize(("rule", "example"), INVALID)
 def test_offered_fix_matches_declaration(rule, example):
     result = lint_text(example, (rule,))
-    fixes = [f.fix for f in result.findings if f.fix is not None]
+    fixes = [f.fix for f in result.findings if f.fix is not None and f.code == rule.code]
     if example.fixed is None:
         # Without a declared fixed text, no finding in the example may offer a fix.
         assert fixes == []
@@ -171,3 +183,25 @@ def test_an_invalid_example_names_the_message_of_each_finding():
     with pytest.raises(TypeError, match=r"example no-message: a finding is \(line, column, message\), not \(1, 1\)"):
         Invalid("no-message", "x = 1\n", ((1, 1),))
     assert Invalid("named", "x = 1\n", ((1, 1, "what the user reads"),)).findings == ((1, 1, "what the user reads"),)
+
+
+@pytest.mark.parametrize(("rule", "example"), FIXED)
+def test_fix_text_edits_are_what_the_fix_changes(rule, example):
+    """Each finding's fix as text edits (what JSON gives, made node by node) turns the text into
+    exactly what applying that fix alone to the whole module gives."""
+    from asynclint.engine.textedits import apply_edits
+    from asynclint.lint.fixer import apply_fixes, detach
+
+    result = lint_text(example, (rule,))
+    detached = detach(result, example.code)
+    assert [f.fix is not None for f in detached] == [f.fix is not None for f in result.findings]
+    checked = 0
+    for finding, plain in zip(result.findings, detached, strict=True):
+        if finding.fix is None:
+            continue
+        fixed, used = apply_fixes(result.module, [finding], result.positions)
+        assert used == [finding]
+        assert plain.fix.text_edits
+        assert apply_edits(example.code, plain.fix.text_edits) == fixed.code
+        checked += 1
+    assert checked

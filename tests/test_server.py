@@ -401,7 +401,7 @@ from a import fetch
 
 async def main():
     fetch()
-    asyncio.create_task(fetch())  # noqa: ASL999
+    asyncio.create_task(fetch())  # noqa: E501
     asyncio.get_event_loop()
 """
 
@@ -433,13 +433,13 @@ async def test_quick_fixes_labelled_safe_and_unsafe(tmp_path):
             "# Strong references to background tasks: the event loop keeps only weak ones.\n"
             "_background_tasks = set()\n",
         ).replace(
-            "    asyncio.create_task(fetch())  # noqa: ASL999\n",
-            "    task = asyncio.create_task(fetch())  # noqa: ASL999\n"
+            "    asyncio.create_task(fetch())  # noqa: E501\n",
+            "    task = asyncio.create_task(fetch())  # noqa: E501\n"
             "    _background_tasks.add(task)\n"
             "    task.add_done_callback(_background_tasks.discard)\n",
         )
         # The codes already on the line stay.
-        assert client.applied("b.py", noqa) == text.replace("# noqa: ASL999", "# noqa: ASL999, ASL301")
+        assert client.applied("b.py", noqa) == text.replace("# noqa: E501", "# noqa: E501, ASL301")
 
 
 async def test_noqa_goes_where_a_comment_can_and_silences_the_finding(tmp_path):
@@ -530,8 +530,8 @@ async def test_client_settings_select_ignore_and_unsafe_fixes(tmp_path):
             "# Strong references to background tasks: the event loop keeps only weak ones.\n"
             "_background_tasks = set()\n",
         ).replace(
-            "    asyncio.create_task(fetch())  # noqa: ASL999\n",
-            "    task = asyncio.create_task(fetch())  # noqa: ASL999\n"
+            "    asyncio.create_task(fetch())  # noqa: E501\n",
+            "    task = asyncio.create_task(fetch())  # noqa: E501\n"
             "    _background_tasks.add(task)\n"
             "    task.add_done_callback(_background_tasks.discard)\n",
         )

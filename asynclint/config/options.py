@@ -34,7 +34,7 @@ DEFAULT_EXCLUDE = (
     ".pants.d", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build",
     "buck-out", "build", "dist", "node_modules", "site-packages", "venv",
 )
-OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github")
+OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab", "junit", "pylint")
 _TARGET_MINORS = range(7, 15)  # Python 3.7 ... 3.14
 TARGET_VERSIONS = tuple(f"py3{minor}" for minor in _TARGET_MINORS)
 DEFAULT_TARGET_VERSION = "py310"
@@ -222,7 +222,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("exclude", _patterns, "Gitignore-style patterns of paths to skip (replaces the defaults).", "PATTERNS"),
     Option("extend-exclude", _patterns, "Patterns of paths to skip on top of `exclude`.", "PATTERNS"),
     Option("respect-gitignore", _bool, "Skip files that .gitignore files ignore (default: true)."),
-    Option("output-format", _choice(OUTPUT_FORMATS), "How findings are printed.", "FORMAT"),
+    Option("output-format", _choice(OUTPUT_FORMATS), "How findings are printed: " + ", ".join(OUTPUT_FORMATS) + ".", "FORMAT"),
     Option("unsafe-fixes", _bool, "Also apply fixes that may change behaviour beyond the bug.", flag=True),
     Option("show-fixes", _bool, "List the fixes applied by --fix.", flag=True),
     Option(

@@ -40,6 +40,19 @@ class ModuleStatement:
 
 
 @dataclass(frozen=True)
+class TextEdit:
+    """A fix's change as text: replace `line:column` up to `end_line:end_column` (1-based, in
+    characters, the end excluded) with `content`. Plain data: it survives the cache and the
+    trip back from a worker process, which the node edits do not."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+@dataclass(frozen=True)
 class Fix:
     applicability: Applicability
     description: str
@@ -48,6 +61,9 @@ class Fix:
     # Names bound by a module-level `import x` (or `import x as y`) that the fix may leave unused:
     # the import goes too when nothing in the module names them any more.
     unused_imports: tuple[str, ...] = ()
+    # The same change as text edits against the checked text, in order and not overlapping;
+    # filled in when the finding is detached (the node edits are then gone).
+    text_edits: tuple[TextEdit, ...] = ()
 
 
 def is_applicable(fix: Fix | None, unsafe: bool) -> bool:
@@ -65,12 +81,17 @@ class Finding:
     end_line: int
     end_column: int
     fix: Fix | None = field(default=None, compare=False)
+    # The line a noqa comment for this finding goes on (or is on): its own line, or the line
+    # a multi-line string or a backslash continuation ends on; 0 when not worked out.
+    noqa_row: int = field(default=0, compare=False)
 
-    def detached(self) -> Finding:
-        """A copy without the fix's tree nodes: small, and safe to send to another process."""
+    def detached(self, text_edits: tuple[TextEdit, ...] | None = None) -> Finding:
+        """A copy without the fix's tree nodes: small, and safe to send to another process. It
+        keeps the fix's `text_edits` (or those given)."""
         if self.fix is None:
             return self
-        fix = Fix(self.fix.applicability, self.fix.description, ())
+        kept = self.fix.text_edits if text_edits is None else text_edits
+        fix = Fix(self.fix.applicability, self.fix.description, (), text_edits=kept)
         return replace(self, fix=fix)
 
     def sort_key(self) -> tuple[int, int, str]:

@@ -33,6 +33,10 @@ class _Tracker(CodegenState):
         self.targets = targets
         self.spans: dict[int, tuple[int, int]] = {}
         self._starts: list[int] = []
+        # Each target's whole code (whitespace it owns included) and the indentation it was
+        # generated under: what a fix replacing the node replaces, and how to generate its code.
+        self.whole: dict[int, Whole] = {}
+        self._wholes: list[tuple[int, tuple[str, ...]]] = []
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -49,11 +53,14 @@ class _Tracker(CodegenState):
     def before_codegen(self, node: cst.CSTNode) -> None:
         if id(node) in self.targets:
             self._starts.append(self.offset)
+            self._wholes.append((self.offset, tuple(self.indent_tokens)))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         if id(node) in self.targets:
             start = self._starts.pop()
             self.spans.setdefault(id(node), (start, self.offset))
+            begin, indents = self._wholes.pop()
+            self.whole.setdefault(id(node), (begin, self.offset, indents))
 
     @contextmanager
     def record_syntactic_position(
@@ -83,6 +90,8 @@ class _Tracker(CodegenState):
 _AST_TRY: tuple[type[ast.Try], ...] = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
 
 Hint: TypeAlias = "cst.BaseStatement | tuple[cst.BaseStatement, ...]"
+# A node's whole code: (start offset, end offset) in the text, and the indentation it is under.
+Whole: TypeAlias = "tuple[int, int, tuple[str, ...]]"
 
 
 def positions(
@@ -90,8 +99,10 @@ def positions(
     nodes: Iterable[cst.CSTNode],
     text: str | None = None,
     hints: Mapping[int, Hint] | None = None,
+    whole: dict[int, Whole] | None = None,
 ) -> dict[int, CodeRange]:
-    """Ranges of `nodes` (keyed by id) in `module`, with 1-based lines and 0-based columns.
+    """Ranges of `nodes` (keyed by id) in `module`, with 1-based lines and 0-based columns;
+    `whole`, when given, receives each node's whole code span and indentation (see `_Tracker`).
 
     With the module's `text` and `hints` (for a node, the statements it is likely in, innermost
     first, the last one a module-level statement), only those statements' code is generated; a
@@ -104,18 +115,20 @@ def positions(
         unhinted = {id(node) for node in nodes if not candidates.get(id(node))}
         if unhinted:  # reported after the walk left its statement: look for it (cheaper than codegen)
             candidates.update((key, (statement,)) for key, statement in _statements_holding(module, unhinted).items())
-        found = _in_statements(module, nodes, text, candidates)
+        found = _in_statements(module, nodes, text, candidates, whole)
     rest = [node for node in nodes if id(node) not in found]
     if rest:
-        found.update(_in_module(module, rest))
+        found.update(_in_module(module, rest, whole))
     return found
 
 
-def _in_module(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, CodeRange]:
+def _in_module(module: cst.Module, nodes: list[cst.CSTNode], whole: dict[int, Whole] | None = None) -> dict[int, CodeRange]:
     requested = {id(node) for node in nodes}
     tracker = _Tracker(module, set(requested))
     module._codegen(tracker)
     where = _locator("".join(tracker.tokens))
+    if whole is not None:
+        whole.update((key, span) for key, span in tracker.whole.items() if key in requested)
     return {
         key: CodeRange(where(start), where(end))
         for key, (start, end) in tracker.spans.items()
@@ -124,7 +137,8 @@ def _in_module(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, CodeRa
 
 
 def _in_statements(
-    module: cst.Module, nodes: list[cst.CSTNode], text: str, candidates: dict[int, tuple[cst.BaseStatement, ...]]
+    module: cst.Module, nodes: list[cst.CSTNode], text: str, candidates: dict[int, tuple[cst.BaseStatement, ...]],
+    whole: dict[int, Whole] | None = None,
 ) -> dict[int, CodeRange]:
     """Generate the code of the hinted statements alone, starting where each one begins in
     `text`, innermost first: a node not met in the code of its innermost statement is looked for
@@ -160,6 +174,8 @@ def _in_statements(
                         if node_key in requested:
                             found[node_key] = CodeRange(where(begin), where(end))
                             del left[node_key]
+                            if whole is not None and node_key in tracker.whole:
+                                whole[node_key] = tracker.whole[node_key]
             for node_key in requested:  # not in this statement after all: the next one out
                 if node_key in left:
                     left[node_key].pop(0)

@@ -18,7 +18,7 @@ from asynclint.config.options import OPTIONS, ConfigError, Settings, find_config
 from asynclint.engine import deepstack
 from asynclint.output import entries, render
 from asynclint.output.json_format import statistics as statistics_json
-from asynclint.output.text import shown, statistics
+from asynclint.output.text import COLOR_CHOICES, shown, statistics, use_color
 from asynclint.run.progress import for_terminal
 from asynclint.run.runner import FileReport, Mode, default_jobs, run
 
@@ -49,12 +49,18 @@ def _parser() -> argparse.ArgumentParser:
             parser.add_argument(f"--{option.name}", action="append", metavar=option.metavar or "VALUE", help=option.help)
     parser.add_argument("--fix", action="store_true", help="apply fixes (safe ones; unsafe too with --unsafe-fixes)")
     parser.add_argument("--diff", action="store_true", help="show the fixes as a unified diff; write nothing")
+    parser.add_argument("--add-noqa", action="store_true", help="add a `# noqa: CODE` comment for every finding (keeping the codes already there), then stop")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--statistics", action="store_true", help="print counts per rule instead of each finding")
     parser.add_argument("--stdin-filename", metavar="PATH", help="the path to report (and match config against) for code read from stdin")
     parser.add_argument("--jobs", "-j", type=int, default=default_jobs(), metavar="N", help="processes to use (default: the CPUs available)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+    parser.add_argument(
+        "--color", choices=COLOR_CHOICES, default="auto",
+        help="colour the concise and full formats: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always, never",
+    )
+    parser.add_argument("--watch", action="store_true", help="check again whenever a file or the config changes, until Ctrl-C")
     parser.add_argument("--show-files", action="store_true", help="list the files that would be checked, then stop")
     parser.add_argument("--show-settings", action="store_true", help="print the settings that apply to the first path, then stop")
     return parser
@@ -181,6 +187,30 @@ def _summary(reports: list[FileReport], mode: Mode, unsafe: bool) -> str:
     return " ".join(parts)
 
 
+def _report_added(added: list, reports: list[FileReport], quiet: bool, exit_zero: bool) -> int:
+    """What --add-noqa did: findings it could not silence on stdout (concise), errors on
+    stderr, and a count. Exit 0 when every finding is silenced now, 1 when some are left, 2
+    when a file could not be checked or written (`--exit-zero` turns 1 into 0)."""
+    left = {a.path: a.skipped for a in added if a.skipped}
+    failed = {a.path: a.error for a in added if a.error is not None}
+    remaining = [FileReport(r.path, findings=left.get(r.path, []), lines=r.lines) for r in reports if left.get(r.path)]
+    sys.stdout.write(render("concise", remaining))
+    errors = [FileReport(r.path, errors=r.errors) for r in reports if r.errors]
+    errors += [FileReport(path, errors=[error]) for path, error in sorted(failed.items())]
+    sys.stderr.write(render("concise", errors))
+    count = sum(a.added for a in added)
+    files = sum(1 for a in added if a.added)
+    if not quiet:
+        line = f"Added {count} noqa comment{'s' * (count != 1)} in {files} file{'s' * (files != 1)}."
+        skipped = sum(len(s) for s in left.values())
+        if skipped:
+            line += f" {skipped} finding{'s' * (skipped != 1)} could not be silenced (listed above)."
+        print(line, file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if left and not exit_zero else EXIT_CLEAN
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["rule"]:
@@ -207,9 +237,90 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not stdin and "-" in paths:
         print("asynclint: error: '-' (stdin) cannot be mixed with other paths", file=sys.stderr)
         return EXIT_ERROR
+    if args.add_noqa and (stdin or mode is not Mode.CHECK):
+        what = "code read from stdin" if stdin else "--diff" if mode is Mode.DIFF else "--fix"
+        print(f"asynclint: error: --add-noqa writes files; it cannot be combined with {what}", file=sys.stderr)
+        return EXIT_ERROR
     if args.show_settings:
         sys.stdout.write(describe_settings(settings))
         return EXIT_CLEAN
+    if args.watch:
+        if stdin or args.add_noqa or mode is Mode.DIFF or args.show_files:
+            what = "code read from stdin" if stdin else "--add-noqa" if args.add_noqa else "--diff" if mode is Mode.DIFF else "--show-files"
+            print(f"asynclint: error: --watch cannot be combined with {what}", file=sys.stderr)
+            return EXIT_ERROR
+        return _watch(args, settings, mode, paths)
+    return _check(args, settings, mode, paths, stdin)
+
+
+WATCH_INTERVAL = 0.5  # seconds between two looks at the files
+
+
+def _snapshot(args: argparse.Namespace, settings: Settings, paths: list[str]) -> dict[str, tuple[int, int] | None]:
+    """What --watch compares: size and mtime of every file checked or read for the project
+    index, and of the config files, and of where one could appear (None for a missing file)."""
+    from asynclint.config.discovery import discover, project_files
+
+    named = [*discover(paths, settings).files, *project_files(paths, settings)]
+    named += [str(p) for p in (args.config, settings.config_file) if p is not None]
+    named += paths  # a path given that does not exist yet, or a folder whose entries change
+    # and where a config could appear: each folder of those files, up to the project root
+    top = os.path.abspath(settings.root)
+    folders = {os.path.dirname(os.path.abspath(path)) for path in named} | {os.getcwd()}
+    for folder in sorted(folders):
+        while True:
+            named.append(os.path.join(folder, "pyproject.toml"))
+            parent = os.path.dirname(folder)
+            if folder == top or parent == folder or not folder.startswith(top):
+                break
+            folder = parent
+    watched = {os.path.relpath(os.path.abspath(path)) for path in named}  # each file once
+    state: dict[str, tuple[int, int] | None] = {}
+    for path in watched:
+        try:
+            info = os.stat(path)
+        except OSError:
+            state[path] = None
+            continue
+        state[path] = (info.st_size, info.st_mtime_ns)
+    return state
+
+
+def _watch(args: argparse.Namespace, settings: Settings, mode: Mode, paths: list[str]) -> int:
+    """Check, then check again whenever a checked file, a project file or the config changes
+    (polled with os.stat, no dependency), until interrupted (Ctrl-C: exit 0)."""
+    import time
+
+    try:
+        while True:
+            try:
+                settings = settings_from(args)  # the config may have changed too
+                before = _snapshot(args, settings, paths)
+                _check(args, settings, mode, paths, False)
+                if mode is Mode.FIX:  # what the fixes wrote is no change to check again for
+                    before = _snapshot(args, settings, paths)
+            except ConfigError as exc:  # say so, and wait for the config to be mended
+                print(f"asynclint: error: {exc}", file=sys.stderr)
+                before = _snapshot(args, Settings(), paths)
+            sys.stdout.flush()  # this run's findings before the line that says it is over
+            print("asynclint: watching for changes (Ctrl-C to stop)", file=sys.stderr, flush=True)
+            while True:
+                time.sleep(WATCH_INTERVAL)
+                try:
+                    now = _snapshot(args, settings_from(args), paths)
+                except ConfigError:
+                    now = _snapshot(args, Settings(), paths)
+                changed = sorted(path for path in {*before, *now} if before.get(path) != now.get(path))
+                if changed:
+                    what = shown(changed[0]) if len(changed) == 1 else f"{len(changed)} files"
+                    print(f"asynclint: {what} changed; checking again", file=sys.stderr, flush=True)
+                    break
+    except KeyboardInterrupt:
+        return EXIT_CLEAN
+
+
+def _check(args: argparse.Namespace, settings: Settings, mode: Mode, paths: list[str], stdin: bool) -> int:
+    """One run: check (or fix) the paths or stdin, print, and give the exit code."""
     from asynclint.config.discovery import discover, project_files
     from asynclint.engine.diagnostics import ErrorKind, FileError
 
@@ -238,6 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CLEAN
         project = project_files(paths, settings)
     progress = None if stdin else for_terminal(sys.stderr, args.quiet)
+    added = []
     try:
         groups = [(settings, files)] if stdin else by_nearest_config(files, args, settings)
         for group_settings, group in groups:
@@ -247,7 +359,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # themselves (the nearest marker above them may be far off: a `.git` above a
                 # whole interpreter installation).
                 project = project_files(group, group_settings) if group_settings.config_file else group
-            reports += run(group, group_settings, mode, args.jobs, project, progress, buffers)
+            checked = run(group, group_settings, mode, args.jobs, project, progress, buffers)
+            if args.add_noqa:
+                from asynclint.run.add_noqa import add_noqa_comments
+
+                added += [add_noqa_comments(report, group_settings) for report in checked if report.findings]
+            reports += checked
     except ConfigError as exc:  # e.g. a coverage data file that cannot be read
         print(f"asynclint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -255,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if progress is not None:
             progress.close()
     reports.sort(key=lambda r: r.path)
+    if args.add_noqa:
+        return _report_added(added, reports, args.quiet, args.exit_zero)
 
     out = sys.stdout
     if mode is Mode.DIFF:
@@ -275,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.write(statistics_json(counted) if settings.output_format == "json" else statistics(counted))
         sys.stderr.write(render("concise", [FileReport(r.path, errors=r.errors) for r in reports if r.errors]))
     else:
-        out.write(render(settings.output_format, reports, settings.root))
+        out.write(render(settings.output_format, reports, settings.root, color=use_color(args.color, out)))
     if mode is Mode.FIX and settings.show_fixes:
         for report in reports:
             for f in report.fixed:

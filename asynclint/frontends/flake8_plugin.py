@@ -9,6 +9,7 @@ Options marked `flake8=True` in the options table are registered as `--asynclint
 from __future__ import annotations
 
 import ast
+import functools
 import gc
 import os
 from collections.abc import Iterator
@@ -173,8 +174,20 @@ class AsyncLintPlugin:
             if error.kind not in (ErrorKind.INTERNAL, ErrorKind.SKIPPED):
                 continue  # flake8 reports unreadable and unparsable files itself (E902, E999)
             yield error.line, error.column - 1, f"{error.code} {error.message}", type(self)
+        judges = _noqa_judges()
         for finding in result.findings:
+            if finding.code in judges:
+                continue  # about noqa comments (ASL530): flake8 applies noqa itself, its own way
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+
+@functools.cache
+def _noqa_judges() -> frozenset[str]:
+    """Codes of the rules about noqa comments, which the command line's run (shared with
+    flake8's) may have reported."""
+    from asynclint.checks import ALL_RULES
+
+    return frozenset(rule.code for rule in ALL_RULES if "judge_noqa" in vars(rule))
 
 
 def _project_of(settings: Settings, path: str, jobs: int) -> _Project:

@@ -8,17 +8,22 @@ fixes undo each other: the run says so loudly instead of looping.
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
 from asynclint.config.options import Settings
 from asynclint.engine.deepstack import checkpoint
-from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, ModuleStatement, is_applicable
+from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, ModuleStatement, TextEdit, is_applicable
+from asynclint.engine.libcst_access import CodegenState
+from asynclint.engine.noqa import CommentPlaces
+from asynclint.engine.positions import Whole
+from asynclint.engine.textedits import Offsets, diff_edits, diff_spans
 from asynclint.lint.rule import Rule
 from asynclint.lint.walker import LintResult, lint_alone, lint_text
 from asynclint.resolve.project import ProjectIndex
@@ -242,6 +247,104 @@ def code_of(module: cst.Module, parsed: str) -> str:
     if parsed.endswith("\r") and not module.has_trailing_newline:
         module = module.with_changes(has_trailing_newline=True)
     return module.code
+
+
+def _code(module: cst.Module, node: object, indents: tuple[str, ...]) -> str | None:
+    """The code of a node (or what a sentinel stands for) generated under `indents`."""
+    if isinstance(node, cst.RemovalSentinel):
+        return ""
+    nodes = node.nodes if isinstance(node, cst.FlattenSentinel) else (node,)
+    state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
+    state.indent_tokens = list(indents)
+    for each in nodes:
+        if not isinstance(each, cst.CSTNode):
+            return None
+        each._codegen(state)
+    return "".join(state.tokens)
+
+
+def _inserted(module: cst.Module, statements: tuple[ModuleStatement, ...]) -> list[tuple[int, int, str]] | None:
+    """The module-level statements a fix adds, as insertions (offset, offset, code); None when
+    they cannot be placed that way (they would go at the very end of the file)."""
+    added = add_module_statements(module, statements)
+    old = {id(statement) for statement in module.body}
+    runs: list[tuple[int, str]] = []  # (index in the old body of the statement they precede, code)
+    position, pending = 0, list[str]()
+    for statement in added.body:
+        if id(statement) in old:
+            if pending:
+                runs.append((position, "".join(pending)))
+                pending = []
+            position += 1
+        else:
+            pending.append(module.code_for_node(statement))
+    if pending:
+        return None
+    out = []
+    offset, done = sum(len(module.code_for_node(line)) for line in module.header), 0
+    for index, code in runs:  # the preamble's code only: imports and a docstring, short
+        offset += sum(len(module.code_for_node(statement)) for statement in module.body[done:index])
+        done = index
+        out.append((offset, offset, code))
+    return out
+
+
+def text_edits(
+    text: str, module: cst.Module, finding: Finding, positions: dict[int, CodeRange], whole: dict[int, Whole] | None = None
+) -> tuple[TextEdit, ...]:
+    """The finding's fix as text edits against `text` (the text `module` was parsed from): what
+    applying that fix alone changes. Each edited node's code is generated alone, where the walk
+    found it (`whole`); a node whose own code, generated so, is not the text found there (a
+    parent that shapes its code: separators, the end of the file) falls back to generating
+    the whole fixed module once, as --fix does. Made only for findings that have a fix."""
+    fix = finding.fix
+    if fix is None or (not fix.edits and not fix.module_statements):
+        return ()
+    # A fix that also takes out an import it leaves unused is made on the whole module (rare:
+    # the last `time.sleep` of a module).
+    spans: list[tuple[int, int, str]] | None = None if fix.unused_imports else []
+    for edit in fix.edits:
+        found = (whole or {}).get(id(edit.target))
+        if spans is None or found is None:
+            spans = None
+            break
+        start, end, indents = found
+        if _code(module, edit.target, indents) != text[start:end]:
+            spans = None
+            break
+        content = _code(module, edit.replacement, indents)
+        if content is None:
+            spans = None
+            break
+        spans.extend((start + a, start + b, c) for a, b, c in diff_spans(text[start:end], content))
+    if spans is not None and fix.module_statements:
+        inserted = _inserted(module, fix.module_statements)
+        spans = None if inserted is None else [*inserted, *spans]
+    if spans is None:
+        if any(id(edit.target) not in positions for edit in fix.edits):
+            return ()  # --fix cannot apply it either
+        fixed, used = apply_fixes(module, [finding], positions)
+        return diff_edits(text, fixed.code) if used else ()
+    spans.sort(key=lambda span: (span[0], span[1]))
+    if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans)):
+        return ()  # edits of one fix that overlap: --fix would not apply them as given
+    offsets = Offsets(text)
+    return tuple(TextEdit(*offsets.position(a), *offsets.position(b), c) for a, b, c in spans)
+
+
+def detach(result: LintResult, text: str) -> list[Finding]:
+    """The result's findings as plain data, each fix with its text edits and each finding with
+    the line its noqa comment goes on."""
+    if not result.findings:
+        return []
+    places = CommentPlaces(text)
+    out = []
+    for finding in result.findings:
+        edits: tuple[TextEdit, ...] = ()
+        if finding.fix is not None and result.module is not None:
+            edits = text_edits(text, result.module, finding, result.positions, result.whole)
+        out.append(replace(finding.detached(edits), noqa_row=places.row(finding.line) or finding.line))
+    return out
 
 
 def compiles(text: str, path: str) -> bool:

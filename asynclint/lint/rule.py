@@ -16,9 +16,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 import libcst as cst
 
-from asynclint.engine.diagnostics import Applicability, Fix
+from asynclint.engine.diagnostics import Applicability, Finding, Fix
 
 if TYPE_CHECKING:
+    from libcst.metadata import CodeRange
+
+    from asynclint.engine.noqa import NoqaMap
+    from asynclint.engine.positions import Whole
     from asynclint.engine.semantic import Scope
     from asynclint.lint.context import FileContext
     from asynclint.resolve.names import Ref
@@ -90,6 +94,22 @@ class Invalid:
                 raise TypeError(f"example {self.id}: a finding is (line, column, message), not {finding!r}")
 
 
+@dataclass
+class NoqaUse:
+    """What a file's `# noqa` comments did once every other finding was made: the input of a
+    rule about the comments themselves (see `Rule.judge_noqa`)."""
+
+    noqa: NoqaMap  # its `used` says which comment and code silenced a finding
+    enabled: frozenset[str]  # codes of the rules run on the file
+    pending: frozenset[str]  # codes of findings that wait for the project index: undecided
+    # Filled by the rule: where the nodes its fixes replace are (as LintResult has them).
+    positions: dict[int, CodeRange] = field(default_factory=dict)
+    whole: dict[int, Whole] = field(default_factory=dict)
+    # Set by the rule when it said nothing of a code because of `pending`: the file must then be
+    # checked again with the project index, even if the index confirms none of its conditions.
+    doubt: bool = False
+
+
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # stable kebab-case name, used in docs, JSON and SARIF
@@ -106,6 +126,9 @@ class Rule:
     requires: ClassVar[tuple[str, ...]] = ()
     valid: ClassVar[tuple[Valid, ...]] = ()
     invalid: ClassVar[tuple[Invalid, ...]] = ()
+    # A rule about the other rules' findings: its examples are checked with every rule running
+    # (only its own findings compared).
+    with_all_rules: ClassVar[bool] = False
 
     def __init__(self, context: FileContext) -> None:
         self.context = context
@@ -130,6 +153,12 @@ class Rule:
 
     def module_end(self) -> None:  # the whole module has been walked
         pass
+
+    @classmethod
+    def judge_noqa(cls, context: FileContext, use: NoqaUse) -> list[Finding]:
+        """Findings about the file's `# noqa` comments, made after `# noqa` was applied to every
+        other finding (only with the engine applying it, never under flake8)."""
+        return []
 
     @classmethod
     def summary(cls) -> str:

@@ -20,10 +20,10 @@ from asynclint.engine.deepstack import checkpoint, cpython_limits, has_long_chai
 from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, internal_error
 from asynclint.engine.libcst_access import parse_module
 from asynclint.engine.noqa import NoqaMap, file_is_exempt
-from asynclint.engine.positions import positions
+from asynclint.engine.positions import Whole, positions
 from asynclint.engine.traverse import walk
 from asynclint.lint.context import FileContext, Service
-from asynclint.lint.rule import Rule
+from asynclint.lint.rule import NoqaUse, Rule
 from asynclint.resolve.names import Ref
 from asynclint.resolve.names import module_name as project_module_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, needs_index
@@ -40,9 +40,14 @@ class LintResult:
     summary: dict | None = None  # what this module defines, for the project index
     module: cst.Module | None = None
     positions: dict[int, CodeRange] = field(default_factory=dict)  # by id() of the node
+    # The whole code span and indentation of the nodes fixes replace (positions.Whole), by id
+    whole: dict[int, Whole] = field(default_factory=dict)
     # Callee names the project name filter ruled out (coroutine functions, task wrappers): the
     # result would change if a file of the project came to define one.
     rejected: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    # A noqa code was not judged (ASL530) because the findings it may silence await the index:
+    # the file is to be checked again with it, whatever the index answers.
+    noqa_doubt: bool = False
 
 
 class Walker:
@@ -290,6 +295,7 @@ def lint_text(
     the project has been read.
     """
     result = LintResult()
+    rules = tuple(rules)
     if noqa and file_is_exempt(text):
         return result
     parsed = parse(text)
@@ -323,7 +329,10 @@ def lint_text(
     result.errors.extend(walker.errors)
     result.summary = context.summary.summary()
     result.rejected = (frozenset(context.rejected_coroutines), frozenset(context.rejected_wrappers))
+    pending_codes: frozenset[str] = frozenset()
+    noqa_map: NoqaMap | None = None
     if index is None:  # keep only the conditions; the caller decides them once the index exists
+        pending_codes = frozenset(r.rule.code for r in context.reports if r.condition is not None)
         result.pending = [r.condition for r in context.reports if r.condition is not None]
         context.reports = [r for r in context.reports if r.condition is None]
     if context.reports:
@@ -335,8 +344,9 @@ def lint_text(
                 wanted.append(node)
                 if report.statements:
                     hints.setdefault(id(node), report.statements)
-        result.positions = positions(parsed, wanted, text, hints)
-        noqa_map = NoqaMap(text) if noqa and "noqa" in text.lower() else None
+        result.positions = positions(parsed, wanted, text, hints, result.whole)
+        if noqa and "noqa" in text.lower():
+            noqa_map = NoqaMap(text)
         for report in context.reports:
             span = result.positions.get(id(report.node))
             start, end = (span.start, span.end) if span else (None, None)
@@ -352,15 +362,38 @@ def lint_text(
             )
             if noqa_map is None or not noqa_map.suppresses(finding.line, finding.code):
                 result.findings.append(finding)
-        result.findings.sort(key=Finding.sort_key)
+    judges = [rule for rule in rules if "judge_noqa" in vars(rule) and rule_applies(rule, text)] if noqa else []
+    if judges and not result.errors and not walker.errors:
+        _judge_noqa(result, context, judges, noqa_map or NoqaMap(text), rules, pending_codes)
+    result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _judge_noqa(
+    result: LintResult, context: FileContext, judges: list[type[Rule]], noqa_map: NoqaMap,
+    rules: tuple[type[Rule], ...], pending: frozenset[str],
+) -> None:
+    """The findings of rules about the noqa comments themselves (ASL530), once noqa was applied
+    to every other finding; they are subject to noqa too."""
+    use = NoqaUse(noqa_map, frozenset(rule.code for rule in rules), pending)
+    for rule in judges:
+        try:
+            found = rule.judge_noqa(context, use)
+        except Exception as exc:  # noqa: BLE001 - isolate one rule's bug from the others and the run
+            result.errors.append(internal_error(exc, f"rule {rule.code} ({rule.name}) failed on this file and was skipped for it"))
+            continue
+        result.findings.extend(f for f in found if not noqa_map.suppresses(f.line, f.code))
+    result.positions.update(use.positions)
+    result.whole.update(use.whole)
+    result.noqa_doubt = use.doubt
 
 
 def lint_alone(text: str, path: str, settings: Settings, rules: Iterable[type[Rule]], **options) -> LintResult:
     """Check a file as a project of its own (stdin, tests): its own summary is the index."""
+    rules = tuple(rules)
     result = lint_text(text, path, settings, rules, **options)
     if result.summary is not None:
         index = ProjectIndex([result.summary], settings.infer_by_method_name)
-        if needs_index(result.pending, index):
+        if needs_index(result.pending, index) or result.noqa_doubt:
             result = lint_text(text, path, settings, rules, index=index, **options)
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from asynclint.engine.diagnostics import DOCS_URL, Applicability
+from asynclint.engine.diagnostics import DOCS_URL, Applicability, TextEdit
 from asynclint.run.runner import FileReport
 
 
@@ -24,6 +24,8 @@ class Entry:
     fix_description: str | None
     source_line: str | None
     is_error: bool
+    edits: tuple[TextEdit, ...] = ()  # the fix as text edits
+    noqa_row: int | None = None  # the line its noqa comment goes on; None for a file error
 
     @property
     def url(self) -> str | None:
@@ -40,7 +42,7 @@ def entries(reports: list[FileReport]) -> list[Entry]:
             out.append(Entry(
                 report.path, f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message,
                 f.fix.applicability if f.fix else None, f.fix.description if f.fix else None,
-                report.lines.get(f.line), False,
+                report.lines.get(f.line), False, f.fix.text_edits if f.fix else (), f.noqa_row or f.line,
             ))
     out.sort(key=lambda e: (e.path, e.line, e.column, e.code))
     return out

@@ -1,9 +1,12 @@
-"""`json`: one array of objects, sorted by path and position."""
+"""`json`: one array of objects, sorted by path and position, with ruff's field names: a fix
+carries its `edits` (`location`, `end_location`, `content`; 1-based rows and character columns,
+the end excluded) and `noqa_row` is the line a noqa comment for the finding goes on."""
 
 from __future__ import annotations
 
 import json
 
+from asynclint.engine.textedits import as_json
 from asynclint.output.entries import Entry, rule_counts
 
 
@@ -16,7 +19,10 @@ def render(items: list[Entry]) -> str:
             "filename": e.path,
             "location": {"row": e.line, "column": e.column},
             "end_location": {"row": e.end_line, "column": e.end_column},
-            "fix": None if e.fix is None else {"applicability": e.fix.value, "message": e.fix_description},
+            "fix": None if e.fix is None else {
+                "applicability": e.fix.value, "message": e.fix_description, "edits": as_json(e.edits),
+            },
+            "noqa_row": e.noqa_row,
             "url": e.url,
             "severity": "error" if e.is_error else "warning",
         }

@@ -28,6 +28,10 @@ from types import FrameType
 from asynclint import __version__
 from asynclint.resolve.project import SUMMARY_FORMAT, is_summary
 
+# Bumped whenever what a cached report records changes (run/runner.py's encode_report): 2 added
+# each finding's noqa row and its fix's text edits, and the report's noqa_doubt.
+REPORT_FORMAT = 2
+
 _SUMMARY_KEYS = {
     "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "decorators",
     "decorated", "special", "test", "constants", "returns", "properties", "blocking", "calls",
@@ -233,7 +237,7 @@ def code_stamp() -> str:
     made by other code (an upgrade, or a checkout being edited) never match."""
     package = Path(__file__).resolve().parents[1]  # the whole asynclint package
     catalogue = Path(str(resources.files("asynclint.rules")))
-    digest = hashlib.sha256(f"{__version__}\0{SUMMARY_FORMAT}".encode())
+    digest = hashlib.sha256(f"{__version__}\0{SUMMARY_FORMAT}\0{REPORT_FORMAT}".encode())
     for path in sorted((*package.rglob("*.py"), *catalogue.glob("*.toml"))):
         try:
             stat = path.stat()

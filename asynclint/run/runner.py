@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 
 from asynclint.config.options import Settings, relative_to_root
 from asynclint.engine import deepstack
-from asynclint.engine.diagnostics import Applicability, ErrorKind, FileError, Finding, Fix, internal_error, is_applicable
+from asynclint.engine.diagnostics import (
+    Applicability,
+    ErrorKind,
+    FileError,
+    Finding,
+    Fix,
+    TextEdit,
+    internal_error,
+    is_applicable,
+)
 from asynclint.engine.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
 from asynclint.resolve.names import Ref, is_test_module, module_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, combine_names, file_names, is_summary, needs_index, spawner_tokens
@@ -48,6 +57,7 @@ class FileReport:
     # names the project name filter ruled out (coroutines, task wrappers); see LintResult
     rejected: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
     mode: Mode = Mode.CHECK  # how it was made: a file already fixed (or diffed) is not again
+    noqa_doubt: bool = False  # see LintResult
 
 
 def encode_report(report: FileReport) -> dict:
@@ -55,13 +65,15 @@ def encode_report(report: FileReport) -> dict:
     return {
         "findings": [
             [f.code, f.name, f.message, f.line, f.column, f.end_line, f.end_column,
-             f.fix.applicability.value if f.fix else None, f.fix.description if f.fix else None]
+             f.fix.applicability.value if f.fix else None, f.fix.description if f.fix else None,
+             f.noqa_row, [[e.line, e.column, e.end_line, e.end_column, e.content] for e in f.fix.text_edits] if f.fix else []]
             for f in report.findings
         ],
         "errors": [[e.kind.name, e.message, e.line, e.column] for e in report.errors],
         "pending": [[r.kind, r.target, r.name, r.expect] for r in report.pending],
         "lines": {str(number): line for number, line in report.lines.items()},
         "rejected": [sorted(report.rejected[0]), sorted(report.rejected[1])],
+        "noqa_doubt": report.noqa_doubt,
     }
 
 
@@ -69,9 +81,14 @@ def decode_report(path: str, entry: dict, summary: dict | None) -> FileReport | 
     """The report a cache entry holds; None when it is not one (tampered, or another format)."""
     try:
         findings = []
-        for code, name, message, line, column, end_line, end_column, applicability, description in entry["findings"]:
-            fix = Fix(Applicability(applicability), str(description), ()) if applicability is not None else None
-            findings.append(Finding(str(code), str(name), str(message), int(line), int(column), int(end_line), int(end_column), fix))
+        for code, name, message, line, column, end_line, end_column, applicability, description, noqa_row, edits in entry["findings"]:
+            fix = None
+            if applicability is not None:
+                text_edits = tuple(TextEdit(int(a), int(b), int(c), int(d), str(content)) for a, b, c, d, content in edits)
+                fix = Fix(Applicability(applicability), str(description), (), text_edits=text_edits)
+            findings.append(Finding(
+                str(code), str(name), str(message), int(line), int(column), int(end_line), int(end_column), fix, int(noqa_row),
+            ))
         errors = [FileError(ErrorKind[kind], str(message), int(line), int(column)) for kind, message, line, column in entry["errors"]]
         pending = [Ref(str(kind), str(target), str(name), str(expect)) for kind, target, name, expect in entry["pending"]]
         lines = {int(number): str(line) for number, line in entry["lines"].items()}
@@ -81,6 +98,7 @@ def decode_report(path: str, entry: dict, summary: dict | None) -> FileReport | 
         return FileReport(
             path, findings, errors, lines=lines, summary=summary, pending=pending,
             rejected=(frozenset(map(str, coroutines)), frozenset(map(str, wrappers))),
+            noqa_doubt=entry["noqa_doubt"] is True,
         )
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         return None
@@ -109,7 +127,7 @@ def check_source(
     `pending`; `summary_only` runs no rule (a file read only for the project index)."""
     # Imported here, not at the top: they load libcst, which a run answered from the cache
     # never needs (see asynclint/engine/libcst_access.py).
-    from asynclint.lint.fixer import fix_text
+    from asynclint.lint.fixer import detach, fix_text
     from asynclint.lint.walker import lint_text
 
     report = FileReport(path)
@@ -144,9 +162,10 @@ def check_source(
                     result, text = outcome.initial, source.text
             else:
                 report.fixed_data = encode(text, source.encoding)
-    report.findings = [f.detached() for f in result.findings]
+    report.findings = detach(result, text)
     report.pending = result.pending
     report.rejected = result.rejected
+    report.noqa_doubt = result.noqa_doubt
     report.summary = result.summary
     report.errors[:0] = result.errors
     _source_lines(text, report)
@@ -505,7 +524,7 @@ def check_project(
     # at hand (real cross-file findings are rare, so this second read is too).
     again: list[tuple[int, str]] = []
     for n, report in enumerate(reports):
-        if not needs_index(report.pending, index):
+        if not needs_index(report.pending, index) and not report.noqa_doubt:
             continue
         decisions = "".join("1" if index.check(ref) else "0" for ref in report.pending)
         entry = seen[n].entry

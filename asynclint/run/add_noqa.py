@@ -1,0 +1,74 @@
+"""`--add-noqa`: silence every finding of a checked file with a `# noqa: CODE` comment, so a
+legacy codebase can adopt asynclint and be held to it from then on.
+
+The comments go where flake8 reads them (see engine/noqa.py's `add_noqa`); the file is written
+through the same atomic writer as --fix, and only when it still holds what was checked. The new
+text is checked before it is written: it must still compile (when the old one did) and every
+comment must silence what it was added for; otherwise the file is left alone and the run says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+from asynclint.config.options import Settings
+from asynclint.engine.diagnostics import ErrorKind, FileError, Finding
+from asynclint.engine.noqa import NoqaMap, add_noqa
+from asynclint.engine.source import SourceError, read_source, write_atomically
+from asynclint.run.runner import FileReport
+
+
+@dataclass
+class Added:
+    path: str
+    added: int = 0  # findings silenced
+    skipped: list[Finding] = field(default_factory=list)  # findings no comment could silence
+    error: FileError | None = None
+
+
+def _compiles(text: str, path: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def add_noqa_comments(report: FileReport, settings: Settings) -> Added:
+    """Add the comments for one checked file's findings, and write it."""
+    done = Added(report.path)
+    if not report.findings:
+        return done
+    try:
+        source = read_source(report.path, settings.size_limit())
+    except SourceError as exc:
+        done.error = FileError(ErrorKind.IO, str(exc))
+        return done
+    lines = source.text.splitlines()
+    if any(number > len(lines) or lines[number - 1] != text for number, text in report.lines.items()):
+        done.error = FileError(ErrorKind.IO, "noqa comments not added: the file changed on disk while it was being checked")
+        return done
+    pairs = sorted({(f.line, f.code) for f in report.findings})
+    new_text, left = add_noqa(source.text, pairs)
+    done.skipped = [f for f in report.findings if (f.line, f.code) in set(left)]
+    if new_text == source.text:
+        return done
+    silenced = NoqaMap(new_text)
+    wrong = [p for p in pairs if p not in left and not silenced.suppresses(*p)]
+    if wrong or (_compiles(source.text, report.path) and not _compiles(new_text, report.path)):
+        done.error = FileError(
+            ErrorKind.INTERNAL,
+            "noqa comments not added: the result would not have silenced the findings or compiled "
+            "(this is a bug in asynclint; please report it)",
+        )
+        return done
+    try:
+        write_atomically(report.path, source, new_text, within=settings.root)
+    except SourceError as exc:
+        done.error = FileError(ErrorKind.IO, str(exc).replace("not fixed:", "noqa comments not added:", 1))
+        return done
+    done.added = len(report.findings) - len(done.skipped)
+    return done
