@@ -9,7 +9,6 @@ comment must silence what it was added for; otherwise the file is left alone and
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 from asynclint.config.options import Settings
@@ -25,16 +24,6 @@ class Added:
     added: int = 0  # findings silenced
     skipped: list[Finding] = field(default_factory=list)  # findings no comment could silence
     error: FileError | None = None
-
-
-def _compiles(text: str, path: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(text, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 def add_noqa_comments(report: FileReport, settings: Settings) -> Added:
@@ -58,7 +47,9 @@ def add_noqa_comments(report: FileReport, settings: Settings) -> Added:
         return done
     silenced = NoqaMap(new_text)
     wrong = [p for p in pairs if p not in left and not silenced.suppresses(*p)]
-    if wrong or (_compiles(source.text, report.path) and not _compiles(new_text, report.path)):
+    from asynclint.lint.fixer import compiles  # loads libcst: only when comments are written
+
+    if wrong or (compiles(source.text, report.path) and not compiles(new_text, report.path)):
         done.error = FileError(
             ErrorKind.INTERNAL,
             "noqa comments not added: the result would not have silenced the findings or compiled "
