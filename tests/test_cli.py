@@ -169,6 +169,25 @@ def test_json_fix_edits_cross_worker_processes(write, run):
         ]
 
 
+def test_json_fix_edits_drop_an_import_only_when_that_fix_alone_leaves_it_unused(write, run):
+    """Each fix's edits are what applying it alone writes: with two `time.sleep` calls neither
+    fix alone leaves `import time` unused (edits in place); with one, its fix takes the import out."""
+    head = "import asyncio\nimport time\n\n\nasync def a():\n    time.sleep(1)\n"
+    write("two.py", head + "\n\nasync def b():\n    time.sleep(2)\n")
+    write("one.py", head)
+    _, out, _ = run("--no-cache", "--output-format", "json", "one.py", "two.py")
+    edits = [(f["filename"], f["location"]["row"], f["fix"]["edits"]) for f in json.loads(out)]
+
+    def edit(row, column, end_row, end_column, content):
+        return {"content": content, "location": {"row": row, "column": column}, "end_location": {"row": end_row, "column": end_column}}
+
+    assert edits == [
+        ("one.py", 6, [edit(2, 1, 3, 1, ""), edit(6, 5, 6, 9, "await asyncio")]),
+        ("two.py", 6, [edit(6, 5, 6, 9, "await asyncio")]),
+        ("two.py", 10, [edit(10, 5, 10, 9, "await asyncio")]),
+    ]
+
+
 def test_json_noqa_row_past_multi_line_strings_and_continuations(write, run):
     write("a.py", """
         import asyncio

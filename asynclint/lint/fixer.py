@@ -19,7 +19,7 @@ from libcst.metadata import CodeRange
 
 from asynclint.config.options import Settings
 from asynclint.engine.deepstack import checkpoint
-from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, ModuleStatement, TextEdit, is_applicable
+from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, Fix, ModuleStatement, TextEdit, is_applicable
 from asynclint.engine.libcst_access import CodegenState
 from asynclint.engine.noqa import CommentPlaces
 from asynclint.engine.positions import Whole
@@ -119,7 +119,7 @@ def _plain_import_binds(alias: cst.ImportAlias, name: str) -> bool:
 
 
 class _Mentions(cst.CSTVisitor):
-    """Whether a module names `name` anywhere but in its module-level plain imports of it: as a
+    """How often a module (or a node) names `name` anywhere but in plain imports of it: as a
     name (loads, stores, `del`, `global`, attributes and keywords too), or as a word in a string
     (`__all__`, string annotations, `getattr(module, "name")`)."""
 
@@ -127,7 +127,11 @@ class _Mentions(cst.CSTVisitor):
         super().__init__()
         self.name = name
         self.word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
-        self.found = False
+        self.count = 0
+
+    @property
+    def found(self) -> bool:
+        return self.count > 0
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
@@ -142,13 +146,35 @@ class _Mentions(cst.CSTVisitor):
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
-        self.found = self.found or node.value == self.name
+        self.count += node.value == self.name
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        self.found = self.found or bool(self.word.search(node.value))
+        self.count += len(self.word.findall(node.value))
 
     def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
-        self.found = self.found or bool(self.word.search(node.value))
+        self.count += len(self.word.findall(node.value))
+
+
+def _mentions(node: object, name: str) -> int:
+    if isinstance(node, cst.FlattenSentinel):
+        return sum(_mentions(each, name) for each in node.nodes)
+    if not isinstance(node, cst.CSTNode):
+        return 0  # a RemovalSentinel
+    counter = _Mentions(name)
+    node.visit(counter)
+    return counter.count
+
+
+def _keeps_imports(module: cst.Module, fix: Fix, counts: dict[str, int]) -> bool:
+    """Whether applying `fix` alone leaves every import it may make unused still named, so that
+    it drops none (`counts` caches the module's own count of each name)."""
+    for name in fix.unused_imports:
+        if name not in counts:
+            counts[name] = _mentions(module, name)
+        left = counts[name] + sum(_mentions(e.replacement, name) - _mentions(e.target, name) for e in fix.edits)
+        if left <= 0:
+            return False
+    return True
 
 
 def drop_unused_imports(module: cst.Module, names: Iterable[str]) -> cst.Module:
@@ -290,7 +316,8 @@ def _inserted(module: cst.Module, statements: tuple[ModuleStatement, ...]) -> li
 
 
 def text_edits(
-    text: str, module: cst.Module, finding: Finding, positions: dict[int, CodeRange], whole: dict[int, Whole] | None = None
+    text: str, module: cst.Module, finding: Finding, positions: dict[int, CodeRange], whole: dict[int, Whole] | None = None,
+    shared: _PerFile | None = None,
 ) -> tuple[TextEdit, ...]:
     """The finding's fix as text edits against `text` (the text `module` was parsed from): what
     applying that fix alone changes. Each edited node's code is generated alone, where the walk
@@ -301,8 +328,11 @@ def text_edits(
     if fix is None or (not fix.edits and not fix.module_statements):
         return ()
     # A fix that also takes out an import it leaves unused is made on the whole module (rare:
-    # the last `time.sleep` of a module).
-    spans: list[tuple[int, int, str]] | None = None if fix.unused_imports else []
+    # the last `time.sleep` of a module); one that leaves the import named is made in place.
+    drops = bool(fix.unused_imports) and (
+        bool(fix.module_statements) or not _keeps_imports(module, fix, shared.counts if shared else {})
+    )
+    spans: list[tuple[int, int, str]] | None = None if drops else []
     for edit in fix.edits:
         found = (whole or {}).get(id(edit.target))
         if spans is None or found is None:
@@ -328,8 +358,22 @@ def text_edits(
     spans.sort(key=lambda span: (span[0], span[1]))
     if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans)):
         return ()  # edits of one fix that overlap: --fix would not apply them as given
-    offsets = Offsets(text)
+    offsets = shared.offsets(text) if shared else Offsets(text)
     return tuple(TextEdit(*offsets.position(a), *offsets.position(b), c) for a, b, c in spans)
+
+
+class _PerFile:
+    """What the text edits of one file's findings share: the text's line offsets and the
+    module's count of each name a fix may leave unused."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self._offsets: Offsets | None = None
+
+    def offsets(self, text: str) -> Offsets:
+        if self._offsets is None:
+            self._offsets = Offsets(text)
+        return self._offsets
 
 
 def detach(result: LintResult, text: str) -> list[Finding]:
@@ -338,11 +382,12 @@ def detach(result: LintResult, text: str) -> list[Finding]:
     if not result.findings:
         return []
     places = CommentPlaces(text)
+    shared = _PerFile()
     out = []
     for finding in result.findings:
         edits: tuple[TextEdit, ...] = ()
         if finding.fix is not None and result.module is not None:
-            edits = text_edits(text, result.module, finding, result.positions, result.whole)
+            edits = text_edits(text, result.module, finding, result.positions, result.whole, shared)
         out.append(replace(finding.detached(edits), noqa_row=places.row(finding.line) or finding.line))
     return out
 
