@@ -3,10 +3,13 @@
     python bench/run.py                    # the "main" corpus, 3 interleaved rounds
     python bench/run.py --corpus quick --repeat 5
     python bench/run.py --json bench/results.json
+    python bench/run.py --corpus quick --only cold --baseline /tmp/venv-old/bin/python
 
 Each measurement runs as its own process (so peak memory is its own), the measurements are
 interleaved round by round (so machine noise hits all of them alike), and the table reports
-medians. The floor is reading every file and parsing it with libcst on one core: no tool that
+medians. `--baseline PYTHON` adds, next to each asynclint measurement, the same one run by another
+interpreter (another install of asynclint: the commit before a change), so a change is measured
+before and after in one run. The floor is reading every file and parsing it with libcst on one core: no tool that
 parses every file with libcst can be faster without skipping files. Only public timers are used
 (time.perf_counter; peak memory from os.wait4's resource usage).
 """
@@ -157,6 +160,16 @@ def plugin_cost(results: list[dict]) -> dict:
     return {"plugin_s": round(plugin, 3), "ratio_to_cli_cold_1p": round(plugin / cli, 3)}
 
 
+def with_baseline(todo: dict[str, list[str]], python: str) -> dict[str, list[str]]:
+    """Each asynclint measurement followed by its twin run by `python` (named "... [baseline]")."""
+    out: dict[str, list[str]] = {}
+    for name, command in todo.items():
+        out[name] = command
+        if command and command[0] == PY and command[1:3] == ["-m", "asynclint"]:
+            out[f"{name} [baseline]"] = [python, *command[1:]]
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="main", help="a corpus of bench/corpus.toml (default: main)")
@@ -164,6 +177,7 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "asynclint-bench")
     parser.add_argument("--only", help="comma-separated measurement names to run (substring match)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--baseline", help="a Python whose asynclint is measured next to this one's (before/after)")
     args = parser.parse_args()
 
     specs = tomllib.loads((HERE / "corpus.toml").read_text())["corpora"][args.corpus]
@@ -177,6 +191,8 @@ def main() -> int:
     if args.only:
         wanted = [w.strip() for w in args.only.split(",")]
         todo = {n: c for n, c in todo.items() if any(w in n for w in wanted) or "floor" in n}
+    if args.baseline:
+        todo = with_baseline(todo, args.baseline)
     print(f"corpus {args.corpus}: {len(files)} files, {lines} lines; {args.repeat} rounds; {os.cpu_count()} CPUs", flush=True)
 
     warm = [name for name in todo if "warm" in name]
