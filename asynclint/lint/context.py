@@ -135,7 +135,7 @@ class FileContext:
         if found is None or self.names is None:
             return found
         name = ref_name(found)
-        if name in self.names.coroutines or (found.kind == "attr" and name in self.library_method_names):
+        if name in self.names.coroutines or (found.kind in ("attr", "held") and name in self.library_method_names):
             return found
         self.rejected_coroutines.add(name)
         return None

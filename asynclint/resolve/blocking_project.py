@@ -10,8 +10,9 @@ A summary records, besides what asynclint/resolve/project.py keeps:
 * "calls": the project functions each sync function calls in its own body, as references.
 
 The index then answers the conditions of the ASL2xx rules: what type a deferred receiver has
-(`self.config.path_tmp` through attributes and properties), and whether a sync project function
-blocks, directly or through more sync helpers (ASL209), with the chain of calls that does.
+(`self.config.path_tmp` through attributes and properties: asynclint/resolve/deferred.py, shared
+with the coroutine rules), and whether a sync project function blocks, directly or through more
+sync helpers (ASL209), with the chain of calls that does.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from __future__ import annotations
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
 from asynclint.knowledge import catalogue
-from asynclint.resolve.blocking import PATH, BlockingCalls, Deferred, display
+from asynclint.resolve import deferred
+from asynclint.resolve.blocking import BlockingCalls, Deferred, display
 from asynclint.resolve.facts import TypeFacts
-from asynclint.resolve.names import CLASS, SYNC, Ref
+from asynclint.resolve.names import SYNC, Ref
 
 KEYS = ("constants", "returns", "properties", "blocking", "calls")
 MAX_CHAIN = 4  # sync helpers followed from the coroutine's call (the chain shows at most 5 calls)
@@ -137,7 +139,7 @@ class BlockingSummary:
         node = scope.node
         if not top or node.returns is None:
             return
-        given = _stored(self.calls.annotation_type(node.returns.annotation))
+        given = _stored(self.facts.annotation(node.returns.annotation))
         if given is None:
             return
         decorators = {self.calls.qualified(d.decorator) for d in node.decorators}
@@ -147,80 +149,14 @@ class BlockingSummary:
         for name, bindings in scope.bindings.items():
             last = bindings[-1]
             if len(bindings) == 1 and last.kind is BindingKind.ASSIGN and last.value is not None:
-                given = _stored(self.calls.type_of(last.value)) if last.annotation is None else None
+                given = _stored(self.facts.held(last.value)) if last.annotation is None else None
                 if given is None and last.annotation is not None:
-                    given = _stored(self.calls.annotation_type(last.annotation))
+                    given = _stored(self.facts.annotation(last.annotation))
                 if given is not None:
                     self.tables["constants"][name] = given
 
 
 # -- deciding, once every summary is read ---------------------------------------------------------
-
-
-def _constant(index, qualified: str, depth: int = 0) -> str | None:
-    if depth > 8:
-        return None
-    split = index._split(qualified)
-    if split is None:
-        return None
-    module, rest = split
-    summary = index.modules[module]
-    if summary is None or len(rest) != 1:
-        return None
-    found = summary["constants"].get(rest[0])
-    if found is not None:
-        return found
-    for table in ("imports", "aliases"):
-        target = summary[table].get(rest[0])
-        if target:
-            return _constant(index, target, depth + 1)
-    return None
-
-
-def _member(index, held: str | None, step: str) -> str | None:
-    """The type of `held.step` (`/` for a path join, `m()` for what method `m` returns)."""
-    if held is None:
-        return None
-    known = catalogue.types()
-    held = known.type_name(held)
-    if held is None:
-        return None
-    if step == "/":
-        return held if held == PATH else None
-    call = step.endswith("()")
-    name = step[:-2] if call else step
-    if name in known.pure.get(held, ()):
-        return held
-    returned = known.returns.get(f"{held}.{name}") if call else None
-    if isinstance(returned, str):
-        return returned
-    cls = index._class_name(held)
-    if cls is None:
-        return None
-    if call:  # a sync method of a project class, by its return annotation
-        return index.method(cls, name, table="returns") if index.method(cls, name) == SYNC else None
-    found = index.attribute(cls, step)
-    if found is not None:
-        return found
-    return index.method(cls, step, table="properties")
-
-
-def resolve_type(index, kind: str, target: str, steps: list[str]) -> str | None:
-    if kind == "type":
-        held = index._class_name(target)
-    elif kind == "global":
-        held = _constant(index, target)
-    elif kind == "returns":
-        what = index.lookup(target)
-        if what == CLASS:
-            held = index._class_name(target) or target
-        else:
-            held = index.lookup(target, table="returns") if what == SYNC else None
-    else:
-        return None
-    for step in steps:
-        held = _member(index, held, step)
-    return catalogue.types().type_name(held)
 
 
 def check(index, ref: Ref) -> bool:
@@ -229,9 +165,9 @@ def check(index, ref: Ref) -> bool:
         return chain(index, ref) is not None
     steps = ref.name.split(".")
     if ref.expect == "blocking-lock":
-        return resolve_type(index, ref.kind, ref.target, steps) in catalogue.blocking().lock_types
+        return deferred.resolve(index, ref.kind, ref.target, steps) in catalogue.blocking().lock_types
     *steps, _method = steps
-    held = resolve_type(index, ref.kind, ref.target, steps)
+    held = deferred.resolve(index, ref.kind, ref.target, steps)
     return held is not None and held in ref.expect.partition(":")[2].split(",")
 
 

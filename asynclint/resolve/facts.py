@@ -38,7 +38,8 @@ MAX_DEPTH = 8  # `x = x.f()` chains and long attribute chains: give up rather th
 class Deferred:
     """A type only the project index can tell: `kind` "type" (an instance of the class `target`),
     "global" (the module-level constant `target`) or "returns" (what calling `target` gives),
-    then attribute `steps` from it ("/" for a path join, "m()" for a method call)."""
+    then attribute `steps` from it ("/" for a path join, "m()" for a method call, "await" for
+    awaiting it); asynclint/resolve/deferred.py finishes it."""
 
     kind: str
     target: str
@@ -172,11 +173,16 @@ class TypeFacts:
         qualified = self.qualified(value)
         if qualified is not None:
             return None if qualified.startswith("builtins.") else Ref("global", f"{qualified}.{attr}")
-        owner_type = self.instance_class(value, depth + 1)
+        held = self.held(value, depth + 1)
+        owner_type = class_name(held)
         if owner_type is not None:
             # `Repo().load()`, `repo = Repo(); repo.load()`, `def f(repo: Repo)`: the index
             # answers only if the class is a project class.
             return Ref("global", f"{owner_type}.{attr}")
+        if isinstance(held, Deferred):
+            # `self.db.client.query()`, `ctx = cls.context(); ctx.close()`, `(await
+            # self.connect()).send()`: the index finishes the type (asynclint/resolve/deferred.py).
+            return Ref("held", f"{held.kind} {held.target}", ".".join((*held.steps, attr)))
         if isinstance(value, cst.Name):
             binding = self.model.lookup(value.value)
             if binding is not None and binding.kind is BindingKind.CLASS and self.model.module_scope is not None:
@@ -204,7 +210,11 @@ class TypeFacts:
             return self._called(expr, depth)
         if isinstance(expr, cst.Await):
             given = self._awaited(expr, depth)
-            return given if isinstance(given, str) else None
+            if given is not None:
+                return given if isinstance(given, str) else None
+            # `await self.connect()`: what the project's `async def` is annotated to return
+            inner = self.held(expr.expression, depth + 1)
+            return inner.step("await") if isinstance(inner, Deferred) else None
         if isinstance(expr, cst.Attribute):
             return self._attribute(expr, depth)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
@@ -321,7 +331,7 @@ class TypeFacts:
         binding = self.model.lookup(expr.value)
         if binding is None:
             return None
-        if expr.value == "self" and binding.kind is BindingKind.PARAM:
+        if expr.value in ("self", "cls") and binding.kind is BindingKind.PARAM:
             owner = self.enclosing_class()  # a method of a module-level class
             return Deferred("type", f"{self.module}.{owner}") if owner is not None else None
         if binding.kind is BindingKind.IMPORT:

@@ -73,7 +73,8 @@ class Ref:
 
     kind: "global" (a dotted name: module function, class method, re-export), "method" (`self.m`
     in a method of class `target`), "super" (`super().m` there), "attr" (`self.a.m`: name is
-    "a.m"), "duck" (`x.m` on a receiver of unknown type), "definition" (a function defined at
+    "a.m"), "held" (a method of a deferred type: target "<kind> <root>", name the steps and the
+    method joined by dots), "duck" (`x.m` on a receiver of unknown type), "definition" (a function defined at
     `target`, in the file `name`: for facts about the function itself).
     """
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind, SemanticModel
 from asynclint.knowledge import catalogue
+from asynclint.resolve import deferred
 from asynclint.resolve.blocking_project import BlockingSummary
 from asynclint.resolve.blocking_project import check as check_blocking
 from asynclint.resolve.facts import TypeFacts
@@ -35,7 +36,7 @@ from asynclint.resolve.names import (
 from asynclint.resolve.spawns import TaskSpawns
 
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 7
+SUMMARY_FORMAT = 8
 
 
 _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
@@ -148,6 +149,7 @@ class SummaryCollector:
         self.functions: dict[str, str] = {}
         self.classes: dict[str, list[str]] = {}
         self.attributes: dict[str, dict[str, str]] = {}  # class -> attribute -> class it holds
+        self._declared: dict[str, set[str]] = {}  # class -> attributes with an annotation
         self.coroutines = catalogue.coroutines()
         self.blocking = BlockingSummary(self.facts)
 
@@ -174,27 +176,42 @@ class SummaryCollector:
         return DECORATED
 
     def assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None, annotation) -> None:
-        """`self.x = Cls(...)` or `self.x: Cls` in a method: remember what `x` holds."""
-        if not (
-            isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
-            and target.value.value == "self"
-        ):
-            return
-        owner = self.facts.enclosing_class()
+        """What an attribute of a module-level class holds: `self.x = Cls(...)` or `self.x: Cls`
+        in a method, or `x: Cls` in the class body. A declared type (an annotation) stands for
+        every assignment; `None` (what `__init__` often sets first) says nothing; two different
+        types make it unknown."""
+        name, owner = self._attribute_target(target)
         if owner is None:
             return
-        held = None
+        attributes = self.attributes.setdefault(owner, {})
+        declared = self._declared.setdefault(owner, set())
         if annotation is not None:
             held = self.facts.annotated_class(annotation)
-        elif value is not None:  # `self.x = Cls()`, `self.x = open(p)`, or `self.x = param` with `param: Cls`
-            held = self.facts.instance_class(value)
-        attributes = self.attributes.setdefault(owner, {})
-        name = target.attr.value
+            if name in declared and attributes.get(name) != held:
+                held = None
+            declared.add(name)
+            attributes[name] = "?" if held is None else held
+            return
+        if name in declared or value is None or (isinstance(value, cst.Name) and value.value == "None"):
+            return
+        # `self.x = Cls()`, `self.x = open(p)`, or `self.x = param` with `param: Cls`
+        held = self.facts.instance_class(value)
         if held is None or attributes.get(name, held) != held:
             attributes[name] = "?"  # assigned something else too: unknown
         else:
             attributes[name] = held
+
+    def _attribute_target(self, target: cst.BaseExpression) -> tuple[str, str | None]:
+        """(attribute, class) for `self.x` in a method or `x` in the body of a module-level class."""
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+            return target.attr.value, self.facts.enclosing_class()
+        scope = self.model.scope
+        if (
+            isinstance(target, cst.Name) and scope is not None and scope.kind is ScopeKind.CLASS
+            and scope.parent is not None and scope.parent.kind is ScopeKind.MODULE
+        ):
+            return target.value, scope.qualname
+        return "", None
 
     def returned(self, node: cst.Return) -> None:
         """Note whether a function hands back a task it just spawned (and nothing else)."""
@@ -503,7 +520,7 @@ class ProjectIndex:
         cls = self._class_name(cls) or cls
         if cls not in self.classes:
             return None
-        found = entry = None
+        found = entry = where = None
         for klass in self.mro(cls)[1:] if inherited else self.mro(cls):
             if klass == "?":
                 return None  # an outside base may define it first
@@ -511,15 +528,30 @@ class ProjectIndex:
             summary = self.modules.get(module)
             kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
             if kind is not None and summary is not None:
-                found, entry = kind, self._entry(summary, f"{qualname}.{name}", table)
+                found, entry, where = kind, self._entry(summary, f"{qualname}.{name}", table), klass
                 break
         if found is None or inherited:
             return entry
-        # A subclass overriding the method with another kind makes `self.m()` ambiguous.
+        # A subclass overriding the method with another kind makes `self.m()` ambiguous; one
+        # whose decorator keeps it a coroutine function (`@translate_exceptions async def`) is
+        # of the same kind.
+        assert where is not None
+        found = self._kind_of(where, name, found)
         for other, kind in self.defining.get(name, ()):
-            if other != cls and kind != found and other in self.classes and cls in self.mro(other):
+            if (
+                other != cls and kind != found and other in self.classes and cls in self.mro(other)
+                and self._kind_of(other, name, kind) != found
+            ):
                 return None
         return entry
+
+    def _kind_of(self, cls: str, name: str, kind: str) -> str | None:
+        """The kind of a method as its decorators make it (DECORATED resolved)."""
+        if kind != DECORATED:
+            return kind
+        module, _, qualname = cls.rpartition(".")
+        summary = self.modules.get(module)
+        return self._entry(summary, f"{qualname}.{name}", "functions") if summary else None
 
     def attribute(self, cls: str, attribute: str) -> str | None:
         """The project class an attribute of `cls` holds, as assigned in its methods."""
@@ -531,7 +563,7 @@ class ProjectIndex:
                 return None
             held = self.attributes.get(klass, {}).get(attribute)
             if held is not None:
-                return None if held == "?" else held
+                return None if held == "?" else deferred.made(self, held)
         return None
 
     def check(self, ref: Ref) -> bool:
@@ -571,16 +603,36 @@ class ProjectIndex:
             if held is not None and table == "functions" and f"{held}.{method}" in self.library_methods:
                 return ASYNC  # `self._lock = asyncio.Lock()` then `self._lock.acquire()`
             return self.method(held, method, table) if held else None
+        if ref.kind == "held":
+            held = self.held_type(ref)
+            method = ref.name.rpartition(".")[2]
+            if held is not None:
+                if table == "functions" and f"{held}.{method}" in self.library_methods:
+                    return ASYNC  # `self.state.ready.wait()` with `ready: asyncio.Event`
+                return self.method(held, method, table)
+            return self._by_name(method) if table == "functions" else None
         if table != "functions":
             return None
         if ref.kind == "duck":
-            # Measured on real projects, the method name alone misfires (file objects' `seek`,
-            # pathlib's `write_bytes`, device libraries' `set_brightness`), so it is opt-in.
-            name = ref.name
-            if not self.by_method_name or name.startswith("__") or name in self.common:
-                return None
-            return ASYNC if {kind for _, kind in self.defining.get(name, ())} == {ASYNC} else None
+            return self._by_name(ref.name)
         return None
+
+    def held_type(self, ref: Ref) -> str | None:
+        """The type a "held" reference's receiver has, when the index can finish it."""
+        kind, _, root = ref.target.partition(" ")
+        held = deferred.resolve(self, kind, root, ref.name.split(".")[:-1])
+        return None if held is None or held.startswith(deferred.AWAITING) else held
+
+    def guessed(self, ref: Ref) -> bool:
+        """Whether the index answers `ref` from the method name alone (see `_by_name`)."""
+        return ref.kind == "duck" or (ref.kind == "held" and self.held_type(ref) is None)
+
+    def _by_name(self, name: str) -> str | None:
+        # Measured on real projects, the method name alone misfires (file objects' `seek`,
+        # pathlib's `write_bytes`, device libraries' `set_brightness`), so it is opt-in.
+        if not self.by_method_name or name.startswith("__") or name in self.common:
+            return None
+        return ASYNC if {kind for _, kind in self.defining.get(name, ())} == {ASYNC} else None
 
     # -- test cases (ASL401) --------------------------------------------------------------------
 

@@ -16,6 +16,47 @@ from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
 
+# The client module of the "receiver-typed-through-the-project" examples: a decorator that keeps
+# a method a coroutine function, a subclass overriding through it, declared attributes.
+_TYPED_CLIENT = """\
+import asyncio
+from functools import wraps
+
+
+def translate(func):
+    @wraps(func)
+    async def wrapper(self, *args):
+        return await func(self, *args)
+    return wrapper
+
+
+class Client:
+    async def execute_query(self, query): ...
+
+    async def close(self): ...
+
+
+class SqliteClient(Client):
+    @translate
+    async def execute_query(self, query): ...
+
+
+class State:
+    ready: asyncio.Event
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.ready = asyncio.Event()
+
+
+def make_state() -> State:
+    return State(Client())
+
+
+async def connect() -> Client:
+    return Client()
+"""
+
 
 class UnawaitedCoroutine(Rule):
     """A coroutine is created as a statement and never awaited.
@@ -342,6 +383,108 @@ class UnawaitedCoroutine(Rule):
             """,
         ),
         Invalid(
+            # From tortoise-orm, aiokafka and hypercorn: receivers whose type the project states
+            # through annotations, return annotations and attribute declarations, across modules.
+            "receiver-typed-through-the-project",
+            """
+            from __future__ import annotations
+
+            from typing import TYPE_CHECKING
+
+            from shop.client import Client, connect, make_state
+
+            if TYPE_CHECKING:
+                from shop.client import State
+
+            class Executor:
+                _db: Client | None
+
+                def __init__(self, db: Client) -> None:
+                    self.db: Client = db
+                    self._fetcher = None
+                    self.state = make_state()
+
+                def start(self):
+                    self._fetcher = Client()
+                    self._db = self.pick()
+
+                def pick(self):
+                    return self.db
+
+                @classmethod
+                def context(cls) -> State:
+                    return make_state()
+
+                async def run(self, sql):
+                    self.db.execute_query(sql)
+                    self._fetcher.close()
+                    self._db.execute_query(sql)
+                    self.state.ready.wait()
+                    self.state.client.close()
+                    ctx = self.context()
+                    ctx.client.close()
+                    conn = await connect()
+                    conn.close()
+                    (await connect()).close()
+            """,
+            (
+                (30, 9, "`self.db.execute_query()` returns a coroutine that is never awaited, so it never runs"),
+                (31, 9, "`self._fetcher.close()` returns a coroutine that is never awaited, so it never runs"),
+                (32, 9, "`self._db.execute_query()` returns a coroutine that is never awaited, so it never runs"),
+                (33, 9, "`self.state.ready.wait()` returns a coroutine that is never awaited, so it never runs"),
+                (34, 9, "`self.state.client.close()` returns a coroutine that is never awaited, so it never runs"),
+                (36, 9, "`ctx.client.close()` returns a coroutine that is never awaited, so it never runs"),
+                (38, 9, "`conn.close()` returns a coroutine that is never awaited, so it never runs"),
+                (39, 9, "`(await connect()).close()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            from __future__ import annotations
+
+            from typing import TYPE_CHECKING
+
+            from shop.client import Client, connect, make_state
+
+            if TYPE_CHECKING:
+                from shop.client import State
+
+            class Executor:
+                _db: Client | None
+
+                def __init__(self, db: Client) -> None:
+                    self.db: Client = db
+                    self._fetcher = None
+                    self.state = make_state()
+
+                def start(self):
+                    self._fetcher = Client()
+                    self._db = self.pick()
+
+                def pick(self):
+                    return self.db
+
+                @classmethod
+                def context(cls) -> State:
+                    return make_state()
+
+                async def run(self, sql):
+                    await self.db.execute_query(sql)
+                    await self._fetcher.close()
+                    await self._db.execute_query(sql)
+                    await self.state.ready.wait()
+                    await self.state.client.close()
+                    ctx = self.context()
+                    await ctx.client.close()
+                    conn = await connect()
+                    await conn.close()
+                    await (await connect()).close()
+            """,
+            path="shop/executor.py",
+            files=(
+                ("shop/__init__.py", ""),
+                ("shop/client.py", _TYPED_CLIENT),
+            ),
+        ),
+        Invalid(
             "library-methods-on-known-types",
             """
             import asyncio
@@ -611,6 +754,7 @@ class UnawaitedCoroutine(Rule):
 
 # What a coroutine object offers besides being awaited: using these is deliberate.
 _COROUTINE_API = frozenset({"close", "send", "throw"})
+_ORDERING = {cst.LessThan: "<", cst.LessThanEqual: "<=", cst.GreaterThan: ">", cst.GreaterThanEqual: ">="}
 
 
 @dataclass(eq=False)
@@ -625,6 +769,8 @@ class _Bound:
     # One entry per later read: how it uses the coroutine as a plain value, or None when the
     # read may well run it (awaited, returned, passed on, stored...).
     reads: list[str | None] = field(default_factory=list)
+    # Those reads that raise on a coroutine object, however the others use it.
+    failing: list[str] = field(default_factory=list)
 
 
 class UnawaitedCoroutineBinding(NameBindings, Rule):
@@ -756,6 +902,14 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 if item:
                     loop.call_soon(lambda: loop.create_task(item))
         """),
+        Valid("compared-for-identity-then-awaited", """
+            async def read(): ...
+            async def main(pending):
+                item = read()
+                if item is not None and item != pending and item in pending:
+                    pending.append(item)
+                await item
+        """),
         Valid("same-name-in-a-nested-function", """
             async def read(): ...
             async def main():
@@ -849,6 +1003,95 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                     return rows[0] if rows else None
             """,
         ),
+        Invalid(
+            # From aiokafka: the read raises whatever else is done with the coroutine.
+            "read-as-it-fails",
+            """
+            import logging
+
+            log = logging.getLogger(__name__)
+
+            class Client:
+                async def send(self, request): ...
+
+                async def lookup(self, request):
+                    resp = self.send(request)
+                    log.debug("Received %s", resp)
+                    for topic, code in resp.topic_errors:
+                        pass
+                    return resp
+
+                async def offsets(self, partitions):
+                    found = self.send(partitions)
+                    for tp in partitions:
+                        if tp not in found:
+                            found[tp] = None
+                    return found
+
+                async def committed(self, tp):
+                    offset = self.send(tp)
+                    self.last = offset
+                    return offset if offset > 0 else None
+            """,
+            (
+                (9, 9, "`self.send()` returns a coroutine bound to `resp`, then read for its attribute `topic_errors`: that fails on a coroutine, so `await` is missing"),
+                (16, 9, "`self.send()` returns a coroutine bound to `found`, then searched with `in`: that fails on a coroutine, so `await` is missing"),
+                (23, 9, "`self.send()` returns a coroutine bound to `offset`, then compared with `>`: that fails on a coroutine, so `await` is missing"),
+            ),
+            fixed="""
+            import logging
+
+            log = logging.getLogger(__name__)
+
+            class Client:
+                async def send(self, request): ...
+
+                async def lookup(self, request):
+                    resp = await self.send(request)
+                    log.debug("Received %s", resp)
+                    for topic, code in resp.topic_errors:
+                        pass
+                    return resp
+
+                async def offsets(self, partitions):
+                    found = await self.send(partitions)
+                    for tp in partitions:
+                        if tp not in found:
+                            found[tp] = None
+                    return found
+
+                async def committed(self, tp):
+                    offset = await self.send(tp)
+                    self.last = offset
+                    return offset if offset > 0 else None
+            """,
+        ),
+        Invalid(
+            "only-logged",
+            """
+            import logging
+
+            log = logging.getLogger(__name__)
+
+            async def fetch(): ...
+
+            async def main():
+                result = fetch()
+                log.info("fetched %s", result)
+            """,
+            ((8, 5, "`fetch()` returns a coroutine bound to `result`, which is only passed to `log.info()`, never awaited: it never runs"),),
+            fixed="""
+            import logging
+
+            log = logging.getLogger(__name__)
+
+            async def fetch(): ...
+
+            async def main():
+                result = await fetch()
+                log.info("fetched %s", result)
+            """,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -857,6 +1100,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         self.candidates: dict[int, list[_Bound]] = {}  # by id() of the scope
         self.watched: dict[str, list[_Bound]] = {}  # names whose every later read is looked at
         self.value_uses: dict[int, str] = {}  # id() of a Name read as a plain value -> how
+        self.failing_uses: set[int] = set()  # ids of those reads that raise on a coroutine
 
     def bound(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         scope = self.model.scope
@@ -879,9 +1123,13 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
 
     # -- reads that use the coroutine as a plain value, so that it still never runs ------------
 
-    def _value_use(self, node: cst.BaseExpression | None, how: str) -> None:
+    def _value_use(self, node: cst.BaseExpression | None, how: str, fails: bool = False) -> None:
+        """Note a read of a watched name as a plain value; `fails` when a coroutine object
+        raises there (no such attribute, not subscriptable, iterable or orderable)."""
         if isinstance(node, cst.Name) and node.value in self.watched:
             self.value_uses.setdefault(id(node), how)
+            if fails:
+                self.failing_uses.add(id(node))
 
     def visit_If(self, node: cst.If) -> None:
         self._value_use(node.test, "tested for truth")
@@ -899,37 +1147,56 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         self._value_use(node.test, "tested for truth")
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
-        self._value_use(node.expression, "tested for truth" if isinstance(node.operator, cst.Not) else "used in arithmetic")
+        if isinstance(node.operator, cst.Not):
+            self._value_use(node.expression, "tested for truth")
+        else:
+            self._value_use(node.expression, "used in arithmetic", fails=True)
 
     def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
         self._value_use(node.left, "tested for truth")
         self._value_use(node.right, "tested for truth")
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        self._value_use(node.left, "used in arithmetic")
-        self._value_use(node.right, "used in arithmetic")
+        self._value_use(node.left, "used in arithmetic", fails=True)
+        self._value_use(node.right, "used in arithmetic", fails=True)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
-        self._value_use(node.left, "compared")
-        for target in node.comparisons:
-            self._value_use(target.comparator, "compared")
+        # `==` and `is` work on any object; ordering does not, nor `in` on the right of it.
+        operators = [target.operator for target in node.comparisons]
+        operands = [node.left, *(target.comparator for target in node.comparisons)]
+        for at, operand in enumerate(operands):
+            around = [op for op in (operators[at - 1] if at else None, operators[at] if at < len(operators) else None) if op]
+            ordered = next((op for op in around if type(op) in _ORDERING), None)
+            if ordered is not None:
+                self._value_use(operand, f"compared with `{_ORDERING[type(ordered)]}`", fails=True)
+            elif at and isinstance(operators[at - 1], (cst.In, cst.NotIn)):
+                self._value_use(operand, "searched with `in`", fails=True)
+            else:
+                self._value_use(operand, "compared")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # A coroutine object's own API (`close()`, `send()`, `cr_frame`, `__name__`) is a
         # deliberate use of it, not a mistaken one.
         attr = node.attr.value
         if attr not in _COROUTINE_API and not attr.startswith(("cr_", "__")):
-            self._value_use(node.value, f"read for its attribute `{attr}`")
+            self._value_use(node.value, f"read for its attribute `{attr}`", fails=True)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        self._value_use(node.value, "subscripted")
+        self._value_use(node.value, "subscripted", fails=True)
 
     def visit_For(self, node: cst.For) -> None:
         if node.asynchronous is None:
-            self._value_use(node.iter, "iterated")
+            self._value_use(node.iter, "iterated", fails=True)
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
         self._value_use(node.expression, "formatted into a string")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.watched and self.calls.only_formats(node.func):
+            how = f"passed to `{callee_text(self.context, node)}()`"
+            for arg in node.args:
+                if not arg.star:
+                    self._value_use(arg.value, how)
 
     def visit_Name(self, node: cst.Name) -> None:
         for bound in self.watched.get(node.value, ()):
@@ -937,6 +1204,8 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 continue
             if self.model.scope is bound.scope:
                 bound.reads.append(self.value_uses.get(id(node)))
+                if id(node) in self.failing_uses:
+                    bound.failing.append(self.value_uses[id(node)])
             else:  # in a nested function (or its own name there): what it does cannot be told
                 bound.reads.append(None)
 
@@ -952,15 +1221,19 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             name = bound.binding.name
             if name in scope.declared:
                 continue
+            once = len(scope.bindings.get(name, ())) == 1
             if name not in scope.loads:
-                use = "which is never used"
-            elif bound.reads and all(bound.reads) and len(scope.bindings.get(name, ())) == 1:
-                use = f"which is only {bound.reads[0]}, never awaited"
+                use = "which is never used: it never runs"
+            elif bound.reads and all(bound.reads) and once:
+                use = f"which is only {bound.reads[0]}, never awaited: it never runs"
+            elif bound.failing and once:
+                # Whatever else is done with it, this read raises: the `await` is missing.
+                use = f"then {bound.failing[0]}: that fails on a coroutine, so `await` is missing"
             else:
                 continue
             self.calls.report(
                 self, bound.call,
-                f"`{{callee}}()` returns a coroutine bound to `{name}`, {use}: it never runs{{how}}",
+                f"`{{callee}}()` returns a coroutine bound to `{name}`, {use}{{how}}",
                 found=bound.found, at=bound.binding.node, in_coroutine=bound.in_coroutine,
             )
 

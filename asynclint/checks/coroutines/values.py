@@ -230,9 +230,6 @@ class CoroutineAsValue(Rule):
         super().__init__(context)
         self.calls = context.service(CoroutineCalls)
         known = catalogue.coroutines()
-        self.consumers = known.value_consumers
-        self.logger_factories = known.logger_factories
-        self.logger_methods = known.logger_methods
         self.coroutine_attributes = known.coroutine_attributes
         self.async_cms = known.async_context_managers
 
@@ -265,26 +262,10 @@ class CoroutineAsValue(Rule):
         self._value(node.expression)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._consumer(node.func):
+        if self.calls.only_formats(node.func):
             for arg in node.args:
                 if not arg.star:
                     self._value(arg.value)
-
-    def _consumer(self, func: cst.BaseExpression) -> bool:
-        if self.model.qualified_name(func) in self.consumers:
-            return True
-        if not (isinstance(func, cst.Attribute) and func.attr.value in self.logger_methods):
-            return False
-        logger = func.value
-        if isinstance(logger, cst.Call):  # `logging.getLogger(__name__).info(...)`
-            return self.model.qualified_name(logger.func) in self.logger_factories
-        if isinstance(logger, cst.Name):
-            binding = self.model.lookup(logger.value)
-            return (
-                binding is not None and isinstance(binding.value, cst.Call)
-                and self.model.qualified_name(binding.value.func) in self.logger_factories
-            )
-        return False
 
     # -- iteration ---------------------------------------------------------------------------
 

@@ -51,6 +51,9 @@ class CoroutineCalls(Service):
         self.library_methods = known.methods
         self.loop_methods = known.loop_methods
         self.spawns: TaskSpawns = context.spawns
+        self.consumers = known.value_consumers
+        self.logger_factories = known.logger_factories
+        self.logger_methods = known.logger_methods
 
     def report(
         self, rule: Rule, call: cst.BaseExpression, message: str, *,
@@ -74,23 +77,46 @@ class CoroutineCalls(Service):
                 return
         at = call if at is None else at
         condition = None if found is KNOWN else found
-        guessed = condition is not None and condition.kind == "duck"
         coroutine = self.model.in_coroutine if in_coroutine is None else in_coroutine
+
+        def guessed() -> bool:
+            # Asked only when the finding stands, with the index at hand (lint/context.py).
+            index = self.context.index
+            return condition is not None and index is not None and index.guessed(condition)
 
         def fix() -> Fix | None:
             if not (fixable and coroutine):
                 return None
             return Fix(
-                Applicability.UNSAFE if guessed else Applicability.SAFE,
+                Applicability.UNSAFE if guessed() else Applicability.SAFE,
                 title,
                 (edit or Edit(call, cst.Await(expression=call)),),
             )
 
         def text() -> str:
-            how = " (inferred from the method name: the project defines it only as `async def`)" if guessed else ""
+            how = " (inferred from the method name: the project defines it only as `async def`)" if guessed() else ""
             return message.format(callee=callee_text(self.context, call), how=how)
 
         rule.report(at, text, fix, condition)
+
+    def only_formats(self, func: cst.BaseExpression) -> bool:
+        """Whether calling `func` only prints, formats or logs its arguments (`print`, `str`,
+        `logger.info` on a logger from `logging.getLogger`): a coroutine given to it is used as
+        a plain value, never run."""
+        if self.model.qualified_name(func) in self.consumers:
+            return True
+        if not (isinstance(func, cst.Attribute) and func.attr.value in self.logger_methods):
+            return False
+        logger = func.value
+        if isinstance(logger, cst.Call):  # `logging.getLogger(__name__).info(...)`
+            return self.model.qualified_name(logger.func) in self.logger_factories
+        if isinstance(logger, cst.Name):
+            binding = self.model.lookup(logger.value)
+            return (
+                binding is not None and isinstance(binding.value, cst.Call)
+                and self.model.qualified_name(binding.value.func) in self.logger_factories
+            )
+        return False
 
     def classify(self, call: cst.Call) -> Classified:
         """KNOWN when the call makes a coroutine, a condition (`Ref`) for the index when it may,

@@ -1,0 +1,116 @@
+"""Finishing a `Deferred` type (asynclint/resolve/facts.py) once every summary is in the index.
+
+A deferred type is a root and the steps from it: the root is an instance of a project class
+("type"), what calling a project function or class gives ("returns"), or a module constant
+("global"); a step reads an attribute (`config`), calls a method (`load()`), awaits the result
+(`await`) or joins a path (`/`). Each step is finished with what the summaries record: what an
+attribute of a class holds (asynclint/resolve/project.py), the return annotation of a function or
+a property, a constant's type (asynclint/resolve/blocking_project.py), and what the catalogue
+declares of library types (rules/types.toml). Every family asks the same question here: the
+blocking rules whether the type blocks, the coroutine rules whether a method of it is a
+coroutine function.
+
+What awaiting an `async def` gives is its return annotation; until the `await` step comes, the
+value is the coroutine itself, written `await:<type>` so that no other step applies to it.
+"""
+
+from __future__ import annotations
+
+from asynclint.knowledge import catalogue
+from asynclint.resolve.names import ASYNC, CLASS, SYNC
+
+PATH = "pathlib.Path"
+AWAITING = "await:"  # a coroutine whose result is the type after the prefix
+MAX_DEPTH = 8
+
+
+def constant(index, qualified: str, depth: int = 0) -> str | None:
+    """The type of a module-level constant, through re-exports and aliases."""
+    if depth > MAX_DEPTH:
+        return None
+    split = index._split(qualified)
+    if split is None:
+        return None
+    module, rest = split
+    summary = index.modules[module]
+    if summary is None or len(rest) != 1:
+        return None
+    found = summary["constants"].get(rest[0])
+    if found is not None:
+        return found
+    for table in ("imports", "aliases"):
+        target = summary[table].get(rest[0])
+        if target:
+            return constant(index, target, depth + 1)
+    return None
+
+
+def _called(kind: str | None, returns: str | None) -> str | None:
+    """What calling a function of that kind with that return annotation gives."""
+    if returns is None:
+        return None
+    if kind == SYNC:
+        return returns
+    return f"{AWAITING}{returns}" if kind == ASYNC else None
+
+
+def made(index, target: str) -> str | None:
+    """What calling `target` gives: an instance of a class (a library type is taken for one), or
+    what a project function's return annotation names (`self.state = make_state()`)."""
+    what = index.lookup(target)
+    if what == CLASS:
+        return index._class_name(target) or target
+    if index._split(target) is None:
+        return target
+    return _called(what, index.lookup(target, table="returns"))
+
+
+def member(index, held: str | None, step: str) -> str | None:
+    """The type of `held` after one step (see the module's docstring)."""
+    if held is None:
+        return None
+    if step == "await":
+        return held.removeprefix(AWAITING) if held.startswith(AWAITING) else None
+    if held.startswith(AWAITING):
+        return None  # a coroutine object: none of its attributes is meant
+    known = catalogue.types()
+    held = known.type_name(held)
+    if held is None:
+        return None
+    if step == "/":
+        return held if held == PATH else None
+    call = step.endswith("()")
+    name = step[:-2] if call else step
+    if name in known.pure.get(held, ()):
+        return held
+    if call:
+        returned = known.returns.get(f"{held}.{name}")
+        if isinstance(returned, str):
+            return returned
+        awaited = known.awaited.get(f"{held}.{name}")
+        if isinstance(awaited, str):
+            return f"{AWAITING}{awaited}"
+    cls = index._class_name(held)
+    if cls is None:
+        return None
+    if call:  # a project method, by its return annotation
+        return _called(index.method(cls, name), index.method(cls, name, table="returns"))
+    found = index.attribute(cls, step)
+    if found is not None:
+        return found
+    return index.method(cls, step, table="properties")
+
+
+def resolve(index, kind: str, target: str, steps) -> str | None:
+    """The dotted name of the type a deferred value has, or None when the index cannot tell."""
+    if kind == "type":
+        held = index._class_name(target)
+    elif kind == "global":
+        held = constant(index, target)
+    elif kind == "returns":
+        held = made(index, target)
+    else:
+        return None
+    for step in steps:
+        held = member(index, held, step)
+    return catalogue.types().type_name(held)
