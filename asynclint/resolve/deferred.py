@@ -21,6 +21,8 @@ from asynclint.resolve.names import ASYNC, CLASS, SYNC
 
 PATH = "pathlib.Path"
 AWAITING = "await:"  # a coroutine whose result is the type after the prefix
+CLASS_OF = "class:"  # the class itself (`type[T]`), whose call makes an instance
+_ROOTS = ("type", "global", "returns")
 MAX_DEPTH = 8
 
 
@@ -56,7 +58,21 @@ def _called(kind: str | None, returns: str | None) -> str | None:
 
 def made(index, target: str) -> str | None:
     """What calling `target` gives: an instance of a class (a library type is taken for one), or
-    what a project function's return annotation names (`self.state = make_state()`)."""
+    what a project function's return annotation names (`self.state = make_state()`). A Deferred
+    type kept as text (facts.stored) is finished here."""
+    kind, sep, rest = target.partition(":")
+    if sep and kind in _ROOTS:
+        root, _, steps = rest.partition(":")
+        making = index.__dict__.setdefault("_making", set())
+        if target in making:
+            return None  # `self.a = self.b.x` while `self.b = self.a.y`
+        making.add(target)
+        try:
+            return resolve(index, kind, root, steps.split(".") if steps else ())
+        finally:
+            making.discard(target)
+    if sep:
+        return target  # a class object (`class:T`) or a coroutine (`await:T`)
     what = index.lookup(target)
     if what == CLASS:
         return index._class_name(target) or target
@@ -73,6 +89,8 @@ def member(index, held: str | None, step: str) -> str | None:
         return held.removeprefix(AWAITING) if held.startswith(AWAITING) else None
     if held.startswith(AWAITING):
         return None  # a coroutine object: none of its attributes is meant
+    if held.startswith(CLASS_OF):
+        return None  # its attributes are the class's, not an instance's
     known = catalogue.types()
     held = known.type_name(held)
     if held is None:
@@ -93,8 +111,12 @@ def member(index, held: str | None, step: str) -> str | None:
     cls = index._class_name(held)
     if cls is None:
         return None
-    if call:  # a project method, by its return annotation
-        return _called(index.method(cls, name), index.method(cls, name, table="returns"))
+    if call:  # a project method, by its return annotation; or a class an attribute holds
+        kind = index.method(cls, name)
+        if kind is not None:
+            return _called(kind, index.method(cls, name, table="returns"))
+        holder = index.attribute(cls, name)  # `event_class: type[Event]`, then `event_class()`
+        return holder.removeprefix(CLASS_OF) if holder is not None and holder.startswith(CLASS_OF) else None
     found = index.attribute(cls, step)
     if found is not None:
         return found

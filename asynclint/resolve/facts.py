@@ -37,7 +37,8 @@ MAX_DEPTH = 8  # `x = x.f()` chains and long attribute chains: give up rather th
 @dataclass(frozen=True)
 class Deferred:
     """A type only the project index can tell: `kind` "type" (an instance of the class `target`),
-    "global" (the module-level constant `target`) or "returns" (what calling `target` gives),
+    "class" (the class `target` itself, as `type[T]` annotates it), "global" (the module-level
+    constant `target`) or "returns" (what calling `target` gives),
     then attribute `steps` from it ("/" for a path join, "m()" for a method call, "await" for
     awaiting it); asynclint/resolve/deferred.py finishes it."""
 
@@ -55,6 +56,7 @@ Held = str | Deferred
 
 
 _OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_TYPE = frozenset({"builtins.type", "typing.Type", "typing_extensions.Type"})
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 
 
@@ -81,6 +83,18 @@ def class_name(held: Held | None) -> str | None:
     if held is not None and not held.steps and held.kind in ("type", "returns"):
         return held.target
     return None
+
+
+def stored(held: Held | None) -> str | None:
+    """How a summary keeps what a value holds, as plain text: a class or type by its dotted name,
+    a class object as `class:T`, any other Deferred type as `kind:target:steps` (the steps joined
+    by dots) for asynclint/resolve/deferred.py to finish."""
+    name = class_name(held)
+    if name is not None or not isinstance(held, Deferred):
+        return name
+    if held.kind == "class":
+        return f"class:{held.target}" if not held.steps else None
+    return f"{held.kind}:{held.target}:{'.'.join(held.steps)}"
 
 
 def top_package(name: str) -> str:
@@ -242,6 +256,10 @@ class TypeFacts:
             ]
             if wrapper in _OPTIONAL and len(inner) == 1:
                 return self.annotation(inner[0], depth + 1)
+            if wrapper in _TYPE and len(inner) == 1:
+                # `event_class: type[Event]`: the class itself, whose call makes an instance
+                of = class_name(self.annotation(inner[0], depth + 1))
+                return Deferred("class", of) if of is not None else None
             if wrapper in _UNION:
                 others = [value for value in inner if not _is_none(value)]
                 return self.annotation(others[0], depth + 1) if len(others) == 1 else None
@@ -312,6 +330,10 @@ class TypeFacts:
                 binding = self.model.lookup(call.func.value)
                 kind = "type" if binding is not None and binding.kind is BindingKind.CLASS else "returns"
                 return Deferred(kind, local)
+            made = self._name(call.func, depth + 1)
+            if isinstance(made, Deferred) and made.kind == "class" and not made.steps:
+                # `event_class()` with `event_class: type[Event]`
+                return Deferred("type", made.target) if self.in_project(made.target) else made.target
         return None
 
     def _attribute(self, expr: cst.Attribute, depth: int) -> Held | None:

@@ -22,7 +22,7 @@ from asynclint.knowledge import catalogue
 from asynclint.resolve import deferred
 from asynclint.resolve.blocking_project import BlockingSummary
 from asynclint.resolve.blocking_project import check as check_blocking
-from asynclint.resolve.facts import TypeFacts
+from asynclint.resolve.facts import TypeFacts, stored
 from asynclint.resolve.names import (
     ASYNC,
     ASYNCGEN,
@@ -186,7 +186,7 @@ class SummaryCollector:
         attributes = self.attributes.setdefault(owner, {})
         declared = self._declared.setdefault(owner, set())
         if annotation is not None:
-            held = self.facts.annotated_class(annotation)
+            held = stored(self.facts.annotation(annotation))
             if name in declared and attributes.get(name) != held:
                 held = None
             declared.add(name)
@@ -194,8 +194,9 @@ class SummaryCollector:
             return
         if name in declared or value is None or (isinstance(value, cst.Name) and value.value == "None"):
             return
-        # `self.x = Cls()`, `self.x = open(p)`, or `self.x = param` with `param: Cls`
-        held = self.facts.instance_class(value)
+        # `self.x = Cls()`, `self.x = open(p)`, `self.x = param` with `param: Cls`, or a type only
+        # the index can finish (`self.x = self.context.event_class()`)
+        held = stored(self.facts.held(value))
         if held is None or attributes.get(name, held) != held:
             attributes[name] = "?"  # assigned something else too: unknown
         else:

@@ -68,7 +68,12 @@ class UnawaitedCoroutine(Rule):
     re-exports and `name = other` aliases, of another module; `self.m()` through the project's class
     hierarchy (unless a subclass overrides `m` with a sync method) and `super().m()`; `Cls().m()`,
     `x = Cls(); x.m()` and parameters annotated with a project class; `self.attr.m()` where `attr`
-    is assigned a project class instance (or annotated with one) in the class. Coroutine methods of
+    is assigned a project class instance in the class or declared with one (`attr: Client` in the
+    class body, `self.attr: Client = ...`; a first `self.attr = None` says nothing against it);
+    longer chains and values made by calls (`self.state.client.m()`, `ctx = cls.context();
+    ctx.m()`, `(await connect()).m()`) through what attributes hold, properties, and the return
+    annotations of sync and async functions. A subclass overriding `m` through a decorator that
+    keeps it a coroutine function (`@wraps` around an `async def`) keeps `self.m()` known. Coroutine methods of
     library types (`asyncio.Lock.acquire`, `StreamWriter.drain`, `Event.wait`, an event loop's
     `sock_recv`...) count when the receiver's type is known the same ways, from what a library
     coroutine returns (`reader, writer = await asyncio.open_connection(...)`), or from an
@@ -485,6 +490,58 @@ class UnawaitedCoroutine(Rule):
             ),
         ),
         Invalid(
+            # From hypercorn: events made by a class the context declares as `type[Event]`.
+            "instances-of-a-declared-class-object",
+            """
+            from typing import Protocol
+
+            class Event(Protocol):
+                async def set(self) -> None: ...
+                async def wait(self) -> None: ...
+
+            class WorkerContext:
+                event_class: type[Event]
+
+                def __init__(self) -> None:
+                    self.terminated = self.event_class()
+
+            class StreamBuffer:
+                def __init__(self, event_class: type[Event], context: WorkerContext) -> None:
+                    self._is_empty = event_class()
+                    self.context = context
+
+                async def drain(self) -> None:
+                    self._is_empty.wait()
+                    self.context.terminated.set()
+            """,
+            (
+                (19, 9, "`self._is_empty.wait()` returns a coroutine that is never awaited, so it never runs"),
+                (20, 9, "`self.context.terminated.set()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            from typing import Protocol
+
+            class Event(Protocol):
+                async def set(self) -> None: ...
+                async def wait(self) -> None: ...
+
+            class WorkerContext:
+                event_class: type[Event]
+
+                def __init__(self) -> None:
+                    self.terminated = self.event_class()
+
+            class StreamBuffer:
+                def __init__(self, event_class: type[Event], context: WorkerContext) -> None:
+                    self._is_empty = event_class()
+                    self.context = context
+
+                async def drain(self) -> None:
+                    await self._is_empty.wait()
+                    await self.context.terminated.set()
+            """,
+        ),
+        Invalid(
             "library-methods-on-known-types",
             """
             import asyncio
@@ -781,16 +838,19 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     and `name` (including `_`) is never read afterwards in that function: never awaited, returned,
     stored, passed on or scheduled. Also flags a name bound once that is afterwards only used as
     a plain value: tested for truth, compared (`item is None`), read for an attribute, subscripted,
-    iterated with a plain `for`, used in arithmetic or formatted into an f-string. Forgetting
-    `await` in `item = self.read()` and then checking `if item is None` is the common form.
+    iterated with a plain `for`, used in arithmetic, formatted into an f-string, or only logged or
+    printed. Forgetting `await` in `item = self.read()` and then checking `if item is None` is the
+    common form. A read that fails on a coroutine object (an attribute it doesn't have, a
+    subscript, a plain `for`, arithmetic, `<`, `x in item`) is flagged whatever else the function
+    does with the name, since the `await` is missing there.
 
     ## Why is this bad?
     Binding the coroutine object does not run it. The name hides the mistake from the checks that
     look at bare statements: nothing happens, and Python warns "coroutine ... was never awaited"
     only when the object is collected.
 
-    A name that is read anywhere else in the function is left alone, since what the code does with
-    it (`await x`, `tasks.append(x)`, `return x`) may well run it; so is a name read in a nested
+    Otherwise a name that is read anywhere else in the function is left alone, since what the code
+    does with it (`await x`, `tasks.append(x)`, `return x`) may well run it; so is a name read in a nested
     function, one bound more than once, and the coroutine object's own API (`close()`, `send()`,
     `cr_frame`, `__name__`), which is used on purpose.
 

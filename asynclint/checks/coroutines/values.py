@@ -26,9 +26,9 @@ class CoroutineAsValue(Rule):
     Flags a call to a coroutine function (resolved as for ASL101) whose result is used as if it
     were the coroutine's result: an attribute or subscript of it (`fetch().status`,
     `load()["key"]`), an operand of arithmetic, a comparison or unary `-`, the iterable of a `for`
-    or comprehension, a value in an f-string, or an argument of a function that only formats or
-    converts its arguments (`print`, `str`, `len`, `json.dumps`, logging calls; the list is data
-    in rules/coroutines.toml). Also flags `for x in agen()` over a project async generator, and
+    or comprehension, the value unpacked by `a, b = ...`, a value in an f-string, or an argument
+    of a function that only formats or converts its arguments (`print`, `str`, `len`,
+    `json.dumps`, logging calls; the list is data in rules/coroutines.toml). Also flags `for x in agen()` over a project async generator, and
     plain `with` on an async-only context manager (`asyncio.timeout`, `asyncio.TaskGroup`,
     `aiohttp.ClientSession`, ...), whether created in the `with` or held by a name or `self`
     attribute assigned one. (A plain `with` on an asyncio lock is ASL505's.)
@@ -161,6 +161,35 @@ class CoroutineAsValue(Rule):
             """,
         ),
         Invalid(
+            # From tortoise-orm: `_, rows = await self.db.execute_query(sql)` without its await.
+            "unpacked",
+            """
+            class Client:
+                async def execute_query(self, sql): ...
+
+                async def rows(self, sql):
+                    _, rows = self.execute_query(sql)
+                    [count, found] = self.execute_query(sql)
+                    first, *rest = self.execute_query(sql)
+                    return rows
+            """,
+            (
+                (5, 19, "`self.execute_query()` returns a coroutine, unpacked here: it is never awaited"),
+                (6, 26, "`self.execute_query()` returns a coroutine, unpacked here: it is never awaited"),
+                (7, 24, "`self.execute_query()` returns a coroutine, unpacked here: it is never awaited"),
+            ),
+            fixed="""
+            class Client:
+                async def execute_query(self, sql): ...
+
+                async def rows(self, sql):
+                    _, rows = await self.execute_query(sql)
+                    [count, found] = await self.execute_query(sql)
+                    first, *rest = await self.execute_query(sql)
+                    return rows
+            """,
+        ),
+        Invalid(
             "async-generator-and-context-managers",
             """
             import asyncio
@@ -224,7 +253,7 @@ class CoroutineAsValue(Rule):
         ),
     )
 
-    _VALUE = "`{callee}()` returns a coroutine, used here as a plain value: it is never awaited{how}"
+    _VALUE = "`{callee}()` returns a coroutine, {use}: it is never awaited{how}"
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -233,10 +262,15 @@ class CoroutineAsValue(Rule):
         self.coroutine_attributes = known.coroutine_attributes
         self.async_cms = known.async_context_managers
 
-    def _value(self, expr: cst.BaseExpression, parenthesize: bool = False) -> None:
+    def _value(self, expr: cst.BaseExpression, parenthesize: bool = False, how: str = "used here as a plain value") -> None:
         if isinstance(expr, cst.Call):
             edit = Edit(expr, _parenthesized_await(expr)) if parenthesize else None
-            self.calls.report(self, expr, self._VALUE, edit=edit)
+            self.calls.report(self, expr, self._VALUE.replace("{use}", how), edit=edit)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # `a, b = fetch()`: a coroutine object can't be unpacked (TypeError).
+        if any(isinstance(target.target, (cst.Tuple, cst.List)) for target in node.targets):
+            self._value(node.value, how="unpacked here")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value not in self.coroutine_attributes:
