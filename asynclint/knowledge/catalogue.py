@@ -250,6 +250,9 @@ class BlockingEntry:
     # only when the receiver is constructed in view with that argument a positive literal
     # (`queue.Queue(maxsize=10).put(x)`); an unbounded queue's `put` never waits
     bounded: tuple[int, str] | None = None
+    # (position, keyword) of the timeout argument: given as a literal 0, the call returns at once
+    # (`thread.join(timeout=0)`, `event.wait(0)`)
+    zero_timeout: tuple[int, str] | None = None
 
     def replacement_for(self, library: str) -> str | None:
         """The awaitable to call instead in a program of that async library, if any."""
@@ -296,10 +299,11 @@ def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
         nonblocking = override.get("nonblocking")
         flag = override.get("nonblocking-flag")
         bounded = override.get("bounded")
+        zero = override.get("zero-timeout")
         return BlockingEntry(
             name, category, override.get("hint", table["hint"]), override.get("fix", table["fix"]),
             _replacements(override.get("replacement")), tuple(nonblocking) if nonblocking else None, method,
-            tuple(flag) if flag else None, tuple(bounded) if bounded else None,
+            tuple(flag) if flag else None, tuple(bounded) if bounded else None, tuple(zero) if zero else None,
         )
 
     for category in categories:

@@ -44,6 +44,10 @@ def is_false(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "False"
 
 
+def _is_zero(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, (cst.Integer, cst.Float)) and expr.evaluated_value == 0
+
+
 def names_flag(expr: cst.BaseExpression | None, flag: str) -> bool:
     """Whether `expr` is the flag `flag` (`AI_NUMERICHOST`, `socket.AI_NUMERICHOST`) or a bitwise
     or of flags holding it."""
@@ -140,6 +144,8 @@ class BlockingCalls:
     def _nonblocking(self, call: cst.Call, entry: BlockingEntry) -> bool:
         if entry.nonblocking is not None and is_false(argument(call, *entry.nonblocking)):
             return True
+        if entry.zero_timeout is not None and _is_zero(argument(call, *entry.zero_timeout)):
+            return True
         if entry.nonblocking_flag is not None:
             position, keyword, flag = entry.nonblocking_flag
             return names_flag(argument(call, position, keyword), flag)
@@ -192,7 +198,7 @@ def _method_tables(extra: tuple[tuple[str, str], ...]) -> tuple[dict, dict]:
     categories: dict[str, dict[str, str]] = {}
     for name, entry in sorted(catalogue.blocking(extra).methods.items()):
         owner, _, method = name.rpartition(".")
-        if entry.nonblocking:
+        if entry.nonblocking or entry.zero_timeout:
             with_nonblocking.setdefault(method, []).append(entry)
         if entry.bounded:
             continue  # whether it waits depends on a construction the index does not keep

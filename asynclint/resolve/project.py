@@ -122,6 +122,22 @@ def _decorated(decorator: cst.Decorator) -> cst.BaseExpression:
     return expr.func if isinstance(expr, cst.Call) else expr
 
 
+MAX_UNION = 4  # classes an attribute may hold, one per assignment (`A()` here, `B()` there)
+
+
+def _joined(previous: str | None, held: str | None) -> str:
+    """What an attribute holds after one more assignment: the same type, a union of classes
+    (`A|B`, whose method the index knows when it is the same kind in each), or "?" (unknown)."""
+    if held is None or previous == "?":
+        return "?"
+    if previous is None or previous == held:
+        return held
+    if ":" in previous or ":" in held:  # deferred types and class objects are not joined
+        return "?"
+    classes = sorted({*previous.split("|"), held})
+    return "|".join(classes) if len(classes) <= MAX_UNION else "?"
+
+
 class SummaryCollector:
     def __init__(
         self, model: SemanticModel, module: str, is_package: bool, extra_spawners: tuple[str, ...] = (),
@@ -197,10 +213,7 @@ class SummaryCollector:
         # `self.x = Cls()`, `self.x = open(p)`, `self.x = param` with `param: Cls`, or a type only
         # the index can finish (`self.x = self.context.event_class()`)
         held = stored(self.facts.held(value))
-        if held is None or attributes.get(name, held) != held:
-            attributes[name] = "?"  # assigned something else too: unknown
-        else:
-            attributes[name] = held
+        attributes[name] = _joined(attributes.get(name), held)
 
     def _attribute_target(self, target: cst.BaseExpression) -> tuple[str, str | None]:
         """(attribute, class) for `self.x` in a method or `x` in the body of a module-level class."""
@@ -517,7 +530,11 @@ class ProjectIndex:
 
     def method(self, cls: str, name: str, table: str = "functions", inherited: bool = False) -> str | None:
         """The kind (or `table` entry) of `cls.name`; with `inherited`, as `super().name` in
-        `cls` finds it: from the classes after `cls` in its MRO."""
+        `cls` finds it: from the classes after `cls` in its MRO. For a union of classes (what
+        an attribute assigned several holds), the entry they all agree on."""
+        if "|" in cls:
+            entries = {self.method(one, name, table, inherited) for one in cls.split("|")}
+            return entries.pop() if len(entries) == 1 else None
         cls = self._class_name(cls) or cls
         if cls not in self.classes:
             return None
@@ -555,7 +572,8 @@ class ProjectIndex:
         return self._entry(summary, f"{qualname}.{name}", "functions") if summary else None
 
     def attribute(self, cls: str, attribute: str) -> str | None:
-        """The project class an attribute of `cls` holds, as assigned in its methods."""
+        """The type an attribute of `cls` holds, as its methods assign it or its class body
+        declares it; "A|B" when it is assigned instances of several project classes."""
         cls = self._class_name(cls) or cls
         if cls not in self.classes:
             return None
@@ -564,7 +582,9 @@ class ProjectIndex:
                 return None
             held = self.attributes.get(klass, {}).get(attribute)
             if held is not None:
-                return None if held == "?" else deferred.made(self, held)
+                if held == "?" or "|" in held:
+                    return None if held == "?" else held  # a union: see `method`
+                return deferred.made(self, held)
         return None
 
     def check(self, ref: Ref) -> bool:

@@ -1192,7 +1192,8 @@ class BlockingThreadWait(BlockingCategory):
     `multiprocessing.Queue`) `get()`/`put()` unless given `block=False`, `join()` of a
     `threading.Thread` or a queue, and `result()`/`exception()` of a
     `concurrent.futures.Future`, in an `async def`. `acquire(False)` / `acquire(blocking=False)`
-    never wait and are not flagged.
+    never wait and are not flagged, nor is a literal zero timeout (`thread.join(timeout=0)`,
+    `event.wait(0)`, `q.get(True, 0)`), which returns at once.
 
     `put()` waits only when the queue is full, and a queue made without a positive `maxsize` is
     never full: `put()` is flagged only on a queue whose construction is in view with `maxsize` a
@@ -1252,10 +1253,27 @@ class BlockingThreadWait(BlockingCategory):
                 q.put(1, False)
                 lock.acquire(False)
                 lock.acquire(blocking=False)
+                lock.acquire(timeout=0)
+                q.get(True, 0)
                 event = asyncio.Event()
                 await event.wait()
                 with lock:
                     q.qsize()
+        """),
+        Valid("zero-timeout", """
+            # From Home Assistant: joining a thread known to have exited.
+            import threading
+
+            class Stream:
+                def __init__(self) -> None:
+                    self._thread: threading.Thread | None = None
+                    self._done = threading.Event()
+
+                async def start(self) -> None:
+                    if self._thread is not None:
+                        self._thread.join(timeout=0)
+                    self._done.wait(0)
+                    self._thread = threading.Thread(target=print)
         """),
         Valid("put-on-unbounded-or-unknown-size", """
             import queue

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from asynclint.checks.shared.awaitables import Classified, CoroutineCalls, callee_text
+from asynclint.checks.shared.awaitables import KNOWN, Classified, CoroutineCalls, callee_text
 from asynclint.checks.shared.bindings import NameBindings
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
@@ -542,6 +542,53 @@ class UnawaitedCoroutine(Rule):
             """,
         ),
         Invalid(
+            # From aiokafka: the coordinator is one class or another, a coroutine in both.
+            "assigned-one-class-or-another",
+            """
+            class GroupCoordinator:
+                async def commit_offsets(self, offsets): ...
+
+            class NoGroupCoordinator:
+                async def commit_offsets(self, offsets): ...
+
+                def close(self): ...
+
+            class Consumer:
+                def __init__(self, group):
+                    self._coordinator = None
+                    if group:
+                        self._coordinator = GroupCoordinator()
+                    else:
+                        self._coordinator = NoGroupCoordinator()
+
+                async def commit(self, offsets):
+                    self._coordinator.commit_offsets(offsets)
+                    self._coordinator.close()
+            """,
+            ((18, 9, "`self._coordinator.commit_offsets()` returns a coroutine that is never awaited, so it never runs"),),
+            fixed="""
+            class GroupCoordinator:
+                async def commit_offsets(self, offsets): ...
+
+            class NoGroupCoordinator:
+                async def commit_offsets(self, offsets): ...
+
+                def close(self): ...
+
+            class Consumer:
+                def __init__(self, group):
+                    self._coordinator = None
+                    if group:
+                        self._coordinator = GroupCoordinator()
+                    else:
+                        self._coordinator = NoGroupCoordinator()
+
+                async def commit(self, offsets):
+                    await self._coordinator.commit_offsets(offsets)
+                    self._coordinator.close()
+            """,
+        ),
+        Invalid(
             "library-methods-on-known-types",
             """
             import asyncio
@@ -840,9 +887,10 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     a plain value: tested for truth, compared (`item is None`), read for an attribute, subscripted,
     iterated with a plain `for`, used in arithmetic, formatted into an f-string, or only logged or
     printed. Forgetting `await` in `item = self.read()` and then checking `if item is None` is the
-    common form. A read that fails on a coroutine object (an attribute it doesn't have, a
-    subscript, a plain `for`, arithmetic, `<`, `x in item`) is flagged whatever else the function
-    does with the name, since the `await` is missing there.
+    common form. When `f` is an `async def` of the project, a read that fails on a coroutine
+    object (an attribute it doesn't have, a subscript, a plain `for`, arithmetic, `<`,
+    `x in item`) is flagged whatever else the function does with the name, since the `await` is
+    missing there. (A library call may give another awaitable, which has attributes of its own.)
 
     ## Why is this bad?
     Binding the coroutine object does not run it. The name hides the mistake from the checks that
@@ -969,6 +1017,15 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 if item is not None and item != pending and item in pending:
                     pending.append(item)
                 await item
+        """),
+        Valid("library-awaitable-with-attributes", """
+            # From aiohttp's tests: `aiohttp.request()` gives a context manager, not a coroutine.
+            import aiohttp
+            async def main(url):
+                cm = aiohttp.request("GET", url)
+                assert cm._session is None
+                async with cm as resp:
+                    pass
         """),
         Valid("same-name-in-a-nested-function", """
             async def read(): ...
@@ -1286,8 +1343,11 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 use = "which is never used: it never runs"
             elif bound.reads and all(bound.reads) and once:
                 use = f"which is only {bound.reads[0]}, never awaited: it never runs"
-            elif bound.failing and once:
-                # Whatever else is done with it, this read raises: the `await` is missing.
+            elif bound.failing and once and bound.found is not KNOWN:
+                # Whatever else is done with it, this read raises: the `await` is missing. Only
+                # for a module-level `async def` of the project, which the index confirms: a
+                # library call the catalogue knows may give an awaitable that has the attribute
+                # (`aiohttp.request()` gives a context manager with `_session`).
                 use = f"then {bound.failing[0]}: that fails on a coroutine, so `await` is missing"
             else:
                 continue
