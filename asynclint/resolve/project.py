@@ -533,8 +533,8 @@ class ProjectIndex:
         `cls` finds it: from the classes after `cls` in its MRO. For a union of classes (what
         an attribute assigned several holds), the entry they all agree on."""
         if "|" in cls:
-            entries = {self.method(one, name, table, inherited) for one in cls.split("|")}
-            return entries.pop() if len(entries) == 1 else None
+            entries = [self.method(one, name, table, inherited) for one in cls.split("|")]
+            return entries[0] if all(entry == entries[0] for entry in entries) else None
         cls = self._class_name(cls) or cls
         if cls not in self.classes:
             return None

@@ -74,6 +74,38 @@ class BlockingHelper(InCoroutine):
     message = "a sync function of the project that blocks is called in a coroutine"
 
     valid = (
+        Valid(
+            # From aiokafka: the attribute holds one class or another, and each blocks through
+            # its own helper. What they record differs (lists of calls), so the index, which
+            # answers for a union only what every class agrees on, stays silent.
+            "helper-of-one-class-or-another", """
+            import time
+
+            class Disk:
+                def work(self):
+                    self.spin()
+
+                def spin(self):
+                    time.sleep(1)
+
+            class Tape:
+                def work(self):
+                    self.spin()
+
+                def spin(self):
+                    time.sleep(2)
+
+            class Job:
+                def __init__(self, fast):
+                    self.store = None
+                    if fast:
+                        self.store = Disk()
+                    else:
+                        self.store = Tape()
+
+                async def run(self):
+                    self.store.work()
+            """),
         Valid("blocking-only-behind-a-test-of-a-parameter", """
             import socket
 
