@@ -22,7 +22,7 @@ from asynclint.resolve.names import ASYNC, CLASS, SYNC
 PATH = "pathlib.Path"
 AWAITING = "await:"  # a coroutine whose result is the type after the prefix
 CLASS_OF = "class:"  # the class itself (`type[T]`), whose call makes an instance
-_ROOTS = ("type", "global", "returns")
+_ROOTS = ("type", "class", "global", "returns")
 MAX_DEPTH = 8
 
 
@@ -72,7 +72,7 @@ def made(index, target: str) -> str | None:
         finally:
             making.discard(target)
     if sep:
-        return target  # a class object (`class:T`) or a coroutine (`await:T`)
+        return target  # a coroutine (`await:T`)
     what = index.lookup(target)
     if what == CLASS:
         return index._class_name(target) or target
@@ -89,8 +89,9 @@ def member(index, held: str | None, step: str) -> str | None:
         return held.removeprefix(AWAITING) if held.startswith(AWAITING) else None
     if held.startswith(AWAITING):
         return None  # a coroutine object: none of its attributes is meant
-    if held.startswith(CLASS_OF):
-        return None  # its attributes are the class's, not an instance's
+    # A class's attributes and methods are read as its instances' are (class attributes,
+    # classmethods): `cls.context().close()`.
+    held = held.removeprefix(CLASS_OF)
     known = catalogue.types()
     held = known.type_name(held)
     if held is None:
@@ -127,6 +128,9 @@ def resolve(index, kind: str, target: str, steps) -> str | None:
     """The dotted name of the type a deferred value has, or None when the index cannot tell."""
     if kind == "type":
         held = index._class_name(target)
+    elif kind == "class":  # a project class, or a library one
+        found = index._class_name(target) or (target if index._split(target) is None else None)
+        held = f"{CLASS_OF}{found}" if found is not None else None
     elif kind == "global":
         held = constant(index, target)
     elif kind == "returns":

@@ -92,8 +92,8 @@ def stored(held: Held | None) -> str | None:
     name = class_name(held)
     if name is not None or not isinstance(held, Deferred):
         return name
-    if held.kind == "class":
-        return f"class:{held.target}" if not held.steps else None
+    if held.kind == "class" and not held.steps:
+        return f"class:{held.target}"
     return f"{held.kind}:{held.target}:{'.'.join(held.steps)}"
 
 
@@ -355,7 +355,10 @@ class TypeFacts:
             return None
         if expr.value in ("self", "cls") and binding.kind is BindingKind.PARAM:
             owner = self.enclosing_class()  # a method of a module-level class
-            return Deferred("type", f"{self.module}.{owner}") if owner is not None else None
+            if owner is None:
+                return None
+            # `self` is an instance; `cls` the class, whose call makes one (`cls(**kwargs)`)
+            return Deferred("type" if expr.value == "self" else "class", f"{self.module}.{owner}")
         if binding.kind is BindingKind.IMPORT:
             name = self.qualified(expr)
             return Deferred("global", name) if name and self.in_project(name) else None

@@ -589,6 +589,56 @@ class UnawaitedCoroutine(Rule):
             """,
         ),
         Invalid(
+            # From tortoise-orm: `cls` in a classmethod is the class; calling it makes an instance.
+            "made-by-cls",
+            """
+            class Model:
+                async def save(self): ...
+
+                @classmethod
+                async def create(cls, **kwargs):
+                    instance = cls(**kwargs)
+                    instance.save()
+                    return instance
+
+                @classmethod
+                def context(cls) -> "Context":
+                    return Context()
+
+                @classmethod
+                async def close_all(cls):
+                    cls.context().close()
+
+            class Context:
+                async def close(self): ...
+            """,
+            (
+                (7, 9, "`instance.save()` returns a coroutine that is never awaited, so it never runs"),
+                (16, 9, "`cls.context().close()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            class Model:
+                async def save(self): ...
+
+                @classmethod
+                async def create(cls, **kwargs):
+                    instance = cls(**kwargs)
+                    await instance.save()
+                    return instance
+
+                @classmethod
+                def context(cls) -> "Context":
+                    return Context()
+
+                @classmethod
+                async def close_all(cls):
+                    await cls.context().close()
+
+            class Context:
+                async def close(self): ...
+            """,
+        ),
+        Invalid(
             "library-methods-on-known-types",
             """
             import asyncio
@@ -888,7 +938,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     iterated with a plain `for`, used in arithmetic, formatted into an f-string, or only logged or
     printed. Forgetting `await` in `item = self.read()` and then checking `if item is None` is the
     common form. When `f` is an `async def` of the project, a read that fails on a coroutine
-    object (an attribute it doesn't have, a subscript, a plain `for`, arithmetic, `<`,
+    object (an attribute it doesn't have, a subscript, a plain `for` or comprehension, arithmetic, `<`,
     `x in item`) is flagged whatever else the function does with the name, since the `await` is
     missing there. (A library call may give another awaitable, which has attributes of its own.)
 
@@ -1149,11 +1199,16 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                     offset = self.send(tp)
                     self.last = offset
                     return offset if offset > 0 else None
+
+                async def write(self):
+                    writers = self.send(None)
+                    return [str(writer) for writer in writers]
             """,
             (
                 (9, 9, "`self.send()` returns a coroutine bound to `resp`, then read for its attribute `topic_errors`: that fails on a coroutine, so `await` is missing"),
                 (16, 9, "`self.send()` returns a coroutine bound to `found`, then searched with `in`: that fails on a coroutine, so `await` is missing"),
                 (23, 9, "`self.send()` returns a coroutine bound to `offset`, then compared with `>`: that fails on a coroutine, so `await` is missing"),
+                (28, 9, "`self.send()` returns a coroutine bound to `writers`, which is only iterated, never awaited: it never runs"),
             ),
             fixed="""
             import logging
@@ -1181,6 +1236,10 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                     offset = await self.send(tp)
                     self.last = offset
                     return offset if offset > 0 else None
+
+                async def write(self):
+                    writers = await self.send(None)
+                    return [str(writer) for writer in writers]
             """,
         ),
         Invalid(
@@ -1302,6 +1361,10 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         self._value_use(node.value, "subscripted", fails=True)
 
     def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is None:
+            self._value_use(node.iter, "iterated", fails=True)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
         if node.asynchronous is None:
             self._value_use(node.iter, "iterated", fails=True)
 
