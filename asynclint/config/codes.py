@@ -18,6 +18,7 @@ CODES = (
     "ASL207",
     "ASL208",
     "ASL209",
+    "ASL210",
     "ASL301",
     "ASL302",
     "ASL303",

@@ -274,6 +274,8 @@ class BlockingCatalogue:
     lock_types: frozenset[str]  # thread locks: `with lock:` blocks too
     # every type that matters here: with blocking methods, pure steps, or sync calls giving one
     types: frozenset[str]
+    # ASL210: infinite iterators -> the position of the argument that bounds them (None: none)
+    endless_iterators: dict[str, int | None]
 
 
 def _looks_like_method(name: str) -> bool:
@@ -325,6 +327,7 @@ def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
         # `with lock:` blocks as `acquire()` does, for the thread locks with a blocking `acquire`
         lock_types=frozenset(t for t in known.thread_locks if f"{t}.acquire" in methods),
         types=frozenset(names),
+        endless_iterators={name: spec.get("bound") for name, spec in data["endless-loops"].items()},
     )
 
 

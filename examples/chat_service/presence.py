@@ -109,3 +109,9 @@ def presence_count(store: PresenceStore) -> int:
     # Bug: a stale noqa comment: nothing on this line needs ASL501 any more, and it would hide
     # the next real finding here.
     return len(store._online)  # noqa: ASL501
+
+
+async def keep_presence_fresh(store: PresenceStore) -> None:
+    # Bug: this loop never awaits: no other task, timeout or cancellation runs again.
+    while True:
+        store._online.discard("")
