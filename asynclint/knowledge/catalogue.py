@@ -170,6 +170,15 @@ def _version(text: str) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class Resource:
+    """An async client or pool (ASL518): the methods that close it, the advised one first, and
+    whether one is meant to be shared (made once, not per loop iteration)."""
+
+    close: tuple[str, ...]
+    shared: bool
+
+
+@dataclass(frozen=True)
 class MisuseCatalogue:
     get_event_loop: frozenset[str]
     running_loop: str
@@ -192,6 +201,9 @@ class MisuseCatalogue:
     loop_argument: Deprecation  # `name` unused: `loop_argument_functions` lists the callees
     loop_argument_functions: frozenset[str]
     module_get_event_loop: Deprecation
+    resources: dict[str, Resource]  # ASL518: by the callee that makes one
+    raises: frozenset[str]  # ASL518: context managers that expect their block to raise
+    raises_methods: frozenset[str]  # the same, as methods (unittest's `self.assertRaises`)
 
 
 @functools.cache
@@ -228,6 +240,12 @@ def misuse() -> MisuseCatalogue:
         module_get_event_loop=Deprecation(
             "asyncio.get_event_loop", _version(module_gel["deprecated"]), _version(module_gel["removed"])
         ),
+        resources={
+            name: Resource(tuple(entry["close"]), entry.get("shared", False))
+            for name, entry in data["resources"]["makers"].items()
+        },
+        raises=frozenset(data["resources"]["raises"]),
+        raises_methods=frozenset(data["resources"]["raises-methods"]),
     )
 
 
