@@ -204,6 +204,11 @@ class MisuseCatalogue:
     resources: dict[str, Resource]  # ASL518: by the callee that makes one
     raises: frozenset[str]  # ASL518: context managers that expect their block to raise
     raises_methods: frozenset[str]  # the same, as methods (unittest's `self.assertRaises`)
+    # ASL517: callee -> (position, keyword) of the function it runs in another thread
+    thread_handoffs: dict[str, tuple[int, str | None]]
+    thread_loop_methods: dict[str, int]  # loop method -> position of the function
+    thread_unsafe: dict[str, frozenset[str]]  # asyncio type ("loop": any loop) -> its methods
+    future_makers: frozenset[str]  # loop methods that give an asyncio future
 
 
 @functools.cache
@@ -246,6 +251,15 @@ def misuse() -> MisuseCatalogue:
         },
         raises=frozenset(data["resources"]["raises"]),
         raises_methods=frozenset(data["resources"]["raises-methods"]),
+        thread_handoffs={
+            name: (entry["position"], entry.get("keyword"))
+            for name, entry in data["thread-handoffs"].items() if name != "loop-methods"
+        },
+        thread_loop_methods=dict(data["thread-handoffs"]["loop-methods"]),
+        thread_unsafe={
+            name: frozenset(methods) for name, methods in data["thread-unsafe"].items() if name != "future-makers"
+        },
+        future_makers=frozenset(data["thread-unsafe"]["future-makers"]),
     )
 
 
