@@ -75,7 +75,8 @@ class LoopWithoutCheckpoint(Rule):
       collection is ordinary code;
     - loops whose body has a `break`, `return`, `raise` or `yield` anywhere, even under an `if`
       (`while True: try: q.get_nowait() except QueueEmpty: break` drains a queue and stops);
-    - loops directly inside a `try` with `except` handlers in the same function (the loop ends
+    - loops inside a `try` with `except` handlers in the same function, or inside `with
+      pytest.raises(...)`, `self.assertRaises(...)` or `contextlib.suppress(...)` (the loop ends
       on the exception it waits for: `try: while True: process(q.get_nowait())` / `except
       QueueEmpty:`);
     - loops in a sync `def` or lambda nested in the coroutine (they run elsewhere, usually in a
@@ -168,6 +169,18 @@ class LoopWithoutCheckpoint(Rule):
                 except asyncio.QueueEmpty:
                     pass
         """),
+        Valid("ended-by-an-expected-exception", """
+            import contextlib
+            import pytest
+            async def test_exhausts(source):
+                with pytest.raises(StopIteration):
+                    while True:
+                        next(source)
+            async def drain(queue, handle):
+                with contextlib.suppress(IndexError):
+                    while True:
+                        handle(queue.pop())
+        """),
         Valid("loops-over-data-and-conditions", """
             async def total(items, node):
                 for item in items:
@@ -254,6 +267,10 @@ class LoopWithoutCheckpoint(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.endless_iterators = catalogue.blocking().endless_iterators
+        misuse = catalogue.misuse()
+        # Blocks that end on an exception: `pytest.raises`, `assertRaises`, `contextlib.suppress`.
+        self.raising = misuse.raises | misuse.suppress
+        self.raising_methods = misuse.raises_methods
         # Per enclosing `try`: whether it has handlers; None marks a function's frame, whose own
         # handlers do not catch what a nested function raises later.
         self.tries: list[bool | None] = []
@@ -287,6 +304,20 @@ class LoopWithoutCheckpoint(Rule):
 
     def leave_TryStar(self, node: cst.TryStar) -> None:
         self.tries.pop()
+
+    def visit_With(self, node: cst.With) -> None:
+        self.tries.append(any(self._ends_on_exception(item.item) for item in node.items))
+
+    def leave_With(self, node: cst.With) -> None:
+        self.tries.pop()
+
+    def _ends_on_exception(self, item: cst.BaseExpression) -> bool:
+        if not isinstance(item, cst.Call):
+            return False
+        func = item.func
+        if isinstance(func, cst.Attribute) and func.attr.value in self.raising_methods:
+            return True
+        return self.model.qualified_name(func) in self.raising
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.tries.append(None)

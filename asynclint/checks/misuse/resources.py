@@ -8,6 +8,7 @@ is someone else's business, and the rule says nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -37,6 +38,29 @@ def _made(value: cst.BaseExpression | None) -> cst.BaseExpression | None:
     return value.expression if isinstance(value, cst.Await) else value
 
 
+def _bound(target: cst.BaseExpression) -> set[str]:
+    """The names a `for` target binds (`url`, `host, port`, `(i, (a, b))`)."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, cst.Tuple | cst.List):
+        return set().union(*(_bound(element.value) for element in target.elements))
+    return set()
+
+
+def _read(args: Sequence[cst.Arg]) -> set[str]:
+    """Every name the arguments read."""
+    names: set[str] = set()
+
+    def enter(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        return True
+
+    for arg in args:
+        walk(arg.value, enter, lambda node: None, ())
+    return names
+
+
 def _uses(function: cst.FunctionDef, name: str, closers: tuple[str, ...]) -> tuple[bool, bool]:
     """(closed, escapes) for the local `name` in `function`, nested frames included: closed when
     any `name.<close>` is read, escapes when the name is read any other way than as the
@@ -48,7 +72,8 @@ def _uses(function: cst.FunctionDef, name: str, closers: tuple[str, ...]) -> tup
         nonlocal closed, escapes
         if isinstance(node, cst.Attribute):
             if isinstance(node.value, cst.Name) and node.value.value == name:
-                closed = closed or node.attr.value in closers
+                # `__aexit__` closes as `async with` does, called by hand
+                closed = closed or node.attr.value in closers or node.attr.value == "__aexit__"
                 return False
             not_reads.add(id(node.attr))
         elif isinstance(node, cst.AssignTarget | cst.AnnAssign | cst.For | cst.CompFor | cst.NamedExpr):
@@ -89,7 +114,8 @@ class UnclosedResource(Rule):
     on purpose); calls inside `with pytest.raises(...)` or `self.assertRaises(...)` blocks (the
     constructor is expected to fail); loops over `range(...)` (a fixed pool, retries), `while`
     loops (reconnect loops), resources stored from a loop (one per host), and database
-    connections made per item (each may be to another database).
+    connections made per item (each may be to another database), and clients whose arguments
+    read the loop's item (configured for it: another client each time).
 
     ## Why is this bad?
     These objects own sockets, a connection pool or, for aiosqlite, a thread. Left to the garbage
@@ -196,6 +222,13 @@ class UnclosedResource(Rule):
                         await db.executemany("insert into t values (?)", rows)
                 db = await aiosqlite.connect(":memory:")
                 await db.stop()
+        """),
+        Valid("a-client-per-configuration", """
+            import aiohttp
+            async def check(tokens, url):
+                for token in tokens:
+                    async with aiohttp.ClientSession(headers={"Authorization": token}) as session:
+                        await session.get(url)
         """),
         Valid("counted-and-stored-loops", """
             import httpx
@@ -334,14 +367,16 @@ class UnclosedResource(Rule):
     def leave_While(self, node: cst.While) -> None:
         self.loops.pop()
 
-    def _in_loop(self) -> bool:
+    def _in_loop(self, call: cst.Call) -> bool:
         """In the body of a `for` loop over data, in this frame (a counted or `while` loop
-        inside one does not change that)."""
+        inside one does not change that), with arguments that do not depend on the item: a
+        client configured from it (`ClientSession(headers=token_headers(token))`) is another
+        client each time."""
         for loop in reversed(self.loops):
             if loop is None:
                 return False
-            if loop is not False:
-                return True
+            if isinstance(loop, cst.For):
+                return not _bound(loop.target) & _read(call.args)
         return False
 
     # -- what is made ---------------------------------------------------------------------------
@@ -368,7 +403,7 @@ class UnclosedResource(Rule):
         if found is None or function is None or not isinstance(target, cst.Name):
             return
         call, resource = found
-        self.made.setdefault(id(function), []).append(_Made(call, target.value, resource, self._in_loop()))
+        self.made.setdefault(id(function), []).append(_Made(call, target.value, resource, self._in_loop(call)))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1:
@@ -398,7 +433,7 @@ class UnclosedResource(Rule):
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         found = self._resource(_made(node.item))
-        if found is not None and found[1].shared and self._in_loop():
+        if found is not None and found[1].shared and self._in_loop(found[0]):
             self._per_iteration(found[0])
 
     def visit_With(self, node: cst.With) -> None:
