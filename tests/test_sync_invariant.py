@@ -98,6 +98,8 @@ SYNC_TOO = {
     "ASL509": "deprecated and removed asyncio APIs are so in sync code too",
     "ASL513": "`asyncio.wait_for()` given a list is a mistake in any function",
     "ASL515": "`asyncio.TimeoutError` is an alias of the builtin in any function",
+    "ASL517": "a function run in a thread touches the loop wrongly whichever function hands it over",
+    "ASL518": "an async client made and never closed leaks from a sync function too",
     "ASL530": "a noqa code that silences nothing does so in sync code too",
 }
 

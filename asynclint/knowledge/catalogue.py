@@ -170,6 +170,15 @@ def _version(text: str) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class Resource:
+    """An async client or pool (ASL518): the methods that close it, the advised one first, and
+    whether one is meant to be shared (made once, not per loop iteration)."""
+
+    close: tuple[str, ...]
+    shared: bool
+
+
+@dataclass(frozen=True)
 class MisuseCatalogue:
     get_event_loop: frozenset[str]
     running_loop: str
@@ -192,6 +201,14 @@ class MisuseCatalogue:
     loop_argument: Deprecation  # `name` unused: `loop_argument_functions` lists the callees
     loop_argument_functions: frozenset[str]
     module_get_event_loop: Deprecation
+    resources: dict[str, Resource]  # ASL518: by the callee that makes one
+    raises: frozenset[str]  # ASL518: context managers that expect their block to raise
+    raises_methods: frozenset[str]  # the same, as methods (unittest's `self.assertRaises`)
+    # ASL517: callee -> (position, keyword) of the function it runs in another thread
+    thread_handoffs: dict[str, tuple[int, str | None]]
+    thread_loop_methods: dict[str, int]  # loop method -> position of the function
+    thread_unsafe: dict[str, frozenset[str]]  # asyncio type ("loop": any loop) -> its methods
+    future_makers: frozenset[str]  # loop methods that give an asyncio future
 
 
 @functools.cache
@@ -228,6 +245,21 @@ def misuse() -> MisuseCatalogue:
         module_get_event_loop=Deprecation(
             "asyncio.get_event_loop", _version(module_gel["deprecated"]), _version(module_gel["removed"])
         ),
+        resources={
+            name: Resource(tuple(entry["close"]), entry.get("shared", False))
+            for name, entry in data["resources"]["makers"].items()
+        },
+        raises=frozenset(data["resources"]["raises"]),
+        raises_methods=frozenset(data["resources"]["raises-methods"]),
+        thread_handoffs={
+            name: (entry["position"], entry.get("keyword"))
+            for name, entry in data["thread-handoffs"].items() if name != "loop-methods"
+        },
+        thread_loop_methods=dict(data["thread-handoffs"]["loop-methods"]),
+        thread_unsafe={
+            name: frozenset(methods) for name, methods in data["thread-unsafe"].items() if name != "future-makers"
+        },
+        future_makers=frozenset(data["thread-unsafe"]["future-makers"]),
     )
 
 
@@ -277,6 +309,8 @@ class BlockingCatalogue:
     lock_types: frozenset[str]  # thread locks: `with lock:` blocks too
     # every type that matters here: with blocking methods, pure steps, or sync calls giving one
     types: frozenset[str]
+    # ASL210: infinite iterators -> the position of the argument that bounds them (None: none)
+    endless_iterators: dict[str, int | None]
 
 
 def _looks_like_method(name: str) -> bool:
@@ -329,6 +363,7 @@ def blocking(extra: tuple[tuple[str, str], ...] = ()) -> BlockingCatalogue:
         # `with lock:` blocks as `acquire()` does, for the thread locks with a blocking `acquire`
         lock_types=frozenset(t for t in known.thread_locks if f"{t}.acquire" in methods),
         types=frozenset(names),
+        endless_iterators={name: spec.get("bound") for name, spec in data["endless-loops"].items()},
     )
 
 

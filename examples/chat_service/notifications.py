@@ -57,3 +57,15 @@ class Notifier:
                 # Bug: `response.aread()` gives a coroutine; the body is never read.
                 response.aread()
                 return response.headers.get("status", "")
+
+    async def post_to_all(self, urls: list[str], text: bytes) -> None:
+        for url in urls:
+            # Bug: a new client, with its own connection pool, for every webhook.
+            async with httpx.AsyncClient() as client:
+                await client.post(url, content=text)
+
+    async def ping_webhook(self, url: str) -> int:
+        # Bug: the client is never closed; its connections leak.
+        client = httpx.AsyncClient()
+        response = await client.get(url)
+        return response.status_code

@@ -109,3 +109,23 @@ def presence_count(store: PresenceStore) -> int:
     # Bug: a stale noqa comment: nothing on this line needs ASL501 any more, and it would hide
     # the next real finding here.
     return len(store._online)  # noqa: ASL501
+
+
+async def keep_presence_fresh(store: PresenceStore) -> None:
+    # Bug: this loop never awaits: no other task, timeout or cancellation runs again.
+    while True:
+        store._online.discard("")
+
+
+async def load_presence_in_thread(store: PresenceStore, users: list[str]) -> None:
+    loop = asyncio.get_running_loop()
+    loaded = asyncio.Event()
+
+    def load() -> None:
+        store._online.update(users)
+        # Bug: asyncio objects are not thread-safe; this runs in a worker thread.
+        loaded.set()
+        loop.call_soon(print, "presence loaded")
+
+    await asyncio.to_thread(load)
+    await loaded.wait()
