@@ -3,7 +3,7 @@
 A deferred type is a root and the steps from it: the root is an instance of a project class
 ("type"), what calling a project function or class gives ("returns"), or a module constant
 ("global"); a step reads an attribute (`config`), calls a method (`load()`), awaits the result
-(`await`) or joins a path (`/`). Each step is finished with what the summaries record: what an
+(`await`), takes an item (`[]`) or joins a path (`/`). Each step is finished with what the summaries record: what an
 attribute of a class holds (asynclint/resolve/project.py), the return annotation of a function or
 a property, a constant's type (asynclint/resolve/blocking_project.py), and what the catalogue
 declares of library types (rules/types.toml). Every family asks the same question here: the
@@ -23,6 +23,18 @@ PATH = "pathlib.Path"
 AWAITING = "await:"  # a coroutine whose result is the type after the prefix
 CLASS_OF = "class:"  # the class itself (`type[T]`), whose call makes an instance
 _ROOTS = ("type", "class", "global", "returns")
+MAPPING = "map:"  # a mapping whose values are the type after the prefix (`dict[str, Client]`)
+SEQUENCE = "seq:"  # a sequence of that type (`list[Client]`)
+
+
+def element(container: str, step: str) -> str | None:
+    """The type one step from a container type gives: an item (`[]`), or a mapping's `.get()`
+    (`None` when missing, which says nothing against the type)."""
+    if container.startswith((MAPPING, SEQUENCE)) and step == "[]":
+        return container[len(MAPPING):]
+    if container.startswith(MAPPING) and step == "get()":
+        return container[len(MAPPING):]
+    return None
 MAX_DEPTH = 8
 
 
@@ -89,6 +101,8 @@ def member(index, held: str | None, step: str) -> str | None:
         return held.removeprefix(AWAITING) if held.startswith(AWAITING) else None
     if held.startswith(AWAITING):
         return None  # a coroutine object: none of its attributes is meant
+    if held.startswith((MAPPING, SEQUENCE)):
+        return element(held, step)
     # A class's attributes and methods are read as its instances' are (class attributes,
     # classmethods): `cls.context().close()`.
     held = held.removeprefix(CLASS_OF)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, ScopeKind, SemanticModel
 from asynclint.knowledge import catalogue
+from asynclint.resolve.deferred import MAPPING, SEQUENCE, element
 from asynclint.resolve.names import Ref, absolute_name
 
 PATH = "pathlib.Path"
@@ -57,6 +58,15 @@ Held = str | Deferred
 
 _OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
 _TYPE = frozenset({"builtins.type", "typing.Type", "typing_extensions.Type"})
+_MAPPINGS = frozenset({
+    "builtins.dict", "typing.Dict", "typing.Mapping", "typing.MutableMapping", "typing.DefaultDict",
+    "typing.OrderedDict", "collections.abc.Mapping", "collections.abc.MutableMapping",
+    "collections.defaultdict", "collections.OrderedDict",
+})
+_SEQUENCES = frozenset({
+    "builtins.list", "typing.List", "typing.Sequence", "typing.MutableSequence", "typing.Deque",
+    "collections.abc.Sequence", "collections.abc.MutableSequence", "collections.deque",
+})
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 
 
@@ -231,6 +241,8 @@ class TypeFacts:
             return inner.step("await") if isinstance(inner, Deferred) else None
         if isinstance(expr, cst.Attribute):
             return self._attribute(expr, depth)
+        if isinstance(expr, cst.Subscript):
+            return self._item(expr, depth)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
             left = self.held(expr.left, depth + 1)
             if left == PATH:
@@ -256,6 +268,10 @@ class TypeFacts:
             ]
             if wrapper in _OPTIONAL and len(inner) == 1:
                 return self.annotation(inner[0], depth + 1)
+            if (wrapper in _MAPPINGS and len(inner) == 2) or (wrapper in _SEQUENCES and len(inner) == 1):
+                # `dict[int, Stream]`, `list[Client]`: what an item is
+                of = class_name(self.annotation(inner[-1], depth + 1))
+                return f"{MAPPING if len(inner) == 2 else SEQUENCE}{of}" if of is not None else None
             if wrapper in _TYPE and len(inner) == 1:
                 # `event_class: type[Event]`: the class itself, whose call makes an instance
                 of = class_name(self.annotation(inner[0], depth + 1))
@@ -321,7 +337,9 @@ class TypeFacts:
                 given = self.known.returns.get(f"{owner}.{method}")
                 if isinstance(given, str):
                     return given
-                return owner if method in self.known.pure.get(owner, ()) else None
+                if method in self.known.pure.get(owner, ()):
+                    return owner
+                return element(owner, f"{method}()")  # `clients.get(key)`
             # `self.paths.cache().exists()`: what the method returns, for the index to tell
             return owner.step(f"{method}()") if isinstance(owner, Deferred) else None
         if isinstance(call.func, cst.Name):
@@ -335,6 +353,15 @@ class TypeFacts:
                 # `event_class()` with `event_class: type[Event]`
                 return Deferred("type", made.target) if self.in_project(made.target) else made.target
         return None
+
+    def _item(self, expr: cst.Subscript, depth: int) -> Held | None:
+        """`self.streams[key]` with `streams: dict[int, Stream]`: a Stream (not for a slice)."""
+        if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+            return None
+        owner = self.held(expr.value, depth + 1)
+        if isinstance(owner, str):
+            return element(owner, "[]")
+        return owner.step("[]") if isinstance(owner, Deferred) else None
 
     def _attribute(self, expr: cst.Attribute, depth: int) -> Held | None:
         attr = expr.attr.value

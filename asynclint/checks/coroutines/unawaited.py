@@ -71,7 +71,8 @@ class UnawaitedCoroutine(Rule):
     is assigned a project class instance in the class or declared with one (`attr: Client` in the
     class body, `self.attr: Client = ...`; a first `self.attr = None` says nothing against it);
     longer chains and values made by calls (`self.state.client.m()`, `ctx = cls.context();
-    ctx.m()`, `(await connect()).m()`) through what attributes hold, properties, and the return
+    ctx.m()`, `(await connect()).m()`, `self.streams[key].m()` with `streams: dict[int, Stream]`)
+    through what attributes hold, properties, items of annotated containers, and the return
     annotations of sync and async functions. A subclass overriding `m` through a decorator that
     keeps it a coroutine function (`@wraps` around an `async def`) keeps `self.m()` known. Coroutine methods of
     library types (`asyncio.Lock.acquire`, `StreamWriter.drain`, `Event.wait`, an event loop's
@@ -636,6 +637,55 @@ class UnawaitedCoroutine(Rule):
 
             class Context:
                 async def close(self): ...
+            """,
+        ),
+        Invalid(
+            # From hypercorn: items of containers the class declares.
+            "items-of-declared-containers",
+            """
+            from typing import Dict
+
+            class StreamBuffer:
+                async def close(self) -> None: ...
+
+            class H2Protocol:
+                def __init__(self) -> None:
+                    self.stream_buffers: dict[int, StreamBuffer] = {}
+                    self.pending: list[StreamBuffer] = []
+                    self.named: Dict[str, "StreamBuffer"] = {}
+
+                async def close_stream(self, stream_id: int) -> None:
+                    self.stream_buffers[stream_id].close()
+                    self.pending[0].close()
+                    buffer = self.named.get("main")
+                    buffer.close()
+                    for rest in self.pending[1:]:
+                        await rest.close()
+            """,
+            (
+                (13, 9, "`self.stream_buffers[stream_id].close()` returns a coroutine that is never awaited, so it never runs"),
+                (14, 9, "`self.pending[0].close()` returns a coroutine that is never awaited, so it never runs"),
+                (16, 9, "`buffer.close()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            from typing import Dict
+
+            class StreamBuffer:
+                async def close(self) -> None: ...
+
+            class H2Protocol:
+                def __init__(self) -> None:
+                    self.stream_buffers: dict[int, StreamBuffer] = {}
+                    self.pending: list[StreamBuffer] = []
+                    self.named: Dict[str, "StreamBuffer"] = {}
+
+                async def close_stream(self, stream_id: int) -> None:
+                    await self.stream_buffers[stream_id].close()
+                    await self.pending[0].close()
+                    buffer = self.named.get("main")
+                    await buffer.close()
+                    for rest in self.pending[1:]:
+                        await rest.close()
             """,
         ),
         Invalid(
