@@ -3,7 +3,7 @@
 A deferred type is a root and the steps from it: the root is an instance of a project class
 ("type"), what calling a project function or class gives ("returns"), or a module constant
 ("global"); a step reads an attribute (`config`), calls a method (`load()`), awaits the result
-(`await`), takes an item (`[]`) or joins a path (`/`). Each step is finished with what the summaries record: what an
+(`await`), takes an item (`[]`), iterates (`in`: what a `for` binds) or joins a path (`/`). Each step is finished with what the summaries record: what an
 attribute of a class holds (asynclint/resolve/project.py), the return annotation of a function or
 a property, a constant's type (asynclint/resolve/blocking_project.py), and what the catalogue
 declares of library types (rules/types.toml). Every family asks the same question here: the
@@ -28,12 +28,14 @@ SEQUENCE = "seq:"  # a sequence of that type (`list[Client]`)
 
 
 def element(container: str, step: str) -> str | None:
-    """The type one step from a container type gives: an item (`[]`), or a mapping's `.get()`
-    (`None` when missing, which says nothing against the type)."""
-    if container.startswith((MAPPING, SEQUENCE)) and step == "[]":
-        return container[len(MAPPING):]
-    if container.startswith(MAPPING) and step == "get()":
-        return container[len(MAPPING):]
+    """The type one step from a container type gives: an item (`[]`), a mapping's `.get()`
+    (`None` when missing, which says nothing against the type) or `.values()`, what a `for`
+    over a sequence binds (`in`)."""
+    item = container[len(MAPPING):]  # both prefixes have the same length
+    if container.startswith(MAPPING):
+        return {"[]": item, "get()": item, "values()": f"{SEQUENCE}{item}"}.get(step)
+    if container.startswith(SEQUENCE):
+        return item if step in ("[]", "in") else None
     return None
 MAX_DEPTH = 8
 

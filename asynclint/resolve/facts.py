@@ -403,6 +403,15 @@ class TypeFacts:
             if isinstance(given, tuple) and index < len(given) and given[index] != "?":
                 return given[index]
             return None
+        if (
+            binding.kind is BindingKind.OTHER and isinstance(binding.definition, (cst.For, cst.CompFor))
+            and binding.definition.asynchronous is None and binding.definition.target is binding.node
+        ):
+            # `for buffer in self.buffers.values()` with `buffers: dict[int, StreamBuffer]`
+            iterated = self.held(binding.definition.iter, depth + 1)
+            if isinstance(iterated, str):
+                return element(iterated, "in")
+            return iterated.step("in") if isinstance(iterated, Deferred) else None
         if binding.kind is BindingKind.OTHER and isinstance(binding.definition, cst.WithItem):
             item = binding.definition
             if item.asname is not None and isinstance(item.asname.name, cst.Name) and item.asname.name is binding.node:

@@ -72,9 +72,10 @@ class UnawaitedCoroutine(Rule):
     class body, `self.attr: Client = ...`; a first `self.attr = None` says nothing against it);
     longer chains and values made by calls (`self.state.client.m()`, `ctx = cls.context();
     ctx.m()`, `(await connect()).m()`, `self.streams[key].m()` with `streams: dict[int, Stream]`)
-    through what attributes hold, properties, items of annotated containers, and the return
-    annotations of sync and async functions. A subclass overriding `m` through a decorator that
-    keeps it a coroutine function (`@wraps` around an `async def`) keeps `self.m()` known. Coroutine methods of
+    through what attributes hold, properties, items of annotated containers (subscripts, `get()`,
+    `values()`, `for` targets), and the return annotations of sync and async functions. A
+    subclass overriding `m` through a decorator that keeps it a coroutine function (`@wraps`
+    around an `async def`) keeps `self.m()` known. Coroutine methods of
     library types (`asyncio.Lock.acquire`, `StreamWriter.drain`, `Event.wait`, an event loop's
     `sock_recv`...) count when the receiver's type is known the same ways, from what a library
     coroutine returns (`reader, writer = await asyncio.open_connection(...)`), or from an
@@ -661,11 +662,14 @@ class UnawaitedCoroutine(Rule):
                     buffer.close()
                     for rest in self.pending[1:]:
                         await rest.close()
+                    for each in self.stream_buffers.values():
+                        each.close()
             """,
             (
                 (13, 9, "`self.stream_buffers[stream_id].close()` returns a coroutine that is never awaited, so it never runs"),
                 (14, 9, "`self.pending[0].close()` returns a coroutine that is never awaited, so it never runs"),
                 (16, 9, "`buffer.close()` returns a coroutine that is never awaited, so it never runs"),
+                (20, 13, "`each.close()` returns a coroutine that is never awaited, so it never runs"),
             ),
             fixed="""
             from typing import Dict
@@ -686,6 +690,8 @@ class UnawaitedCoroutine(Rule):
                     await buffer.close()
                     for rest in self.pending[1:]:
                         await rest.close()
+                    for each in self.stream_buffers.values():
+                        await each.close()
             """,
         ),
         Invalid(
