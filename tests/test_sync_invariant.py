@@ -98,6 +98,8 @@ SYNC_TOO = {
     "ASL509": "deprecated and removed asyncio APIs are so in sync code too",
     "ASL513": "`asyncio.wait_for()` given a list is a mistake in any function",
     "ASL515": "`asyncio.TimeoutError` is an alias of the builtin in any function",
+    "ASL519": "a member of an exception group is rewritten when raised from any function",
+    "ASL520": "an `except*` handler binds a group in any function",
     "ASL530": "a noqa code that silences nothing does so in sync code too",
 }
 

@@ -34,3 +34,12 @@ class Room:
 
     async def broadcast(self, text: str) -> None:
         await asyncio.gather(*(self.notifier.send(user, text) for user in self.members), return_exceptions=True)
+
+    async def deliver(self, text: str) -> None:
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for user in self.members:
+                    tg.create_task(self.notifier.send(user, text))
+        except* ConnectionError as eg:
+            if eg.errno is not None:
+                raise eg.exceptions[0]
