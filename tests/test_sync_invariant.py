@@ -169,6 +169,8 @@ def test_library_coroutines_stay_flagged_in_sync_code(rule, example):
 ASYNC_ONLY = {
     "ASL303": "leaving an `async with TaskGroup()` block early: a plain `with` is no task group",
     "ASL304": "an awaited gather's discarded results: unawaited, the gather is ASL106's dropped future",
+    "ASL305": "a task group's `async with` block: a plain `with` is no task group",
+    "ASL306": "a task group's `async with` block: a plain `with` is no task group",
 }
 
 

@@ -185,6 +185,8 @@ class MisuseCatalogue:
     caches: frozenset[str]
     properties: frozenset[str]
     cancel_scopes: frozenset[str]
+    shielding_scopes: frozenset[str]
+    shield: frozenset[str]
     timeouts: frozenset[str]
     timeout_error_aliases: frozenset[str]
     timeout_error_since: tuple[int, int]
@@ -216,6 +218,8 @@ def misuse() -> MisuseCatalogue:
         caches=frozenset(decorators["caches"]),
         properties=frozenset(decorators["properties"]),
         cancel_scopes=frozenset(scopes["cancel-scopes"]),
+        shielding_scopes=frozenset(scopes["shielding-scopes"]),
+        shield=frozenset(scopes["shield"]),
         timeouts=frozenset(scopes["timeouts"]),
         timeout_error_aliases=frozenset(data["aliases"]["timeout-error"]),
         timeout_error_since=_version(data["aliases"]["timeout-error-since"]),
