@@ -100,6 +100,8 @@ SYNC_TOO = {
     "ASL515": "`asyncio.TimeoutError` is an alias of the builtin in any function",
     "ASL517": "a function run in a thread touches the loop wrongly whichever function hands it over",
     "ASL518": "an async client made and never closed leaks from a sync function too",
+    "ASL519": "a member of an exception group is rewritten when raised from any function",
+    "ASL520": "an `except*` handler binds a group in any function",
     "ASL530": "a noqa code that silences nothing does so in sync code too",
 }
 
@@ -169,6 +171,8 @@ def test_library_coroutines_stay_flagged_in_sync_code(rule, example):
 ASYNC_ONLY = {
     "ASL303": "leaving an `async with TaskGroup()` block early: a plain `with` is no task group",
     "ASL304": "an awaited gather's discarded results: unawaited, the gather is ASL106's dropped future",
+    "ASL305": "a task group's `async with` block: a plain `with` is no task group",
+    "ASL306": "a task group's `async with` block: a plain `with` is no task group",
 }
 
 

@@ -30,6 +30,8 @@ class TaskCatalogue:
     loop_suffixes: tuple[str, ...]
     chained_methods: frozenset[str]
     task_groups: frozenset[str]
+    structured_groups: frozenset[str]
+    group_spawn_methods: frozenset[str]
     gather: frozenset[str]
     cleanup_words: tuple[str, ...]
 
@@ -47,6 +49,8 @@ def tasks(extra_spawners: tuple[str, ...] = ()) -> TaskCatalogue:
         loop_suffixes=tuple(loop["suffixes"]),
         chained_methods=frozenset(loop["chained-methods"]),
         task_groups=frozenset(data["groups"]["task-groups"]),
+        structured_groups=frozenset(data["groups"]["structured"]),
+        group_spawn_methods=frozenset(data["groups"]["spawn-methods"]),
         gather=frozenset(data["gather"]["functions"]),
         cleanup_words=tuple(data["gather"]["cleanup-words"]),
     )
@@ -190,9 +194,13 @@ class MisuseCatalogue:
     caches: frozenset[str]
     properties: frozenset[str]
     cancel_scopes: frozenset[str]
+    shielding_scopes: frozenset[str]
+    shield: frozenset[str]
     timeouts: frozenset[str]
     timeout_error_aliases: frozenset[str]
     timeout_error_since: tuple[int, int]
+    exception_groups: frozenset[str]
+    exception_group_attributes: frozenset[str]
     sleeps: frozenset[str]
     wait: frozenset[str]
     wait_for: frozenset[str]
@@ -227,9 +235,13 @@ def misuse() -> MisuseCatalogue:
         caches=frozenset(decorators["caches"]),
         properties=frozenset(decorators["properties"]),
         cancel_scopes=frozenset(scopes["cancel-scopes"]),
+        shielding_scopes=frozenset(scopes["shielding-scopes"]),
+        shield=frozenset(scopes["shield"]),
         timeouts=frozenset(scopes["timeouts"]),
         timeout_error_aliases=frozenset(data["aliases"]["timeout-error"]),
         timeout_error_since=_version(data["aliases"]["timeout-error-since"]),
+        exception_groups=frozenset(data["exception-groups"]["types"]),
+        exception_group_attributes=frozenset(data["exception-groups"]["attributes"]),
         sleeps=frozenset(data["polling"]["sleeps"]),
         wait=frozenset(waiting["wait"]),
         wait_for=frozenset(waiting["wait-for"]),

@@ -34,3 +34,33 @@ class Room:
 
     async def broadcast(self, text: str) -> None:
         await asyncio.gather(*(self.notifier.send(user, text) for user in self.members), return_exceptions=True)
+
+    async def deliver(self, text: str) -> None:
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for user in self.members:
+                    tg.create_task(self.notifier.send(user, text))
+        except* ConnectionError as eg:
+            if eg.errno is not None:
+                raise eg.exceptions[0]
+
+    async def relay(self, pool, text: str) -> None:
+        async with asyncio.TaskGroup() as tg:
+            async with pool.acquire() as conn:
+                for user in self.members:
+                    tg.create_task(conn.send(user, text))
+
+    async def ping(self, user: str) -> None:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self.notifier.send(user, "ping"))
+
+    async def history(self):
+        async with self.notifier.stream(self.name) as stream:
+            async for message in stream:
+                yield message
+
+    async def leave(self, user: str) -> None:
+        try:
+            await self.notifier.send(user, "bye")
+        finally:
+            await self.notifier.announce(f"{user} left {self.name}")
