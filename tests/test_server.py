@@ -553,7 +553,7 @@ async def test_settings_pulled_from_the_client(tmp_path):
         mark = len(client.published)
         client.lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams({"asynclint": {"select": ["ASL9"]}}))
         await client.until(lambda: client.lsp.messages)
-        assert client.lsp.messages[-1].message == "asynclint: client settings: select: unknown rule code or prefix 'ASL9' (did you mean ASL509?)"
+        assert client.lsp.messages[-1].message == "asynclint: client settings: select: unknown rule code or prefix 'ASL9' (did you mean ASL519?)"
         client.change("b.py", client.texts[client.uri("b.py")] + "\n")
         assert [d.code for d in await client.diagnostics("b.py", after=mark)] == ["ASL101", "ASL501"]
 
