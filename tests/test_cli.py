@@ -917,10 +917,15 @@ def _watching(tmp_path, *args):
     import threading
     import time
 
+    import signal
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "asynclint.frontends.cli", "--watch", "--no-cache", "--jobs", "1", *args],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")},
+        # A suite started in the background (`nohup ... &`) ignores SIGINT, and a Python started
+        # so keeps ignoring it: give the child the default, as a terminal's Ctrl-C would find.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines: queue.Queue = queue.Queue()
     for stream, name in ((proc.stdout, "out"), (proc.stderr, "err")):
