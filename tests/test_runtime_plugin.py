@@ -459,7 +459,9 @@ def test_pytest_aiohttp(pytester, suite):
     result = pytester.runpytest("--asynclint-runtime", "-p", "aiohttp")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines([
-        "asynclint runtime: 2 problems in test_it.py::test_hello",
+        # 2, or 3 on a slow machine: starting the client can take a step of over 0.1 s itself
+        # (a true ASL2xx "the loop was blocked"), reported after the two this test is about.
+        "asynclint runtime: * problems in test_it.py::test_hello",
         "ASL101 coroutine 'notify' was never awaited",
         "    made at test_it.py:10 in hello",
         "    asynclint reports this statically: test_it.py:10 ASL101",
