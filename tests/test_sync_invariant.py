@@ -23,6 +23,8 @@ import libcst as cst
 import pytest
 
 from asynclint.knowledge import catalogue
+from asynclint.knowledge.declarations import Declarations
+from asynclint.resolve import library
 from asynclint.checks import ALL_RULES
 from asynclint.lint.walker import lint_alone
 from asynclint.config.options import Settings
@@ -136,6 +138,11 @@ def no_library_coroutines(monkeypatch):
         async_context_managers=frozenset(),
     )
     monkeypatch.setattr(catalogue, "coroutines", lambda: empty)
+    # and what libraries declare (typeshed's `async def sleep`): no coroutine function at all
+    monkeypatch.setattr(Declarations, "kind", lambda self, dotted: None)
+    library._library.cache_clear()
+    yield
+    library._library.cache_clear()
 
 
 @pytest.mark.parametrize(("rule", "example"), _examples("ASL1", ("invalid", "valid")))

@@ -238,6 +238,13 @@ OPTIONS: tuple[Option, ...] = (
         "VERSION", flake8=True,
     ),
     Option(
+        "python", _string,
+        "The Python environment whose installed packages' declarations are read (an interpreter or "
+        "an environment folder, relative to the project root). Default: VIRTUAL_ENV, then .venv "
+        "at the project root, then the interpreter running asynclint.",
+        "PATH", flake8=True,
+    ),
+    Option(
         "cache-dir", _string,
         "Folder for the cache, relative to the project root (on the command line or in ASYNCLINT_CACHE_DIR: "
         "to the current folder); empty for none.", "DIR",
@@ -294,6 +301,7 @@ class Settings:
     infer_by_method_name: bool = False
     coverage_file: str = ""
     target_version: str = DEFAULT_TARGET_VERSION
+    python: str = ""  # empty: found as asynclint/knowledge/environment.py says
     cache_dir: str = ".asynclint_cache"  # empty: no cache
     # Whether cache-dir came from the user (command line, environment) rather than from a file of
     # the repository: only the user may put the cache outside the project (see cache.py).

@@ -9,8 +9,8 @@ import libcst as cst
 
 from asynclint.config.options import Settings, relative_to_root
 from asynclint.engine.diagnostics import Fix
-from asynclint.engine.semantic import ScopeKind, SemanticModel
-from asynclint.knowledge import catalogue
+from asynclint.engine.semantic import BindingKind, ScopeKind, SemanticModel
+from asynclint.resolve import library
 from asynclint.resolve.blocking import BlockingCalls
 from asynclint.resolve.facts import TypeFacts
 from asynclint.resolve.names import Ref, is_test_module, ref_name
@@ -71,7 +71,8 @@ class FileContext:
         # Services every rule of the file shares, made once per file: what values hold and what
         # calls refer to (resolve/facts.py), which calls spawn tasks (resolve/spawns.py), and
         # which calls block (resolve/blocking.py, with the configuration's extra entries).
-        self.facts = TypeFacts(self.model, module_name, is_package)
+        self.library = library.for_settings(settings)
+        self.facts = TypeFacts(self.model, module_name, is_package, self.library)
         self.spawns = TaskSpawns(self.facts, settings.extend_task_spawners)
         self.blocking = BlockingCalls(self.facts, settings.extend_blocking_calls)
         self.summary = SummaryCollector(
@@ -81,7 +82,7 @@ class FileContext:
         self.reports: list[Report] = []
         self.services: dict[type[Service], Service] = {}
         self.top_statement: cst.BaseStatement | None = None  # set by the walker
-        self.library_method_names = catalogue.coroutines().method_names
+        self._library_method_names: frozenset[str] | None = None
         # Names ruled out by the name filter alone: a cached result for this file holds only
         # while no file of the project defines them (see asynclint/run/runner.py).
         self.rejected_coroutines: set[str] = set()
@@ -128,10 +129,26 @@ class FileContext:
             found.append(top)
         return tuple(found)
 
-    def reference(self, func: cst.BaseExpression) -> Ref | None:
+    @property
+    def library_method_names(self) -> frozenset[str]:
+        """Method names worth asking about on a receiver whose library type the index may tell:
+        the catalogue's coroutine methods and those the packages this file imports declare."""
+        if self._library_method_names is None:
+            scope = self.model.module_scope
+            imported = {
+                binding.qualified.split(".", 1)[0]
+                for bindings in (scope.bindings.values() if scope is not None else ())
+                for binding in bindings
+                if binding.kind is BindingKind.IMPORT and binding.qualified and not binding.qualified.startswith(".")
+            }
+            self._library_method_names = self.library.coroutine_method_names(imported)
+        return self._library_method_names
+
+    def reference(self, func: cst.BaseExpression, found: Ref | None = None) -> Ref | None:
         """What a callee refers to, for a condition resolved against the project index; None when
-        nothing can be said, or when no `async def` of the project has the callee's name."""
-        found = self.facts.reference(func)
+        nothing can be said, or when no `async def` of the project has the callee's name.
+        `found`: the callee's reference, when the caller has it already."""
+        found = self.facts.reference(func) if found is None else found
         if found is None or self.names is None:
             return found
         name = ref_name(found)

@@ -26,6 +26,7 @@ from asynclint.engine.positions import Whole
 from asynclint.engine.textedits import Offsets, diff_edits, diff_spans
 from asynclint.lint.rule import Rule
 from asynclint.lint.walker import LintResult, lint_alone, lint_text
+from asynclint.resolve import library
 from asynclint.resolve.project import ProjectIndex
 
 MAX_ROUNDS = 10
@@ -418,7 +419,10 @@ def fix_text(
     outcome = FixOutcome(text)
     if index is None:
         result = lint_alone(text, path, settings, rules)
-        index = ProjectIndex([result.summary] if result.summary else [], settings.infer_by_method_name)
+        index = ProjectIndex(
+            [result.summary] if result.summary else [], settings.infer_by_method_name,
+            library=library.for_settings(settings),
+        )
     else:
         result = lint_text(text, path, settings, rules, index=index)
     outcome.initial = result

@@ -24,6 +24,7 @@ from asynclint.engine.positions import Whole, positions
 from asynclint.engine.traverse import walk
 from asynclint.lint.context import FileContext, Service
 from asynclint.lint.rule import NoqaUse, Rule
+from asynclint.resolve import library
 from asynclint.resolve.names import Ref
 from asynclint.resolve.names import module_name as project_module_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, needs_index
@@ -393,7 +394,7 @@ def lint_alone(text: str, path: str, settings: Settings, rules: Iterable[type[Ru
     rules = tuple(rules)
     result = lint_text(text, path, settings, rules, **options)
     if result.summary is not None:
-        index = ProjectIndex([result.summary], settings.infer_by_method_name)
+        index = ProjectIndex([result.summary], settings.infer_by_method_name, library=library.for_settings(settings))
         if needs_index(result.pending, index) or result.noqa_doubt:
             result = lint_text(text, path, settings, rules, index=index, **options)
     return result

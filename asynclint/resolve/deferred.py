@@ -119,15 +119,15 @@ def member(index, held: str | None, step: str) -> str | None:
     if name in known.pure.get(held, ()):
         return held
     if call:
-        returned = known.returns.get(f"{held}.{name}")
+        returned = index.library.returns(f"{held}.{name}")
         if isinstance(returned, str):
             return returned
-        awaited = known.awaited.get(f"{held}.{name}")
+        awaited = index.library.awaited(f"{held}.{name}")
         if isinstance(awaited, str):
             return f"{AWAITING}{awaited}"
     cls = index._class_name(held)
-    if cls is None:
-        return None
+    if cls is None:  # a library type: what its class declares the attribute or property holds
+        return None if call else index.library.attribute(held, name)
     if call:  # a project method, by its return annotation; or a class an attribute holds
         kind = index.method(cls, name)
         if kind is not None:

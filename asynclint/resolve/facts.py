@@ -29,6 +29,7 @@ from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, ScopeKind, SemanticModel
 from asynclint.knowledge import catalogue
 from asynclint.resolve.deferred import MAPPING, SEQUENCE, element
+from asynclint.resolve.library import Library
 from asynclint.resolve.names import Ref, absolute_name
 
 PATH = "pathlib.Path"
@@ -127,11 +128,13 @@ def enclosing_class(model: SemanticModel) -> str | None:
 class TypeFacts:
     """What calls refer to and what values hold in one file (see the module's docstring)."""
 
-    def __init__(self, model: SemanticModel, module: str, is_package: bool) -> None:
+    def __init__(self, model: SemanticModel, module: str, is_package: bool, library: Library | None = None) -> None:
         self.model = model
         self.module = module
         self.is_package = is_package
         self.known = catalogue.types()
+        # the catalogue, then what libraries declare (asynclint/resolve/library.py)
+        self.library = library if library is not None else Library()
         coroutines = catalogue.coroutines()
         self.enters_as_self = coroutines.enters_as_self
         self.enters_as = coroutines.enters_as
@@ -312,19 +315,19 @@ class TypeFacts:
         if not isinstance(value, cst.Call):
             return None
         name = self.callee(value, depth + 1)
-        return self.known.returns.get(name) if name is not None else None
+        return self.library.returns(name) if name is not None else None
 
     def _awaited(self, node: cst.Await, depth: int) -> str | tuple[str, ...] | None:
         call = node.expression
         if not isinstance(call, cst.Call):
             return None
         name = self.callee(call, depth + 1)
-        return self.known.awaited.get(name) if name is not None else None
+        return self.library.awaited(name) if name is not None else None
 
     def _called(self, call: cst.Call, depth: int) -> Held | None:
         name = self.qualified(call.func)
         if name is not None:
-            given = self.known.returns.get(name)
+            given = None if self.in_project(name) else self.library.returns(name)
             if given is not None:
                 return given if isinstance(given, str) else None
             # A project class or function (the index tells what calling it gives); a library
@@ -334,7 +337,7 @@ class TypeFacts:
             owner = self.held(call.func.value, depth + 1)
             method = call.func.attr.value
             if isinstance(owner, str):
-                given = self.known.returns.get(f"{owner}.{method}")
+                given = self.library.returns(f"{owner}.{method}")
                 if isinstance(given, str):
                     return given
                 if method in self.known.pure.get(owner, ()):
@@ -431,5 +434,5 @@ class TypeFacts:
             name = self.instance_class(item, depth + 1)
         if name is None or name in self.enters_as_self:
             return name
-        given = self.enters_as.get(name) or self.known.awaited.get(name)
+        given = self.enters_as.get(name) or self.library.awaited(name)
         return given if isinstance(given, str) else None  # not a tuple to unpack

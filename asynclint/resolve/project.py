@@ -23,6 +23,7 @@ from asynclint.resolve import deferred
 from asynclint.resolve.blocking_project import BlockingSummary
 from asynclint.resolve.blocking_project import check as check_blocking
 from asynclint.resolve.facts import TypeFacts, stored
+from asynclint.resolve.library import Library
 from asynclint.resolve.names import (
     ASYNC,
     ASYNCGEN,
@@ -396,7 +397,9 @@ def is_summary(value) -> bool:
 
 
 class ProjectIndex:
-    def __init__(self, summaries: Iterable[dict], by_method_name: bool = False, evidence=None) -> None:
+    def __init__(
+        self, summaries: Iterable[dict], by_method_name: bool = False, evidence=None, library: Library | None = None,
+    ) -> None:
         self.by_method_name = by_method_name
         # Coverage data (asynclint.resolve.coverage_evidence), when ASL405 is to judge by execution.
         self.evidence = evidence
@@ -431,7 +434,8 @@ class ProjectIndex:
                 self.classes[f"{name}.{qualname}"] = bases
             self.special.update(f"{name}.{qualname}" for qualname in module_summary.get("special", ()))
         self.common = catalogue.coroutines().common_sync_methods
-        self.library_methods = catalogue.coroutines().methods
+        # what a library type's method is (asynclint/resolve/library.py)
+        self.library = library if library is not None else Library()
         self.async_context_managers = catalogue.coroutines().async_context_managers
 
     def _split(self, qualified: str) -> tuple[str, list[str]] | None:
@@ -621,14 +625,14 @@ class ProjectIndex:
         if ref.kind == "attr":
             attribute, _, method = ref.name.partition(".")
             held = self.attribute(ref.target, attribute)
-            if held is not None and table == "functions" and f"{held}.{method}" in self.library_methods:
+            if held is not None and table == "functions" and self._library_coroutine(held, method):
                 return ASYNC  # `self._lock = asyncio.Lock()` then `self._lock.acquire()`
             return self.method(held, method, table) if held else None
         if ref.kind == "held":
             held = self.held_type(ref)
             method = ref.name.rpartition(".")[2]
             if held is not None:
-                if table == "functions" and f"{held}.{method}" in self.library_methods:
+                if table == "functions" and self._library_coroutine(held, method):
                     return ASYNC  # `self.state.ready.wait()` with `ready: asyncio.Event`
                 return self.method(held, method, table)
             return self._by_name(method) if table == "functions" else None
@@ -637,6 +641,12 @@ class ProjectIndex:
         if ref.kind == "duck":
             return self._by_name(ref.name)
         return None
+
+    def _library_coroutine(self, held: str, method: str) -> bool:
+        return (
+            "|" not in held and ":" not in held and self._class_name(held) is None
+            and self.library.coroutine(f"{held}.{method}")
+        )
 
     def held_type(self, ref: Ref) -> str | None:
         """The type a "held" reference's receiver has, when the index can finish it."""

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from asynclint import __version__
+from asynclint.resolve import library
 from asynclint.resolve.project import SUMMARY_FORMAT, is_summary
 
 # Bumped whenever what a cached report records changes (run/runner.py's encode_report): 2 added
@@ -254,6 +255,9 @@ def settings_stamp(settings) -> str:
         for f in dataclasses.fields(settings)
         if f.name not in _PRESENTATION
     }
+    # What the libraries declare changes findings too: the environment's distributions, and the
+    # standard library's stubs.
+    relevant["environment"] = library.stamp(settings)
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 

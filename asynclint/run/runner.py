@@ -29,6 +29,7 @@ from asynclint.engine.diagnostics import (
     is_applicable,
 )
 from asynclint.engine.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
+from asynclint.resolve import library
 from asynclint.resolve.names import Ref, is_test_module, module_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, combine_names, file_names, is_summary, needs_index, spawner_tokens
 from asynclint.run import isolation
@@ -518,7 +519,10 @@ def check_project(
             report = next(done)
             _remember(manifest, item, report, checked=n < len(files))
         reports.append(report)
-    index = ProjectIndex((r.summary for r in reports if r.summary), settings.infer_by_method_name, evidence)
+    index = ProjectIndex(
+        (r.summary for r in reports if r.summary), settings.infer_by_method_name, evidence,
+        library.for_settings(settings),
+    )
     reports = reports[: len(files)]
     # Files where the index confirms a call into another module are checked again with the index
     # at hand (real cross-file findings are rare, so this second read is too).

@@ -47,8 +47,6 @@ class CoroutineCalls(Service):
     def __init__(self, context) -> None:
         super().__init__(context)
         known = catalogue.coroutines()
-        self.library = known.functions
-        self.library_methods = known.methods
         self.loop_methods = known.loop_methods
         self.spawns: TaskSpawns = context.spawns
         self.consumers = known.value_consumers
@@ -126,8 +124,8 @@ class CoroutineCalls(Service):
     def classify_function(self, func: cst.BaseExpression) -> Classified:
         """As `classify`, for the expression naming the function (`save`, `self.flush`)."""
         qualified = self.model.qualified_name(func)
-        if qualified in self.library:
-            return KNOWN
+        if qualified is not None and self.context.library.coroutine(qualified):
+            return KNOWN  # `asyncio.sleep(1)`, `aiofiles.os.remove(p)`
         if isinstance(func, cst.Name):
             binding = self.model.lookup(func.value)
             if (
@@ -145,12 +143,16 @@ class CoroutineCalls(Service):
         if isinstance(func, cst.Attribute):
             if func.attr.value in self.loop_methods and self.spawns.is_loop(func.value):
                 return KNOWN  # `loop.sock_recv(...)`, `loop.getaddrinfo(...)`
-            if func.attr.value in self.context.library_method_names:
-                # `lock = asyncio.Lock(); lock.acquire()`, `writer.drain()` after
-                # `reader, writer = await asyncio.open_connection()`
-                ref = self.context.facts.reference(func)
-                if ref is not None and ref.kind == "global" and ref.target in self.library_methods:
-                    return KNOWN
+            # `lock = asyncio.Lock(); lock.acquire()`, `writer.drain()` after
+            # `reader, writer = await asyncio.open_connection()`, `session.close()` with
+            # `session: aiohttp.ClientSession`
+            ref = self.context.facts.reference(func)
+            if (
+                ref is not None and ref.kind == "global" and qualified is None
+                and self.context.library.coroutine(ref.target)
+            ):
+                return KNOWN
+            return self.context.reference(func, ref)
         return self.context.reference(func)
 
 

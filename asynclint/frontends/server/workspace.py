@@ -40,6 +40,7 @@ from asynclint.engine.diagnostics import (
     is_applicable,
 )
 from asynclint.engine.source import Source
+from asynclint.resolve import library
 from asynclint.resolve.project import ProjectIndex
 from asynclint.run.cache import Manifest
 from asynclint.run.runner import (
@@ -190,7 +191,10 @@ class FolderIndex:
         with self.lock:
             if self._index is None:
                 summaries = {**self.disk, **self.buffers}
-                self._index = ProjectIndex(summaries.values(), self.settings.infer_by_method_name, self._evidence)
+                self._index = ProjectIndex(
+                    summaries.values(), self.settings.infer_by_method_name, self._evidence,
+                    library.for_settings(self.settings),
+                )
             return self._index
 
     def size(self) -> int:
@@ -299,7 +303,7 @@ class Engine:
             # project of its own, as code from stdin is.
             report = self._report(path, text, settings, None)
             if report.pending and report.summary is not None:
-                own = ProjectIndex([report.summary], settings.infer_by_method_name)
+                own = ProjectIndex([report.summary], settings.infer_by_method_name, library=library.for_settings(settings))
                 report = self._report(path, text, settings, own)
             return Checked(report.findings, report.errors, False, settings)
         report = self._report(path, text, settings, folder.index())
