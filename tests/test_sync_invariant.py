@@ -23,7 +23,7 @@ import libcst as cst
 import pytest
 
 from asynclint.knowledge import catalogue
-from asynclint.knowledge.declarations import Declarations
+from asynclint.knowledge.declarations import Declarations, declarations
 from asynclint.resolve import library
 from asynclint.checks import ALL_RULES
 from asynclint.lint.walker import lint_alone
@@ -133,7 +133,7 @@ def no_library_coroutines(monkeypatch):
     # those stay what they are in sync code.
     real = catalogue.coroutines()
     empty = dataclasses.replace(
-        real, functions=frozenset(), methods=frozenset(), method_names=frozenset(), loop_methods=frozenset(),
+        real, functions=frozenset(), methods=frozenset(), method_names=frozenset(),
         future_functions=frozenset(), loop_future_methods=frozenset(), returned_future_functions=frozenset(),
         async_context_managers=frozenset(),
     )
@@ -164,7 +164,7 @@ def test_library_coroutines_stay_flagged_in_sync_code(rule, example):
     names = {
         name.rpartition(".")[2]
         for name in known.functions | known.future_functions | known.async_context_managers | known.methods
-    } | known.loop_methods | known.loop_future_methods
+    } | known.loop_future_methods | declarations().coroutine_names("asyncio")
     lines = code.splitlines()
     for finding in result.findings:
         line = lines[finding.line - 1]

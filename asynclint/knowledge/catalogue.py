@@ -64,7 +64,6 @@ class CoroutineCatalogue:
     common_sync_methods: frozenset[str]
     methods: frozenset[str]  # "asyncio.Lock.acquire": coroutine methods of library types
     method_names: frozenset[str]  # their bare names, for the cheap name filter
-    loop_methods: frozenset[str]
     future_functions: frozenset[str]
     loop_future_methods: frozenset[str]
     returned_future_functions: frozenset[str]
@@ -93,7 +92,6 @@ def coroutines() -> CoroutineCatalogue:
         common_sync_methods=frozenset(data["common-sync-methods"]),
         methods=methods,
         method_names=frozenset(name for names in data["methods"].values() for name in names),
-        loop_methods=frozenset(data["loop-methods"]),
         future_functions=frozenset(data["future-functions"]),
         loop_future_methods=frozenset(data["loop-future-methods"]),
         returned_future_functions=frozenset(data["returned-future-functions"]),

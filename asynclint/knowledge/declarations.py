@@ -432,8 +432,8 @@ class Declarations:
         found = self.method(cls, name)
         return found[1] if found is not None and found[0] == "attr" else None
 
-    def coroutine_method_names(self, package: str) -> frozenset[str]:
-        """The names of every method some class of `package` declares with `async def`: which
+    def coroutine_names(self, package: str) -> frozenset[str]:
+        """The names of every function and method `package` declares with `async def`: which
         method names may be worth asking the project index about at all."""
         cached = self._package_names.get(package)
         if cached is not None:
@@ -443,8 +443,8 @@ class Declarations:
             summary = self.module(module)
             if summary is None:
                 continue
-            for cls in summary["classes"].values():
-                names.update(n for n, (kind, _) in cls["defs"].items() if kind == ASYNC)
+            for table in (summary["defs"], *(cls["defs"] for cls in summary["classes"].values())):
+                names.update(n for n, (kind, _) in table.items() if kind == ASYNC)
         self._package_names[package] = frozenset(names)
         return self._package_names[package]
 

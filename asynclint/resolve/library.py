@@ -97,7 +97,7 @@ class Library:
         names = set(self.method_names)
         for package in sorted(packages | {"asyncio"}):
             if self._outside(package):
-                names |= self.declared.coroutine_method_names(package)
+                names |= self.declared.coroutine_names(package)
         return frozenset(names)
 
 

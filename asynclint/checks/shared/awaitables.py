@@ -1,9 +1,10 @@
 """Whether a call makes a coroutine: the resolution every ASL1xx rule shares.
 
-It is decided without types: a library coroutine function from the catalogue
-(rules/coroutines.toml), a coroutine method of a library type whose instance is known locally
-(`asyncio.Lock().acquire`, `writer.drain()` after `asyncio.open_connection`), an event loop's
-coroutine methods, an `async def` of this module or of another module of the project (through
+It is decided without a type checker: a library coroutine function, as the library declares it
+(typeshed's stubs, the environment's packages: asynclint/resolve/library.py) or the catalogue
+lists it (rules/coroutines.toml), a coroutine method of a library type whose instance is known
+locally (`asyncio.Lock().acquire`, `writer.drain()` after `asyncio.open_connection`), an event
+loop's coroutine methods, an `async def` of this module or of another module of the project (through
 imports and re-exports), a method of the enclosing class or its project bases (`self.m()`,
 `super().m()`), and, for receivers of unknown type, a method name that the project defines only
 as `async def` (opt-in; see asynclint/resolve/project.py). Cross-module answers are conditions (`Ref`)
@@ -47,7 +48,6 @@ class CoroutineCalls(Service):
     def __init__(self, context) -> None:
         super().__init__(context)
         known = catalogue.coroutines()
-        self.loop_methods = known.loop_methods
         self.spawns: TaskSpawns = context.spawns
         self.consumers = known.value_consumers
         self.logger_factories = known.logger_factories
@@ -141,7 +141,10 @@ class CoroutineCalls(Service):
                     return KNOWN
                 return None
         if isinstance(func, cst.Attribute):
-            if func.attr.value in self.loop_methods and self.spawns.is_loop(func.value):
+            if (
+                self.context.library.coroutine(f"asyncio.AbstractEventLoop.{func.attr.value}")
+                and self.spawns.is_loop(func.value)
+            ):
                 return KNOWN  # `loop.sock_recv(...)`, `loop.getaddrinfo(...)`
             # `lock = asyncio.Lock(); lock.acquire()`, `writer.drain()` after
             # `reader, writer = await asyncio.open_connection()`, `session.close()` with
