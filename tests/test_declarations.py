@@ -262,3 +262,12 @@ def test_the_project_own_package_is_never_read_from_the_environment(tmp_path, wr
     write("mypkg/use.py", "from mypkg import fetch\n\n\nasync def main():\n    fetch()\n")
     _, out, _ = run("--select", "ASL101", "mypkg")
     assert out == ""
+
+
+def test_show_settings_names_the_environment(tmp_path, write, run):
+    site = _site(tmp_path, {"a.py": ""})
+    write("pyproject.toml", '[tool.asynclint]\npython = "env"\n')
+    code, out, _ = run("--show-settings", ".")
+    assert code == 0
+    assert out.splitlines()[2] == f"# environment: python = env: {site}"
+    assert 'python = "env"' in out.splitlines()

@@ -112,7 +112,13 @@ def describe_settings(settings: Settings) -> str:
     come from: what `--show-settings` prints."""
     import json
 
-    lines = [f"# config file: {settings.config_file or 'none (defaults)'}", f"# project root: {settings.root}"]
+    from asynclint.resolve.library import environment_of
+
+    environment = environment_of(settings)
+    lines = [
+        f"# config file: {settings.config_file or 'none (defaults)'}", f"# project root: {settings.root}",
+        f"# environment: {environment.source}: {', '.join(map(str, environment.search_path)) or 'no site-packages found'}",
+    ]
     for option in OPTIONS:
         value = getattr(settings, option.attr)
         if isinstance(value, tuple):

@@ -964,6 +964,7 @@ class UnawaitedCoroutine(Rule):
 
 # What a coroutine object offers besides being awaited: using these is deliberate.
 _COROUTINE_API = frozenset({"close", "send", "throw"})
+_RETURNED = "returned from this async function"
 _ORDERING = {cst.LessThan: "<", cst.LessThanEqual: "<=", cst.GreaterThan: ">", cst.GreaterThanEqual: ">="}
 
 
@@ -991,8 +992,8 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     and `name` (including `_`) is never read afterwards in that function: never awaited, returned,
     stored, passed on or scheduled. Also flags a name bound once that is afterwards only used as
     a plain value: tested for truth, compared (`item is None`), read for an attribute, subscripted,
-    iterated with a plain `for`, used in arithmetic, formatted into an f-string, or only logged or
-    printed. Forgetting `await` in `item = self.read()` and then checking `if item is None` is the
+    iterated with a plain `for`, used in arithmetic, formatted into an f-string, only logged or
+    printed, or returned from an `async def` (whose caller's `await` then gets the coroutine). Forgetting `await` in `item = self.read()` and then checking `if item is None` is the
     common form. When `f` is an `async def` of the project, a read that fails on a coroutine
     object (an attribute it doesn't have, a subscript, a plain `for` or comprehension, arithmetic, `<`,
     `x in item`) is flagged whatever else the function does with the name, since the `await` is
@@ -1004,7 +1005,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     only when the object is collected.
 
     Otherwise a name that is read anywhere else in the function is left alone, since what the code
-    does with it (`await x`, `tasks.append(x)`, `return x`) may well run it; so is a name read in a nested
+    does with it (`await x`, `tasks.append(x)`, `return x` from a plain `def`) may well run it; so is a name read in a nested
     function, one bound more than once, and the coroutine object's own API (`close()`, `send()`,
     `cr_frame`, `__name__`), which is used on purpose.
 
@@ -1299,6 +1300,43 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             """,
         ),
         Invalid(
+            # From aiokafka's `getone()`, with the `await` removed.
+            "only-returned-from-async",
+            """
+            class Fetcher:
+                async def next_record(self, partitions): ...
+
+            class Consumer:
+                def __init__(self):
+                    self._fetcher = Fetcher()
+
+                async def getone(self, partitions):
+                    msg = self._fetcher.next_record(partitions)
+                    return msg
+
+                def later(self, partitions):
+                    pending = self._fetcher.next_record(partitions)
+                    return pending
+            """,
+            ((9, 9, "`self._fetcher.next_record()` returns a coroutine bound to `msg`, which is only returned from this async function, never awaited: it never runs"),),
+            fixed="""
+            class Fetcher:
+                async def next_record(self, partitions): ...
+
+            class Consumer:
+                def __init__(self):
+                    self._fetcher = Fetcher()
+
+                async def getone(self, partitions):
+                    msg = await self._fetcher.next_record(partitions)
+                    return msg
+
+                def later(self, partitions):
+                    pending = self._fetcher.next_record(partitions)
+                    return pending
+            """,
+        ),
+        Invalid(
             "only-logged",
             """
             import logging
@@ -1427,6 +1465,12 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
         self._value_use(node.expression, "formatted into a string")
 
+    def visit_Return(self, node: cst.Return) -> None:
+        # From an `async def`, the caller's `await` gets the coroutine back, not its result (as
+        # ASL107 says of `return f()`); a plain `def` returning it delegates, which is normal.
+        if self.model.in_coroutine:
+            self._value_use(node.value, _RETURNED)
+
     def visit_Call(self, node: cst.Call) -> None:
         if self.watched and self.calls.only_formats(node.func):
             how = f"passed to `{callee_text(self.context, node)}()`"
@@ -1460,7 +1504,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             once = len(scope.bindings.get(name, ())) == 1
             if name not in scope.loads:
                 use = "which is never used: it never runs"
-            elif bound.reads and all(bound.reads) and once:
+            elif bound.reads and all(bound.reads) and once and not (bound.failing and _RETURNED in bound.reads):
                 use = f"which is only {bound.reads[0]}, never awaited: it never runs"
             elif bound.failing and once and bound.found is not KNOWN:
                 # Whatever else is done with it, this read raises: the `await` is missing. Only
