@@ -2,11 +2,12 @@
 method is a coroutine function, and what calling (or awaiting) it gives.
 
 The standard library is read from typeshed's stubs as the `typeshed_client` package ships them
-(a maintained, dependency-light copy of typeshed, updated monthly, with typeshed's own `VERSIONS`
-table and the PEP 561 search order: typeshed, then `<name>-stubs` packages, then a package's own
-`.pyi` files, then its `.py` sources). Installed third-party packages come from the environment
-that asynclint/knowledge/environment.py finds. Files are parsed with `ast` (about ten times faster
-than libcst, and only declarations are wanted); nothing is imported or run.
+(a maintained, dependency-light copy of typeshed, updated monthly, with typeshed's `VERSIONS`
+table; only its files are used, located without importing it). Modules are found in PEP 561's
+order: typeshed, then `<name>-stubs` packages, then a package's own `.pyi` files, then its `.py`
+sources, in the installed packages of the environment that asynclint/knowledge/environment.py
+finds. Files are parsed with `ast` (about ten times faster than libcst, and only declarations are
+wanted); nothing is imported or run.
 
 A module's summary keeps, per name: a function's kind ("async", "sync", or "?" when a decorator
 or conflicting definitions leave it unknown) and its declared return type as a dotted name; a
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -273,42 +275,91 @@ class _Summarizer:
         return dotted
 
 
+def _find(root: Path, parts: list[str], suffix: str) -> Path | None:
+    """`root/a/b.pyi` or `root/a/b/__init__.pyi` for the parts `a`, `b` (and `suffix`)."""
+    if not parts:
+        init = root / f"__init__{suffix}"
+        return init if init.is_file() else None
+    base = root.joinpath(*parts)
+    for candidate in (base.with_name(base.name + suffix), base / f"__init__{suffix}"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@functools.cache
+def _typeshed() -> tuple[Path | None, dict[str, tuple[tuple[int, int], tuple[int, int] | None]]]:
+    """typeshed's standard-library stubs as typeshed_client ships them, and its VERSIONS table
+    (module -> first and last version with it). Found without importing the package."""
+    try:
+        spec = importlib.util.find_spec("typeshed_client")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return None, {}
+    folder = Path(next(iter(spec.submodule_search_locations))) / "typeshed"
+    versions: dict[str, tuple[tuple[int, int], tuple[int, int] | None]] = {}
+    try:
+        lines = (folder / "VERSIONS").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None, {}
+    for line in lines:
+        name, _, span = line.partition("#")[0].partition(":")
+        low, _, high = span.strip().partition("-")
+        try:
+            first = _version(low)
+            last = _version(high) if high.strip() else None
+        except ValueError:
+            continue
+        versions[name.strip()] = (first, last)
+    return folder, versions
+
+
+def _version(text: str) -> tuple[int, int]:
+    major, minor = text.strip().split(".")[:2]
+    return int(major), int(minor)
+
+
+def _stdlib_file(folder: Path, versions: dict, parts: list[str]) -> Path | None:
+    # A module typeshed marks as removed before NEWEST (`asynchat: 3.0-3.11`) is not read.
+    for cut in range(1, len(parts) + 1):
+        span = versions.get(".".join(parts[:cut]))
+        if span is not None and span[1] is not None and span[1] < NEWEST:
+            return None
+    return _find(folder, parts, ".pyi")
+
+
 class Declarations:
-    """The declarations of one environment's libraries (see the module's docstring). Lookups are by absolute dotted name, as asynclint/resolve/facts.py gives them."""
+    """The declarations of one environment's libraries (see the module's docstring). Lookups
+    are by absolute dotted name, as asynclint/resolve/facts.py gives them."""
 
     def __init__(self, search_path: tuple[Path, ...]) -> None:
         self.search_path = search_path
-        self._context = None
         self._modules: dict[str, dict | None] = {}
         self._found: dict[str, list | None] = {}
         self._package_names: dict[str, frozenset[str]] = {}
 
     # -- finding and reading modules ------------------------------------------------------------
 
-    def _search(self):
-        if self._context is None:
-            from typeshed_client import finder
-
-            self._context = finder.get_search_context(
-                search_path=list(self.search_path), version=NEWEST, allow_py_files=True,
-            )
-        return self._context
-
     def _file(self, module: str) -> Path | None:
-        from typeshed_client import finder
-
-        try:
-            found = finder.get_stub_file(module, search_context=self._search())
-        except (OSError, ValueError):
+        """Where a module is declared, in PEP 561's order: typeshed for the standard library,
+        then a `<name>-stubs` package, then `.pyi` files beside the sources, then the sources."""
+        parts = module.split(".")
+        if not all(part.isidentifier() for part in parts):
             return None
-        if found is None and "." not in module:
-            # A module that is one file at the top of site-packages (`six.py`), which
-            # typeshed_client's search of package folders does not look for.
-            for folder in self.search_path:
-                for suffix in (".pyi", ".py"):
-                    if (folder / f"{module}{suffix}").is_file():
-                        return folder / f"{module}{suffix}"
-        return found
+        folder, versions = _typeshed()
+        if folder is not None and parts[0] in versions:
+            return _stdlib_file(folder, versions, parts)
+        for root in self.search_path:
+            found = _find(root / f"{parts[0]}-stubs", parts[1:], ".pyi")
+            if found is not None:
+                return found
+        for suffix in (".pyi", ".py"):
+            for root in self.search_path:
+                found = _find(root, parts, suffix)
+                if found is not None:
+                    return found
+        return None
 
     def module(self, module: str) -> dict | None:
         """A module's summary, or None when it can't be found or read."""

@@ -69,6 +69,10 @@ _SEQUENCES = frozenset({
     "collections.abc.Sequence", "collections.abc.MutableSequence", "collections.deque",
 })
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+# Subscripted names that are no class of whose instance the value is (`Callable[...]`,
+# `Awaitable[T]`, `Literal[...]`, `list[T]` beyond the containers above)
+_SPECIAL_FORMS = ("typing.", "typing_extensions.", "collections.abc.", "builtins.", "types.")
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:
@@ -282,6 +286,13 @@ class TypeFacts:
             if wrapper in _UNION:
                 others = [value for value in inner if not _is_none(value)]
                 return self.annotation(others[0], depth + 1) if len(others) == 1 else None
+            if wrapper in _ANNOTATED and inner:
+                return self.annotation(inner[0], depth + 1)  # `Annotated[Client, Depends(...)]`
+            if (wrapper is None and isinstance(annotation.value, cst.Name)) or (
+                wrapper is not None and not wrapper.startswith(_SPECIAL_FORMS)
+            ):
+                # A generic class (`asyncio.Queue[int]`, `Repo[T]` of this module): an instance
+                return self.annotation(annotation.value, depth + 1)
             return None
         if isinstance(annotation, cst.SimpleString):
             parsed = _forward_reference(annotation)
@@ -298,6 +309,29 @@ class TypeFacts:
         if name.startswith("builtins."):
             return None
         return Deferred("type", name) if self.in_project(name) else self.known.type_name(name)
+
+    def union(self, annotation: cst.BaseExpression) -> tuple[str, ...] | None:
+        """The classes of a union annotation of two or more (`A | B | None`, `Union[A, B]`,
+        `Optional[Union[A, B]]`), by dotted name; None unless each member names a class."""
+        members: list[cst.BaseExpression] = []
+        pending = [annotation]
+        while pending and len(members) <= 8:
+            expr = pending.pop()
+            if isinstance(expr, cst.SimpleString):
+                parsed = _forward_reference(expr)
+                if parsed is None:
+                    return None
+                expr = parsed
+            if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+                pending += [expr.right, expr.left]
+            elif isinstance(expr, cst.Subscript) and self.qualified(expr.value) in _UNION | _OPTIONAL:
+                pending += [e.slice.value for e in reversed(expr.slice) if isinstance(e.slice, cst.Index)]
+            elif not _is_none(expr):
+                members.append(expr)
+        names = {class_name(self.annotation(member)) for member in members}
+        if len(members) < 2 or None in names or any(":" in name for name in names if name):
+            return None
+        return tuple(sorted(name for name in names if name))
 
     def callee(self, call: cst.Call, depth: int = 0) -> str | None:
         """The dotted name of what `call` calls: a function by its imports, or `Type.method` on a

@@ -30,11 +30,14 @@ class Library:
         self.methods = known.methods
         self.method_names = known.method_names
         self._own: dict[str, bool] = {}
-        self._canonical: dict[str, str] | None = None
+        self._canonical: dict[str, dict[str, str]] = {}
 
     def _outside(self, dotted: str) -> bool:
-        """Whether a dotted name's top-level package is not one of the project's own."""
+        """Whether a dotted name's top-level package is not one of the project's own (nor
+        `builtins`, which declares no coroutine function and whose stub is the largest)."""
         top = dotted.split(".", 1)[0]
+        if top == "builtins":
+            return False
         own = self._own.get(top)
         if own is None:
             root = self.root
@@ -83,13 +86,16 @@ class Library:
     def public(self, name: str) -> str:
         """A declared type by the name the catalogue knows it under (`asyncio.events.AbstractEventLoop`
         -> `asyncio.AbstractEventLoop`), else as declared."""
-        if self._canonical is None:
-            self._canonical = {}
+        top = name.split(".", 1)[0]
+        canonical = self._canonical.get(top)
+        if canonical is None:  # resolved per top-level package, on first use
+            canonical = self._canonical[top] = {}
             for known in _catalogue_types():
-                found = self.declared.find(known)
-                if found is not None and found[0] == "class" and found[1] != known:
-                    self._canonical.setdefault(found[1], known)
-        return self._canonical.get(name, name)
+                if known.split(".", 1)[0] == top:
+                    found = self.declared.find(known)
+                    if found is not None and found[0] == "class" and found[1] != known:
+                        canonical.setdefault(found[1], known)
+        return canonical.get(name, name)
 
     def coroutine_method_names(self, packages: set[str]) -> frozenset[str]:
         """Method names declared `async def` by classes of these packages and of asyncio (whose

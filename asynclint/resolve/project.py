@@ -203,7 +203,9 @@ class SummaryCollector:
         attributes = self.attributes.setdefault(owner, {})
         declared = self._declared.setdefault(owner, set())
         if annotation is not None:
-            held = stored(self.facts.annotation(annotation))
+            # `stream: HTTPStream | WSStream | None`: a union of classes, as assignments make one
+            union = self.facts.union(annotation)
+            held = "|".join(union) if union and len(union) <= MAX_UNION else stored(self.facts.annotation(annotation))
             if name in declared and attributes.get(name) != held:
                 held = None
             declared.add(name)
@@ -623,8 +625,9 @@ class ProjectIndex:
         if ref.kind == "super":
             return self.method(ref.target, ref.name, table, inherited=True)
         if ref.kind == "attr":
+            # `self._client.m()`: what the attribute holds, or what the property returns
             attribute, _, method = ref.name.partition(".")
-            held = self.attribute(ref.target, attribute)
+            held = deferred.member(self, ref.target, attribute)
             if held is not None and table == "functions" and self._library_coroutine(held, method):
                 return ASYNC  # `self._lock = asyncio.Lock()` then `self._lock.acquire()`
             return self.method(held, method, table) if held else None

@@ -868,6 +868,154 @@ class UnawaitedCoroutine(Rule):
             """,
         ),
         Invalid(
+            # From hypercorn: an attribute declared as a union of project classes, each of whose
+            # `handle` is a coroutine function. A member outside the project says nothing.
+            "attributes-annotated-with-a-union-of-classes",
+            """
+            from typing import Optional, Union
+
+            class H11:
+                async def handle(self, event): ...
+
+            class H2:
+                async def handle(self, event): ...
+
+            class Wrapper:
+                def __init__(self) -> None:
+                    self.protocol: H11 | H2
+                    self.stream: Optional[Union[H11, "H2"]] = None
+                    self.mixed: H11 | int
+
+                async def run(self, event):
+                    self.protocol.handle(event)
+                    self.stream.handle(event)
+                    self.mixed.handle(event)
+            """,
+            (
+                (16, 9, "`self.protocol.handle()` returns a coroutine that is never awaited, so it never runs"),
+                (17, 9, "`self.stream.handle()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            from typing import Optional, Union
+
+            class H11:
+                async def handle(self, event): ...
+
+            class H2:
+                async def handle(self, event): ...
+
+            class Wrapper:
+                def __init__(self) -> None:
+                    self.protocol: H11 | H2
+                    self.stream: Optional[Union[H11, "H2"]] = None
+                    self.mixed: H11 | int
+
+                async def run(self, event):
+                    await self.protocol.handle(event)
+                    await self.stream.handle(event)
+                    self.mixed.handle(event)
+            """,
+        ),
+        Invalid(
+            # A generic class's instance (`asyncio.Queue[int]`, tortoise's
+            # `_AsyncGeneratorContextManager[...]`) and `Annotated` (FastAPI's dependencies).
+            "generic-and-annotated-receivers",
+            """
+            import asyncio
+            import contextlib
+            from typing import Annotated, Generic, TypeVar
+
+            T = TypeVar("T")
+
+            class Repo(Generic[T]):
+                async def load(self) -> T: ...
+
+            async def consume(
+                queue: asyncio.Queue[int],
+                repo: Repo[str],
+                session: Annotated[Repo[int], "dependency"],
+                transaction: contextlib._AsyncGeneratorContextManager[None],
+            ):
+                queue.get()
+                repo.load()
+                session.load()
+                transaction.__aexit__(None, None, None)
+            """,
+            (
+                (16, 5, "`queue.get()` returns a coroutine that is never awaited, so it never runs"),
+                (17, 5, "`repo.load()` returns a coroutine that is never awaited, so it never runs"),
+                (18, 5, "`session.load()` returns a coroutine that is never awaited, so it never runs"),
+                (19, 5, "`transaction.__aexit__()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            import asyncio
+            import contextlib
+            from typing import Annotated, Generic, TypeVar
+
+            T = TypeVar("T")
+
+            class Repo(Generic[T]):
+                async def load(self) -> T: ...
+
+            async def consume(
+                queue: asyncio.Queue[int],
+                repo: Repo[str],
+                session: Annotated[Repo[int], "dependency"],
+                transaction: contextlib._AsyncGeneratorContextManager[None],
+            ):
+                await queue.get()
+                await repo.load()
+                await session.load()
+                await transaction.__aexit__(None, None, None)
+            """,
+        ),
+        Invalid(
+            # From tortoise-orm: `self.connections` is a property annotated to return a class.
+            "methods-on-what-a-property-returns",
+            """
+            import functools
+
+            class ConnectionHandler:
+                async def _init(self, config): ...
+
+            class Context:
+                @property
+                def connections(self) -> ConnectionHandler:
+                    return ConnectionHandler()
+
+                @functools.cached_property
+                def cached(self) -> "ConnectionHandler":
+                    return ConnectionHandler()
+
+                async def init(self, config):
+                    self.connections._init(config)
+                    self.cached._init(config)
+            """,
+            (
+                (16, 9, "`self.connections._init()` returns a coroutine that is never awaited, so it never runs"),
+                (17, 9, "`self.cached._init()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            import functools
+
+            class ConnectionHandler:
+                async def _init(self, config): ...
+
+            class Context:
+                @property
+                def connections(self) -> ConnectionHandler:
+                    return ConnectionHandler()
+
+                @functools.cached_property
+                def cached(self) -> "ConnectionHandler":
+                    return ConnectionHandler()
+
+                async def init(self, config):
+                    await self.connections._init(config)
+                    await self.cached._init(config)
+            """,
+        ),
+        Invalid(
             "project-decorators-with-async-wrappers",
             """
             import functools
