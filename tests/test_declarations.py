@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pytest
 from asynclint.config.options import Settings
 from asynclint.knowledge.declarations import Declarations, declarations
 from asynclint.knowledge.environment import find_environment
+from asynclint.resolve import library
+from asynclint.run import library_cache
 from asynclint.run.cache import settings_stamp
 
 FAKEDB = {
@@ -271,3 +275,87 @@ def test_show_settings_names_the_environment(tmp_path, write, run):
     assert code == 0
     assert out.splitlines()[2] == f"# environment: python = env: {site}"
     assert 'python = "env"' in out.splitlines()
+
+
+# -- library summaries kept between runs ----------------------------------------------------------
+
+KEPT_APP = "import fakedb\n\n\nasync def main():\n    fakedb.connect('db://')\n"
+CONNECT = "app.py:5:5: ASL101 `fakedb.connect()` returns a coroutine that is never awaited, so it never runs"
+
+
+def _installed(tmp_path: Path, version: str, connect: str) -> Path:
+    """fakedb==version installed as pip installs it (a dist-info folder with its RECORD)."""
+    site = _site(tmp_path, {"fakedb/__init__.py": connect})
+    for old in site.glob("fakedb-*.dist-info"):
+        shutil.rmtree(old)
+    info = site / f"fakedb-{version}.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text(f"fakedb/__init__.py,,\nfakedb-{version}.dist-info/RECORD,,\n")
+    return site
+
+
+def _checked_again(run) -> str:
+    """A run as a new process makes it: nothing in memory, no cached findings, and the library
+    summaries kept on disk."""
+    library._library.cache_clear()
+    declarations.cache_clear()
+    library_cache._stores.clear()
+    for kept in (Path.cwd() / ".asynclint_cache").glob("files-*.json"):
+        kept.unlink()
+    shutil.rmtree(Path.cwd() / ".asynclint_cache" / "results", ignore_errors=True)
+    return run("--select", "ASL101", "app.py")[1]
+
+
+def test_library_summaries_are_kept_per_distribution_and_version(tmp_path, write, run, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write("pyproject.toml", '[tool.asynclint]\npython = "env"\nextend-exclude = ["env"]\n')
+    write("app.py", KEPT_APP)
+    site = _installed(tmp_path, "1.0", "async def connect(dsn): ...\n")
+    assert run("--select", "ASL101", "app.py")[1].splitlines() == [CONNECT]
+    document = json.loads((tmp_path / ".asynclint_cache" / "libraries" / "fakedb-1.0.json").read_text())
+    assert document["distribution"] == "fakedb==1.0"
+    assert document["modules"]["fakedb"] == [
+        "fakedb/__init__.py", {"names": {}, "defs": {"connect": ["async", None]}, "classes": {}, "star": [], "all": None},
+    ]
+    # The same version's files are not read again: what was kept answers (an edit in place,
+    # which pip never makes, goes unseen) ...
+    (site / "fakedb" / "__init__.py").write_text("def connect(dsn): ...\n")
+    assert _checked_again(run).splitlines() == [CONNECT]
+    # ... and another version is read afresh.
+    _installed(tmp_path, "2.0", "def connect(dsn): ...\n")
+    assert _checked_again(run) == ""
+    assert (tmp_path / ".asynclint_cache" / "libraries" / "fakedb-2.0.json").is_file()
+
+
+@pytest.mark.parametrize("document", [
+    "not json",
+    '{"format": 1, "distribution": "fakedb==1.0", "modules": {}, "names": {}}',  # no code stamp
+    None,  # a summary of the wrong shape, under the right stamp: see below
+])
+def test_a_damaged_library_document_is_read_afresh(tmp_path, write, run, monkeypatch, document):
+    monkeypatch.chdir(tmp_path)
+    write("pyproject.toml", '[tool.asynclint]\npython = "env"\nextend-exclude = ["env"]\n')
+    write("app.py", KEPT_APP)
+    _installed(tmp_path, "1.0", "async def connect(dsn): ...\n")
+    run("--select", "ASL101", "app.py")
+    path = tmp_path / ".asynclint_cache" / "libraries" / "fakedb-1.0.json"
+    if document is None:
+        stored = json.loads(path.read_text())
+        stored["modules"]["fakedb"][1]["defs"] = {"connect": ["async"]}  # one value short
+        document = json.dumps(stored)
+    path.write_text(document)
+    assert _checked_again(run).splitlines() == [CONNECT]
+    assert json.loads(path.read_text())["modules"]["fakedb"][1]["defs"] == {"connect": ["async", None]}
+
+
+def test_files_of_no_distribution_are_not_kept(tmp_path, write, run, monkeypatch):
+    # A source folder a `.pth` file adds (an editable install) changes without a new version.
+    monkeypatch.chdir(tmp_path)
+    site = _site(tmp_path, {"editable.pth": str(tmp_path / "checkout") + "\n"})
+    (tmp_path / "checkout" / "fakedb").mkdir(parents=True)
+    (tmp_path / "checkout" / "fakedb" / "__init__.py").write_text("async def connect(dsn): ...\n")
+    assert site.is_dir()
+    write("pyproject.toml", '[tool.asynclint]\npython = "env"\nextend-exclude = ["env", "checkout"]\n')
+    write("app.py", KEPT_APP)
+    assert run("--select", "ASL101", "app.py")[1].splitlines() == [CONNECT]
+    assert list((tmp_path / ".asynclint_cache" / "libraries").glob("fakedb*")) == []

@@ -24,6 +24,7 @@ from asynclint.engine import deepstack
 from asynclint.engine.diagnostics import ErrorKind
 from asynclint.engine.source import SourceError, TooLarge, read_source
 from asynclint.resolve.project import ProjectIndex
+from asynclint.run import library_cache
 from asynclint.run.runner import FileReport, check_project, timeout_error
 from asynclint.run.selection import rules_for
 
@@ -161,6 +162,7 @@ class AsyncLintPlugin:
                 yield 1, 0, f"{ErrorKind.SKIPPED.code} {TooLarge(len(text), limit)}", type(self)
                 return
             rules = rules_for(settings, relative_to_root(self.filename, settings.root))
+            libraries = library_cache.attach(settings)
             try:
                 result = deepstack.call(
                     lint_text, text, self.filename, settings, rules, noqa=False, index=project.index,
@@ -170,6 +172,9 @@ class AsyncLintPlugin:
                 error = timeout_error(exc)
                 yield error.line, error.column - 1, f"{error.code} {error.message}", type(self)
                 return
+            finally:
+                if libraries is not None:
+                    libraries.save()
         for error in result.errors:
             if error.kind not in (ErrorKind.INTERNAL, ErrorKind.SKIPPED):
                 continue  # flake8 reports unreadable and unparsable files itself (E902, E999)

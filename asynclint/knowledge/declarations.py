@@ -15,7 +15,8 @@ class's bases, methods and attribute types; what imports and assignments make th
 for; and its star imports. Both branches of every `if` are read (`sys.version_info`,
 `sys.platform`): code that calls a function runs where it exists, and definitions that disagree
 between versions or platforms make the name unknown. Summaries are kept per process
-(`functools.cache` on the search path).
+(`functools.cache` on the search path) and, when the run gives a `Store`, between runs by the
+installed distribution and version a file belongs to (asynclint/run/library_cache.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ import importlib.util
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
+
+from asynclint.knowledge.environment import Distributions
 
 ASYNC, SYNC, UNKNOWN = "async", "sync", "?"
 SELF = "@self"  # a return or attribute type `Self`: the class of the receiver it was reached on
@@ -329,6 +333,55 @@ def _stdlib_file(folder: Path, versions: dict, parts: list[str]) -> Path | None:
     return _find(folder, parts, ".pyi")
 
 
+class Store(Protocol):
+    """Summaries kept between runs, by installed distribution (asynclint/run/library_cache.py)."""
+
+    def summary(self, distribution: str, module: str, file: str) -> dict | None: ...
+    def keep_summary(self, distribution: str, module: str, file: str, summary: dict) -> None: ...
+    def package_names(self, distribution: str, package: str) -> list[str] | None: ...
+    def keep_package_names(self, distribution: str, package: str, names: list[str]) -> None: ...
+    def save(self) -> None: ...
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _name_table(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _def_table(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(name, str) and isinstance(entry, list) and len(entry) == 2
+        and entry[0] in (ASYNC, SYNC, UNKNOWN) and (entry[1] is None or isinstance(entry[1], str))
+        for name, entry in value.items()
+    )
+
+
+def summary_ok(value: object) -> bool:
+    """Whether a kept summary has the shape `_Summarizer.summary` gives (a damaged or edited
+    cache document must not crash a lookup)."""
+    if not isinstance(value, dict) or set(value) != {"names", "defs", "classes", "star", "all"}:
+        return False
+    classes = value["classes"]
+    return (
+        _name_table(value["names"]) and _def_table(value["defs"]) and _strings(value["star"])
+        and (value["all"] is None or _strings(value["all"]))
+        and isinstance(classes, dict)
+        and all(
+            isinstance(name, str) and isinstance(cls, dict) and set(cls) == {"bases", "defs", "attrs", "name"}
+            and _strings(cls["bases"]) and _def_table(cls["defs"]) and _name_table(cls["attrs"])
+            and isinstance(cls["name"], str)
+            for name, cls in classes.items()
+        )
+    )
+
+
+def package_names_ok(value: object) -> bool:
+    return _strings(value)
+
+
 class Declarations:
     """The declarations of one environment's libraries (see the module's docstring). Lookups
     are by absolute dotted name, as asynclint/resolve/facts.py gives them."""
@@ -338,6 +391,23 @@ class Declarations:
         self._modules: dict[str, dict | None] = {}
         self._found: dict[str, list | None] = {}
         self._package_names: dict[str, frozenset[str]] = {}
+        self._distributions = Distributions()
+        # Where summaries are kept between runs, by distribution and version (set by the run:
+        # asynclint/run/library_cache.py); None: read every time.
+        self.store: Store | None = None
+
+    def _distribution(self, path: Path) -> tuple[str, str] | None:
+        """The installed distribution a file belongs to, and the file's name within it."""
+        folder, _ = _typeshed()
+        roots = [*self.search_path, folder.parent.parent] if folder is not None else self.search_path
+        for root in roots:
+            try:
+                relative = path.relative_to(root)
+            except ValueError:
+                continue
+            distribution = self._distributions.of(path, [root])
+            return (distribution, relative.as_posix()) if distribution is not None else None
+        return None
 
     # -- finding and reading modules ------------------------------------------------------------
 
@@ -367,9 +437,19 @@ class Declarations:
             return self._modules[module]
         self._modules[module] = None  # also guards against a module that star-imports itself
         path = self._file(module)
-        if path is not None:
-            self._modules[module] = self._read(path, module)
-        return self._modules[module]
+        if path is None:
+            return None
+        kept = self._distribution(path) if self.store is not None else None
+        if kept is not None and self.store is not None:
+            summary = self.store.summary(kept[0], module, kept[1])
+            if summary is None:
+                summary = self._read(path, module)
+                if summary is not None:
+                    self.store.keep_summary(kept[0], module, kept[1], summary)
+        else:
+            summary = self._read(path, module)
+        self._modules[module] = summary
+        return summary
 
     def _read(self, path: Path, module: str) -> dict | None:
         try:
@@ -489,6 +569,13 @@ class Declarations:
         cached = self._package_names.get(package)
         if cached is not None:
             return cached
+        top = self._file(package) if self.store is not None else None
+        kept = self._distribution(top) if top is not None else None
+        if kept is not None and self.store is not None:
+            stored = self.store.package_names(kept[0], package)
+            if stored is not None:
+                self._package_names[package] = frozenset(stored)
+                return self._package_names[package]
         names: set[str] = set()
         for module in self._package_modules(package):
             summary = self.module(module)
@@ -497,6 +584,8 @@ class Declarations:
             for table in (summary["defs"], *(cls["defs"] for cls in summary["classes"].values())):
                 names.update(n for n, (kind, _) in table.items() if kind == ASYNC)
         self._package_names[package] = frozenset(names)
+        if kept is not None and self.store is not None:
+            self.store.keep_package_names(kept[0], package, sorted(names))
         return self._package_names[package]
 
     def _package_modules(self, package: str) -> list[str]:

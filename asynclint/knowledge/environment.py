@@ -13,6 +13,7 @@ import hashlib
 import os
 import sys
 import sysconfig
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +94,78 @@ def find_environment(python: str, root: Path, environ: dict[str, str] | None = N
     return Environment(
         _with_pth_folders([f for f in folders if f.is_dir()]), f"the running interpreter ({sys.executable})"
     )
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+class Distributions:
+    """Which installed distribution, at which version, a file in a site-packages folder belongs
+    to: what makes a library summary cacheable (a distribution's files change only with its
+    version). Files in no distribution's folder (a source folder a `.pth` adds, as editable
+    installs do) belong to none, and their summaries are never kept."""
+
+    def __init__(self) -> None:
+        self._infos: dict[Path, list[tuple[str, Path]]] = {}  # folder -> ("name==version", info)
+        self._tops: dict[Path, dict[str, str | None]] = {}  # folder -> top-level name -> the above
+        self._read: set[Path] = set()
+
+    def of(self, path: Path, roots: Iterable[Path]) -> str | None:
+        """`"aiohttp==3.9.5"` for `site-packages/aiohttp/client.py`; None when not known."""
+        for root in roots:
+            try:
+                relative = path.relative_to(root)
+            except ValueError:
+                continue
+            if not relative.parts:
+                return None
+            top = relative.parts[0].removesuffix(".pyi").removesuffix(".py")
+            return self._distribution(root, top)
+        return None
+
+    def _distribution(self, root: Path, top: str) -> str | None:
+        tops = self._tops.setdefault(root, {})
+        if top in tops:
+            return tops[top]
+        infos = self._infos.get(root)
+        if infos is None:
+            try:
+                names = sorted(n for n in os.listdir(root) if n.endswith(".dist-info"))
+            except OSError:
+                names = []
+            infos = self._infos[root] = []
+            for folder_name in names:
+                name, _, version = folder_name.removesuffix(".dist-info").partition("-")
+                if name and version:
+                    infos.append((f"{_normalized(name)}=={version}", root / folder_name))
+        # The distribution named like the module first (`aiohttp`, `types_requests` for
+        # `requests-stubs`): reading every RECORD is left for the rare module named otherwise.
+        wanted = _normalized(top.removesuffix("-stubs"))
+        ordered = sorted(infos, key=lambda item: wanted not in item[0].partition("==")[0])
+        for distribution, info in ordered:
+            if info in self._read:
+                continue
+            self._read.add(info)
+            for name in self._top_names(info):
+                tops.setdefault(name, distribution)
+            if top in tops:
+                return tops[top]
+        tops[top] = None
+        return None
+
+    @staticmethod
+    def _top_names(info: Path) -> set[str]:
+        """The top-level folders and modules a distribution installed, from its RECORD (every
+        file it installed; `top_level.txt` is setuptools' only and may be missing)."""
+        try:
+            lines = (info / "RECORD").read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return set()
+        found = set()
+        for line in lines:
+            first = line.split(",", 1)[0].split("/", 1)[0]
+            if not first or first.startswith(".") or first.endswith((".dist-info", ".data", ".pth")):
+                continue
+            found.add(first.removesuffix(".pyi").removesuffix(".py"))
+        return found

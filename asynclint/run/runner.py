@@ -32,7 +32,7 @@ from asynclint.engine.source import Source, SourceError, TooLarge, decode, encod
 from asynclint.resolve import library
 from asynclint.resolve.names import Ref, is_test_module, module_name
 from asynclint.resolve.project import NameFilter, ProjectIndex, combine_names, file_names, is_summary, needs_index, spawner_tokens
-from asynclint.run import isolation
+from asynclint.run import isolation, library_cache
 from asynclint.run.cache import Manifest, SummaryCache, cache_root, warn_invalid
 from asynclint.run.selection import is_enabled, rules_for
 
@@ -222,6 +222,7 @@ def _process_file(
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     cache = SummaryCache(cache_root(settings))
+    libraries = library_cache.attach(settings)
     # Whether it is a test module changes its summary (tests record the names they use).
     module = (*module_name(path), is_test_module(relative_to_root(path, settings.root)))
     if summary_only:
@@ -234,6 +235,8 @@ def _process_file(
     )
     if report.summary is not None and mode is Mode.CHECK:
         cache.put(source.data, module, report.summary)
+    if libraries is not None:
+        libraries.save()  # after each file: a worker process has no end of its own to save at
     return report
 
 

@@ -42,6 +42,7 @@ from asynclint.engine.diagnostics import (
 from asynclint.engine.source import Source
 from asynclint.resolve import library
 from asynclint.resolve.project import ProjectIndex
+from asynclint.run import library_cache
 from asynclint.run.cache import Manifest
 from asynclint.run.runner import (
     FileReport,
@@ -291,10 +292,15 @@ class Engine:
         return Source(text, "utf-8", text.encode("utf-8", "surrogatepass"))
 
     def _report(self, path: str, text: str, settings: Settings, index: ProjectIndex | None) -> FileReport:
-        return deepstack.call(
-            check_source, path, self._source(text), settings, Mode.CHECK,
-            write=False, index=index, timeout=settings.time_limit(),
-        )
+        libraries = library_cache.attach(settings)
+        try:
+            return deepstack.call(
+                check_source, path, self._source(text), settings, Mode.CHECK,
+                write=False, index=index, timeout=settings.time_limit(),
+            )
+        finally:
+            if libraries is not None:
+                libraries.save()
 
     def _check(self, path: str, text: str, settings: Settings) -> Checked:
         folder = self.folder_of(path)
