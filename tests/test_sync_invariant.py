@@ -1,7 +1,8 @@
 """The invariant that async-free code gives no findings where a rule no longer applies.
 
 Every rule's examples are rewritten from async to sync (`async def` -> `def`, `await x` -> `x`,
-`async with`/`async for` -> `with`/`for`) with a libcst transformer, and checked again:
+`async with`/`async for` -> `with`/`for`, `Coroutine[...]` in annotations -> `Generator[...]`)
+with a libcst transformer, and checked again:
 
 - ASL1xx (coroutines never awaited) need a coroutine function. Once no `async def` is left, the
   only coroutine functions are the catalogue's library APIs (`asyncio.sleep`): a call to one of
@@ -44,6 +45,10 @@ class _ToSync(cst.CSTTransformer):
 
     def leave_CompFor(self, original_node, updated_node):
         return updated_node.with_changes(asynchronous=None)
+
+    def leave_Name(self, original_node, updated_node):
+        # `Callable[..., Coroutine[...]]` declares a coroutine function as `async def` does.
+        return updated_node.with_changes(value="Generator") if updated_node.value == "Coroutine" else updated_node
 
     def leave_Await(self, original_node, updated_node):
         # Keep the await's own parentheses around what it awaited: `(await x).y` -> `(x).y`.

@@ -70,6 +70,11 @@ _SEQUENCES = frozenset({
 })
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_CALLABLE = frozenset({"typing.Callable", "collections.abc.Callable", "typing_extensions.Callable"})
+_COROUTINE = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine"})
+# What a value annotated `Callable[..., Coroutine[...]]` holds: a function whose call makes a
+# coroutine. (`Callable[..., Awaitable[T]]` may as well give a future: not this.)
+COROUTINE_FUNCTION = "<coroutine function>"
 # Subscripted names that are no class of whose instance the value is (`Callable[...]`,
 # `Awaitable[T]`, `Literal[...]`, `list[T]` beyond the containers above)
 _SPECIAL_FORMS = ("typing.", "typing_extensions.", "collections.abc.", "builtins.", "types.")
@@ -183,6 +188,13 @@ class TypeFacts:
             binding = self.model.lookup(func.value)
             if binding is not None and binding.kind is BindingKind.IMPORT and binding.qualified:
                 return Ref("global", absolute_name(binding.qualified, self.module, self.is_package))
+            # `app(scope)` with `app: AppWrapper`, an instance: its class's `__call__`
+            held = self._name(func, depth + 1) if binding is not None else None
+            instance = class_name(held)
+            if instance is not None and instance != COROUTINE_FUNCTION:
+                return Ref("global", f"{instance}.__call__")
+            if isinstance(held, Deferred) and held.kind == "type":
+                return Ref("held", f"{held.kind} {held.target}", ".".join((*held.steps, "__call__")))
             return None
         if not isinstance(func, cst.Attribute):
             return None
@@ -286,6 +298,12 @@ class TypeFacts:
             if wrapper in _UNION:
                 others = [value for value in inner if not _is_none(value)]
                 return self.annotation(others[0], depth + 1) if len(others) == 1 else None
+            if wrapper in _CALLABLE and len(inner) == 2:
+                # `Callable[..., Coroutine[Any, Any, T]]`: calling it makes a coroutine
+                returned = inner[1]
+                if isinstance(returned, cst.Subscript) and self.qualified(returned.value) in _COROUTINE:
+                    return COROUTINE_FUNCTION
+                return None
             if wrapper in _ANNOTATED and inner:
                 return self.annotation(inner[0], depth + 1)  # `Annotated[Client, Depends(...)]`
             if (wrapper is None and isinstance(annotation.value, cst.Name)) or (
@@ -299,6 +317,9 @@ class TypeFacts:
             return self.annotation(parsed, depth + 1) if parsed is not None else None
         if not isinstance(annotation, (cst.Name, cst.Attribute)):
             return None
+        alias = self._alias(annotation)
+        if alias is not None:  # `FuncType = Callable[..., Coroutine[None, None, T]]`
+            return self.annotation(alias, depth + 1)
         name = self.qualified(annotation)
         if name is None:
             # A class of this module, or one only the index can place (defined further down, or
@@ -309,6 +330,21 @@ class TypeFacts:
         if name.startswith("builtins."):
             return None
         return Deferred("type", name) if self.in_project(name) else self.known.type_name(name)
+
+    def _alias(self, annotation: cst.BaseExpression) -> cst.BaseExpression | None:
+        """What a module-level type alias of this module stands for (`Handler = Callable[...]`,
+        `Handler: TypeAlias = ...`): a subscripted or `|` form only, as a plain `A = B` of a
+        class is a class the index places."""
+        scope = self.model.module_scope
+        if not isinstance(annotation, cst.Name) or scope is None:
+            return None
+        bindings = scope.bindings.get(annotation.value)
+        if not bindings or len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN:
+            return None
+        value = bindings[0].value
+        if isinstance(value, cst.Subscript) or (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.BitOr)):
+            return value
+        return None
 
     def union(self, annotation: cst.BaseExpression) -> tuple[str, ...] | None:
         """The classes of a union annotation of two or more (`A | B | None`, `Union[A, B]`,

@@ -539,8 +539,12 @@ class ProjectIndex:
         `cls` finds it: from the classes after `cls` in its MRO. For a union of classes (what
         an attribute assigned several holds), the entry they all agree on."""
         if "|" in cls:
-            entries = [self.method(one, name, table, inherited) for one in cls.split("|")]
-            return entries[0] if all(entry == entries[0] for entry in entries) else None
+            # A member that provably has no such attribute would raise AttributeError: the call
+            # is made on the others (`self._coordinator: GroupCoordinator | NoGroupCoordinator`
+            # with `commit_offsets` on the first only).
+            members = [one for one in cls.split("|") if not self._lacks(one, name)]
+            entries = [self.method(one, name, table, inherited) for one in members]
+            return entries[0] if entries and all(entry == entries[0] for entry in entries) else None
         cls = self._class_name(cls) or cls
         if cls not in self.classes:
             return None
@@ -568,6 +572,27 @@ class ProjectIndex:
             ):
                 return None
         return entry
+
+    def _lacks(self, cls: str, name: str, attributes: bool = True) -> bool:
+        """Whether instances of a project class certainly have no attribute `name`: every class
+        of its MRO is the project's, and none defines it, assigns it (unless `attributes` is
+        false: then only methods and properties count) or has `__getattr__`."""
+        cls = self._class_name(cls) or cls
+        if cls not in self.classes:
+            return False
+        for klass in self.mro(cls):
+            if klass == "?":
+                return False
+            module, _, qualname = klass.rpartition(".")
+            summary = self.modules.get(module)
+            if summary is None or (attributes and name in self.attributes.get(klass, {})):
+                return False
+            functions = summary["functions"]
+            if any(f"{qualname}.{member}" in functions for member in (name, "__getattr__", "__getattribute__")):
+                return False
+            if any(key.startswith(f"{qualname}.{name}") for key in summary.get("properties", ())):
+                return False
+        return True
 
     def _kind_of(self, cls: str, name: str, kind: str) -> str | None:
         """The kind of a method as its decorators make it (DECORATED resolved)."""
@@ -621,7 +646,15 @@ class ProjectIndex:
         if ref.kind == "global":
             return self.lookup(ref.target, table=table)
         if ref.kind == "method":
-            return self.method(ref.target, ref.name, table)
+            found = self.method(ref.target, ref.name, table)
+            if found is None and table == "functions" and self._lacks(ref.target, ref.name, attributes=False):
+                # `self.app(scope)`, no method `app` but `self.app = app` with `app: AppWrapper`:
+                # the call is the held object's `__call__`
+                held = deferred.member(self, ref.target, ref.name)
+                if held is not None and self._library_coroutine(held, "__call__"):
+                    return ASYNC
+                return self.method(held, "__call__", table) if held else None
+            return found
         if ref.kind == "super":
             return self.method(ref.target, ref.name, table, inherited=True)
         if ref.kind == "attr":

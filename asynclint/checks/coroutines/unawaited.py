@@ -83,7 +83,13 @@ class UnawaitedCoroutine(Rule):
     as another known type (`async with pool.acquire() as conn`, `async with session.get(url) as
     resp`, `async with aiofiles.open(path) as f`: what awaiting the call gives, or the catalogue's
     `enters-as` where entering differs), or from what a library coroutine method gives when
-    awaited (`resp = await session.get(url)`).
+    awaited (`resp = await session.get(url)`). Attributes annotated with a union of project
+    classes count when every class that may have the method makes it a coroutine function (one
+    whose MRO is all the project's and that defines no such name would raise AttributeError). A
+    call of an instance whose class has an async `__call__` (`self.app(scope)` with `app:
+    AppWrapper`) and of a parameter annotated `Callable[..., Coroutine[...]]` (directly or through
+    a type alias of the module) makes a coroutine too; `Callable[..., Awaitable[...]]` may give a
+    future, and does not count.
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; none of its body runs until it is
@@ -914,6 +920,141 @@ class UnawaitedCoroutine(Rule):
                     await self.protocol.handle(event)
                     await self.stream.handle(event)
                     self.mixed.handle(event)
+            """,
+        ),
+        Invalid(
+            # From aiokafka: `self._coordinator` holds a GroupCoordinator or a
+            # NoGroupCoordinator, and only the first has `commit_offsets`: on the other the call
+            # would raise AttributeError, so it is the first's coroutine. A class that may have
+            # the name another way (assigned, `__getattr__`) says nothing.
+            "unions-where-one-class-has-the-method",
+            """
+            class Base:
+                def close(self): ...
+
+            class Group(Base):
+                async def commit(self): ...
+
+            class NoGroup(Base):
+                pass
+
+            class Aliased(Base):
+                commit = Group.commit
+
+            class Dynamic(Base):
+                def __getattr__(self, name): ...
+
+            class Consumer:
+                def __init__(self, grouped):
+                    self._coordinator = self._aliased = self._dynamic = None
+                    if grouped:
+                        self._coordinator = self._aliased = self._dynamic = Group()
+                    else:
+                        self._coordinator = NoGroup()
+                        self._aliased = Aliased()
+                        self._dynamic = Dynamic()
+
+                async def run(self):
+                    self._coordinator.commit()
+                    self._aliased.commit()
+                    self._dynamic.commit()
+            """,
+            ((27, 9, "`self._coordinator.commit()` returns a coroutine that is never awaited, so it never runs"),),
+            fixed="""
+            class Base:
+                def close(self): ...
+
+            class Group(Base):
+                async def commit(self): ...
+
+            class NoGroup(Base):
+                pass
+
+            class Aliased(Base):
+                commit = Group.commit
+
+            class Dynamic(Base):
+                def __getattr__(self, name): ...
+
+            class Consumer:
+                def __init__(self, grouped):
+                    self._coordinator = self._aliased = self._dynamic = None
+                    if grouped:
+                        self._coordinator = self._aliased = self._dynamic = Group()
+                    else:
+                        self._coordinator = NoGroup()
+                        self._aliased = Aliased()
+                        self._dynamic = Dynamic()
+
+                async def run(self):
+                    await self._coordinator.commit()
+                    self._aliased.commit()
+                    self._dynamic.commit()
+            """,
+        ),
+        Invalid(
+            # From hypercorn: an instance whose class has an async `__call__` (`self.app`, set
+            # from a parameter annotated with an ASGI app protocol), and, from tortoise-orm, a
+            # parameter annotated `Callable[..., Coroutine[...]]` directly or through a type
+            # alias of the module. A sync `__call__` makes no coroutine.
+            "callable-instances-and-coroutine-callables",
+            """
+            from typing import Any, Callable, Coroutine, Protocol, TypeVar
+
+            T = TypeVar("T")
+            FuncType = Callable[..., Coroutine[None, None, T]]
+
+            class AppWrapper(Protocol):
+                async def __call__(self, scope) -> None: ...
+
+            class Formatter:
+                def __call__(self, record) -> str: ...
+
+            class Lifespan:
+                def __init__(self, app: AppWrapper, formatter: Formatter) -> None:
+                    self.app = app
+                    self.formatter = formatter
+
+                async def run(self, scope):
+                    self.app(scope)
+                    self.formatter(scope)
+
+            async def handle(app: AppWrapper, func: FuncType, other: Callable[..., Coroutine[Any, Any, int]]):
+                app(1)
+                func(1)
+                other(2)
+            """,
+            (
+                (18, 9, "`self.app()` returns a coroutine that is never awaited, so it never runs"),
+                (22, 5, "`app()` returns a coroutine that is never awaited, so it never runs"),
+                (23, 5, "`func()` returns a coroutine that is never awaited, so it never runs"),
+                (24, 5, "`other()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            from typing import Any, Callable, Coroutine, Protocol, TypeVar
+
+            T = TypeVar("T")
+            FuncType = Callable[..., Coroutine[None, None, T]]
+
+            class AppWrapper(Protocol):
+                async def __call__(self, scope) -> None: ...
+
+            class Formatter:
+                def __call__(self, record) -> str: ...
+
+            class Lifespan:
+                def __init__(self, app: AppWrapper, formatter: Formatter) -> None:
+                    self.app = app
+                    self.formatter = formatter
+
+                async def run(self, scope):
+                    await self.app(scope)
+                    self.formatter(scope)
+
+            async def handle(app: AppWrapper, func: FuncType, other: Callable[..., Coroutine[Any, Any, int]]):
+                await app(1)
+                await func(1)
+                await other(2)
             """,
         ),
         Invalid(

@@ -6,7 +6,10 @@ lists it (rules/coroutines.toml), a coroutine method of a library type whose ins
 locally (`asyncio.Lock().acquire`, `writer.drain()` after `asyncio.open_connection`), an event
 loop's coroutine methods, an `async def` of this module or of another module of the project (through
 imports and re-exports), a method of the enclosing class or its project bases (`self.m()`,
-`super().m()`), and, for receivers of unknown type, a method name that the project defines only
+`super().m()`), a name or attribute holding an instance whose class has an async `__call__`,
+a parameter annotated `Callable[..., Coroutine[...]]` (directly or through a type alias of the
+module; `Callable[..., Awaitable[...]]` may give a future, so it does not count), and, for
+receivers of unknown type, a method name that the project defines only
 as `async def` (opt-in; see asynclint/resolve/project.py). Cross-module answers are conditions (`Ref`)
 that the project index decides once every file has been read.
 """
@@ -23,6 +26,7 @@ from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.context import Service
 from asynclint.lint.rule import Rule
+from asynclint.resolve.facts import COROUTINE_FUNCTION
 from asynclint.resolve.names import Ref
 from asynclint.resolve.spawns import TaskSpawns
 
@@ -140,6 +144,8 @@ class CoroutineCalls(Service):
                 if nested_async and not node.decorators and not is_generator(node):
                     return KNOWN
                 return None
+            if binding is not None and self.context.facts.held(func) == COROUTINE_FUNCTION:
+                return KNOWN  # `func: Callable[..., Coroutine[Any, Any, T]]`, then `func()`
         if isinstance(func, cst.Attribute):
             if (
                 self.context.library.coroutine(f"asyncio.AbstractEventLoop.{func.attr.value}")
