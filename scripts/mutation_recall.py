@@ -30,7 +30,7 @@ and by the context the call stands in: statement, assignment, return, condition,
 Tools: asynclint (the one installed with the interpreter running this script, or --asynclint),
 and mypy, pyright and ty when they are found on PATH or given with --mypy/--pyright/--ty. They
 see the project alone (no dependencies installed) unless --python names an environment with
-them, which mypy, pyright and ty are then pointed at (asynclint reads no environment yet).
+them, which every tool is then pointed at (asynclint reads its packages' declarations).
 
 Standard library only.
 """
@@ -304,7 +304,7 @@ Diagnostic = tuple[str, int, str]  # path, line, what (code and message)
 
 def run_asynclint(command: list[str], copy: Path, files: list[str], python: str | None) -> list[Diagnostic]:
     out = subprocess.run(
-        [*command, "--no-cache", "--exit-zero", "-q", "--output-format", "json", "."],
+        [*command, "--no-cache", "--exit-zero", "-q", "--output-format", "json", *(["--python", python] if python else []), "."],
         cwd=copy, capture_output=True, text=True, check=False)
     found = []
     for item in json.loads(out.stdout or "[]"):

@@ -154,6 +154,12 @@ class FileContext:
         name = ref_name(found)
         if name in self.names.coroutines or (found.kind in ("attr", "held") and name in self.library_method_names):
             return found
+        if found.kind == "method":
+            # `self.app(scope)` may call what the attribute `app` holds: an instance whose class
+            # has an async `__call__` (asynclint/resolve/project.py)
+            if "__call__" in self.names.coroutines:
+                return found
+            self.rejected_coroutines.add("__call__")
         self.rejected_coroutines.add(name)
         return None
 
