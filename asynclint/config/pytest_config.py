@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asynclint.config.discovery import find_root
+from asynclint.config.roots import find_root
 from asynclint.knowledge import catalogue
 
 if sys.version_info >= (3, 11):

@@ -660,6 +660,28 @@ class BlockingHttp(BlockingCategory):
             """,
         ),
         Invalid(
+            # No async library imported, trio declared by the project: trio's thread (and the
+            # import it needs, added by the fix).
+            "project-declares-trio-threads",
+            """
+            import requests
+
+            async def fetch_status(url):
+                return requests.get(url).status_code
+            """,
+            (
+                (4, 12, "`requests.get()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `trio.to_thread.run_sync`"),
+            ),
+            """
+            import requests
+            import trio
+
+            async def fetch_status(url):
+                return (await trio.to_thread.run_sync(requests.get, url)).status_code
+            """,
+            files=(("requirements.txt", "requests==2.32.3\ntrio==0.25.0\n"),),
+        ),
+        Invalid(
             "anyio-threads",
             """
             import anyio
