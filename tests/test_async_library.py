@@ -83,6 +83,36 @@ def test_unreadable_declarations_say_why(tmp_path):
     assert answer.reason.startswith("not known: cannot read setup.cfg: ")
 
 
+@pytest.mark.parametrize(("code", "module", "expected"), [
+    pytest.param("import time\n", "app.helpers", ("trio", False), id="says-nothing"),
+    pytest.param("import asyncio\n", "app.helpers", ("asyncio", True), id="own-import-first"),
+    pytest.param("from aiohttp import web\n", "app.web", (None, False), id="asyncio-only-import-disagrees"),
+    pytest.param("import asyncio\nimport trio\n", "app.bridge", (None, False), id="both-imported"),
+    pytest.param("import time\n", "trio._core._run", (None, False), id="the-library-itself"),
+])
+def test_the_module_speaks_before_its_project(tmp_path, code, module, expected):
+    import libcst as cst
+
+    from asynclint.checks.shared.library import library
+    from asynclint.lint.context import FileContext
+
+    (tmp_path / "pyproject.toml").write_text(_pyproject('["trio"]'))
+    context = FileContext("example.py", code, cst.parse_module(code), Settings(root=tmp_path), module)
+    found = library(context)
+    assert (found.name, found.direct) == expected
+
+
+def test_a_requirements_link_loop_is_unreadable_not_a_crash(tmp_path, write, run):
+    (tmp_path / "requirements.txt").symlink_to("requirements.txt")
+    write("pyproject.toml", _pyproject('["trio"]'))
+    write("app/helpers.py", HELPER)
+    code, out, err = run("--no-cache", "--fix", "--unsafe-fixes", "app")
+    assert (code, err) == (1, "Found 1 finding.\n")
+    assert out.splitlines() == [f"app/helpers.py:6:9: {SLEEP.format('asyncio')}"]  # no fix: not known
+    assert (tmp_path / "app/helpers.py").read_text() == HELPER
+    assert project_library(tmp_path).reason.startswith("not known: cannot read requirements.txt: ")
+
+
 # -- what the command line makes of it ------------------------------------------------------------
 
 

@@ -98,5 +98,5 @@ def project_library(root: Path) -> ProjectLibrary:
     declared = pytest_config.read_declared(root)
     if declared.unreadable:
         # Half-read declarations could hide the library that contradicts the other half.
-        return ProjectLibrary(None, f"not known: cannot read {'; '.join(declared.unreadable)}")
+        return ProjectLibrary(None, f"not known: cannot read {'; '.join(dict.fromkeys(declared.unreadable))}")
     return decide(declared.tiers)

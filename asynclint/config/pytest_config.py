@@ -288,6 +288,11 @@ def _text(path: Path, declared: Declared) -> str:
 
 
 def _requirements_file(path: Path, declared: Declared, seen: set[Path], tier: str) -> None:
+    try:
+        path = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop (RuntimeError before Python 3.13)
+        declared.unreadable.append(f"{path.name}: {exc}")
+        return
     if path in seen or len(seen) > 50:
         return
     seen.add(path)
@@ -302,7 +307,7 @@ def _requirements_file(path: Path, declared: Declared, seen: set[Path], tier: st
             if len(parts) == 2:
                 # a constraints file pins versions; it installs nothing
                 included_tier = tier if stripped.startswith(("-r", "--requirement")) else DEVELOPMENT
-                _requirements_file((path.parent / parts[1].strip()).resolve(), declared, seen, included_tier)
+                _requirements_file(path.parent / parts[1].strip(), declared, seen, included_tier)
         else:
             _requirement(stripped, declared, tier)
 
@@ -342,11 +347,11 @@ def read_declared(root: Path) -> Declared:
     seen: set[Path] = set()
     # The application's own requirements first: a file they include is what it runs with too.
     for name in _RUNTIME_REQUIREMENTS:
-        _requirements_file((root / name).resolve(), declared, seen, RUNTIME)
+        _requirements_file(root / name, declared, seen, RUNTIME)
     candidates = sorted(root.glob("*requirements*.txt")) + sorted(root.glob("requirements*/*.txt"))
     candidates += sorted(root.glob("*requirements*.in")) + sorted(root.glob("requirements*/*.in"))
     for path in candidates:
-        _requirements_file(path.resolve(), declared, seen, DEVELOPMENT)
+        _requirements_file(path, declared, seen, DEVELOPMENT)
     for name in _RUN_FILES:
         path = root / name
         if path.is_file():
