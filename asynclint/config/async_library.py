@@ -37,7 +37,8 @@ from asynclint.config.pytest_config import DEVELOPMENT, EXTRA, RUNTIME
 ASYNCIO, TRIO, ANYIO = "asyncio", "trio", "anyio"
 
 # Distributions (PEP 503 names) that make a program a trio program, an anyio one, or one whose
-# event loop is asyncio's, and those that bring another event loop.
+# event loop is asyncio's, and those that bring another event loop (checks/shared/library.py
+# holds the same libraries by import name, for what a module imports).
 _TRIO = frozenset({"trio", "pytest-trio", "trio-websocket"})
 _ANYIO = frozenset({"anyio"})
 _ASYNCIO_ONLY = frozenset({

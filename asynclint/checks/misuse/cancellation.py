@@ -88,8 +88,9 @@ class SwallowedCancellation(Rule):
       there the `CancelledError` is the expected end of the cancelled task, not this coroutine's;
     - a try block with no `await`, `async for` or `async with` (no cancellation can arrive there);
     - trio code, where the rule's semantics (asyncio's) do not hold: a module that imports `trio`
-      and not `asyncio`, or one that imports neither in a project that declares trio and not
-      anyio as a dependency (docs/configuration.md, "Which async library").
+      and not `asyncio`, one whose tests are marked `@pytest.mark.trio`, or one that imports
+      neither in a project that declares trio and not anyio as a dependency
+      (docs/configuration.md, "Which async library").
 
     ## Why is this bad?
     `task.cancel()`, `asyncio.timeout()`, `TaskGroup` and `asyncio.run()`'s shutdown all work by
@@ -272,6 +273,17 @@ class SwallowedCancellation(Rule):
                         await channel.receive()
                     except BaseException:
                         continue
+        """),
+        Valid("pytest-trio-marker", """
+            import pytest
+
+            @pytest.mark.trio
+            async def test_worker(channel):
+                try:
+                    await channel.receive()
+                except BaseException:
+                    pass
+                await channel.aclose()
         """),
         Valid(
             # A helper module of a trio project: trio's cancellation, not asyncio's.

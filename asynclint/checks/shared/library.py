@@ -44,6 +44,7 @@ _LIBRARIES = frozenset({ASYNCIO, TRIO, ANYIO})
 # Event loops whose coroutines asyncio's, trio's and anyio's functions do not (all) run under.
 _OTHER_LOOPS = frozenset({"curio", "twisted", "gevent", "eventlet", "trio_asyncio", "asyncio_trio"})
 # Libraries that run only on an asyncio event loop: a module using them is an asyncio program.
+# By import name; config/async_library.py holds the same libraries by distribution name.
 _ASYNCIO_ONLY = frozenset({
     "aiohttp", "aiofiles", "aiosqlite", "asyncpg", "aiomysql", "aiopg", "aioredis", "aiokafka",
     "aio_pika", "aiobotocore", "motor", "discord", "aiogram", "uvloop",
@@ -156,15 +157,16 @@ def library(context: FileContext) -> Library:
 
 def asyncio_semantics(context: FileContext) -> bool:
     """Whether asyncio's semantics (cancellation as `CancelledError` at an await) may be assumed:
-    not in a module that imports trio and not asyncio, nor in one that imports neither in a
-    project that declares trio (even alongside asyncio-only libraries: it may be trio code) and
-    not anyio, whose code runs on either."""
+    not in trio code, which is a module that imports trio and not asyncio, one whose tests are
+    marked for trio, or one that says nothing in a project that declares trio (even alongside
+    asyncio-only libraries: it may be trio code) and not anyio, whose code runs on either."""
     roots = imports(context)
     if "asyncio" in roots:
         return True
     if "trio" in roots:
         return False
-    if roots & {ANYIO, "pytest_asyncio"} or roots & _ASYNCIO_ONLY:
-        return True
+    said = _decide(roots, context.text)
+    if said is not None:
+        return said.name != TRIO
     project = context.settings.async_library
     return not (TRIO in project.candidates and project.name != ANYIO)
