@@ -235,7 +235,7 @@ def _add(name: str, spec: str, tier: str, declared: Declared) -> None:
     declared.tiers[tier].add(name)
 
 
-def _requirement(line: str, declared: Declared, tier: str = DEVELOPMENT) -> None:
+def _requirement(line: str, declared: Declared, tier: str) -> None:
     match = _REQUIREMENT.match(line)
     if match and not line.lstrip().startswith(("-", "#")):
         _add(match.group(1), match.group(3).strip(), tier, declared)
@@ -279,11 +279,14 @@ def _pyproject_dependencies(data: dict, declared: Declared) -> None:
             _add(name, spec if isinstance(spec, str) else "", EXTRA if optional else tier, declared)
 
 
-def _text(path: Path, declared: Declared) -> str:
+def _text(path: Path, declared: Declared, declares: bool = True) -> str:
+    """The file's text; "" when it cannot be read, noted when it is a declaration of dependencies
+    (not a run file that is only searched for mentions)."""
     try:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        declared.unreadable.append(f"{path.name}: {exc.strerror or exc}")
+        if declares:
+            declared.unreadable.append(f"{path.name}: {exc.strerror or exc}")
         return ""
 
 
@@ -324,7 +327,7 @@ def read_declared(root: Path) -> Declared:
             declared.unreadable.append(f"pyproject.toml: {exc}")
             data = {}
         _pyproject_dependencies(data, declared)
-        declared.text += _text(pyproject, declared)
+        declared.text += _text(pyproject, declared, declares=False)  # its parse above says when it cannot be read
     setup_cfg = root / "setup.cfg"
     if setup_cfg.is_file():
         try:
@@ -343,7 +346,7 @@ def read_declared(root: Path) -> Declared:
             for chunk, tier in chunks:
                 for line in chunk.splitlines():
                     _requirement(line, declared, tier)
-        declared.text += _text(setup_cfg, declared)
+        declared.text += _text(setup_cfg, declared, declares=False)  # its parse above says when it cannot be read
     seen: set[Path] = set()
     # The application's own requirements first: a file they include is what it runs with too.
     for name in _RUNTIME_REQUIREMENTS:
@@ -355,11 +358,11 @@ def read_declared(root: Path) -> Declared:
     for name in _RUN_FILES:
         path = root / name
         if path.is_file():
-            declared.text += _text(path, declared)
+            declared.text += _text(path, declared, declares=False)
     workflows = root / ".github" / "workflows"
     if workflows.is_dir():
         for path in sorted(workflows.glob("*.y*ml")):
-            declared.text += _text(path, declared)
+            declared.text += _text(path, declared, declares=False)
     return declared
 
 
