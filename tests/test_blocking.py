@@ -11,6 +11,13 @@ from asynclint.lint.walker import lint_alone
 from asynclint.lint.fixer import fix_text
 from asynclint.config.options import Settings
 
+
+@pytest.fixture(autouse=True)
+def _own_project(tmp_path, monkeypatch):
+    """`Settings()` is the project of the current folder, whose declared dependencies choose the
+    async library of modules that import none: each test runs in an empty project of its own."""
+    monkeypatch.chdir(tmp_path)
+
 CODES = {rule.category: rule.code for rule in ALL_RULES if issubclass(rule, BlockingCategory)}
 ASL2 = tuple(rule for rule in ALL_RULES if rule.code.startswith("ASL2"))
 BLOCKING = catalogue.blocking()

@@ -375,7 +375,9 @@ async def test_files_changed_on_disk_reach_the_index_through_watched_files(tmp_p
         await client.warm()
         [registration] = client.registrations
         assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
-        assert [w["globPattern"] for w in registration.register_options["watchers"]] == ["**/*.py", "**/pyproject.toml"]
+        assert [w["globPattern"] for w in registration.register_options["watchers"]] == [
+            "**/*.py", "**/pyproject.toml", "**/setup.cfg", "**/*requirements*.txt", "**/*requirements*.in",
+        ]
         client.open("b.py")
         assert await client.diagnostics("b.py") == []
         mark = len(client.published)
@@ -508,6 +510,23 @@ async def test_nearest_config_per_file_reloaded_when_it_changes(tmp_path):
         assert client.progress_ends()[-1].message.startswith(f"asynclint: indexed 2 files of {tmp_path} in ")
         # Without a.py in the index, `fetch` is unknown: nothing to say about b.py.
         await client.until(lambda: len(client.published) > mark and not client.latest("b.py").diagnostics)
+
+
+async def test_a_changed_declaration_of_the_async_library_rechecks_open_files(tmp_path):
+    write(tmp_path, "pyproject.toml", '[project]\nname = "x"\nversion = "1"\n')
+    write(tmp_path, "helpers.py", "import time\n\n\nasync def pause():\n    time.sleep(1)\n")
+    async with started(tmp_path) as client:
+        await client.warm()
+        client.open("helpers.py")
+        [diag] = await client.diagnostics("helpers.py")
+        assert diag.message.endswith("use `await asyncio.sleep()`")
+        mark = len(client.published)
+        write(tmp_path, "requirements.txt", "trio==0.25.0\n")
+        client.lsp.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+            [types.FileEvent(client.uri("requirements.txt"), types.FileChangeType.Created)]))
+        [diag] = await client.diagnostics("helpers.py", after=mark)
+        assert (diag.code, diag.range.start) == ("ASL201", types.Position(4, 4))
+        assert diag.message == "`time.sleep()` blocks the event loop (sleep): use `await trio.sleep()`"
 
 
 async def test_client_settings_select_ignore_and_unsafe_fixes(tmp_path):

@@ -18,22 +18,7 @@ import pathspec
 
 from asynclint.config.options import Settings, relative_to_root
 from asynclint.config.patterns import compile_patterns
-
-ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
-
-
-def marked_root(start: Path) -> Path | None:
-    """The nearest folder at or above `start` holding a project marker, if any."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if any((folder / marker).exists() for marker in ROOT_MARKERS):
-            return folder
-    return None
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above `start` holding a project marker, else `start` itself."""
-    return marked_root(start) or start.resolve()
+from asynclint.config.roots import marked_root
 
 
 def project_files(paths: list[str], settings: Settings) -> list[str]:

@@ -15,9 +15,12 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asynclint.config.patterns import compile_patterns
+
+if TYPE_CHECKING:
+    from asynclint.config.async_library import ProjectLibrary
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -314,6 +317,15 @@ class Settings:
     @property
     def target(self) -> tuple[int, int]:
         return version_of(self.target_version)
+
+    @functools.cached_property
+    def async_library(self) -> ProjectLibrary:
+        """The async library the project at `root` declares it runs on (config/async_library.py):
+        read once per settings, so a run's files, its cache key and its workers agree, and a copy
+        with another root (`replace(settings, root=...)`) reads that project's own."""
+        from asynclint.config.async_library import project_library
+
+        return project_library(self.root)
 
     def time_limit(self) -> float | None:
         return self.per_file_timeout or None

@@ -24,10 +24,10 @@ import os
 import re
 import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from asynclint.config.discovery import find_root
+from asynclint.config.roots import find_root
 from asynclint.knowledge import catalogue
 
 if sys.version_info >= (3, 11):
@@ -208,19 +208,37 @@ def _args(value) -> list[str]:
 # -- dependencies -----------------------------------------------------------------------------------
 
 
+# How a project depends on a declared distribution: installing the project installs it
+# (RUNTIME), an extra of it does (EXTRA: `optional-dependencies`, `extras_require`), or only its
+# development does (DEVELOPMENT: dependency groups, dev and test requirements, tool environments,
+# and extras named like `test` or `dev`, which projects use for the same).
+RUNTIME, EXTRA, DEVELOPMENT = "runtime", "extra", "development"
+_DEVELOPMENT_EXTRAS = re.compile(r"^(tests?|testing|dev|develop|development|ci|lint|typing|docs?)$", re.IGNORECASE)
+# Requirements files at the root that list what the application itself runs with.
+_RUNTIME_REQUIREMENTS = ("requirements.txt", "requirements.in")
+
+
 @dataclass
 class Declared:
     names: set[str]  # normalised distribution names found in parsed declarations
     versions: dict[str, str]  # name -> its version specifier (as written)
     text: str  # every dependency and run file's text, for mentions in formats not parsed
+    # RUNTIME, EXTRA, DEVELOPMENT -> the names declared that way (a name may be in several)
+    tiers: dict[str, set[str]] = field(default_factory=lambda: {RUNTIME: set(), EXTRA: set(), DEVELOPMENT: set()})
+    unreadable: list[str] = field(default_factory=list)  # declaration files that could not be read, and why
 
 
-def _requirement(line: str, declared: Declared) -> None:
+def _add(name: str, spec: str, tier: str, declared: Declared) -> None:
+    name = normalise(name)
+    declared.names.add(name)
+    declared.versions.setdefault(name, spec)
+    declared.tiers[tier].add(name)
+
+
+def _requirement(line: str, declared: Declared, tier: str) -> None:
     match = _REQUIREMENT.match(line)
     if match and not line.lstrip().startswith(("-", "#")):
-        name = normalise(match.group(1))
-        declared.names.add(name)
-        declared.versions.setdefault(name, match.group(3).strip())
+        _add(match.group(1), match.group(3).strip(), tier, declared)
 
 
 def _table(data, *keys) -> dict:
@@ -230,92 +248,126 @@ def _table(data, *keys) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _extra_tier(name: object) -> str:
+    return DEVELOPMENT if isinstance(name, str) and _DEVELOPMENT_EXTRAS.match(name) else EXTRA
+
+
 def _pyproject_dependencies(data: dict, declared: Declared) -> None:
     project = _table(data, "project")
     tool = _table(data, "tool")
-    groups = [project.get("dependencies"), _table(tool, "uv").get("dev-dependencies")]
-    groups += list(_table(project, "optional-dependencies").values())
-    groups += list(_table(data, "dependency-groups").values())
-    groups += list(_table(tool, "pdm", "dev-dependencies").values())
+    groups = [(project.get("dependencies"), RUNTIME), (_table(tool, "uv").get("dev-dependencies"), DEVELOPMENT)]
+    groups += [(g, _extra_tier(name)) for name, g in _table(project, "optional-dependencies").items()]
+    groups += [(g, DEVELOPMENT) for g in _table(data, "dependency-groups").values()]
+    groups += [(g, DEVELOPMENT) for g in _table(tool, "pdm", "dev-dependencies").values()]
     for env in _table(tool, "hatch", "envs").values():
         if isinstance(env, dict):
-            groups += [env.get("dependencies"), env.get("extra-dependencies")]
-    for group in groups:
+            groups += [(env.get("dependencies"), DEVELOPMENT), (env.get("extra-dependencies"), DEVELOPMENT)]
+    for group, tier in groups:
         if isinstance(group, list):
             for item in group:
-                if isinstance(item, str):
-                    _requirement(item, declared)
+                if isinstance(item, str):  # not `{include-group = "test"}` (PEP 735)
+                    _requirement(item, declared, tier)
     poetry = _table(tool, "poetry")
-    tables = [_table(poetry, "dependencies"), _table(poetry, "dev-dependencies")]
-    tables += [_table(g, "dependencies") for g in _table(poetry, "group").values()]
-    for table in tables:
+    tables = [(_table(poetry, "dependencies"), RUNTIME), (_table(poetry, "dev-dependencies"), DEVELOPMENT)]
+    tables += [(_table(g, "dependencies"), DEVELOPMENT) for g in _table(poetry, "group").values()]
+    for table, tier in tables:
         for name, spec in table.items():
-            declared.names.add(normalise(name))
-            declared.versions.setdefault(normalise(name), spec if isinstance(spec, str) else "")
+            if name.lower() == "python" and tier == RUNTIME:
+                continue  # Poetry's way of saying requires-python
+            # `aiohttp = { version = "^3", optional = true }`: installed by an extra only
+            optional = isinstance(spec, dict) and spec.get("optional") is True
+            _add(name, spec if isinstance(spec, str) else "", EXTRA if optional else tier, declared)
 
 
-def _requirements_file(path: Path, declared: Declared, seen: set[Path]) -> None:
+def _text(path: Path, declared: Declared, declares: bool = True) -> str:
+    """The file's text; "" when it cannot be read, noted when it is a declaration of dependencies
+    (not a run file that is only searched for mentions)."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        if declares:
+            declared.unreadable.append(f"{path.name}: {exc.strerror or exc}")
+        return ""
+
+
+def _requirements_file(path: Path, declared: Declared, seen: set[Path], tier: str) -> None:
+    try:
+        path = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop (RuntimeError before Python 3.13)
+        declared.unreadable.append(f"{path.name}: {exc}")
+        return
     if path in seen or len(seen) > 50:
         return
     seen.add(path)
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    if not path.is_file():
         return
+    text = _text(path, declared)
     declared.text += text
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith(("-r", "-c", "--requirement", "--constraint")):
             parts = stripped.split(None, 1)
             if len(parts) == 2:
-                _requirements_file((path.parent / parts[1].strip()).resolve(), declared, seen)
+                # a constraints file pins versions; it installs nothing
+                included_tier = tier if stripped.startswith(("-r", "--requirement")) else DEVELOPMENT
+                _requirements_file(path.parent / parts[1].strip(), declared, seen, included_tier)
         else:
-            _requirement(stripped, declared)
+            _requirement(stripped, declared, tier)
 
 
-@functools.lru_cache(maxsize=64)
-def declared_dependencies(root: Path) -> Declared:
+def read_declared(root: Path) -> Declared:
+    """What the project at `root` declares it depends on, read now (see `declared_dependencies`
+    for a run's cached copy)."""
     declared = Declared(set(), {}, "")
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:
             data = _toml(pyproject)
-        except Unreadable:
+        except Unreadable as exc:
+            declared.unreadable.append(f"pyproject.toml: {exc}")
             data = {}
         _pyproject_dependencies(data, declared)
-        declared.text += pyproject.read_text(encoding="utf-8", errors="replace")
+        declared.text += _text(pyproject, declared, declares=False)  # its parse above says when it cannot be read
     setup_cfg = root / "setup.cfg"
     if setup_cfg.is_file():
         try:
             parser = _ini(setup_cfg)
-        except Unreadable:
+        except Unreadable as exc:
+            declared.unreadable.append(f"setup.cfg: {exc}")
             parser = None
         if parser is not None:
             chunks = []
             if parser.has_option("options", "install_requires"):
-                chunks.append(parser.get("options", "install_requires"))
+                chunks.append((parser.get("options", "install_requires"), RUNTIME))
             if parser.has_option("options", "tests_require"):
-                chunks.append(parser.get("options", "tests_require"))
+                chunks.append((parser.get("options", "tests_require"), DEVELOPMENT))
             if parser.has_section("options.extras_require"):
-                chunks += [v for _, v in parser.items("options.extras_require")]
-            for chunk in chunks:
+                chunks += [(v, _extra_tier(k)) for k, v in parser.items("options.extras_require")]
+            for chunk, tier in chunks:
                 for line in chunk.splitlines():
-                    _requirement(line, declared)
-        declared.text += setup_cfg.read_text(encoding="utf-8", errors="replace")
+                    _requirement(line, declared, tier)
+        declared.text += _text(setup_cfg, declared, declares=False)  # its parse above says when it cannot be read
     seen: set[Path] = set()
+    # The application's own requirements first: a file they include is what it runs with too.
+    for name in _RUNTIME_REQUIREMENTS:
+        _requirements_file(root / name, declared, seen, RUNTIME)
     candidates = sorted(root.glob("*requirements*.txt")) + sorted(root.glob("requirements*/*.txt"))
     candidates += sorted(root.glob("*requirements*.in")) + sorted(root.glob("requirements*/*.in"))
     for path in candidates:
-        _requirements_file(path.resolve(), declared, seen)
+        _requirements_file(path, declared, seen, DEVELOPMENT)
     for name in _RUN_FILES:
         path = root / name
         if path.is_file():
-            declared.text += path.read_text(encoding="utf-8", errors="replace")
+            declared.text += _text(path, declared, declares=False)
     workflows = root / ".github" / "workflows"
     if workflows.is_dir():
         for path in sorted(workflows.glob("*.y*ml")):
-            declared.text += path.read_text(encoding="utf-8", errors="replace")
+            declared.text += _text(path, declared, declares=False)
     return declared
+
+
+# pytest's setup of every folder reads the same declarations: once per root and process.
+declared_dependencies = functools.lru_cache(maxsize=64)(read_declared)
 
 
 def unknown_distributions(declared: Declared) -> set[str]:

@@ -118,6 +118,8 @@ def describe_settings(settings: Settings) -> str:
     lines = [
         f"# config file: {settings.config_file or 'none (defaults)'}", f"# project root: {settings.root}",
         f"# environment: {environment.source}: {', '.join(map(str, environment.search_path)) or 'no site-packages found'}",
+        # for modules that import no async library themselves (docs/configuration.md)
+        f"# async library: {settings.async_library.reason}",
     ]
     for option in OPTIONS:
         value = getattr(settings, option.attr)

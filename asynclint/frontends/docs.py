@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import tempfile
 from pathlib import Path
 
 from asynclint.checks import ALL_RULES
@@ -52,6 +53,21 @@ def _with(example) -> str:
     return " with " + ", ".join(f"`{name} = {value!r}`".replace("'", '"') for name, value in example.options.items())
 
 
+def _needs_unsafe(rule: type[Rule], example) -> bool:
+    """Whether one of the example's fixes is unsafe, checked in a project of the example's own:
+    its files and nothing else, not the folder the command runs in (whose declared dependencies,
+    say, would choose the library of a fix)."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder).resolve()
+        for name, text in example.files:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, encoding="utf-8")
+        (root / example.path).parent.mkdir(parents=True, exist_ok=True)
+        settings = Settings(root=root, cache_dir="").updated(example.options, f"example {example.id}")
+        result = lint_alone(example.code, str(root / example.path), settings, (rule,))
+    return any(f.fix.applicability is Applicability.UNSAFE for f in result.findings if f.fix)
+
+
 def rule_page(rule: type[Rule]) -> str:
     doc = inspect.cleandoc(rule.__doc__ or "")
     summary, _, body = doc.partition("\n")
@@ -76,10 +92,7 @@ def rule_page(rule: type[Rule]) -> str:
         out.append("\nReports:\n\n")
         out.append(_block("".join(f"{example.path}:{line}:{col}: {rule.code} {message}\n" for line, col, message in example.findings), "text"))
         if example.fixed is not None:
-            settings = Settings().updated(example.options, f"example {example.id}")
-            result = lint_alone(example.code, "example.py", settings, (rule,))
-            unsafe = any(f.fix.applicability is Applicability.UNSAFE for f in result.findings if f.fix)
-            flags = "--fix --unsafe-fixes" if unsafe else "--fix"
+            flags = "--fix --unsafe-fixes" if _needs_unsafe(rule, example) else "--fix"
             out.append(f"\nAfter `asynclint {flags}`:\n\n")
             out.append(_block(example.fixed))
     for valid_example in rule.valid:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from asynclint import __version__
-from asynclint.config.discovery import discover, find_root
+from asynclint.config.discovery import discover
 from asynclint.config.options import OPTIONS, ConfigError, Settings, load_settings, relative_to_root
+from asynclint.config.roots import find_root
 from asynclint.engine import deepstack
 from asynclint.engine.diagnostics import ErrorKind
 from asynclint.engine.source import SourceError, TooLarge, read_source

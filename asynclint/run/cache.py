@@ -258,6 +258,9 @@ def settings_stamp(settings) -> str:
     # What the libraries declare changes findings too: the environment's distributions, and the
     # standard library's stubs.
     relevant["environment"] = library.stamp(settings)
+    # So does the async library the project declares (a module that imports none of them is
+    # fixed with the project's).
+    relevant["async-library"] = settings.async_library.stamp()
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 

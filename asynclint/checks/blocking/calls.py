@@ -33,9 +33,10 @@ _TO_THREAD = """
 
     The library is the one the module imports or marks its tests for (a module that imports
     anyio gets anyio's, which runs under asyncio and trio alike); a module that imports none of
-    them but uses a library that runs only on asyncio (aiohttp, asyncpg, ...) gets asyncio's.
-    There is no fix when that cannot be told (no import of asyncio, trio or anyio, or both
-    asyncio and trio), nor when `target-version` is older than py39 (`asyncio.to_thread` is new
+    them but uses a library that runs only on asyncio (aiohttp, asyncpg, ...) gets asyncio's; a
+    module that says nothing gets the one its project declares (docs/configuration.md, "Which
+    async library"). There is no fix when that cannot be told (no import of asyncio, trio or
+    anyio and no declaration that tells, or both asyncio and trio), nor when `target-version` is older than py39 (`asyncio.to_thread` is new
     in 3.9), for trio and anyio when the call has keyword arguments (their `run_sync` takes
     positional ones only), inside `with pytest.raises(...)` or `self.assertRaises(...)` (a
     test that expects the call to be caught), and on a line that silences flake8-async's or
@@ -82,11 +83,15 @@ class BlockingSleep(BlockingCategory):
     The library is the one the module imports (`import trio`), or the one its tests are marked
     for (`@pytest.mark.trio`, `@pytest.mark.asyncio`, `@pytest.mark.anyio`). A module that
     imports anyio gets `anyio.sleep`, which works under asyncio and trio alike. A module that
-    imports none of them gets no fix, as `asyncio.sleep` in a trio program raises
-    `RuntimeError: no running event loop`; except that one using a library that runs only on
-    asyncio (aiohttp, asyncpg, aiofiles, ...) gets the asyncio fix as an unsafe one, since a safe
-    fix never adds an import of an event-loop library the module does not already use. A module
-    that imports both asyncio and trio, or another event loop (curio, twisted), gets no fix.
+    imports none of them gets the library its project declares: trio when the project depends on
+    trio (or pytest-trio) and on no library that runs only on asyncio, anyio when it depends on
+    anyio, asyncio when it depends on a library that runs only on asyncio (aiohttp, asyncpg,
+    pytest-asyncio, ...) and not on trio (docs/configuration.md, "Which async library"). That fix
+    is unsafe, since a safe fix never adds an import of an event-loop library the module does not
+    already use; so is the asyncio fix of a module that uses a library that runs only on asyncio.
+    Otherwise there is no fix, as `asyncio.sleep` in a trio program raises `RuntimeError: no
+    running event loop`. A module that imports both asyncio and trio, or another event loop
+    (curio, twisted), gets no fix.
 
     It is not offered inside `with pytest.raises(...)` or `self.assertRaises(...)`, where the
     blocking call is what the test expects to be caught (a test of a blocking-call detector), nor
@@ -362,6 +367,99 @@ class BlockingSleep(BlockingCategory):
             ),
         ),
         Invalid(
+            # The module imports no async library, but its project declares trio: trio's sleep.
+            # Unsafe, as it adds an import of an event-loop library the module does not use.
+            "project-declares-trio",
+            """
+            import time
+
+            async def wait_for_device(device):
+                while not device.ready:
+                    time.sleep(0.5)
+            """,
+            (
+                (5, 9, "`time.sleep()` blocks the event loop (sleep): use `await trio.sleep()`"),
+            ),
+            """
+            import trio
+
+            async def wait_for_device(device):
+                while not device.ready:
+                    await trio.sleep(0.5)
+            """,
+            files=(("pyproject.toml", """
+                [project]
+                name = "devices"
+                version = "1.0"
+                dependencies = ["trio>=0.25", "httpx"]
+            """),),
+        ),
+        Invalid(
+            # A project that depends on anyio may run on asyncio or trio: anyio's sleep runs on both.
+            "project-declares-anyio",
+            """
+            import time
+
+            async def backoff(attempt):
+                time.sleep(2 ** attempt)
+            """,
+            (
+                (4, 5, "`time.sleep()` blocks the event loop (sleep): use `await anyio.sleep()`"),
+            ),
+            """
+            import anyio
+
+            async def backoff(attempt):
+                await anyio.sleep(2 ** attempt)
+            """,
+            files=(("pyproject.toml", """
+                [tool.poetry.dependencies]
+                python = "^3.10"
+                anyio = "^4.0"
+            """),),
+        ),
+        Invalid(
+            # trio and a library that runs only on asyncio, both declared: no fix, as either
+            # library's sleep could be the wrong one for this module.
+            "project-declares-both-no-fix",
+            """
+            import time
+
+            async def pause():
+                time.sleep(1)
+            """,
+            (
+                (4, 5, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
+            files=(("requirements.txt", "trio==0.25.0\naiohttp==3.9.5\n"),),
+        ),
+        Invalid(
+            # The module's own import speaks before its project's declarations.
+            "module-import-over-project",
+            """
+            import asyncio
+            import time
+
+            async def pause():
+                time.sleep(1)
+            """,
+            (
+                (5, 5, "`time.sleep()` blocks the event loop (sleep): use `await asyncio.sleep()`"),
+            ),
+            """
+            import asyncio
+
+            async def pause():
+                await asyncio.sleep(1)
+            """,
+            files=(("pyproject.toml", """
+                [project]
+                name = "devices"
+                version = "1.0"
+                dependencies = ["trio"]
+            """),),
+        ),
+        Invalid(
             # trio and asyncio together (trio-asyncio) or another loop: no fix.
             "mixed-libraries-no-fix",
             """
@@ -560,6 +658,28 @@ class BlockingHttp(BlockingCategory):
                 await trio.to_thread.run_sync(requests.get, url)
                 requests.get(url, timeout=5)
             """,
+        ),
+        Invalid(
+            # No async library imported, trio declared by the project: trio's thread (and the
+            # import it needs, added by the fix).
+            "project-declares-trio-threads",
+            """
+            import requests
+
+            async def fetch_status(url):
+                return requests.get(url).status_code
+            """,
+            (
+                (4, 12, "`requests.get()` blocks the event loop (HTTP): use an async HTTP client (aiohttp, `httpx.AsyncClient`) or `trio.to_thread.run_sync`"),
+            ),
+            """
+            import requests
+            import trio
+
+            async def fetch_status(url):
+                return (await trio.to_thread.run_sync(requests.get, url)).status_code
+            """,
+            files=(("requirements.txt", "requests==2.32.3\ntrio==0.25.0\n"),),
         ),
         Invalid(
             "anyio-threads",

@@ -87,7 +87,10 @@ class SwallowedCancellation(Rule):
       asyncio.wait_for(task, 1)`), or a function that cancels something itself (`task.cancel()`):
       there the `CancelledError` is the expected end of the cancelled task, not this coroutine's;
     - a try block with no `await`, `async for` or `async with` (no cancellation can arrive there);
-    - a module that imports `trio` and not `asyncio`: the rule's semantics are asyncio's.
+    - trio code, where the rule's semantics (asyncio's) do not hold: a module that imports `trio`
+      and not `asyncio`, one whose tests are marked `@pytest.mark.trio`, or one that imports
+      neither in a project that declares trio and not anyio as a dependency
+      (docs/configuration.md, "Which async library").
 
     ## Why is this bad?
     `task.cancel()`, `asyncio.timeout()`, `TaskGroup` and `asyncio.run()`'s shutdown all work by
@@ -271,6 +274,35 @@ class SwallowedCancellation(Rule):
                     except BaseException:
                         continue
         """),
+        Valid("pytest-trio-marker", """
+            import pytest
+
+            @pytest.mark.trio
+            async def test_worker(channel):
+                try:
+                    await channel.receive()
+                except BaseException:
+                    pass
+                await channel.aclose()
+        """),
+        Valid(
+            # A helper module of a trio project: trio's cancellation, not asyncio's.
+            "trio-project",
+            """
+            async def worker(channel):
+                while True:
+                    try:
+                        await channel.receive()
+                    except BaseException:
+                        continue
+            """,
+            files=(("pyproject.toml", """
+                [project]
+                name = "relay"
+                version = "1.0"
+                dependencies = ["trio"]
+            """),),
+        ),
     )
     invalid = (
         Invalid(
@@ -381,10 +413,10 @@ class SwallowedCancellation(Rule):
         self._asyncio: bool | None = None  # whether asyncio's semantics apply to the module
 
     def _asyncio_module(self) -> bool:
-        """False in a module that imports trio and not asyncio: its cancellation is trio's."""
+        """False in trio code: a module that imports trio and not asyncio, or one that imports
+        neither in a project that declares trio. Its cancellation is trio's."""
         if self._asyncio is None:
-            roots = library.imports(self.context)
-            self._asyncio = "asyncio" in roots or "trio" not in roots
+            self._asyncio = library.asyncio_semantics(self.context)
         return self._asyncio
 
     def _is_cancel_scope(self, node: cst.CSTNode) -> bool:

@@ -2,21 +2,30 @@
 
 Fixes that call into an event-loop library (`await asyncio.sleep(x)`, `await
 asyncio.to_thread(f)`) must call the program's own library: `asyncio.sleep` in a trio program
-raises `RuntimeError: no running event loop`. Every such fix asks here.
+raises `RuntimeError: no running event loop`. Every such fix asks here, and so does every rule
+whose semantics are asyncio's only (ASL503's `CancelledError`).
 
-The answer comes from the module alone (its imports and its pytest markers), never from the rest
-of the project: findings are cached per file, keyed by the file's content and the settings.
+The module speaks first (its imports and its pytest markers):
 
 - A module that imports anyio (or marks tests `@pytest.mark.anyio`) runs anyio's functions, which
   work under every backend anyio runs on, plain asyncio and trio included: anyio.
 - Otherwise one of asyncio and trio, imported or named by a pytest marker (`@pytest.mark.trio`, `pytestmark = pytest.mark.asyncio`,
   `import pytest_asyncio`): that one.
-- Both asyncio and trio (trio-asyncio), or another event loop (curio, twisted, gevent): not known.
+- Both asyncio and trio (trio-asyncio), or another event loop (curio, twisted, gevent): not known,
+  whatever the project declares.
 - None of them, but a library that runs only on asyncio (aiohttp, asyncpg, ...): asyncio, `direct`
-  false. A safe fix never adds an import of an event-loop library the module does not already
-  use, so such a fix is offered as unsafe.
-- Nothing at all, or a module of one of those libraries' own packages: not known, and no fix
-  that needs the library is offered.
+  false; not known when the project declares trio (the two disagree).
+- A module of one of those libraries' own packages: not known.
+
+A module that says nothing at all gets its project's answer, from the dependencies the project
+declares (asynclint/config/async_library.py: trio declared, asyncio-only libraries declared, anyio
+a dependency), with `direct` false; not known when the project does not tell either. The
+project's answer is part of the settings (`Settings.async_library`) and of the findings cache key,
+as findings are cached per file keyed by the file's content and the settings.
+
+A safe fix never adds an import of an event-loop library the module does not already use: a fix
+whose library is not `direct` is offered as unsafe, and no fix that needs the library is offered
+when it is not known.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from asynclint.config.async_library import ProjectLibrary
 from asynclint.lint.context import FileContext
 
 ASYNCIO, TRIO, ANYIO = "asyncio", "trio", "anyio"
@@ -34,6 +44,7 @@ _LIBRARIES = frozenset({ASYNCIO, TRIO, ANYIO})
 # Event loops whose coroutines asyncio's, trio's and anyio's functions do not (all) run under.
 _OTHER_LOOPS = frozenset({"curio", "twisted", "gevent", "eventlet", "trio_asyncio", "asyncio_trio"})
 # Libraries that run only on an asyncio event loop: a module using them is an asyncio program.
+# By import name; config/async_library.py holds the same libraries by distribution name.
 _ASYNCIO_ONLY = frozenset({
     "aiohttp", "aiofiles", "aiosqlite", "asyncpg", "aiomysql", "aiopg", "aioredis", "aiokafka",
     "aio_pika", "aiobotocore", "motor", "discord", "aiogram", "uvloop",
@@ -95,7 +106,8 @@ def imported_roots(module: cst.Module) -> set[str]:
     return found
 
 
-def _decide(roots: set[str], text: str) -> Library:
+def _decide(roots: set[str], text: str) -> Library | None:
+    """What the module itself says; None when it says nothing (its project may)."""
     used = roots & _LIBRARIES
     if "pytest_asyncio" in roots:
         used.add(ASYNCIO)
@@ -106,9 +118,19 @@ def _decide(roots: set[str], text: str) -> Library:
         return Library(ANYIO, True)
     if len(used) == 1:
         return Library(used.pop(), True)
-    if not used and roots & _ASYNCIO_ONLY:
+    if used:
+        return Library(None)  # asyncio and trio together
+    if roots & _ASYNCIO_ONLY:
         return Library(ASYNCIO, False)
-    return Library(None)
+    return None
+
+
+def _combined(module: Library | None, project: ProjectLibrary) -> Library:
+    if module is None:
+        return Library(project.name, False)  # never direct: the module does not import it
+    if module.name == ASYNCIO and not module.direct and project.name == TRIO:
+        return Library(None)  # an asyncio-only library in a trio project: trio-asyncio, say
+    return module
 
 
 def imports(context: FileContext) -> set[str]:
@@ -127,6 +149,24 @@ def library(context: FileContext) -> Library:
         # The library's own code is not told: what it may call depends on its internals (anyio's
         # asyncio backend, trio's tests that reach trio through relative imports).
         own = package in _LIBRARIES or package in _OTHER_LOOPS
-        found = Library(None) if own else _decide(imports(context), context.text)
+        project = context.settings.async_library
+        found = Library(None) if own else _combined(_decide(imports(context), context.text), project)
         context._async_library = found  # type: ignore[attr-defined]
     return found
+
+
+def asyncio_semantics(context: FileContext) -> bool:
+    """Whether asyncio's semantics (cancellation as `CancelledError` at an await) may be assumed:
+    not in trio code, which is a module that imports trio and not asyncio, one whose tests are
+    marked for trio, or one that says nothing in a project that declares trio (even alongside
+    asyncio-only libraries: it may be trio code) and not anyio, whose code runs on either."""
+    roots = imports(context)
+    if "asyncio" in roots:
+        return True
+    if "trio" in roots:
+        return False
+    said = _decide(roots, context.text)
+    if said is not None:
+        return said.name != TRIO
+    project = context.settings.async_library
+    return not (TRIO in project.candidates and project.name != ANYIO)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -46,6 +47,15 @@ T = TypeVar("T")
 FIX_ALL = "source.fixAll.asynclint"
 DEBOUNCE = 0.05  # seconds of quiet after a change before it is checked
 CONFIG_FILES = ("pyproject.toml",)
+# Files that declare the project's dependencies, which tell the async library of modules that
+# import none (asynclint/config/async_library.py): a change re-reads the settings as well.
+_DECLARATIONS = re.compile(r"^(setup\.cfg|.*requirements.*\.(txt|in))$")
+WATCHED = ("**/*.py", "**/pyproject.toml", "**/setup.cfg", "**/*requirements*.txt", "**/*requirements*.in")
+
+
+def is_config(path: str) -> bool:
+    name = os.path.basename(path)
+    return name in CONFIG_FILES or bool(_DECLARATIONS.match(name))
 PARENT_POLL = 2.0  # seconds between checks that the client's process is still there
 
 
@@ -189,7 +199,7 @@ class Session:
         capabilities = self.server.client_capabilities
         watch = capabilities.workspace and capabilities.workspace.did_change_watched_files
         if watch and watch.dynamic_registration:
-            watchers = [types.FileSystemWatcher(glob_pattern=pattern) for pattern in ("**/*.py", "**/pyproject.toml")]
+            watchers = [types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED]
             registration = types.Registration(
                 id="asynclint-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                 register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
@@ -299,7 +309,7 @@ class Session:
     def did_save(self, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
         path = self._path(uri)
-        if path is not None and os.path.basename(path) in CONFIG_FILES:
+        if path is not None and is_config(path):
             self.config_changed([path])
         if uri in self.findings:
             self.schedule(uri, 0)
@@ -351,7 +361,7 @@ class Session:
             path = self._path(event.uri)
             if path is None:
                 continue
-            if os.path.basename(path) in CONFIG_FILES:
+            if is_config(path):
                 configs.append(path)
             elif path.endswith(".py"):
                 (deleted if event.type == types.FileChangeType.Deleted else changed).append(path)
