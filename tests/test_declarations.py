@@ -359,3 +359,45 @@ def test_files_of_no_distribution_are_not_kept(tmp_path, write, run, monkeypatch
     write("app.py", KEPT_APP)
     assert run("--select", "ASL101", "app.py")[1].splitlines() == [CONNECT]
     assert list((tmp_path / ".asynclint_cache" / "libraries").glob("fakedb*")) == []
+
+
+def test_decorators_that_declare_they_return_what_they_are_given(tmp_path):
+    site = _site(tmp_path, {
+        "ki.py": """
+            from typing import Callable, TypeVar
+
+            F = TypeVar("F", bound=Callable)
+
+            def protect(f: F, /) -> F: ...
+            def register(f: Callable) -> Callable: ...
+        """,
+        "chan.py": """
+            import functools
+            from functools import wraps as _wraps
+            from ki import protect, register
+
+            class Channel:
+                @protect
+                async def send(self, value) -> None: ...
+
+                @register
+                async def receive(self): ...
+
+                @functools.wraps(print)
+                async def close(self): ...
+
+                @_wraps(print, assigned=())
+                def fileno(self) -> int: ...
+
+                @protect
+                @register
+                async def both(self): ...
+        """,
+    })
+    found = Declarations((site,))
+    assert found.method("chan.Channel", "send") == ["def", "async", None]
+    assert found.method("chan.Channel", "receive") == ["def", "?", None]
+    assert found.method("chan.Channel", "close") == ["def", "async", None]
+    assert found.method("chan.Channel", "fileno") == ["def", "sync", None]  # `int`: a builtin
+    assert found.method("chan.Channel", "both") == ["def", "?", None]
+    assert found.returns("ki.protect") is None  # what it returns is what it is given

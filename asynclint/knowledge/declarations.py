@@ -51,10 +51,20 @@ _TYPE_VARIABLES = frozenset({"TypeVar", "ParamSpec", "TypeVarTuple", "NewType"})
 _SELF = frozenset({"typing.Self", "typing_extensions.Self"})
 
 
+# The return type of a decorator declared to give back what it is given (`def deco(f: T) -> T`):
+# the function it decorates stays what it was (trio's `@enable_ki_protection async def send`).
+SAME = "@same"
+# `functools.wraps(wrapped)` makes a decorator whose result calls the wrapper and returns what it
+# returns (typeshed's `_Wrapped.__call__`): the decorated function stays what it was.
+_WRAPS = frozenset({"functools.wraps"})
+
+
 def _merge(old: list | None, new: list) -> list:
     """Two definitions of one function (overloads, version or platform branches)."""
     if old is None:
         return new
+    if len(old) == 3 or len(new) == 3:  # decorated: only the very same definition agrees
+        return old if old == new else [UNKNOWN, None]
     return [old[0] if old[0] == new[0] else UNKNOWN, old[1] if old[1] == new[1] else None]
 
 
@@ -230,10 +240,36 @@ class _Summarizer:
             kind = ASYNC  # `def f() -> Coroutine[Any, Any, T]`
             items = node.returns.slice.elts if isinstance(node.returns.slice, ast.Tuple) else []
             returns = self._type(items[-1], cls) if len(items) == 3 else None
-        if any(n not in _NEUTRAL_DECORATORS for n in names):
-            kind, returns = UNKNOWN, None
+        elif self._returns_its_argument(node):
+            returns = SAME
+        entry: list = [kind, returns]
+        others = [d for d, n in zip(node.decorator_list, names, strict=True) if n not in _NEUTRAL_DECORATORS]
+        if others:
+            # Kept by dotted name: the lookup asks what each decorator declares (asynclint
+            # reads the module that defines it only then)
+            dotted = [self._decorator(d) for d in others]
+            kept = [d for d in dotted if d not in _WRAPS]
+            entry = [kind, returns, kept] if kept and all(kept) and None not in dotted else (
+                entry if not kept and None not in dotted else [UNKNOWN, None]
+            )
         table = cls["defs"] if cls is not None else self.defs
-        table[node.name] = _merge(table.get(node.name), [kind, returns])
+        table[node.name] = _merge(table.get(node.name), entry)
+
+    def _decorator(self, node: ast.expr) -> str | None:
+        """A decorator's dotted name (`functools.wraps` for `@wraps(f)`); None for any other
+        call or expression, whose result cannot be told."""
+        if isinstance(node, ast.Call):
+            func = self._dotted(node.func)
+            return func if func in _WRAPS else None
+        return self._dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+
+    def _returns_its_argument(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """`def deco(f: T) -> T` with `T` a type variable of the module."""
+        arguments = [*node.args.posonlyargs, *node.args.args]
+        if not arguments or not isinstance(node.returns, ast.Name) or node.returns.id not in self.type_variables:
+            return False
+        first = arguments[0].annotation
+        return isinstance(first, ast.Name) and first.id == node.returns.id
 
     # -- expressions ----------------------------------------------------------------------------
 
@@ -353,8 +389,9 @@ def _name_table(value: object) -> bool:
 
 def _def_table(value: object) -> bool:
     return isinstance(value, dict) and all(
-        isinstance(name, str) and isinstance(entry, list) and len(entry) == 2
+        isinstance(name, str) and isinstance(entry, list) and len(entry) in (2, 3)
         and entry[0] in (ASYNC, SYNC, UNKNOWN) and (entry[1] is None or isinstance(entry[1], str))
+        and (len(entry) == 2 or _strings(entry[2]))
         for name, entry in value.items()
     )
 
@@ -484,7 +521,7 @@ class Declarations:
     def _member(self, module: str, summary: dict, rest: list[str], depth: int) -> list | None:
         head = rest[0]
         if head in summary["defs"]:
-            return ["def", *summary["defs"][head]] if len(rest) == 1 else None
+            return self._def(summary["defs"][head], depth) if len(rest) == 1 else None
         if head in summary["classes"]:
             if len(rest) == 1:
                 return ["class", f"{module}.{head}"]
@@ -510,6 +547,16 @@ class Declarations:
                 return found
         return None
 
+    def _def(self, entry: list, depth: int) -> list:
+        """["def", kind, returns] for a definition, through decorators that declare they give
+        back what they are given (see SAME); any other decorator makes it unknown."""
+        if len(entry) == 3:
+            for decorator in entry[2]:
+                found = self.find(decorator, depth + 1)
+                if found is None or found[0] != "def" or found[1] != SYNC or found[2] != SAME:
+                    return ["def", UNKNOWN, None]
+        return ["def", entry[0], entry[1]]
+
     def _class(self, dotted: str, depth: int) -> dict | None:
         found = self.find(dotted, depth + 1)
         if found is None or found[0] != "class":
@@ -527,7 +574,7 @@ class Declarations:
         if entry is None:
             return None
         if name in entry["defs"]:
-            return ["def", *entry["defs"][name]]
+            return self._def(entry["defs"][name], depth)
         if name in entry["attrs"]:
             return ["attr", entry["attrs"][name]]
         for base in entry["bases"]:
@@ -551,7 +598,7 @@ class Declarations:
             return None
         if found[0] == "class":
             return found[1]
-        return found[2] if found[0] == "def" and found[1] == SYNC else None
+        return found[2] if found[0] == "def" and found[1] == SYNC and found[2] != SAME else None
 
     def awaited(self, dotted: str) -> str | None:
         """What awaiting a call of the coroutine function `dotted` gives, when it declares it."""
@@ -582,7 +629,7 @@ class Declarations:
             if summary is None:
                 continue
             for table in (summary["defs"], *(cls["defs"] for cls in summary["classes"].values())):
-                names.update(n for n, (kind, _) in table.items() if kind == ASYNC)
+                names.update(n for n, entry in table.items() if entry[0] == ASYNC)
         self._package_names[package] = frozenset(names)
         if kept is not None and self.store is not None:
             self.store.keep_package_names(kept[0], package, sorted(names))

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from asynclint.knowledge import catalogue
-from asynclint.knowledge.declarations import ASYNC, SELF, Declarations, declarations
+from asynclint.knowledge.declarations import ASYNC, SAME, SELF, Declarations, declarations
 from asynclint.knowledge.environment import Environment, find_environment
 
 
@@ -60,8 +60,8 @@ class Library:
         if given is not None or not self._outside(dotted):
             return given
         found = self.declared.find(dotted)
-        if found is None or found[0] != "def" or found[1] != "sync" or found[2] is None:
-            return None
+        if found is None or found[0] != "def" or found[1] != "sync" or found[2] in (None, SAME):
+            return None  # SAME: a decorator's, whose result is what it is given
         return self._public(found[2], dotted)
 
     def awaited(self, dotted: str) -> str | tuple[str, ...] | None:

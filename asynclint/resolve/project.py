@@ -551,7 +551,16 @@ class ProjectIndex:
         found = entry = where = None
         for klass in self.mro(cls)[1:] if inherited else self.mro(cls):
             if klass == "?":
-                return None  # an outside base may define it first
+                # An outside base may define it first: a library class, whose declarations say
+                # (`class AsyncConnectionPool(psycopg_pool.AsyncConnectionPool)`, `self.getconn()`)
+                base = self._library_base(cls) if table == "functions" else None
+                if base is None or not self.library.coroutine(f"{base}.{name}"):
+                    return None
+                overridden = any(
+                    other != cls and kind != ASYNC and other in self.classes and cls in self.mro(other)
+                    for other, kind in self.defining.get(name, ())
+                )
+                return None if overridden else ASYNC
             module, _, qualname = klass.rpartition(".")
             summary = self.modules.get(module)
             kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
@@ -572,6 +581,16 @@ class ProjectIndex:
             ):
                 return None
         return entry
+
+    def _library_base(self, cls: str) -> str | None:
+        """The one base from outside the project that a project class's hierarchy has (its
+        dotted name), or None when there are none or several (whose order would matter)."""
+        outside = set()
+        for klass in self.mro(cls):
+            for base in self.classes.get(klass, ()):
+                if base != "builtins.object" and self._class_name(base) is None:
+                    outside.add(base)
+        return next(iter(outside)) if len(outside) == 1 and "?" not in outside else None
 
     def _lacks(self, cls: str, name: str, attributes: bool = True) -> bool:
         """Whether instances of a project class certainly have no attribute `name`: every class

@@ -1058,6 +1058,52 @@ class UnawaitedCoroutine(Rule):
             """,
         ),
         Invalid(
+            # From tortoise-orm: a project class deriving from a library class
+            # (`psycopg_pool.AsyncConnectionPool`) calls the coroutine methods it inherits. When
+            # a subclass overrides the method with a sync one, `self.put()` may be either.
+            "methods-inherited-from-a-library-class",
+            """
+            import asyncio
+
+            class Pool(asyncio.Queue):
+                async def release(self, item):
+                    self.put(item)
+                    self.put_nowait(item)
+
+            class Batch(asyncio.Queue):
+                async def release(self, item):
+                    self.put(item)
+
+            class Patient(Batch):
+                def put(self, item): ...
+
+            async def main(pool: Pool):
+                pool.join()
+            """,
+            (
+                (5, 9, "`self.put()` returns a coroutine that is never awaited, so it never runs"),
+                (16, 5, "`pool.join()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            import asyncio
+
+            class Pool(asyncio.Queue):
+                async def release(self, item):
+                    await self.put(item)
+                    self.put_nowait(item)
+
+            class Batch(asyncio.Queue):
+                async def release(self, item):
+                    self.put(item)
+
+            class Patient(Batch):
+                def put(self, item): ...
+
+            async def main(pool: Pool):
+                await pool.join()
+            """,
+        ),
+        Invalid(
             # A generic class's instance (`asyncio.Queue[int]`, tortoise's
             # `_AsyncGeneratorContextManager[...]`) and `Annotated` (FastAPI's dependencies).
             "generic-and-annotated-receivers",
