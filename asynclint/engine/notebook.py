@@ -55,6 +55,19 @@ def module_name(path: str) -> str:
     return f"<notebook:{stem}:{digest}>"
 
 
+def python_of(path: str, data: bytes) -> bytes:
+    """What the cheap name scans (resolve/project.py's `file_names`) read of a file: a
+    notebook's code cells one after the other (JSON hides their lines from a line-anchored
+    pattern), or the bytes as they are (a Python file, or a notebook that cannot be read)."""
+    if not is_notebook(path):
+        return data
+    try:
+        cells = json.loads(data.decode("utf-8-sig"))["cells"]
+        return "\n".join(_joined(c.get("source")) or "" for c in cells if c.get("cell_type") == "code").encode("utf-8", "surrogatepass")
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return data
+
+
 class NotebookError(Exception):
     """The file is not a notebook asynclint can read (or write back); the message says why."""
 
@@ -239,10 +252,11 @@ _LINE_MAGIC = re.compile(r"(\s*)(?:[%!]|[\w.]+(?:\s*,\s*[\w.]+)*\s*=\s*[%!])")
 _HELP = re.compile(r"(\s*)(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 
-def _placeholder(line: str, number: int) -> str:
+def _placeholder(line: str, number: int, whole_cell: bool = False) -> str:
     """What stands for a hidden line: a comment naming it (unique, so that lines are matched
-    back without doubt), after `pass` where it is indented (it may be a block's only line)."""
-    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    back without doubt), after `pass` where a magic is indented (it may be a block's only
+    line). A cell hidden whole is comments only: none of its lines is code."""
+    indent = "" if whole_cell else line[: len(line) - len(line.lstrip(" \t"))]
     newline = line[len(line.rstrip("\r\n")):]
     return f"{indent}{'pass  ' if indent else ''}# asynclint: hidden line {number}{newline}"
 
@@ -285,9 +299,10 @@ def _build(notebook: Notebook) -> None:
                     ErrorKind.SYNTAX, f"SyntaxError: {error.msg}", first + (error.lineno or 1), error.offset or 1,
                 ))
                 hide = set(range(len(lines)))
+        whole_cell = len(hide) == len(lines)
         for n in hide:
             notebook.hidden[first + n] = lines[n]
-            shown[n] = _placeholder(lines[n], first + n + 1)
+            shown[n] = _placeholder(lines[n], first + n + 1, whole_cell)
         out.extend(shown)
         notebook.owners.extend([index] * len(lines))
     notebook.python = "".join(out)

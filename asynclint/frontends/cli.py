@@ -16,6 +16,7 @@ from pathlib import Path
 from asynclint import __version__
 from asynclint.config.options import OPTIONS, ConfigError, Settings, find_config, load_settings
 from asynclint.engine import deepstack
+from asynclint.engine.notebook import locate
 from asynclint.output import entries, render
 from asynclint.output.json_format import statistics as statistics_json
 from asynclint.output.text import COLOR_CHOICES, shown, statistics, use_color
@@ -405,7 +406,11 @@ def _check(args: argparse.Namespace, settings: Settings, mode: Mode, paths: list
         for report in reports:
             for f in report.fixed:
                 assert f.fix is not None  # a fixed finding is one whose fix was applied
-                sys.stderr.write(f"fixed {report.path}:{f.line}:{f.column}: {f.code} ({f.fix.description})\n")
+                line, cell = f.line, ""
+                if report.fixed_cells:  # a notebook: its cell, and the line in it (as read)
+                    number, line = locate(report.fixed_cells, f.line)
+                    cell = f"cell {number}:"
+                sys.stderr.write(f"fixed {report.path}:{cell}{line}:{f.column}: {f.code} ({f.fix.description})\n")
     if not args.quiet and settings.output_format in ("concise", "full") and mode is not Mode.DIFF:
         print(_summary(reports, mode, settings.unsafe_fixes), file=sys.stderr)
 
