@@ -150,7 +150,7 @@ def read_notebook(text: str) -> Notebook:
             raise NotebookError(f"not a valid notebook: cell {number} is not an object")
         source = cell.get("source", "")
         if cell.get("cell_type") == "code" and not (
-            isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)
+            isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))
         ):
             raise NotebookError(f"not a valid notebook: the source of cell {number} is neither text nor a list of lines")
     if not _is_python(document.get("metadata")):
