@@ -106,7 +106,7 @@ class Notebook:
 
     def diff(self, sources: list[str], path: str) -> str:
         """A unified diff per changed cell, named `path:cell N` as ruff names them."""
-        out = []
+        out: list[str] = []
         for cell, new in zip(self.cells, sources, strict=True):
             if new != cell.source:
                 old_lines = _with_final_newline(split_lines(cell.source))
