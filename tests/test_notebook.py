@@ -3,9 +3,12 @@ cell's line, IPython magics and top-level `await` are accepted, a broken cell or
 clear error, and --fix writes the notebook back untouched apart from the fixed cells."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 NOTEBOOK = """\
 {
@@ -298,3 +301,15 @@ def test_cached_findings_keep_their_cells(tmp_path, run):
     first = run("--cache-dir", str(tmp_path / "cache"), "nb.ipynb")
     assert first[1].startswith("nb.ipynb:cell 3:2:5: ASL201")
     assert run("--cache-dir", str(tmp_path / "cache"), "nb.ipynb") == first
+
+
+@pytest.mark.slow
+def test_flake8_leaves_notebooks_to_the_command_line(tmp_path):
+    # flake8 reads the JSON as Python (it parses: a dict display); the plugin reports nothing on
+    # it rather than the virtual module's lines, which are not the file's.
+    write_raw(tmp_path, "nb.ipynb", NOTEBOOK)
+    write_raw(tmp_path, "a.py", "import asyncio\n\n\nasync def main():\n    asyncio.sleep(1)\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "ASL", "nb.ipynb", "a.py"], cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert (proc.returncode, proc.stdout) == (1, f"a.py:5:5: ASL101 {UNAWAITED}\n"), proc.stderr
