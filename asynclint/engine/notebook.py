@@ -35,6 +35,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from asynclint.engine.diagnostics import ErrorKind, FileError
+from asynclint.engine.source import SourceError
 from asynclint.engine.textedits import split_lines
 
 SUFFIX = ".ipynb"
@@ -68,13 +69,9 @@ def python_of(path: str, data: bytes) -> bytes:
         return data
 
 
-class NotebookError(Exception):
-    """The file is not a notebook asynclint can read (or write back); the message says why."""
-
-    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
-        super().__init__(message)
-        self.line = line
-        self.column = column
+class NotebookError(SourceError):
+    """The file is not a notebook asynclint can read (or write back); the message says why, and
+    the line and column are in the JSON text."""
 
 
 @dataclass

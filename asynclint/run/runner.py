@@ -178,10 +178,10 @@ def check_source(
                     write_atomically(path, source, written, within=settings.root)
                 else:
                     report.fixed_data = encode(written, source.encoding)
-            except (SourceError, NotebookError) as exc:
+            except SourceError as exc:  # NotebookError too: the fixed cells could not be placed
                 # Nothing was written: report what the file as read holds, decided with the
                 # same index (cross-file findings included), and say why it is unfixed.
-                kind = ErrorKind.IO if isinstance(exc, SourceError) else ErrorKind.INTERNAL
+                kind = ErrorKind.INTERNAL if isinstance(exc, NotebookError) else ErrorKind.IO
                 report.errors.append(FileError(kind, str(exc)))
                 report.fixed, report.diff, report.cells = [], "", report.fixed_cells
                 result, text = outcome.initial, code
