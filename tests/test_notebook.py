@@ -313,3 +313,37 @@ def test_flake8_leaves_notebooks_to_the_command_line(tmp_path):
         [sys.executable, "-m", "flake8", "--select", "ASL", "nb.ipynb", "a.py"], cwd=tmp_path, capture_output=True, text=True,
     )
     assert (proc.returncode, proc.stdout) == (1, f"a.py:5:5: ASL101 {UNAWAITED}\n"), proc.stderr
+
+
+def test_writing_back_keeps_each_source_layout():
+    from asynclint.engine.notebook import read_notebook
+
+    text = (
+        '{"cells": [\n'
+        '  {"cell_type": "code", "source": []},\n'
+        '  {"cell_type": "code", "source": ["x = 1\\n", "y = 2"]},\n'
+        '  {"cell_type": "code", "source": "z = 3"}\n'
+        "]}\n"
+    )
+    found = read_notebook(text)
+    assert found.python == "x = 1\ny = 2\nz = 3\n"
+    assert found.starts == [(2, 1), (3, 3)]
+    # A line added between two cells goes to the earlier one (an import after the imports).
+    written, sources = found.rebuilt("x = 1\ny = 2\nw = 0\nz = 3\n")
+    assert sources == ["", "x = 1\ny = 2\nw = 0", "z = 3"]
+    assert written == text.replace('"y = 2"]', '"y = 2\\n", "w = 0"]')
+    assert found.rebuilt("x = 1\ny = 2\nz = 4\n")[0] == text.replace('"z = 3"', '"z = 4"')
+    written, _ = read_notebook(text.replace('"source": []', '"source": ["u = 0"]')).rebuilt("u = 1\nx = 1\ny = 2\nz = 3\n")
+    assert written == text.replace('"source": []', '"source": ["u = 1"]')
+
+
+def test_writing_back_refuses_what_it_cannot_place():
+    from asynclint.engine.notebook import NotebookError, read_notebook
+
+    found = read_notebook(notebook(["%time x = 1\n", "y = 2\n"]))
+    assert found.python == "# asynclint: hidden line 1\ny = 2\n"  # the magic, hidden
+    with pytest.raises(NotebookError, match="^not fixed: a fix would change a line asynclint does not read"):
+        found.rebuilt("x = 0\ny = 2\n")
+    found = read_notebook(notebook(["a = 1\n", "b = 2\n"], ["c = 3\n"]))
+    with pytest.raises(NotebookError, match="^not fixed: a fix would span two cells"):
+        found.rebuilt("a = 1\nbc = 5\n")
