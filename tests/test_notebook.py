@@ -342,8 +342,23 @@ def test_writing_back_refuses_what_it_cannot_place():
 
     found = read_notebook(notebook(["%time x = 1\n", "y = 2\n"]))
     assert found.python == "# asynclint: hidden line 1\ny = 2\n"  # the magic, hidden
-    with pytest.raises(NotebookError, match="^not fixed: a fix would change a line asynclint does not read"):
+    with pytest.raises(NotebookError, match=r"^not fixed: a fix would change a line asynclint does not read"):
         found.rebuilt("x = 0\ny = 2\n")
     found = read_notebook(notebook(["a = 1\n", "b = 2\n"], ["c = 3\n"]))
-    with pytest.raises(NotebookError, match="^not fixed: a fix would span two cells"):
+    with pytest.raises(NotebookError, match=r"^not fixed: a fix would span two cells"):
         found.rebuilt("a = 1\nbc = 5\n")
+
+
+def test_max_file_size_applies_to_the_code_cells_not_to_the_outputs(write, run, tmp_path):
+    write("pyproject.toml", "[tool.asynclint]\nmax-file-size = 0.001\n")  # 1000 bytes
+    small = json.loads(notebook(["import asyncio\n", "asyncio.sleep(1)\n"]))
+    small["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["x" * 5000]}]
+    write_raw(tmp_path, "plots.ipynb", json.dumps(small, indent=1))
+    write_raw(tmp_path, "big.ipynb", notebook(["x = 1\n" * 200]))
+    code, out, _ = run(".")
+    assert code == 2
+    assert out == (
+        "big.ipynb:1:1: ASL001 not checked: the notebook's code cells hold 0.0 MB, over max-file-size (0.001 MB); "
+        "raise the limit or exclude the file\n"
+        f"plots.ipynb:cell 1:2:1: ASL101 {UNAWAITED}\n"
+    )

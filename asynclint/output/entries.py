@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from asynclint.engine.diagnostics import DOCS_URL, Applicability, TextEdit
+from asynclint.engine.diagnostics import DOCS_URL, Applicability, ErrorKind, TextEdit
 from asynclint.engine.notebook import locate
 from asynclint.run.runner import FileReport
 
@@ -59,7 +59,8 @@ def entries(reports: list[FileReport]) -> list[Entry]:
                 report.lines.get(f.line), False, f.fix.text_edits if f.fix else (), f.noqa_row or f.line,
             ))
         if report.cells:
-            found = [in_cell(e, report.cells) for e in found]
+            # Findings and syntax errors have a place in a cell; other errors are the file's own.
+            found = [in_cell(e, report.cells) if not e.is_error or e.code == ErrorKind.SYNTAX.code else e for e in found]
         out.extend(found)
     out.sort(key=lambda e: (e.path, e.cell or 0, e.line, e.column, e.code))
     return out

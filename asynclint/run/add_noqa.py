@@ -18,7 +18,7 @@ from asynclint.engine.diagnostics import ErrorKind, FileError, Finding
 from asynclint.engine.noqa import NoqaMap, add_noqa
 from asynclint.engine.notebook import NotebookError, is_notebook, read_notebook
 from asynclint.engine.source import SourceError, read_source, write_atomically
-from asynclint.run.runner import FileReport
+from asynclint.run.runner import FileReport, read_limit
 
 
 @dataclass
@@ -35,7 +35,7 @@ def add_noqa_comments(report: FileReport, settings: Settings) -> Added:
     if not report.findings:
         return done
     try:
-        source = read_source(report.path, settings.size_limit())
+        source = read_source(report.path, read_limit(report.path, settings))
     except SourceError as exc:
         done.error = FileError(ErrorKind.IO, str(exc))
         return done

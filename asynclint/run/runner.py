@@ -148,6 +148,13 @@ def check_source(
             report.errors.append(FileError(ErrorKind.IO, str(exc), exc.line, exc.column))
             return report
         code = notebook.python
+        limit = settings.size_limit()
+        if limit is not None and len(code) > limit:  # characters: close enough, never fewer than bytes
+            report.errors.append(FileError(ErrorKind.SKIPPED, (
+                f"not checked: the notebook's code cells hold {len(code) / 1e6:.1f} MB, over max-file-size "
+                f"({limit / 1e6:g} MB); raise the limit or exclude the file"
+            )))
+            return report
         report.cells = report.fixed_cells = notebook.starts
         report.errors.extend(notebook.errors)
     rules = () if summary_only else rules_for(settings, relative_to_root(path, settings.root))
@@ -238,7 +245,7 @@ def _process_file(
     data: bytes | None = None,
 ) -> FileReport:
     try:
-        source = read_source(path, settings.size_limit()) if data is None else _buffer_source(data, settings)
+        source = read_source(path, read_limit(path, settings)) if data is None else _buffer_source(path, data, settings)
     except TooLarge as exc:
         return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, str(exc))])
     except SourceError as exc:
@@ -280,9 +287,20 @@ def _guarded(path: str, settings: Settings, function, *args, **kwargs) -> FileRe
         return FileReport(path, errors=[internal_error(exc)])
 
 
-def _buffer_source(data: bytes, settings: Settings) -> Source:
-    """A file's content handed over in memory, held to the same limits as one read from disk."""
+# A notebook's outputs (plots, tables) make it much larger than its code: max-file-size applies
+# to its code cells (see check_source), and the file itself is read up to this many times that.
+NOTEBOOK_FILE_FACTOR = 50
+
+
+def read_limit(path: str, settings: Settings) -> int | None:
+    """The largest file to read for `path`: max-file-size, or more for a notebook."""
     limit = settings.size_limit()
+    return limit * NOTEBOOK_FILE_FACTOR if limit is not None and is_notebook(path) else limit
+
+
+def _buffer_source(path: str, data: bytes, settings: Settings) -> Source:
+    """A file's content handed over in memory, held to the same limits as one read from disk."""
+    limit = read_limit(path, settings)
     if limit is not None and len(data) > limit:
         raise TooLarge(len(data), limit)
     text, encoding = decode(data)
@@ -518,7 +536,7 @@ def check_project(
     manifest = Manifest(cache_root(settings), settings)
     tokens = spawner_tokens(settings.extend_task_spawners)
     prefix = os.path.join(str(settings.root), "")
-    seen = [_look(path, manifest, tokens, prefix, settings.size_limit(), buffers) for path in (*files, *extra)]
+    seen = [_look(path, manifest, tokens, prefix, read_limit(path, settings), buffers) for path in (*files, *extra)]
     names = combine_names(item.names for item in seen)
     known: list[FileReport | None] = []  # from the cache; None for a file to read
     tasks: list[Task] = []
