@@ -362,3 +362,17 @@ def test_max_file_size_applies_to_the_code_cells_not_to_the_outputs(write, run, 
         "raise the limit or exclude the file\n"
         f"plots.ipynb:cell 1:2:1: ASL101 {UNAWAITED}\n"
     )
+
+
+def test_a_cell_runs_in_the_notebook_event_loop(tmp_path, run):
+    write_raw(tmp_path, "nb.ipynb", notebook(
+        ["import asyncio\n", "loop = asyncio.get_event_loop()\n"],
+        ["asyncio.run(main())\n", "def sync():\n", "    asyncio.run(main())\n"],
+    ))
+    code, out, _ = run("--select", "ASL502,ASL509", "--target-version", "py312", "nb.ipynb")
+    assert (code, out) == (1, (
+        "nb.ipynb:cell 2:1:1: ASL502 `asyncio.run()` in a notebook cell: it raises RuntimeError while a loop runs; "
+        "await the coroutine instead\n"
+    ))
+    write_raw(tmp_path, "nb.ipynb", notebook(["import asyncio, nest_asyncio\n", "nest_asyncio.apply()\n", "asyncio.run(main())\n"]))
+    assert run("--select", "ASL502", "nb.ipynb")[:2] == (0, "")
