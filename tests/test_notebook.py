@@ -376,3 +376,9 @@ def test_a_cell_runs_in_the_notebook_event_loop(tmp_path, run):
     ))
     write_raw(tmp_path, "nb.ipynb", notebook(["import asyncio, nest_asyncio\n", "nest_asyncio.apply()\n", "asyncio.run(main())\n"]))
     assert run("--select", "ASL502", "nb.ipynb")[:2] == (0, "")
+
+
+def test_show_fixes_names_the_cell(tmp_path, run):
+    write_raw(tmp_path, "nb.ipynb", notebook(["import asyncio\n"], ["\n", "asyncio.sleep(1)\n"]))
+    code, _, err = run("--fix", "--show-fixes", "nb.ipynb")
+    assert (code, err) == (0, "fixed nb.ipynb:cell 2:2:1: ASL101 (await the coroutine)\nFixed 1 finding. All checks passed.\n")

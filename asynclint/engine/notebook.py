@@ -30,6 +30,7 @@ import bisect
 import difflib
 import hashlib
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -48,8 +49,6 @@ def is_notebook(path: str) -> bool:
 def module_name(path: str) -> str:
     """The project index's name for a notebook: unique per file and no dotted name an import
     can spell (`import analysis` must not resolve to analysis.ipynb, which nothing can import)."""
-    import os
-
     absolute = os.path.abspath(path)
     stem = os.path.basename(absolute)[: -len(SUFFIX)].replace(".", "_")
     digest = hashlib.sha256(absolute.encode("utf-8", "surrogateescape")).hexdigest()[:12]
