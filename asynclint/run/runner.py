@@ -167,19 +167,18 @@ def check_source(
         report.errors.extend(outcome.errors)
         report.fixed = [f.detached() for f in outcome.applied]
         if text != code:
-            written, diff = text, ""  # what the file is to hold, and the diff that shows it
+            written = text  # what the file is to hold
             try:
-                if notebook is None:
-                    diff = "".join(difflib.unified_diff(
-                        code.splitlines(keepends=True), text.splitlines(keepends=True),
-                        fromfile=f"a/{path}", tofile=f"b/{path}",
-                    ))
-                else:
+                if notebook is not None:
                     written, sources = notebook.rebuilt(text)
-                    diff = notebook.diff(sources, path)
                     report.cells = read_notebook(written).starts
                 if mode is Mode.DIFF:
-                    report.diff = diff
+                    report.diff = notebook.diff(sources, path) if notebook is not None else "".join(
+                        difflib.unified_diff(
+                            code.splitlines(keepends=True), text.splitlines(keepends=True),
+                            fromfile=f"a/{path}", tofile=f"b/{path}",
+                        )
+                    )
                 elif write:
                     deepstack.checkpoint()  # a file given up for its time limit is never written
                     write_atomically(path, source, written, within=settings.root)
