@@ -382,3 +382,14 @@ def test_show_fixes_names_the_cell(tmp_path, run):
     write_raw(tmp_path, "nb.ipynb", notebook(["import asyncio\n"], ["\n", "asyncio.sleep(1)\n"]))
     code, _, err = run("--fix", "--show-fixes", "nb.ipynb")
     assert (code, err) == (0, "fixed nb.ipynb:cell 2:2:1: ASL101 (await the coroutine)\nFixed 1 finding. All checks passed.\n")
+
+
+def test_lines_added_next_to_a_cell_magic_go_to_a_cell_of_code():
+    from asynclint.engine.notebook import NotebookError, read_notebook
+
+    found = read_notebook(notebook(["%%bash\n", "ls\n"], ["x = 1\n"]))
+    assert found.opaque == {0}
+    assert found.rebuilt(found.python.replace("x = 1\n", "y = 0\nx = 1\n"))[1] == ["%%bash\nls\n", "y = 0\nx = 1\n"]
+    found = read_notebook(notebook(["%%bash\n", "ls\n"]))
+    with pytest.raises(NotebookError, match=r"^not fixed: a fix would add code to a cell asynclint does not read"):
+        found.rebuilt("y = 0\n" + found.python)

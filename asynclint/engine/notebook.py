@@ -90,6 +90,7 @@ class Notebook:
     errors: list[FileError] = field(default_factory=list)  # cells that do not parse (virtual positions)
     hidden: dict[int, str] = field(default_factory=dict)  # 0-based virtual line -> the cell's own line
     owners: list[int] = field(default_factory=list)  # 0-based virtual line -> index into `cells`
+    opaque: set[int] = field(default_factory=set)  # indexes into `cells` of those hidden whole
 
     def sources(self) -> list[str]:
         return [cell.source for cell in self.cells]
@@ -296,6 +297,8 @@ def _build(notebook: Notebook) -> None:
                 ))
                 hide = set(range(len(lines)))
         whole_cell = len(hide) == len(lines)
+        if hide and whole_cell:
+            notebook.opaque.add(index)
         for n in hide:
             notebook.hidden[first + n] = lines[n]
             shown[n] = _placeholder(lines[n], first + n + 1, whole_cell)
@@ -329,12 +332,12 @@ def _split_back(notebook: Notebook, python: str) -> list[str]:
             continue
         if any(i in notebook.hidden for i in range(i1, i2)):
             raise NotebookError("not fixed: a fix would change a line asynclint does not read (an IPython magic or a cell that does not parse)")
-        owners = {notebook.owners[i] for i in range(i1, i2)} or {notebook.owners[i1 - 1] if i1 else 0}
+        owners = {notebook.owners[i] for i in range(i1, i2)} or {_insertion_cell(notebook, i1)}
         if len(owners) != 1 or min(owners) < last:
             raise NotebookError("not fixed: a fix would span two cells of the notebook")
         owner = owners.pop()
-        if not notebook.cells:
-            raise NotebookError("not fixed: the notebook has no code cell for the fix")
+        if owner in notebook.opaque:  # a cell magic's first line must stay first, for one
+            raise NotebookError("not fixed: a fix would add code to a cell asynclint does not read")
         placed[owner].extend(new[j1:j2])
         last = owner
     sources = []
@@ -344,6 +347,18 @@ def _split_back(notebook: Notebook, python: str) -> list[str]:
             source = source[:-1]  # the newline that only the virtual module had
         sources.append(source)
     return sources
+
+
+def _insertion_cell(notebook: Notebook, at: int) -> int:
+    """The cell that lines inserted before virtual line `at` go to: the earlier of the two
+    around them, unless that one is not read (a cell magic, a broken cell)."""
+    before = notebook.owners[at - 1] if at else None
+    after = notebook.owners[at] if at < len(notebook.owners) else None
+    if before is not None and (before not in notebook.opaque or after is None):
+        return before
+    if after is not None:
+        return after
+    raise NotebookError("not fixed: the notebook has no code cell for the fix")
 
 
 def _ensure_ascii(text: str) -> bool:
