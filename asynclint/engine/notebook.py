@@ -315,8 +315,9 @@ def _split_back(notebook: Notebook, python: str) -> list[str]:
 
     The old and new lines are matched (difflib): kept lines stay in their cells; changed or
     added lines go to the cell of the lines they replace, and lines added between two cells to
-    the earlier one (an import a fix adds after the imports belongs with them). A change that
-    spans cells, or touches a hidden line, cannot be placed: NotebookError.
+    the earlier one (an import a fix adds after the imports belongs with them) unless that one is
+    hidden whole. A change that spans cells, or touches a hidden line or cell, cannot be placed:
+    NotebookError.
     """
     old = split_lines(notebook.python)
     new = split_lines(python)
