@@ -249,11 +249,11 @@ _LINE_MAGIC = re.compile(r"(\s*)(?:[%!]|[\w.]+(?:\s*,\s*[\w.]+)*\s*=\s*[%!])")
 _HELP = re.compile(r"(\s*)(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 
-def _placeholder(line: str, number: int, whole_cell: bool = False) -> str:
+def _placeholder(line: str, number: int, statement: bool = False) -> str:
     """What stands for a hidden line: a comment naming it (unique, so that lines are matched
-    back without doubt), after `pass` where a magic is indented (it may be a block's only
-    line). A cell hidden whole is comments only: none of its lines is code."""
-    indent = "" if whole_cell else line[: len(line) - len(line.lstrip(" \t"))]
+    back without doubt); with `statement`, after a `pass` where the line is indented, for a
+    magic that is all its block holds."""
+    indent = line[: len(line) - len(line.lstrip(" \t"))] if statement else ""
     newline = line[len(line.rstrip("\r\n")):]
     return f"{indent}{'pass  ' if indent else ''}# asynclint: hidden line {number}{newline}"
 
@@ -280,28 +280,29 @@ def _build(notebook: Notebook) -> None:
         if lines:
             notebook.starts.append((cell.number, first + 1))
         shown = list(lines)
+        hide: set[int] = set()
         error = None
         if lines and _CELL_MAGIC.match(lines[0]):
             hide = set(range(len(lines)))  # %%bash, %%html...: not Python
-        else:
-            hide = set()
-            error = _parse_error("".join(lines))
-            if error is not None:
-                hide = {n for n, line in enumerate(lines) if _LINE_MAGIC.match(line) or _HELP.match(line)}
-                if hide:
-                    shown = [_placeholder(line, first + n + 1) if n in hide else line for n, line in enumerate(lines)]
-                    error = _parse_error("".join(shown))
-            if error is not None:
-                notebook.errors.append(FileError(
-                    ErrorKind.SYNTAX, f"SyntaxError: {error.msg}", first + (error.lineno or 1), error.offset or 1,
-                ))
-                hide = set(range(len(lines)))
-        whole_cell = len(hide) == len(lines)
-        if hide and whole_cell:
+        elif (error := _parse_error("".join(lines))) is not None:
+            hide = {n for n, line in enumerate(lines) if _LINE_MAGIC.match(line) or _HELP.match(line)}
+            # Comments first; a `pass` only where a magic is all a block holds (a block of just
+            # `pass` reads as one that never awaits, say, in `async with asyncio.timeout()`).
+            for statement in (False, True) if hide else ():
+                shown = [_placeholder(line, first + n + 1, statement) if n in hide else line for n, line in enumerate(lines)]
+                error = _parse_error("".join(shown))
+                if error is None:
+                    break
+        if error is not None:
+            notebook.errors.append(FileError(
+                ErrorKind.SYNTAX, f"SyntaxError: {error.msg}", first + (error.lineno or 1), error.offset or 1,
+            ))
+            hide = set(range(len(lines)))
+        if hide and len(hide) == len(lines):  # nothing of the cell is read
             notebook.opaque.add(index)
+            shown = [_placeholder(line, first + n + 1) for n, line in enumerate(lines)]
         for n in hide:
             notebook.hidden[first + n] = lines[n]
-            shown[n] = _placeholder(lines[n], first + n + 1, whole_cell)
         out.extend(shown)
         notebook.owners.extend([index] * len(lines))
     notebook.python = "".join(out)
