@@ -201,9 +201,13 @@ def test_magics_are_hidden_without_moving_lines_and_come_back_after_a_fix(tmp_pa
     ]
     magic = ["%%bash\n", "echo asyncio.sleep(1)\n"]
     path = write_raw(tmp_path, "nb.ipynb", notebook(cell, magic))
-    assert run("nb.ipynb") == (1, f"nb.ipynb:cell 1:9:5: ASL101 {UNAWAITED}\n", "Found 1 finding (1 fixable with --fix).\n")
+    # `%time` runs the statement it is given: that statement is checked, at its own columns.
+    assert run("nb.ipynb") == (1, (
+        f"nb.ipynb:cell 1:8:15: ASL101 {UNAWAITED}\n"
+        f"nb.ipynb:cell 1:9:5: ASL101 {UNAWAITED}\n"
+    ), "Found 2 findings (2 fixable with --fix).\n")
     assert run("--fix", "nb.ipynb")[0] == 0
-    fixed = [*cell[:8], "    await asyncio.sleep(2)\n"]
+    fixed = [*cell[:7], "        %time await asyncio.sleep(1)\n", "    await asyncio.sleep(2)\n"]
     assert path.read_text(encoding="utf-8") == notebook(fixed, magic)
 
 
@@ -340,9 +344,14 @@ def test_writing_back_keeps_each_source_layout():
 def test_writing_back_refuses_what_it_cannot_place():
     from asynclint.engine.notebook import NotebookError, read_notebook
 
-    found = read_notebook(notebook(["%time x = 1\n", "y = 2\n"]))
+    found = read_notebook(notebook(["%load_ext x\n", "y = 2\n"]))
     assert found.python == "# asynclint: hidden line 1\ny = 2\n"  # the magic, hidden
     with pytest.raises(NotebookError, match=r"^not fixed: a fix would change a line asynclint does not read"):
+        found.rebuilt("x = 0\ny = 2\n")
+    found = read_notebook(notebook(["%time x = 1\n", "y = 2\n"]))
+    assert found.python == "pass; x = 1\ny = 2\n"  # `%time` as a statement of the same width
+    assert found.rebuilt("pass; x = 0\ny = 2\n")[1] == ["%time x = 0\ny = 2\n"]
+    with pytest.raises(NotebookError, match=r"^not fixed: a fix would move a line that runs under an IPython magic"):
         found.rebuilt("x = 0\ny = 2\n")
     found = read_notebook(notebook(["a = 1\n", "b = 2\n"], ["c = 3\n"]))
     with pytest.raises(NotebookError, match=r"^not fixed: a fix would span two cells"):

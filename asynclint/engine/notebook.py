@@ -9,7 +9,9 @@ Three things make a cell's code differ from the virtual module's, each without m
   is hidden behind a placeholder comment (`pass` plus the comment when indented, so that a block
   whose only statement was a magic still parses); a cell magic (`%%bash`) hides the whole cell.
   Lines are hidden only when the cell does not parse as written, so valid Python (a `%` at the
-  start of a continuation line, a `!` inside a string) is never touched.
+  start of a continuation line, a `!` inside a string) is never touched. `%time`, `%timeit` and
+  `%prun` run the statement they are given: it stays, after a `pass;` as wide as the magic
+  (`pass; f()`), so it is checked at its own columns and can be fixed.
 - A cell that does not parse even so is hidden whole and reported as a syntax error at its
   own cell and line; the other cells are checked all the same (a cell that parses alone still
   parses after any other: each one ends with every bracket, string and block closed).
@@ -91,6 +93,8 @@ class Notebook:
     hidden: dict[int, str] = field(default_factory=dict)  # 0-based virtual line -> the cell's own line
     owners: list[int] = field(default_factory=list)  # 0-based virtual line -> index into `cells`
     opaque: set[int] = field(default_factory=set)  # indexes into `cells` of those hidden whole
+    # 0-based virtual line -> (what stands for the magic, the magic): `%time f()` as `pass; f()`
+    timed: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     def sources(self) -> list[str]:
         return [cell.source for cell in self.cells]
@@ -247,6 +251,19 @@ def _list_items(text: str, start: int, end: int) -> list[tuple[str, str]]:
 _CELL_MAGIC = re.compile(r"\s*%%")
 _LINE_MAGIC = re.compile(r"(\s*)(?:[%!]|[\w.]+(?:\s*,\s*[\w.]+)*\s*=\s*[%!])")
 _HELP = re.compile(r"(\s*)(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
+# Magics that run the Python statement they are given (without options, which need IPython to read)
+_TIMED = re.compile(r"[ \t]*%(?:time|timeit|prun)[ \t]+(?![-\s])")
+
+
+def _timed(line: str) -> str | None:
+    """What stands for a `%time f()` line: the statement itself, after `pass;` padded to the
+    magic's width (`pass; f()`), so that the code keeps its columns and is checked and fixed."""
+    found = _TIMED.match(line)
+    if found is None:
+        return None
+    magic = found.group()
+    indent = magic[: len(magic) - len(magic.lstrip(" \t"))]
+    return indent + "pass;".ljust(len(magic) - len(indent))
 
 
 def _placeholder(line: str, number: int, statement: bool = False) -> str:
@@ -286,13 +303,22 @@ def _build(notebook: Notebook) -> None:
             hide = set(range(len(lines)))  # %%bash, %%html...: not Python
         elif (error := _parse_error("".join(lines))) is not None:
             hide = {n for n, line in enumerate(lines) if _LINE_MAGIC.match(line) or _HELP.match(line)}
+            timed = {n: stands for n in hide if (stands := _timed(lines[n])) is not None}
+            hide -= timed.keys()
             # Comments first; a `pass` only where a magic is all a block holds (a block of just
             # `pass` reads as one that never awaits, say, in `async with asyncio.timeout()`).
-            for statement in (False, True) if hide else ():
-                shown = [_placeholder(line, first + n + 1, statement) if n in hide else line for n, line in enumerate(lines)]
+            for statement in (False, True) if hide or timed else ():
+                shown = [
+                    _placeholder(line, first + n + 1, statement) if n in hide
+                    else timed[n] + line[len(timed[n]):] if n in timed else line
+                    for n, line in enumerate(lines)
+                ]
                 error = _parse_error("".join(shown))
                 if error is None:
                     break
+            if error is None:
+                for n, stands in timed.items():
+                    notebook.timed[first + n] = (stands, lines[n][: len(stands)])
         if error is not None:
             notebook.errors.append(FileError(
                 ErrorKind.SYNTAX, f"SyntaxError: {error.msg}", first + (error.lineno or 1), error.offset or 1,
@@ -329,18 +355,25 @@ def _split_back(notebook: Notebook, python: str) -> list[str]:
         if tag == "equal":
             for i in range(i1, i2):
                 owner = notebook.owners[i]
-                placed[owner].append(notebook.hidden.get(i, old[i]))
+                line = notebook.hidden.get(i, old[i])
+                if i in notebook.timed:
+                    stands, magic = notebook.timed[i]
+                    line = magic + line[len(stands):]
+                placed[owner].append(line)
                 last = owner
             continue
         if any(i in notebook.hidden for i in range(i1, i2)):
             raise NotebookError("not fixed: a fix would change a line asynclint does not read (an IPython magic or a cell that does not parse)")
+        changed = new[j1:j2]
+        if any(i in notebook.timed for i in range(i1, i2)):
+            changed = _retimed(notebook, i1, i2, changed)
         owners = {notebook.owners[i] for i in range(i1, i2)} or {_insertion_cell(notebook, i1)}
         if len(owners) != 1 or min(owners) < last:
             raise NotebookError("not fixed: a fix would span two cells of the notebook")
         owner = owners.pop()
         if owner in notebook.opaque:  # a cell magic's first line must stay first, for one
             raise NotebookError("not fixed: a fix would add code to a cell asynclint does not read")
-        placed[owner].extend(new[j1:j2])
+        placed[owner].extend(changed)
         last = owner
     sources = []
     for cell, lines in zip(notebook.cells, placed, strict=True):
@@ -349,6 +382,22 @@ def _split_back(notebook: Notebook, python: str) -> list[str]:
             source = source[:-1]  # the newline that only the virtual module had
         sources.append(source)
     return sources
+
+
+def _retimed(notebook: Notebook, i1: int, i2: int, changed: list[str]) -> list[str]:
+    """Changed lines with their `%time` magics back, when each such line was changed in place
+    (a fix inside its statement); NotebookError otherwise."""
+    if len(changed) != i2 - i1:
+        raise NotebookError("not fixed: a fix would move a line that runs under an IPython magic (`%time`)")
+    out = []
+    for i, line in zip(range(i1, i2), changed, strict=True):
+        if i in notebook.timed:
+            stands, magic = notebook.timed[i]
+            if not line.startswith(stands):
+                raise NotebookError("not fixed: a fix would move a line that runs under an IPython magic (`%time`)")
+            line = magic + line[len(stands):]
+        out.append(line)
+    return out
 
 
 def _insertion_cell(notebook: Notebook, at: int) -> int:
