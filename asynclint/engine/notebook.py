@@ -96,9 +96,6 @@ class Notebook:
     # 0-based virtual line -> (what stands for the magic, the magic): `%time f()` as `pass; f()`
     timed: dict[int, tuple[str, str]] = field(default_factory=dict)
 
-    def sources(self) -> list[str]:
-        return [cell.source for cell in self.cells]
-
     def rebuilt(self, python: str) -> tuple[str, list[str]]:
         """The notebook's JSON text with the virtual module changed to `python`, and each code
         cell's new source. Raises NotebookError when a change cannot be placed with certainty."""
