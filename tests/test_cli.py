@@ -93,6 +93,7 @@ def test_json_format(write, run):
             "name": "dropped-task",
             "message": DROP_FINDING.split(" ASL301 ")[1].rstrip("\n"),
             "filename": "a.py",
+            "cell": None,
             "location": {"row": 5, "column": 5},
             "end_location": {"row": 5, "column": 32},
             "fix": {

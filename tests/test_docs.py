@@ -58,7 +58,7 @@ def test_pre_commit_hooks():
     blocks = text.split("- id: ")[1:]
     assert "entry: asynclint\n" in blocks[0] and "entry: asynclint --fix\n" in blocks[1]
     for block in blocks:
-        assert "types: [python]" in block and "language: python" in block
+        assert "types_or: [python, jupyter]" in block and "language: python" in block
 
 
 def test_pre_commit_snippet_names_the_current_release_tag():

@@ -3,7 +3,9 @@
 Patterns (`exclude`, `extend-exclude`) are gitignore-style and relative to the project root; they
 apply to explicitly named files too, so pre-commit (which names files) skips what a directory walk
 skips. `.gitignore` files found on the walk are honoured unless `respect-gitignore = false`.
-Symlinked directories are not followed, so a link loop cannot trap the walk.
+Symlinked directories are not followed, so a link loop cannot trap the walk. A walk finds Python
+files (`*.py`) and Jupyter notebooks (`*.ipynb`, as ruff does since 0.6; `extend-exclude =
+["*.ipynb"]` leaves them out).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import pathspec
 from asynclint.config.options import Settings, relative_to_root
 from asynclint.config.patterns import compile_patterns
 from asynclint.config.roots import marked_root
+
+# What a walk picks up: Python files and notebooks (read by asynclint/engine/notebook.py).
+CHECKED_SUFFIXES = (".py", ".ipynb")
 
 
 def project_files(paths: list[str], settings: Settings) -> list[str]:
@@ -48,12 +53,12 @@ def project_files(paths: list[str], settings: Settings) -> list[str]:
 
 
 def _own_files(folder: str) -> list[str]:
-    """The Python files directly in `folder` (not below it)."""
+    """The Python files and notebooks directly in `folder` (not below it)."""
     try:
         names = sorted(os.listdir(folder))
     except OSError:
         return []
-    return [os.path.join(folder, name) for name in names if name.endswith(".py") and os.path.isfile(os.path.join(folder, name))]
+    return [os.path.join(folder, name) for name in names if name.endswith(CHECKED_SUFFIXES) and os.path.isfile(os.path.join(folder, name))]
 
 
 def printable(path: str) -> str:
@@ -225,7 +230,7 @@ def _walk(top: str, settings: Settings, is_excluded, result: Discovery, deadline
                 kept.append(d)
         dirs[:] = sorted(kept)
         for name in sorted(files):
-            if not name.endswith(".py"):
+            if not name.endswith(CHECKED_SUFFIXES):
                 continue
             if _undecodable(name):
                 result.missing.append((printable(os.path.normpath(os.path.join(folder, name))), _BAD_NAME))

@@ -261,7 +261,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "max-file-size", _limit,
         "Size in megabytes above which a file is reported (ASL001) and skipped rather than "
-        "parsed (libcst needs about 800 bytes of memory per byte of source). 0 for no limit.",
+        "parsed (libcst needs about 800 bytes of memory per byte of source); for a notebook, the "
+        "size of its code cells (the file, outputs included, may be 50 times as large). 0 for no limit.",
         "MB",
     ),
     Option(

@@ -16,6 +16,7 @@ from pathlib import Path
 from asynclint import __version__
 from asynclint.config.options import OPTIONS, ConfigError, Settings, find_config, load_settings
 from asynclint.engine import deepstack
+from asynclint.engine.notebook import locate
 from asynclint.output import entries, render
 from asynclint.output.json_format import statistics as statistics_json
 from asynclint.output.text import COLOR_CHOICES, shown, statistics, use_color
@@ -201,9 +202,9 @@ def _report_added(added: list, reports: list[FileReport], quiet: bool, exit_zero
     when a file could not be checked or written (`--exit-zero` turns 1 into 0)."""
     left = {a.path: a.skipped for a in added if a.skipped}
     failed = {a.path: a.error for a in added if a.error is not None}
-    remaining = [FileReport(r.path, findings=left.get(r.path, []), lines=r.lines) for r in reports if left.get(r.path)]
+    remaining = [FileReport(r.path, findings=left.get(r.path, []), lines=r.lines, cells=r.cells) for r in reports if left.get(r.path)]
     sys.stdout.write(render("concise", remaining))
-    errors = [FileReport(r.path, errors=r.errors) for r in reports if r.errors]
+    errors = [FileReport(r.path, errors=r.errors, cells=r.cells) for r in reports if r.errors]
     errors += [FileReport(path, errors=[error]) for path, error in sorted(failed.items())]
     sys.stderr.write(render("concise", errors))
     count = sum(a.added for a in added)
@@ -388,7 +389,7 @@ def _check(args: argparse.Namespace, settings: Settings, mode: Mode, paths: list
         out.write("".join(r.diff for r in reports))
         errors = [r for r in reports if r.errors]
         if errors:
-            sys.stderr.write(render("concise", [FileReport(r.path, errors=r.errors) for r in errors]))
+            sys.stderr.write(render("concise", [FileReport(r.path, errors=r.errors, cells=r.cells) for r in errors]))
     elif mode is Mode.FIX and stdin:
         # The editor pipe: stdout is the buffer's new content, always, byte for byte the input
         # when nothing was fixed (clean code, only unfixable findings, a syntax error).
@@ -400,14 +401,18 @@ def _check(args: argparse.Namespace, settings: Settings, mode: Mode, paths: list
     elif args.statistics:
         counted = [e for e in entries(reports) if not e.is_error]
         out.write(statistics_json(counted) if settings.output_format == "json" else statistics(counted))
-        sys.stderr.write(render("concise", [FileReport(r.path, errors=r.errors) for r in reports if r.errors]))
+        sys.stderr.write(render("concise", [FileReport(r.path, errors=r.errors, cells=r.cells) for r in reports if r.errors]))
     else:
         out.write(render(settings.output_format, reports, settings.root, color=use_color(args.color, out)))
     if mode is Mode.FIX and settings.show_fixes:
         for report in reports:
             for f in report.fixed:
                 assert f.fix is not None  # a fixed finding is one whose fix was applied
-                sys.stderr.write(f"fixed {report.path}:{f.line}:{f.column}: {f.code} ({f.fix.description})\n")
+                line, cell = f.line, ""
+                if report.fixed_cells:  # a notebook: its cell, and the line in it (as read)
+                    number, line = locate(report.fixed_cells, f.line)
+                    cell = f"cell {number}:"
+                sys.stderr.write(f"fixed {report.path}:{cell}{line}:{f.column}: {f.code} ({f.fix.description})\n")
     if not args.quiet and settings.output_format in ("concise", "full") and mode is not Mode.DIFF:
         print(_summary(reports, mode, settings.unsafe_fixes), file=sys.stderr)
 

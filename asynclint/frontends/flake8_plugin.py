@@ -23,6 +23,7 @@ from asynclint.config.options import OPTIONS, ConfigError, Settings, load_settin
 from asynclint.config.roots import find_root
 from asynclint.engine import deepstack
 from asynclint.engine.diagnostics import ErrorKind
+from asynclint.engine.notebook import is_notebook
 from asynclint.engine.source import SourceError, TooLarge, read_source
 from asynclint.resolve.project import ProjectIndex
 from asynclint.run import library_cache
@@ -145,6 +146,8 @@ class AsyncLintPlugin:
         if self.config_error is not None:
             yield 1, 0, f"ASL000 configuration error: {self.config_error}", type(self)
             return
+        if is_notebook(self.filename):
+            return  # flake8 reads a notebook's JSON as Python; `asynclint` checks notebooks
         settings = self.settings or Settings()
         if self.filename not in ("stdin", "-") and self._excluded(settings):
             return

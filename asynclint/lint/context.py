@@ -9,6 +9,7 @@ import libcst as cst
 
 from asynclint.config.options import Settings, relative_to_root
 from asynclint.engine.diagnostics import Fix
+from asynclint.engine.notebook import is_notebook
 from asynclint.engine.semantic import BindingKind, ScopeKind, SemanticModel
 from asynclint.resolve import library
 from asynclint.resolve.blocking import BlockingCalls
@@ -67,6 +68,8 @@ class FileContext:
         self.names = names  # None: not known, so no call is ruled out by its name
         self.index: ProjectIndex | None = None  # at hand when conditions are decided in this pass
         self.is_test = is_test_module(relative_to_root(path, settings.root))
+        # A notebook runs its cells in an event loop: `await` is valid at its top level.
+        self.top_level_await = is_notebook(path)
         self.model = SemanticModel()
         # Services every rule of the file shares, made once per file: what values hold and what
         # calls refer to (resolve/facts.py), which calls spawn tasks (resolve/spawns.py), and

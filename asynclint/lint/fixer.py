@@ -8,6 +8,7 @@ fixes undo each other: the run says so loudly instead of looping.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 import warnings
@@ -22,6 +23,7 @@ from asynclint.engine.deepstack import checkpoint
 from asynclint.engine.diagnostics import ErrorKind, FileError, Finding, Fix, ModuleStatement, TextEdit, is_applicable
 from asynclint.engine.libcst_access import CodegenState
 from asynclint.engine.noqa import CommentPlaces
+from asynclint.engine.notebook import is_notebook
 from asynclint.engine.positions import Whole
 from asynclint.engine.textedits import Offsets, diff_edits, diff_spans
 from asynclint.lint.rule import Rule
@@ -397,10 +399,12 @@ def compiles(text: str, path: str) -> bool:
     """Whether CPython compiles the text. Nothing is executed, and the compiler's own
     SyntaxWarnings about the user's code (`...()`, `is` with a literal) are not printed: they are
     not ours to report."""
+    # A notebook's cells run in an event loop: top-level await compiles there.
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if is_notebook(path) else 0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            compile(text, path, "exec", dont_inherit=True)
+            compile(text, path, "exec", flags, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

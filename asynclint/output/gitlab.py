@@ -3,6 +3,8 @@
 Paths are relative to the project root, as GitLab reads them from the repository's top. Each
 issue's fingerprint is stable while the code around it changes: a hash of the file, the rule,
 the message and how many identical findings come before it in that file, not of its line.
+A notebook's issue is on the file's first line (the report has no field for a cell, and the
+file's lines are JSON), with the cell, line and column at the start of its description.
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ def render(items: list[Entry], root: Path | None = None) -> str:
         key = (path, e.code, e.message)
         count = seen[key] = seen.get(key, -1) + 1
         digest = hashlib.sha256("\0".join([*key, str(count)]).encode("utf-8", "surrogateescape")).hexdigest()
+        description = f"{e.code}: {e.message}" if e.cell is None else f"{e.code}: {e.place}: {e.message}"
+        lines = {"begin": e.line, "end": e.end_line} if e.cell is None else {"begin": 1, "end": 1}
         issues.append({
-            "description": f"{e.code}: {e.message}",
+            "description": description,
             "check_name": e.code,
             "fingerprint": digest,
             "severity": "critical" if e.is_error else "major",
-            "location": {"path": path, "lines": {"begin": e.line, "end": e.end_line}},
+            "location": {"path": path, "lines": lines},
         })
     return json.dumps(issues, indent=2, ensure_ascii=True) + "\n"

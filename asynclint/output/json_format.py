@@ -1,6 +1,8 @@
 """`json`: one array of objects, sorted by path and position, with ruff's field names: a fix
 carries its `edits` (`location`, `end_location`, `content`; 1-based rows and character columns,
-the end excluded) and `noqa_row` is the line a noqa comment for the finding goes on."""
+the end excluded) and `noqa_row` is the line a noqa comment for the finding goes on. `cell` is a
+notebook's cell (1-based among all its cells), which rows then count from; null for a Python
+file."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ def render(items: list[Entry]) -> str:
             "name": e.name,
             "message": e.message,
             "filename": e.path,
+            "cell": e.cell,
             "location": {"row": e.line, "column": e.column},
             "end_location": {"row": e.end_line, "column": e.end_column},
             "fix": None if e.fix is None else {

@@ -5,7 +5,8 @@ passing case when there is nothing to report.
 The document is always well-formed XML 1.0: markup characters are escaped, a newline or tab in
 an attribute is a character reference (so it survives attribute normalisation), and characters
 XML cannot hold at all (other control characters, the undecodable bytes of a file name) are
-written as `\\xNN`.
+written as `\\xNN`. A notebook's test case has no `line` and `column` (its lines are JSON);
+its text names the cell, line and column.
 """
 
 from __future__ import annotations
@@ -58,14 +59,16 @@ def render(items: list[Entry]) -> str:
             f"errors=\"{len(found) - failed}\">\n"
         )
         for e in found:
+            position = f' line="{e.line}" column="{e.column}"' if e.cell is None else ""
             out.append(
-                f"    <testcase name={_attribute(f'asynclint.{e.code}')} classname={_attribute(_classname(path))} "
-                f'line="{e.line}" column="{e.column}">\n'
+                f"    <testcase name={_attribute(f'asynclint.{e.code}')} classname={_attribute(_classname(path))}"
+                f"{position}>\n"
             )
             tag = "error" if e.is_error else "failure"
+            where = f"line {e.line}, col {e.column}" if e.cell is None else e.place
             out.append(
                 f"      <{tag} message={_attribute(e.message)} type={_attribute(e.code)}>"
-                f"{_text(f'line {e.line}, col {e.column}, {e.code} {e.message}')}</{tag}>\n"
+                f"{_text(f'{where}, {e.code} {e.message}')}</{tag}>\n"
             )
             out.append("    </testcase>\n")
         out.append("  </testsuite>\n")

@@ -1,7 +1,10 @@
 """`sarif`: SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps).
 
 Findings are results of the rules they come from; files that could not be checked are tool
-execution notifications, and mark the run as not fully successful.
+execution notifications, and mark the run as not fully successful. A notebook's result has no
+region (its file's lines are JSON, not the cell's code, so any line number would point at the
+wrong place): the location is the file, the message starts with the cell, line and column, and
+the result's properties hold them (`cell`, `cellLine`, `cellColumn`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ def _artifact(path: str, root: Path) -> dict:
 
 
 def _location(e: Entry, root: Path) -> dict:
+    if e.cell is not None:
+        return {"physicalLocation": {"artifactLocation": _artifact(e.path, root)}}
     return {
         "physicalLocation": {
             "artifactLocation": _artifact(e.path, root),
@@ -42,6 +47,10 @@ def _location(e: Entry, root: Path) -> dict:
             },
         }
     }
+
+
+def _in_cell(e: Entry, text: str) -> str:
+    return text if e.cell is None else f"{e.place}: {text}"
 
 
 def render(items: list[Entry], root: Path | None = None) -> str:
@@ -66,8 +75,9 @@ def render(items: list[Entry], root: Path | None = None) -> str:
             "ruleId": e.code,
             "ruleIndex": index[e.code],
             "level": "warning",
-            "message": {"text": e.message},
+            "message": {"text": _in_cell(e, e.message)},
             "locations": [_location(e, root)],
+            **({} if e.cell is None else {"properties": {"cell": e.cell, "cellLine": e.line, "cellColumn": e.column}}),
         }
         for e in items
         if not e.is_error
@@ -75,7 +85,7 @@ def render(items: list[Entry], root: Path | None = None) -> str:
     notifications = [
         {
             "level": "error",
-            "message": {"text": f"{e.code} {e.message}"},
+            "message": {"text": _in_cell(e, f"{e.code} {e.message}")},
             "descriptor": {"id": e.code},
             "locations": [_location(e, root)],
         }

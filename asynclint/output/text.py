@@ -40,11 +40,14 @@ def _paint(text: str, style: str, color: bool) -> str:
 
 
 def _headline(e: Entry, color: bool) -> str:
+    # A notebook's finding names its cell as ruff does: `analysis.ipynb:cell 2:3:5: ASL101 ...`
+    cell = "" if e.cell is None else f"cell {e.cell}:"
     if not color:
-        return f"{shown(e.path)}:{e.line}:{e.column}: {e.code} {shown(e.message)}\n"
+        return f"{shown(e.path)}:{cell}{e.line}:{e.column}: {e.code} {shown(e.message)}\n"
     colon = _paint(":", _CYAN, True)
+    cell = "" if e.cell is None else f"cell {e.cell}{colon}"
     return (
-        f"{_paint(shown(e.path), _BOLD, True)}{colon}{e.line}{colon}{e.column}{colon} "
+        f"{_paint(shown(e.path), _BOLD, True)}{colon}{cell}{e.line}{colon}{e.column}{colon} "
         f"{_paint(e.code, _BOLD_RED, True)} {shown(e.message)}\n"
     )
 

@@ -7,6 +7,9 @@ import functools
 import os
 from dataclasses import dataclass
 
+from asynclint.engine.notebook import is_notebook
+from asynclint.engine.notebook import module_name as notebook_module_name
+
 ASYNC, SYNC, ASYNCGEN, UNKNOWN, CLASS = "async", "sync", "asyncgen", "unknown", "class"
 # A function with project decorators: its kind is what the index makes of them (see `decorated`).
 DECORATED = "decorated"
@@ -28,7 +31,10 @@ def _package_prefix(folder: str) -> tuple[str, ...]:
 
 
 def module_name(path: str) -> tuple[str, bool]:
-    """Dotted module name of a file, from the packages (folders with __init__.py) around it."""
+    """Dotted module name of a file, from the packages (folders with __init__.py) around it. A
+    notebook gets a name no import can spell (engine/notebook.py's `module_name`)."""
+    if is_notebook(path):
+        return notebook_module_name(path), False
     folder, name = os.path.split(os.path.abspath(path))
     stem = name.rsplit(".", 1)[0]
     is_package = stem == "__init__"
@@ -54,8 +60,10 @@ _TEST_DIRS = frozenset({"tests", "test", "testing"})
 def is_test_module(relative: str) -> bool:
     """Whether a file (posix path relative to the project root) is test code: under a tests/,
     test/ or testing/ folder or a test-support package (`test_utils/`, `_testbase/`), or named
-    test_*.py, *_test.py or conftest.py."""
+    test_*.py, *_test.py or conftest.py. A notebook never is: pytest does not collect it."""
     *folders, name = relative.split("/")
+    if is_notebook(name):
+        return False
     return (
         name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
         or any(folder in _TEST_DIRS or folder.startswith(("test_", "_test")) for folder in folders)

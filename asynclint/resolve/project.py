@@ -98,6 +98,7 @@ def combine_names(parts: Iterable[list[list]]) -> NameFilter:
 
 
 def project_names(paths: Iterable[str], spawners: Iterable[str] = (), max_bytes: int | None = None) -> NameFilter:
+    from asynclint.engine.notebook import python_of
     from asynclint.engine.source import SourceError, read_bytes
 
     tokens = spawner_tokens(spawners)
@@ -105,7 +106,7 @@ def project_names(paths: Iterable[str], spawners: Iterable[str] = (), max_bytes:
     for path in paths:
         try:
             # never blocks on a FIFO, nor reads a huge file
-            parts.append(file_names(read_bytes(path, max_bytes), tokens))
+            parts.append(file_names(python_of(path, read_bytes(path, max_bytes)), tokens))
         except SourceError:
             continue
     return combine_names(parts)

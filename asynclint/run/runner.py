@@ -28,6 +28,7 @@ from asynclint.engine.diagnostics import (
     internal_error,
     is_applicable,
 )
+from asynclint.engine.notebook import NotebookError, is_notebook, python_of, read_notebook
 from asynclint.engine.source import Source, SourceError, TooLarge, decode, encode, read_bytes, read_source, write_atomically
 from asynclint.resolve import library
 from asynclint.resolve.names import Ref, is_test_module, module_name
@@ -59,6 +60,10 @@ class FileReport:
     rejected: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
     mode: Mode = Mode.CHECK  # how it was made: a file already fixed (or diffed) is not again
     noqa_doubt: bool = False  # see LintResult
+    # A notebook's (cell number, first line) in its virtual module, which every line above counts
+    # in (engine/notebook.py); None for a Python file. The output formats map lines to cells.
+    cells: list[tuple[int, int]] | None = None
+    fixed_cells: list[tuple[int, int]] | None = None  # the same for `fixed`: the notebook as read
 
 
 def encode_report(report: FileReport) -> dict:
@@ -75,6 +80,7 @@ def encode_report(report: FileReport) -> dict:
         "lines": {str(number): line for number, line in report.lines.items()},
         "rejected": [sorted(report.rejected[0]), sorted(report.rejected[1])],
         "noqa_doubt": report.noqa_doubt,
+        "cells": None if report.cells is None else [list(pair) for pair in report.cells],
     }
 
 
@@ -94,12 +100,13 @@ def decode_report(path: str, entry: dict, summary: dict | None) -> FileReport | 
         pending = [Ref(str(kind), str(target), str(name), str(expect)) for kind, target, name, expect in entry["pending"]]
         lines = {int(number): str(line) for number, line in entry["lines"].items()}
         coroutines, wrappers = entry["rejected"]
+        cells = None if entry["cells"] is None else [(int(cell), int(first)) for cell, first in entry["cells"]]
         if summary is not None and not is_summary(summary):
             return None
         return FileReport(
             path, findings, errors, lines=lines, summary=summary, pending=pending,
             rejected=(frozenset(map(str, coroutines)), frozenset(map(str, wrappers))),
-            noqa_doubt=entry["noqa_doubt"] is True,
+            noqa_doubt=entry["noqa_doubt"] is True, cells=cells,
         )
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         return None
@@ -132,37 +139,58 @@ def check_source(
     from asynclint.lint.walker import lint_text
 
     report = FileReport(path)
+    notebook = None
+    code = source.text  # the Python code: a notebook's cells as one module (engine/notebook.py)
+    if is_notebook(path):
+        try:
+            notebook = read_notebook(source.text)
+        except NotebookError as exc:
+            report.errors.append(FileError(ErrorKind.IO, str(exc), exc.line, exc.column))
+            return report
+        code = notebook.python
+        limit = settings.size_limit()
+        if limit is not None and len(code) > limit:  # characters: close enough, never fewer than bytes
+            report.errors.append(FileError(ErrorKind.SKIPPED, (
+                f"not checked: the notebook's code cells hold {len(code) / 1e6:.1f} MB, over max-file-size "
+                f"({limit / 1e6:g} MB); raise the limit or exclude the file"
+            )))
+            return report
+        report.cells = report.fixed_cells = notebook.starts
+        report.errors.extend(notebook.errors)
     rules = () if summary_only else rules_for(settings, relative_to_root(path, settings.root))
     if mode is Mode.CHECK:
-        result = lint_text(source.text, path, settings, rules, index=index, names=names)
-        text = source.text
+        result = lint_text(code, path, settings, rules, index=index, names=names)
+        text = code
     else:
-        outcome = fix_text(source.text, path, settings, rules, unsafe=settings.unsafe_fixes, index=index)
+        outcome = fix_text(code, path, settings, rules, unsafe=settings.unsafe_fixes, index=index)
         result, text = outcome.result, outcome.text
         report.errors.extend(outcome.errors)
         report.fixed = [f.detached() for f in outcome.applied]
-        if text != source.text:
-            if mode is Mode.DIFF:
-                report.diff = "".join(
-                    difflib.unified_diff(
-                        source.text.splitlines(keepends=True),
-                        text.splitlines(keepends=True),
-                        fromfile=f"a/{path}",
-                        tofile=f"b/{path}",
+        if text != code:
+            written = text  # what the file is to hold
+            try:
+                if notebook is not None:
+                    written, sources = notebook.rebuilt(text)
+                    report.cells = read_notebook(written).starts
+                if mode is Mode.DIFF:
+                    report.diff = notebook.diff(sources, path) if notebook is not None else "".join(
+                        difflib.unified_diff(
+                            code.splitlines(keepends=True), text.splitlines(keepends=True),
+                            fromfile=f"a/{path}", tofile=f"b/{path}",
+                        )
                     )
-                )
-            elif write:
-                deepstack.checkpoint()  # a file given up for its time limit is never written
-                try:
-                    write_atomically(path, source, text, within=settings.root)
-                except SourceError as exc:
-                    # Nothing was written: report what the file as read holds, decided with the
-                    # same index (cross-file findings included), and say why it is unfixed.
-                    report.errors.append(FileError(ErrorKind.IO, str(exc)))
-                    report.fixed = []
-                    result, text = outcome.initial, source.text
-            else:
-                report.fixed_data = encode(text, source.encoding)
+                elif write:
+                    deepstack.checkpoint()  # a file given up for its time limit is never written
+                    write_atomically(path, source, written, within=settings.root)
+                else:
+                    report.fixed_data = encode(written, source.encoding)
+            except SourceError as exc:  # NotebookError too: the fixed cells could not be placed
+                # Nothing was written: report what the file as read holds, decided with the
+                # same index (cross-file findings included), and say why it is unfixed.
+                kind = ErrorKind.INTERNAL if isinstance(exc, NotebookError) else ErrorKind.IO
+                report.errors.append(FileError(kind, str(exc)))
+                report.fixed, report.diff, report.cells = [], "", report.fixed_cells
+                result, text = outcome.initial, code
     report.findings = detach(result, text)
     report.pending = result.pending
     report.rejected = result.rejected
@@ -216,7 +244,7 @@ def _process_file(
     data: bytes | None = None,
 ) -> FileReport:
     try:
-        source = read_source(path, settings.size_limit()) if data is None else _buffer_source(data, settings)
+        source = read_source(path, read_limit(path, settings)) if data is None else _buffer_source(path, data, settings)
     except TooLarge as exc:
         return FileReport(path, errors=[FileError(ErrorKind.SKIPPED, str(exc))])
     except SourceError as exc:
@@ -261,9 +289,20 @@ def _guarded(path: str, settings: Settings, function, *args, **kwargs) -> FileRe
         return FileReport(path, errors=[internal_error(exc)])
 
 
-def _buffer_source(data: bytes, settings: Settings) -> Source:
-    """A file's content handed over in memory, held to the same limits as one read from disk."""
+# A notebook's outputs (plots, tables) make it much larger than its code: max-file-size applies
+# to its code cells (see check_source), and the file itself is read up to this many times that.
+NOTEBOOK_FILE_FACTOR = 50
+
+
+def read_limit(path: str, settings: Settings) -> int | None:
+    """The largest file to read for `path`: max-file-size, or more for a notebook."""
     limit = settings.size_limit()
+    return limit * NOTEBOOK_FILE_FACTOR if limit is not None and is_notebook(path) else limit
+
+
+def _buffer_source(path: str, data: bytes, settings: Settings) -> Source:
+    """A file's content handed over in memory, held to the same limits as one read from disk."""
+    limit = read_limit(path, settings)
     if limit is not None and len(data) > limit:
         raise TooLarge(len(data), limit)
     text, encoding = decode(data)
@@ -389,7 +428,7 @@ def _look(
     relative = absolute[len(prefix):].replace(os.sep, "/") if absolute.startswith(prefix) else path
     module = (*module_name(path), is_test_module(relative))
     if absolute in buffers:  # not the file on disk: nothing of it is cached under the disk file's stat
-        return _Seen(path, absolute, None, module, None, None, file_names(buffers[absolute], tokens))
+        return _Seen(path, absolute, None, module, None, None, file_names(python_of(path, buffers[absolute]), tokens))
     try:
         status = os.stat(path)
     except OSError:
@@ -402,7 +441,7 @@ def _look(
     if data is None:
         return _Seen(path, absolute, None, module, None, None, _NO_NAMES)
     content = Manifest.content_key(data, module) if manifest.enabled else None
-    return _Seen(path, absolute, stat, module, None, content, file_names(data, tokens))
+    return _Seen(path, absolute, stat, module, None, content, file_names(python_of(path, data), tokens))
 
 
 def _cached_report(path: str, entry: dict, field_name: str, names: NameFilter | None) -> FileReport | None:
@@ -499,7 +538,7 @@ def check_project(
     manifest = Manifest(cache_root(settings), settings)
     tokens = spawner_tokens(settings.extend_task_spawners)
     prefix = os.path.join(str(settings.root), "")
-    seen = [_look(path, manifest, tokens, prefix, settings.size_limit(), buffers) for path in (*files, *extra)]
+    seen = [_look(path, manifest, tokens, prefix, read_limit(path, settings), buffers) for path in (*files, *extra)]
     names = combine_names(item.names for item in seen)
     known: list[FileReport | None] = []  # from the cache; None for a file to read
     tasks: list[Task] = []

@@ -374,7 +374,9 @@ class NestedEventLoop(Rule):
     inner work is done.
 
     A sync function nested in the coroutine (to run in a thread, say) is not flagged, nor is a
-    coroutine that calls `os.fork()` (the child process may start a loop of its own).
+    coroutine that calls `os.fork()` (the child process may start a loop of its own). In a
+    Jupyter notebook the top level of a cell counts as a coroutine (IPython runs cells in its
+    event loop; `await` works there), unless the notebook uses nest_asyncio.
 
     ## Example
     ```python
@@ -463,23 +465,33 @@ class NestedEventLoop(Rule):
             )
         return self._forks[key]
 
+    def _where(self) -> str | None:
+        """Where a loop already runs: in a coroutine, or at a notebook's top level (IPython runs
+        cells in its loop, unless nest_asyncio lets loops nest); None elsewhere."""
+        if self.model.in_coroutine:
+            return None if self._forks_here() else "inside a coroutine"
+        if self.context.top_level_await and self.model.scope is self.model.module_scope and "nest_asyncio" not in self.context.text:
+            return "in a notebook cell"
+        return None
+
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.model.in_coroutine:
+        if not self.model.in_coroutine and not self.context.top_level_await:
             return
         func = node.func
         if self.model.qualified_name(func) in self.catalogue.run_functions:
-            if self._forks_here():
-                return
-            self.report(node, f"`{self.context.module.code_for_node(func)}()` inside a coroutine: it raises "
-                        "RuntimeError while a loop runs; await the coroutine instead")
+            where = self._where()
+            if where is not None:
+                self.report(node, f"`{self.context.module.code_for_node(func)}()` {where}: it raises "
+                            "RuntimeError while a loop runs; await the coroutine instead")
         elif (
             isinstance(func, cst.Attribute)
             and func.attr.value in self.catalogue.run_methods
             and self.spawns.is_loop(func.value)
-            and not self._forks_here()
         ):
-            self.report(node, f"`{func.attr.value}()` inside a coroutine: the loop is already running "
-                        "(RuntimeError); await the work instead")
+            where = self._where()
+            if where is not None:
+                self.report(node, f"`{func.attr.value}()` {where}: the loop is already running "
+                            "(RuntimeError); await the work instead")
 
 
 def _version(version: tuple[int, int]) -> str:
@@ -649,7 +661,10 @@ class DeprecatedAsyncioApi(Rule):
             for arg in node.args:
                 if arg.keyword is not None and arg.keyword.value == "loop":
                     self._flag(arg, f"the `loop=` argument of `{qualified}()`", self.catalogue.loop_argument)
-        elif qualified in self.catalogue.get_event_loop and self.model.function_scope() is None:
+        elif (
+            qualified in self.catalogue.get_event_loop and self.model.function_scope() is None
+            and not self.context.top_level_await  # a notebook's cells run in its event loop
+        ):
             entry = self.catalogue.module_get_event_loop
             if self.target < entry.deprecated:
                 return

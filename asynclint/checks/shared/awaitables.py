@@ -63,7 +63,8 @@ class CoroutineCalls(Service):
         in_coroutine: bool | None = None, edit: Edit | None = None, title: str = "await the coroutine",
         fixable: bool = True,
     ) -> None:
-        """Report `call` if it makes a coroutine; offer a fix inside a coroutine.
+        """Report `call` if it makes a coroutine; offer a fix inside a coroutine (and at a
+        notebook's top level).
 
         `message` is formatted with `callee` (the called expression) and `how` (a note when the
         callee was inferred from its name alone). `found` is `classify(call)` when the caller has
@@ -80,6 +81,8 @@ class CoroutineCalls(Service):
         at = call if at is None else at
         condition = None if found is KNOWN else found
         coroutine = self.model.in_coroutine if in_coroutine is None else in_coroutine
+        if in_coroutine is None and self.context.top_level_await and self.model.scope is self.model.module_scope:
+            coroutine = True  # a notebook's top level runs in the event loop: it may await too
 
         def guessed() -> bool:
             # Asked only when the finding stands, with the index at hand (lint/context.py).

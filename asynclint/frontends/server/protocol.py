@@ -135,8 +135,9 @@ class Session:
 
     @staticmethod
     def _is_python(uri: str, language: str | None) -> bool:
-        # Stubs are not checked, as on the command line.
-        return not uri.endswith(".pyi") and (language == "python" or uri.endswith(".py"))
+        # Stubs are not checked, as on the command line; nor notebooks, which only the command
+        # line reads (their cells are documents of their own in an editor).
+        return not uri.endswith((".pyi", ".ipynb")) and (language == "python" or uri.endswith(".py"))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
