@@ -151,6 +151,10 @@ def resolve(index, kind: str, target: str, steps) -> str | None:
         held = constant(index, target)
     elif kind == "returns":
         held = made(index, target)
+    elif kind == "either":  # `a or b`: known when both sides are of one type
+        left, _, right = target.partition("||")
+        held = made(index, left)
+        held = held if held is not None and held == made(index, right) else None
     else:
         return None
     for step in steps:

@@ -40,7 +40,8 @@ MAX_DEPTH = 8  # `x = x.f()` chains and long attribute chains: give up rather th
 class Deferred:
     """A type only the project index can tell: `kind` "type" (an instance of the class `target`),
     "class" (the class `target` itself, as `type[T]` annotates it), "global" (the module-level
-    constant `target`) or "returns" (what calling `target` gives),
+    constant `target`), "returns" (what calling `target` gives) or "either" (`a or b`: the
+    type both of `target`'s two stored sides, joined by "||", have),
     then attribute `steps` from it ("/" for a path join, "m()" for a method call, "await" for
     awaiting it); asynclint/resolve/deferred.py finishes it."""
 
@@ -110,8 +111,8 @@ def stored(held: Held | None) -> str | None:
     a class object as `class:T`, any other Deferred type as `kind:target:steps` (the steps joined
     by dots) for asynclint/resolve/deferred.py to finish."""
     name = class_name(held)
-    if name is not None or not isinstance(held, Deferred):
-        return name
+    if name is not None or not isinstance(held, Deferred) or held.kind == "either":
+        return name  # "either" holds stored text itself: it is not stored again
     if held.kind == "class" and not held.steps:
         return f"class:{held.target}"
     return f"{held.kind}:{held.target}:{'.'.join(held.steps)}"
@@ -269,6 +270,13 @@ class TypeFacts:
             return left.step("/") if isinstance(left, Deferred) else None
         if isinstance(expr, cst.Name):
             return self._name(expr, depth)
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+            # `db = using_db or self._choose_db()`: one of the two, when both are one type
+            left, right = self.held(expr.left, depth + 1), self.held(expr.right, depth + 1)
+            if left is None or right is None or left == right:
+                return left if left == right else None
+            first, second = stored(left), stored(right)
+            return Deferred("either", f"{first}||{second}") if first and second else None
         return None
 
     def annotation(self, annotation: cst.BaseExpression, depth: int = 0) -> Held | None:

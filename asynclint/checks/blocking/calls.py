@@ -743,10 +743,11 @@ class BlockingSubprocess(BlockingCategory):
     __doc__ = """A subprocess is run, or the process forks or waits, synchronously in a coroutine.
 
     ## What it does
-    Flags `subprocess.run/call/check_call/check_output/getoutput/getstatusoutput/Popen` (and
-    `wait()`/`communicate()` on a `Popen`), `os.system`, `os.popen`, `os.spawn*`,
-    `os.posix_spawn*`, `os.wait*`, `os.fork`, `os.forkpty` and `os.exec*`, called in an
-    `async def`.
+    Flags `subprocess.run/call/check_call/check_output/getoutput/getstatusoutput`,
+    `wait()`/`communicate()` on a `Popen`, `os.system`, `os.popen`, `os.spawn*`, `os.wait*`,
+    `os.fork`, `os.forkpty` and `os.exec*`, called in an `async def`. Starting a program without
+    waiting for it (`subprocess.Popen()`, `os.posix_spawn()`) is not flagged: it returns once the
+    child is started, as `asyncio.create_subprocess_exec()` itself calls `Popen()` on the loop.
     """ + _WHERE + """
 
     ## Why is this bad?
@@ -781,6 +782,14 @@ class BlockingSubprocess(BlockingCategory):
     what = "subprocess"
 
     valid = (
+        Valid("starting-a-program-without-waiting", """
+            import subprocess
+
+            async def handle(process):
+                # From asyncssh's examples: the pipes are then read and written by the loop
+                bc = subprocess.Popen("bc", shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                await process.redirect(stdin=bc.stdin, stdout=bc.stdout)
+        """),
         Valid("asyncio-subprocess", """
             import asyncio
             import subprocess
@@ -809,7 +818,6 @@ class BlockingSubprocess(BlockingCategory):
             """,
             (
                 (7, 5, "`sp.run()` blocks the event loop (subprocess): use `asyncio.create_subprocess_exec()` or `asyncio.create_subprocess_shell()`"),
-                (8, 12, "`Popen()` blocks the event loop (subprocess): use `asyncio.create_subprocess_exec()` or `asyncio.create_subprocess_shell()`"),
                 (9, 5, "`proc.wait()` blocks the event loop (subprocess): use `asyncio.create_subprocess_exec()` or `asyncio.create_subprocess_shell()`"),
                 (10, 5, "`os.system()` blocks the event loop (subprocess): use `asyncio.create_subprocess_exec()` or `asyncio.create_subprocess_shell()`"),
                 (11, 5, "`os.fork()` blocks the event loop (subprocess): fork before the event loop starts, or use `asyncio.create_subprocess_exec()`"),
@@ -822,7 +830,7 @@ class BlockingSubprocess(BlockingCategory):
 
             async def main():
                 await asyncio.to_thread(sp.run, ["ls"], check=True)
-                proc = await asyncio.to_thread(Popen, ["ls"])
+                proc = Popen(["ls"])
                 await asyncio.to_thread(proc.wait)
                 await asyncio.to_thread(os.system, "ls")
                 os.fork()
@@ -835,7 +843,7 @@ class BlockingFileIO(BlockingCategory):
     __doc__ = """File or filesystem I/O is done synchronously in a coroutine.
 
     ## What it does
-    Flags `open()`, `io.open`, `os.fdopen` and the reads and writes on the file objects they give;
+    Flags `open()`, `io.open`, and the reads and writes on the file objects they (and `os.fdopen`) give;
     `pathlib.Path` methods that touch the disk (`read_text`, `write_bytes`, `open`, `exists`,
     `stat`, `iterdir`, `glob`, `mkdir`, `unlink`, ... but not the pure ones such as
     `with_suffix`); `os.path` functions that touch the disk (`exists`, `isfile`, `getsize`, ...);
@@ -843,7 +851,7 @@ class BlockingFileIO(BlockingCategory):
     removals; `glob.glob/iglob`; `tempfile.mkstemp/mkdtemp/TemporaryFile/...`.
 
     Not flagged, as they never wait on a disk: `os.getcwd()`/`os.getcwdb()` (the process's own
-    state), path arithmetic (`os.path.join`, `basename`, `dirname`, `splitext`, `normpath`) and
+    state), `os.fdopen()` (it wraps a descriptor already open), path arithmetic (`os.path.join`, `basename`, `dirname`, `splitext`, `normpath`) and
     environment lookups (`os.getenv`, `os.environ.get`).
 
     A path or file is recognised from a constructor (`Path(x)`, `f = open(p)`, `with open(p) as
@@ -893,6 +901,15 @@ class BlockingFileIO(BlockingCategory):
                 joined = os.path.join("a", name)
                 text = "abc".replace("a", "b")
                 return path.parent, other, joined, text
+        """),
+        Valid("wrapping-an-open-descriptor", """
+            import asyncio
+            import os
+
+            async def redirect(sock, protocol_factory):
+                # From asyncssh: the pipe the object wraps is then read by the loop itself
+                pipe = os.fdopen(sock.detach(), "wb", buffering=0)
+                await asyncio.get_running_loop().connect_write_pipe(protocol_factory, pipe)
         """),
         Valid("cwd-paths-and-environment", """
             import os

@@ -1104,6 +1104,52 @@ class UnawaitedCoroutine(Rule):
             """,
         ),
         Invalid(
+            # From tortoise-orm: `db = using_db or self._choose_db()`, where both sides are a
+            # `Client`. When the two sides differ, what the name holds is not known.
+            "one-of-two-values-of-one-type",
+            """
+            class Executor:
+                async def execute_delete(self, instance) -> int: ...
+
+            class Client:
+                executor_class: type[Executor] = Executor
+
+            class Other:
+                def executor_class(self): ...
+
+            class Model:
+                @classmethod
+                def _choose_db(cls, for_write: bool = False) -> Client: ...
+
+                async def delete(self, using_db: Client | None = None, other: Other | None = None):
+                    db = using_db or self._choose_db(True)
+                    db.executor_class(db=db).execute_delete(self)
+                    mixed = other or self._choose_db(True)
+                    mixed.executor_class(db=db).execute_delete(self)
+            """,
+            ((16, 9, "`db.executor_class(db=db).execute_delete()` returns a coroutine that is never awaited, so it never runs"),),
+            fixed="""
+            class Executor:
+                async def execute_delete(self, instance) -> int: ...
+
+            class Client:
+                executor_class: type[Executor] = Executor
+
+            class Other:
+                def executor_class(self): ...
+
+            class Model:
+                @classmethod
+                def _choose_db(cls, for_write: bool = False) -> Client: ...
+
+                async def delete(self, using_db: Client | None = None, other: Other | None = None):
+                    db = using_db or self._choose_db(True)
+                    await db.executor_class(db=db).execute_delete(self)
+                    mixed = other or self._choose_db(True)
+                    mixed.executor_class(db=db).execute_delete(self)
+            """,
+        ),
+        Invalid(
             # A generic class's instance (`asyncio.Queue[int]`, tortoise's
             # `_AsyncGeneratorContextManager[...]`) and `Annotated` (FastAPI's dependencies).
             "generic-and-annotated-receivers",

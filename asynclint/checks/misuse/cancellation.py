@@ -70,13 +70,14 @@ class SwallowedCancellation(Rule):
     Flags, inside an `async def`, a handler that catches cancellation around code that awaits and
     then denies it: `except asyncio.CancelledError`, `except BaseException`, a bare `except:` (and
     `except*` of those), and `with contextlib.suppress(asyncio.CancelledError)`. A cancellation is
-    denied when, after catching it, the coroutine carries on: the handler awaits, `continue`s, or
-    the code after it goes round the loop again, awaits more, or returns a value as if the work
-    had been done.
+    denied when, after catching it, the coroutine carries on: the handler `continue`s or loops
+    itself, or the code after it goes round the loop again, awaits more, or returns a value as if
+    the work had been done.
 
     Not flagged:
-    - a coroutine that ends on the cancellation: the handler (after logging or cleanup that does
-      not await) `break`s out of the loop, `return`s without a value, or falls through, and no
+    - a coroutine that ends on the cancellation: the handler (after logging or cleanup, awaited or
+      not, as a `finally` block's would be) `break`s out of the loop, `return`s without a value,
+      or falls through, and no
       `await`, `async for`, `async with` or `return <value>` follows before the function's end
       (`finally` blocks and `with` exits on the way out are cleanup; a `TaskGroup` or `timeout()`
       block on the way out is not, so inside one the handler is still flagged);
@@ -137,6 +138,19 @@ class SwallowedCancellation(Rule):
     message = "CancelledError is caught and not re-raised: this coroutine can no longer be cancelled"
 
     valid = (
+        Valid("awaited-cleanup-then-the-end", """
+            import asyncio
+            class Typing:
+                async def _update(self):
+                    # From Telethon: the owner cancels the task and awaits it; the handler sends
+                    # a last notice and the coroutine ends.
+                    try:
+                        while True:
+                            await self.send_action()
+                            await asyncio.sleep(5)
+                    except asyncio.CancelledError:
+                        await self.send_cancel_action()
+        """),
         Valid("re-raised", """
             import asyncio
             async def worker(queue):
@@ -475,8 +489,13 @@ class SwallowedCancellation(Rule):
             "`CancelledError` after cleaning up, or the task cannot be cancelled"
         )
         found = awaits.nodes(handler.body)
-        if any(awaits.is_suspension(n) for n in found) or any(isinstance(n, cst.Continue) for n in found):
+        if any(isinstance(n, cst.Continue) for n in found):
             return denied
+        if any(isinstance(n, _LOOPS) and awaits.suspends([n]) for n in found):
+            return denied  # the handler itself goes on working
+        # Awaited cleanup in the handler (a "stopped typing" notice, closing a connection) is
+        # as a `finally` block's: the coroutine still ends on the cancellation if nothing but
+        # its end follows (Telethon's `_ChatAction._update`).
         if any(_returns_value(n) for n in found):
             return (
                 f"{what} around an await turns the task's cancellation into a result: re-raise "

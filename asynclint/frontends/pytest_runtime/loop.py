@@ -288,11 +288,19 @@ class Capture:
     def _record_slow(self, handle: events.Handle, elapsed: float, step: Step) -> None:
         frames = step.frames
         found = None
-        for frame in reversed(frames):  # the outermost catalogued call is the one the code made
-            call = blocking_call(frame)
-            if call is not None:
-                found, at = call, frame
-                break
+        seen: dict[str, int] = {}
+        caught = {}
+        for sampled in step.samples:
+            for frame in reversed(sampled):  # the outermost catalogued call is the one the code made
+                call = blocking_call(frame)
+                if call is not None:
+                    seen[call.name] = seen.get(call.name, 0) + 1
+                    caught[call.name] = (call, frame, sampled)
+                    break
+        if seen:
+            name = max(seen, key=seen.__getitem__)
+            if 2 * seen[name] >= len(step.samples):  # blocked there, not passing through
+                found, at, frames = caught[name]
         users = [f for f in frames if not is_library(f.filename)]
         origin_frame = at if found is not None and not is_library(at.filename) else (users[0] if users else None)
         origin = Origin(origin_frame.filename, origin_frame.lineno, origin_frame.function) if origin_frame else None

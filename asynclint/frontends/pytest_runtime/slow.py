@@ -3,8 +3,9 @@
 asyncio's debug mode logs "Executing <Handle …> took 0.300 seconds" only after the step has
 returned, when its frames are gone. So `Handle._run` is timed here, and while a step runs a
 watchdog thread samples the loop thread's stack (`sys._current_frames()`) once the step has run
-for half the threshold: a call that blocks is still on that stack, and the last sample taken
-before the step returns shows it. Sampling instead of tracing keeps the per-step cost at two
+for half the threshold: a call that blocks is still on that stack in the samples taken until the
+step returns. A call counts when at least half of the step's samples show it, so that a quick
+`os.stat()` caught once in a step that spins in pure Python does not take the blame. Sampling instead of tracing keeps the per-step cost at two
 clock reads and a dictionary write; the watchdog sleeps while no test runs.
 """
 
@@ -15,15 +16,22 @@ import threading
 import time
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from asynclint.frontends.pytest_runtime.blocking import SampledFrame, sample
+
+MAX_SAMPLES = 64  # per step: the latest are kept
 
 
 @dataclass
 class Step:
     started: float
-    frames: tuple[SampledFrame, ...] = ()  # the last sample, innermost first
+    samples: list[tuple[SampledFrame, ...]] = field(default_factory=list)  # innermost first
+
+    @property
+    def frames(self) -> tuple[SampledFrame, ...]:
+        """The last sample."""
+        return self.samples[-1] if self.samples else ()
 
 
 def sample_stack(frame: types.FrameType | None, stop: types.CodeType) -> tuple[SampledFrame, ...]:
@@ -82,4 +90,5 @@ class Watchdog:
             if now - step.started >= self.threshold / 2:
                 stack = sample_stack(frames.get(thread_id), self.stop_code)
                 if self.steps.get(thread_id) is step:  # still the same step: the sample is its own
-                    step.frames = stack
+                    step.samples.append(stack)
+                    del step.samples[:-MAX_SAMPLES]
