@@ -1346,6 +1346,12 @@ class UnawaitedCoroutine(Rule):
 # What a coroutine object offers besides being awaited: using these is deliberate.
 _COROUTINE_API = frozenset({"close", "send", "throw"})
 _RETURNED = "returned from this async function"
+# Builtins that raise TypeError when given a coroutine object as their first argument: it is no
+# number, buffer, sized or iterable object.
+_CONVERSIONS = frozenset(f"builtins.{name}" for name in (
+    "bytes", "bytearray", "int", "float", "complex", "len", "list", "tuple", "set", "frozenset",
+    "dict", "sorted", "sum", "min", "max", "enumerate", "zip", "iter", "next", "reversed", "memoryview",
+))
 _ORDERING = {cst.LessThan: "<", cst.LessThanEqual: "<=", cst.GreaterThan: ">", cst.GreaterThanEqual: ">="}
 
 
@@ -1377,6 +1383,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     printed, or returned from an `async def` (whose caller's `await` then gets the coroutine). Forgetting `await` in `item = self.read()` and then checking `if item is None` is the
     common form. When `f` is an `async def` of the project, a read that fails on a coroutine
     object (an attribute it doesn't have, a subscript, a plain `for` or comprehension, arithmetic, `<`,
+    a builtin that wants a number, a buffer or an iterable: `bytes(x)`, `len(x)`, `list(x)`,
     `x in item`) is flagged whatever else the function does with the name, since the `await` is
     missing there. (A library call may give another awaitable, which has attributes of its own.)
 
@@ -1681,6 +1688,43 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             """,
         ),
         Invalid(
+            # From hypercorn's trio server, with the `await` removed: `bytes()` of a coroutine
+            # object raises TypeError, as `len()`, `list()` and the other conversions do.
+            "passed-to-a-conversion",
+            """
+            class Stream:
+                async def receive_some(self, size: int) -> bytes: ...
+
+            class Server:
+                def __init__(self, stream: Stream) -> None:
+                    self.stream = stream
+
+                async def read(self, sink):
+                    data = self.stream.receive_some(65536)
+                    sink.append(bytes(data))
+                    chunks = self.stream.receive_some(16)
+                    return len(chunks), str(chunks)
+            """,
+            (
+                (9, 9, "`self.stream.receive_some()` returns a coroutine bound to `data`, which is only passed to `bytes()`, never awaited: it never runs"),
+                (11, 9, "`self.stream.receive_some()` returns a coroutine bound to `chunks`, which is only passed to `len()`, never awaited: it never runs"),
+            ),
+            fixed="""
+            class Stream:
+                async def receive_some(self, size: int) -> bytes: ...
+
+            class Server:
+                def __init__(self, stream: Stream) -> None:
+                    self.stream = stream
+
+                async def read(self, sink):
+                    data = await self.stream.receive_some(65536)
+                    sink.append(bytes(data))
+                    chunks = await self.stream.receive_some(16)
+                    return len(chunks), str(chunks)
+            """,
+        ),
+        Invalid(
             # From aiokafka's `getone()`, with the `await` removed.
             "only-returned-from-async",
             """
@@ -1853,11 +1897,16 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             self._value_use(node.value, _RETURNED)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.watched and self.calls.only_formats(node.func):
+        if not self.watched:
+            return
+        if self.calls.only_formats(node.func):
             how = f"passed to `{callee_text(self.context, node)}()`"
             for arg in node.args:
                 if not arg.star:
                     self._value_use(arg.value, how)
+        elif self.model.qualified_name(node.func) in _CONVERSIONS and node.args and not node.args[0].star:
+            # `bytes(data)`, `len(rows)`, `list(items)`: a TypeError on a coroutine object
+            self._value_use(node.args[0].value, f"passed to `{callee_text(self.context, node)}()`", fails=True)
 
     def visit_Name(self, node: cst.Name) -> None:
         for bound in self.watched.get(node.value, ()):
