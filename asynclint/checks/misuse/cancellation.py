@@ -53,6 +53,16 @@ def _returns_value(node: cst.CSTNode) -> bool:
     )
 
 
+def _waits(node: cst.CSTNode) -> bool:
+    """`await asyncio.sleep(...)`, `await event.wait()`, `await asyncio.wait_for(...)`: waiting,
+    which no cleanup needs."""
+    if not (isinstance(node, cst.Await) and isinstance(node.expression, cst.Call)):
+        return False
+    func = node.expression.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in ("sleep", "wait", "wait_for")
+
+
 def _last_statement(block: cst.BaseSuite) -> cst.CSTNode | None:
     body = awaits.body_statements(block)
     if not body:
@@ -75,9 +85,10 @@ class SwallowedCancellation(Rule):
     the work had been done.
 
     Not flagged:
-    - a coroutine that ends on the cancellation: the handler (after logging or cleanup, awaited or
-      not, as a `finally` block's would be) `break`s out of the loop, `return`s without a value,
-      or falls through, and no
+    - a coroutine that ends on the cancellation: the handler (after logging or cleanup, awaited
+      or not, as a `finally` block's would be, though an `except CancelledError` only, and no
+      `sleep()`, `wait()` or `wait_for()`: those carry on) `break`s out of the loop, `return`s
+      without a value, or falls through, and no
       `await`, `async for`, `async with` or `return <value>` follows before the function's end
       (`finally` blocks and `with` exits on the way out are cleanup; a `TaskGroup` or `timeout()`
       block on the way out is not, so inside one the handler is still flagged);
@@ -353,6 +364,33 @@ class SwallowedCancellation(Rule):
             ),
         ),
         Invalid(
+            # From Home Assistant's tests and uvicorn: after catching the cancellation the
+            # coroutine sleeps, or waits for an event, before it ends: that is carrying on.
+            # A handler of everything awaiting anything is flagged too: it was not written as
+            # the cancellation's cleanup.
+            "waits-before-it-ends",
+            """
+            import asyncio
+
+            async def shielded():
+                try:
+                    await asyncio.sleep(2)
+                except asyncio.CancelledError:
+                    await asyncio.sleep(2)
+
+            class Server:
+                async def run_asgi(self):
+                    try:
+                        await self.app()
+                    except BaseException:
+                        await self.handshake_completed_event.close()
+            """,
+            (
+                (6, 5, "`except CancelledError` around an await swallows the task's cancellation and carries on: re-raise `CancelledError` after cleaning up, or the task cannot be cancelled"),
+                (13, 9, "`except BaseException` around an await swallows the task's cancellation and carries on: re-raise `CancelledError` after cleaning up, or the task cannot be cancelled"),
+            ),
+        ),
+        Invalid(
             "carries-on-looping",
             """
             import asyncio
@@ -493,9 +531,15 @@ class SwallowedCancellation(Rule):
             return denied
         if any(isinstance(n, _LOOPS) and awaits.suspends([n]) for n in found):
             return denied  # the handler itself goes on working
-        # Awaited cleanup in the handler (a "stopped typing" notice, closing a connection) is
-        # as a `finally` block's: the coroutine still ends on the cancellation if nothing but
-        # its end follows (Telethon's `_ChatAction._update`).
+        # Awaited cleanup in a handler of the cancellation itself (a "stopped typing" notice,
+        # closing a connection) is as a `finally` block's: the coroutine still ends on the
+        # cancellation if nothing but its end follows (Telethon's `_ChatAction._update`). Not
+        # so a handler that sleeps or waits for an event (that is carrying on, not cleaning
+        # up), nor one of everything (`except BaseException`, a bare `except:`), which was not
+        # written for the cancellation.
+        suspended = [n for n in found if awaits.is_suspension(n)]
+        if suspended and (what != "`except CancelledError`" or any(_waits(n) for n in suspended)):
+            return denied
         if any(_returns_value(n) for n in found):
             return (
                 f"{what} around an await turns the task's cancellation into a result: re-raise "
