@@ -98,6 +98,9 @@ class SwallowedCancellation(Rule):
     - a try block that awaits a task or future it holds (`await task`, `await
       asyncio.wait_for(task, 1)`), or a function that cancels something itself (`task.cancel()`):
       there the `CancelledError` is the expected end of the cancelled task, not this coroutine's;
+    - a handler that returns a value, in a method of a class that cancels tasks itself
+      (`task.cancel()` in one of its methods): the class owns the tasks its methods run as, and
+      the result on cancellation is what it asks for (aiokafka's fetcher);
     - a try block with no `await`, `async for` or `async with` (no cancellation can arrive there);
     - trio code, where the rule's semantics (asyncio's) do not hold: a module that imports `trio`
       and not `asyncio`, one whose tests are marked `@pytest.mark.trio`, or one that imports
@@ -149,6 +152,23 @@ class SwallowedCancellation(Rule):
     message = "CancelledError is caught and not re-raised: this coroutine can no longer be cancelled"
 
     valid = (
+        Valid("a-result-for-the-owner-that-cancels", """
+            import asyncio
+            class Fetcher:
+                # From aiokafka: the class runs its requests as tasks and cancels them itself;
+                # a cancelled one answers False ("the result is no longer of interest").
+                async def _proc_fetch_request(self, node_id):
+                    try:
+                        await self._client.send(node_id)
+                    except asyncio.CancelledError:
+                        return False
+                    return True
+
+                async def _routine(self, node_id):
+                    task = asyncio.ensure_future(self._proc_fetch_request(node_id))
+                    task.cancel()
+                    return await task
+        """),
         Valid("awaited-cleanup-then-the-end", """
             import asyncio
             class Typing:
@@ -541,6 +561,8 @@ class SwallowedCancellation(Rule):
         if suspended and (what != "`except CancelledError`" or any(_waits(n) for n in suspended)):
             return denied
         if any(_returns_value(n) for n in found):
+            if self._class_cancels_tasks():
+                return None
             return (
                 f"{what} around an await turns the task's cancellation into a result: re-raise "
                 "`CancelledError` after cleaning up, so that its awaiters see it cancelled"
@@ -610,13 +632,28 @@ class SwallowedCancellation(Rule):
             return False
         function = scope.node
         assert isinstance(function, (cst.FunctionDef, cst.Lambda))  # function_scope is a def's or a lambda's
-        key = id(function)
+        return self._calls_cancel(function)
+
+    def _class_cancels_tasks(self) -> bool:
+        """Whether the class of the method being walked cancels tasks itself (`task.cancel()`
+        in any of its methods): it owns the tasks its methods run as, and a result on
+        cancellation is what it asked for (aiokafka's fetcher: "the result is no longer of
+        interest")."""
+        scope = self.model.function_scope()
+        parent = scope.parent if scope is not None else None
+        if parent is None or parent.kind is not ScopeKind.CLASS or not isinstance(parent.node, cst.ClassDef):
+            return False
+        body = parent.node.body.body if isinstance(parent.node.body, cst.IndentedBlock) else ()
+        return any(isinstance(method, cst.FunctionDef) and self._calls_cancel(method) for method in body)
+
+    def _calls_cancel(self, node: cst.CSTNode) -> bool:
+        key = id(node)
         if key not in self._cancels:
             self._cancels[key] = awaits.any_node(
-                function.body,
-                lambda node: isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
-                and node.func.attr.value == "cancel",
+                node.body if isinstance(node, (cst.FunctionDef, cst.Lambda)) else node,
+                lambda found: isinstance(found, cst.Call)
+                and isinstance(found.func, cst.Attribute)
+                and found.func.attr.value == "cancel",
             )
         return self._cancels[key]
 
