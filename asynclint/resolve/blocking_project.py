@@ -25,7 +25,11 @@ from asynclint.resolve.blocking import BlockingCalls, Deferred, display
 from asynclint.resolve.facts import TypeFacts
 from asynclint.resolve.names import SYNC, Ref
 
-KEYS = ("constants", "returns", "properties", "blocking", "calls")
+KEYS = ("constants", "returns", "properties", "blocking", "calls", "params")
+# Annotations that name a plain value: a coroutine object passed there is a mistake.
+PLAIN_BUILTINS = frozenset(f"builtins.{name}" for name in (
+    "int", "float", "complex", "str", "bytes", "bytearray", "bool",
+))
 MAX_CHAIN = 4  # sync helpers followed from the coroutine's call (the chain shows at most 5 calls)
 MAX_CALLS = 40  # project calls recorded per function
 _PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
@@ -49,6 +53,20 @@ def _names_any(expr: cst.BaseExpression, names: frozenset[str]) -> bool:
             return True
         stack.extend(node.children)
     return False
+
+
+def _without_none(annotation: cst.BaseExpression) -> cst.BaseExpression:
+    """`int` for `int | None` and `Optional[int]`; the annotation itself otherwise."""
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        sides = [side for side in (annotation.left, annotation.right) if not (isinstance(side, cst.Name) and side.value == "None")]
+        return sides[0] if len(sides) == 1 else annotation
+    if (
+        isinstance(annotation, cst.Subscript) and isinstance(annotation.value, (cst.Name, cst.Attribute))
+        and len(annotation.slice) == 1 and isinstance(annotation.slice[0].slice, cst.Index)
+        and (annotation.value.value if isinstance(annotation.value, cst.Name) else annotation.value.attr.value) == "Optional"
+    ):
+        return annotation.slice[0].slice.value
+    return annotation
 
 
 def _stored(given) -> str | None:
@@ -137,6 +155,10 @@ class BlockingSummary:
             parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE
         )
         node = scope.node
+        if top:
+            parameters = self._signature(node.params)
+            if parameters:
+                self.tables["params"][scope.qualname] = parameters
         if not top or node.returns is None:
             return
         given = _stored(self.facts.annotation(node.returns.annotation))
@@ -144,6 +166,33 @@ class BlockingSummary:
             return
         decorators = {self.calls.qualified(d.decorator) for d in node.decorators}
         self.tables["properties" if decorators & _PROPERTIES else "returns"][scope.qualname] = given
+
+    def _signature(self, params: cst.Parameters) -> str:
+        """A function's parameters as the index reads them (ProjectIndex.plain_parameter):
+        positional ones in order, then `*` (or `*name` for `*args`) and the keyword-only ones,
+        each `name` or `name=Type` when its annotation names one type (`int`, `Client`,
+        `Optional[Client]`); empty when no parameter is annotated so."""
+        entries = []
+        for param in (*params.posonly_params, *params.params):
+            entries.append(self._parameter(param))
+        star = params.star_arg
+        if isinstance(star, cst.Param):
+            entries.append(f"*{star.name.value}")
+        elif params.kwonly_params:
+            entries.append("*")
+        entries += [self._parameter(param) for param in params.kwonly_params]
+        return ",".join(entries) if any("=" in entry for entry in entries) else ""
+
+    def _parameter(self, param: cst.Param) -> str:
+        name = param.name.value
+        if param.annotation is None:
+            return name
+        annotation = param.annotation.annotation
+        named = self.calls.qualified(_without_none(annotation))
+        if named in PLAIN_BUILTINS:
+            return f"{name}={named}"
+        given = _stored(self.facts.annotation(annotation))
+        return f"{name}={given}" if given and "," not in given and "=" not in given else name
 
     def _constants(self, scope: Scope) -> None:
         for name, bindings in scope.bindings.items():

@@ -70,6 +70,13 @@ def is_test_module(relative: str) -> bool:
     )
 
 
+# The start of a Ref's `expect` when a coroutine bound to a name is passed to a project callee:
+# "plain-param:<callee kind>|<target>|<name>|<position or k:keyword>", for the index to confirm
+# both that the call makes a coroutine (unless the Ref's kind is "known") and that the callee
+# declares a plain value there (ProjectIndex.plain_parameter).
+PLAIN_PARAMETER = "plain-param:"
+
+
 def ref_name(ref: Ref) -> str:
     """The function or method name a reference ends in."""
     return (ref.name or ref.target).rpartition(".")[2]

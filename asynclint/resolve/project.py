@@ -20,7 +20,7 @@ from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, Scope, ScopeKind, SemanticModel
 from asynclint.knowledge import catalogue
 from asynclint.resolve import deferred
-from asynclint.resolve.blocking_project import BlockingSummary
+from asynclint.resolve.blocking_project import PLAIN_BUILTINS, BlockingSummary
 from asynclint.resolve.blocking_project import check as check_blocking
 from asynclint.resolve.facts import TypeFacts, stored
 from asynclint.resolve.library import Library
@@ -29,6 +29,7 @@ from asynclint.resolve.names import (
     ASYNCGEN,
     CLASS,
     DECORATED,
+    PLAIN_PARAMETER,
     SYNC,
     UNKNOWN,
     Ref,
@@ -37,7 +38,7 @@ from asynclint.resolve.names import (
 from asynclint.resolve.spawns import TaskSpawns
 
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 8
+SUMMARY_FORMAT = 9
 
 
 _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
@@ -369,10 +370,10 @@ def is_summary(value) -> bool:
         isinstance(value, dict)
         and set(value) == {"module", "package", "functions", "classes", "imports", "aliases", "attributes",
                            "wrappers", "decorators", "decorated", "special", "test", "constants", "returns",
-                           "properties", "blocking", "calls"}
+                           "properties", "blocking", "calls", "params"}
         and type(value["special"]) is list and {type(v) for v in value["special"]} <= _STR
         and (value["test"] is None or (type(value["test"]) is list and {type(v) for v in value["test"]} <= _STR))
-        and all(_strings(value[k], 1) for k in ("constants", "returns", "properties"))
+        and all(_strings(value[k], 1) for k in ("constants", "returns", "properties", "params"))
         and type(value["blocking"]) is dict
         and all(type(v) is list and len(v) == 2 and {type(x) for x in v} <= _STR for v in value["blocking"].values())
         and type(value["calls"]) is dict
@@ -660,7 +661,89 @@ class ProjectIndex:
             return check_blocking(self, ref)
         if ref.expect == "async-cm":  # `with self._session:`: what the attribute holds
             return self.attribute(ref.target, ref.name) in self.async_context_managers
+        if ref.expect.startswith(PLAIN_PARAMETER):
+            # ASL102: a coroutine bound to a name, then passed where the callee declares a plain
+            # value; the coroutine's own reference comes first when the index must confirm it
+            kind, target, name, argument = ref.expect[len(PLAIN_PARAMETER):].split("|")
+            callee = Ref(kind, target, name)
+            if ref.kind != "known" and self.resolve(ref) != ASYNC:
+                return False
+            return self.plain_parameter(callee, argument)
         return self.resolve(ref) == ref.expect  # "async", or "asyncgen" for `for x in agen()`
+
+    def plain_parameter(self, callee: Ref, argument: str) -> bool:
+        """Whether the project function `callee` refers to declares a plain value (a number, a
+        string, an instance of a class that is not awaitable) for `argument`: a position among
+        the arguments the call passes ("0", "1", ...) or a keyword ("k:name")."""
+        found = self._signature(callee)
+        if found is None:
+            return False
+        entries, bound = found
+        if bound:
+            if not entries or entries[0].partition("=")[0] not in ("self", "cls"):
+                return False  # a staticmethod, or what looked like a method is not one
+            entries = entries[1:]
+        declared = None
+        if argument.startswith("k:"):
+            for entry in entries:
+                if entry.partition("=")[0] == argument[2:]:
+                    declared = entry
+        else:
+            position = int(argument)
+            positional = [entry for entry in entries[: next((n for n, e in enumerate(entries) if e.startswith("*")), len(entries))]]
+            declared = positional[position] if position < len(positional) else None
+        if declared is None or "=" not in declared:
+            return False
+        return self._plain(declared.partition("=")[2])
+
+    def _signature(self, callee: Ref) -> tuple[list[str], bool] | None:
+        """The callee's parameters (see BlockingSummary._signature) and whether the call binds
+        its first one (a method called on an instance, or a class's `__init__`)."""
+        if callee.kind == "method":
+            owner, name, bound = callee.target, callee.name, True
+        elif callee.kind == "global" and self.lookup(callee.target) == CLASS:
+            owner, name, bound = callee.target, "__init__", True
+        elif callee.kind == "global":
+            split = self._split(callee.target)
+            if split is None or len(split[1]) != 1:
+                return None  # a method reached through its class or an instance: not told apart
+            summary = self.modules[split[0]]
+            text = summary["params"].get(split[1][0]) if summary else None
+            return (text.split(","), False) if text else None
+        else:
+            return None
+        owner = self._class_name(owner) or owner
+        if owner not in self.classes:
+            return None
+        for klass in self.mro(owner):
+            if klass == "?":
+                return None
+            module, _, qualname = klass.rpartition(".")
+            summary = self.modules.get(module)
+            if summary is not None and f"{qualname}.{name}" in summary["functions"]:
+                text = summary["params"].get(f"{qualname}.{name}")
+                return (text.split(","), bound) if text else None
+        return None
+
+    def _plain(self, declared: str) -> bool:
+        if declared in PLAIN_BUILTINS:
+            return True
+        cls = self._class_name(declared)
+        if cls is not None:  # a project class none of whose classes is awaitable or outside
+            for klass in self.mro(cls):
+                module, _, qualname = klass.rpartition(".")
+                summary = self.modules.get(module)
+                if klass == "?" or summary is None or f"{qualname}.__await__" in summary["functions"]:
+                    return False
+            return True
+        # A standard-library class, whose stubs declare every base: not awaitable unless one
+        # of them has `__await__` (`asyncio.Future`)
+        top = declared.split(".", 1)[0]
+        found = self.library.declared.find(declared)
+        return (
+            self._split(declared) is None and found is not None and found[0] == "class"
+            and self.library.is_stdlib(top) and self.library.declared.method(declared, "__await__") is None
+        )
 
     def resolve(self, ref: Ref, table: str = "functions") -> str | None:
         if ref.kind == "global":

@@ -35,7 +35,7 @@ REPORT_FORMAT = 2
 
 _SUMMARY_KEYS = {
     "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "decorators",
-    "decorated", "special", "test", "constants", "returns", "properties", "blocking", "calls",
+    "decorated", "special", "test", "constants", "returns", "properties", "blocking", "calls", "params",
 }
 
 # Settings that only change how findings are shown or which files are walked, not what a file's

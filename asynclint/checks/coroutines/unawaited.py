@@ -5,6 +5,7 @@ How a call is known to make a coroutine is in asynclint/checks/shared/awaitables
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -15,6 +16,7 @@ from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
+from asynclint.resolve.names import PLAIN_PARAMETER, Ref
 
 # The client module of the "receiver-typed-through-the-project" examples: a decorator that keeps
 # a method a coroutine function, a subclass overriding through it, declared attributes.
@@ -1369,6 +1371,9 @@ class _Bound:
     reads: list[str | None] = field(default_factory=list)
     # Those reads that raise on a coroutine object, however the others use it.
     failing: list[str] = field(default_factory=list)
+    # Reads passing it to a project function, whose parameter there the index must confirm
+    # to declare a plain value: (the callee's reference, the argument's position or keyword).
+    passed: list[tuple[Ref, str]] = field(default_factory=list)
 
 
 class UnawaitedCoroutineBinding(NameBindings, Rule):
@@ -1380,7 +1385,9 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     stored, passed on or scheduled. Also flags a name bound once that is afterwards only used as
     a plain value: tested for truth, compared (`item is None`), read for an attribute, subscripted,
     iterated with a plain `for`, used in arithmetic, formatted into an f-string, only logged or
-    printed, or returned from an `async def` (whose caller's `await` then gets the coroutine). Forgetting `await` in `item = self.read()` and then checking `if item is None` is the
+    printed, returned from an `async def` (whose caller's `await` then gets the coroutine), or
+    passed to a project function or class whose parameter there declares a plain value (a number,
+    a string, a class that is not awaitable: `cursor: sqlite3.Cursor`, `node_id: int | None`). Forgetting `await` in `item = self.read()` and then checking `if item is None` is the
     common form. When `f` is an `async def` of the project, a read that fails on a coroutine
     object (an attribute it doesn't have, a subscript, a plain `for` or comprehension, arithmetic, `<`,
     a builtin that wants a number, a buffer or an iterable: `bytes(x)`, `len(x)`, `list(x)`,
@@ -1688,6 +1695,77 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             """,
         ),
         Invalid(
+            # From aiosqlite and aiokafka, with the `await` removed: the coroutine is passed where
+            # the project's callee declares a plain value (`cursor: sqlite3.Cursor`, `node_id:
+            # Optional[int]`). An undeclared parameter (`Lazy`'s `pending`) may take anything.
+            "passed-where-a-plain-value-is-declared",
+            """
+            import sqlite3
+            from typing import Optional
+
+            class Cursor:
+                def __init__(self, conn, cursor: sqlite3.Cursor) -> None: ...
+
+            class Lazy:
+                def __init__(self, conn, pending) -> None: ...
+
+            def send(request, node_id: Optional[int] = None, *, retries: int = 3): ...
+
+            class Connection:
+                async def _execute(self, sql): ...
+                async def find_coordinator(self, group) -> int: ...
+
+                async def execute(self, sql):
+                    cursor = self._execute(sql)
+                    return Cursor(self, cursor)
+
+                async def lazy(self, sql):
+                    pending = self._execute(sql)
+                    return Lazy(self, pending)
+
+                async def describe(self, group):
+                    node_id = self.find_coordinator(group)
+                    send("request", node_id)
+                    count = self.find_coordinator(group)
+                    send("request", retries=count)
+            """,
+            (
+                (17, 9, "`self._execute()` returns a coroutine bound to `cursor`, which is only passed to `Cursor()` where it declares a plain value, never awaited: it never runs"),
+                (25, 9, "`self.find_coordinator()` returns a coroutine bound to `node_id`, which is only passed to `send()` where it declares a plain value, never awaited: it never runs"),
+                (27, 9, "`self.find_coordinator()` returns a coroutine bound to `count`, which is only passed to `send()` where it declares a plain value, never awaited: it never runs"),
+            ),
+            fixed="""
+            import sqlite3
+            from typing import Optional
+
+            class Cursor:
+                def __init__(self, conn, cursor: sqlite3.Cursor) -> None: ...
+
+            class Lazy:
+                def __init__(self, conn, pending) -> None: ...
+
+            def send(request, node_id: Optional[int] = None, *, retries: int = 3): ...
+
+            class Connection:
+                async def _execute(self, sql): ...
+                async def find_coordinator(self, group) -> int: ...
+
+                async def execute(self, sql):
+                    cursor = await self._execute(sql)
+                    return Cursor(self, cursor)
+
+                async def lazy(self, sql):
+                    pending = self._execute(sql)
+                    return Lazy(self, pending)
+
+                async def describe(self, group):
+                    node_id = await self.find_coordinator(group)
+                    send("request", node_id)
+                    count = await self.find_coordinator(group)
+                    send("request", retries=count)
+            """,
+        ),
+        Invalid(
             # From hypercorn's trio server, with the `await` removed: `bytes()` of a coroutine
             # object raises TypeError, as `len()`, `list()` and the other conversions do.
             "passed-to-a-conversion",
@@ -1796,6 +1874,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         self.watched: dict[str, list[_Bound]] = {}  # names whose every later read is looked at
         self.value_uses: dict[int, str] = {}  # id() of a Name read as a plain value -> how
         self.failing_uses: set[int] = set()  # ids of those reads that raise on a coroutine
+        self.passed_uses: dict[int, tuple[Ref, str]] = {}  # ids of reads passed to a project callee
 
     def bound(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         scope = self.model.scope
@@ -1907,6 +1986,21 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         elif self.model.qualified_name(node.func) in _CONVERSIONS and node.args and not node.args[0].star:
             # `bytes(data)`, `len(rows)`, `list(items)`: a TypeError on a coroutine object
             self._value_use(node.args[0].value, f"passed to `{callee_text(self.context, node)}()`", fails=True)
+        else:
+            # `Cursor(self, cursor)` with `cursor: sqlite3.Cursor` declared there: the index
+            # tells what the project callee's parameter declares
+            callee = self.context.facts.reference(node.func)
+            if callee is None or callee.kind not in ("global", "method"):
+                return
+            position = 0
+            for arg in node.args:
+                if arg.star:
+                    break
+                where = f"k:{arg.keyword.value}" if arg.keyword is not None else str(position)
+                position += arg.keyword is None
+                if isinstance(arg.value, cst.Name) and arg.value.value in self.watched:
+                    self.value_uses.setdefault(id(arg.value), f"passed to `{callee_text(self.context, node)}()` where it declares a plain value")
+                    self.passed_uses[id(arg.value)] = (callee, where)
 
     def visit_Name(self, node: cst.Name) -> None:
         for bound in self.watched.get(node.value, ()):
@@ -1916,6 +2010,8 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 bound.reads.append(self.value_uses.get(id(node)))
                 if id(node) in self.failing_uses:
                     bound.failing.append(self.value_uses[id(node)])
+                if id(node) in self.passed_uses:
+                    bound.passed.append(self.passed_uses[id(node)])
             else:  # in a nested function (or its own name there): what it does cannot be told
                 bound.reads.append(None)
 
@@ -1932,6 +2028,14 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             if name in scope.declared:
                 continue
             once = len(scope.bindings.get(name, ())) == 1
+            found = bound.found
+            if bound.passed and not (bound.failing and once and found is not KNOWN):
+                # The finding stands only if the callee declares a plain value there too
+                if len(bound.passed) > 1 or not (bound.reads and all(bound.reads) and once):
+                    continue
+                callee, where = bound.passed[0]
+                code = f"{PLAIN_PARAMETER}{callee.kind}|{callee.target}|{callee.name}|{where}"
+                found = dataclasses.replace(found, expect=code) if isinstance(found, Ref) else Ref("known", "", "", code)
             if name not in scope.loads:
                 use = "which is never used: it never runs"
             elif bound.reads and all(bound.reads) and once and not (bound.failing and _RETURNED in bound.reads):
@@ -1947,7 +2051,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             self.calls.report(
                 self, bound.call,
                 f"`{{callee}}()` returns a coroutine bound to `{name}`, {use}{{how}}",
-                found=bound.found, at=bound.binding.node, in_coroutine=bound.in_coroutine,
+                found=found, at=bound.binding.node, in_coroutine=bound.in_coroutine,
             )
 
 
