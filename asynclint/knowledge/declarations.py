@@ -355,6 +355,11 @@ def _typeshed() -> tuple[Path | None, dict[str, tuple[tuple[int, int], tuple[int
     return folder, versions
 
 
+def is_stdlib(top: str) -> bool:
+    """Whether a top-level module is the standard library's, as typeshed's VERSIONS lists it."""
+    return top in _typeshed()[1]
+
+
 def _version(text: str) -> tuple[int, int]:
     major, minor = text.strip().split(".")[:2]
     return int(major), int(minor)

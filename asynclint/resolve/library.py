@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from asynclint.knowledge import catalogue
-from asynclint.knowledge.declarations import ASYNC, SAME, SELF, Declarations, _typeshed, declarations
+from asynclint.knowledge.declarations import ASYNC, SAME, SELF, Declarations, declarations, is_stdlib
 from asynclint.knowledge.environment import Environment, find_environment
 
 
@@ -99,7 +99,7 @@ class Library:
 
     def is_stdlib(self, top: str) -> bool:
         """Whether a top-level module is the standard library's (typeshed's VERSIONS)."""
-        return top in _typeshed()[1]
+        return is_stdlib(top)
 
     def coroutine_method_names(self, packages: set[str]) -> frozenset[str]:
         """Method names declared `async def` by classes of these packages and of asyncio (whose
