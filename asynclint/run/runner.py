@@ -616,16 +616,17 @@ def index_evidence(settings: Settings):
 # The default number of processes (no --jobs) comes from the amount of work: the bytes of source
 # a pass reads (each pass chooses for itself: the index-and-check pass over every file, then the
 # few files rechecked with the index, or fixed). Starting the pool is cheap (forking two workers:
-# 10 ms; the project index reaches them by fork, never pickled), but every worker pays again
-# what one process pays once: loading libcst and the rules (0.14 s), and reading the libraries'
-# declarations the files import (without the cache). Measured cold, --jobs 1 against --jobs 2 on
-# 2 CPUs shared with other work (bench/README.md, "Processes"; medians of 5, best runs):
-# aiosqlite 49 kB 1.34x slower with two, aio-pika 204 kB 1.28x, hypercorn 313 kB 1.06x to 1.45x,
-# httpx 570 kB 1.10x (best 0.97), starlette 813 kB 1.06x to 1.13x (best 0.80), sanic 1.6 MB 1.02x
-# to 1.07x (best 1.10); from tortoise-orm's 2.4 MB two processes win when a second core is free
-# (best 0.65x; aiohttp 3.5 MB 0.70x, python-telegram-bot 6.7 MB 0.56x). So each process needs a
-# megabyte of source to pay for itself: one process below 2 MB, which covers issue #23's
-# 54k-line project, and two from there.
+# 10 ms; the project index reaches them by fork, never pickled), but every worker does again
+# what one process does once: loading libcst and the rules (0.14 s), and more: two processes
+# took 10 to 45% more CPU time than one (the smaller the project, the more). Measured cold, --jobs 1 against --jobs 2, 2 CPUs shared
+# with other work (bench/README.md, "Processes"), the time with two over the time with one, the
+# medians of two runs of 5 rounds and (best) the fastest run of each: aiosqlite 49 kB 1.13 to
+# 1.34, aio-pika 204 kB 1.28 to 1.29, hypercorn 313 kB 1.06 to 1.45, httpx 570 kB 1.10 to 1.16
+# (best 0.96), starlette 813 kB 1.06 to 1.13 (best 0.80), sanic 1.6 MB 1.02 to 1.07 (best 1.10);
+# tortoise-orm 2.4 MB 0.69 to 1.06 (best 0.65), aiohttp 3.5 MB 1.04 to 1.06 (best 0.70),
+# python-telegram-bot 6.7 MB 1.14 (best 0.56). Below 2 MB two processes lost in every median and
+# at sanic's size (issue #23's 54k-line project) in every run; above it they pay whenever the
+# second core is free: so a megabyte of source per process, one process below 2 MB.
 PROCESS_BYTES = 1_000_000
 # A file read only for the index (its summary; no rule runs) costs this many percent of a file
 # checked, byte for byte: cold with one process, aiohttp 6.5 s for the index against 10.7 s for
