@@ -124,6 +124,8 @@ def commands(folders: list[str], file_list: Path, one_file: Path) -> dict[str, l
         ],
         "asynclint cold, 1 process": [*asynclint, "--jobs", "1", *folders],
         "asynclint cold, 2 processes": [*asynclint, "--jobs", "2", *folders],
+        # No --jobs: as many processes as the amount of source pays for (asynclint/run/runner.py).
+        "asynclint cold, default processes": [*asynclint, *folders],
         # The cache full from the run before: nothing changed, then one file edited so that what
         # it defines changes (an `async def` added or removed, which the index sees).
         "asynclint warm, nothing changed": [*cached, "--jobs", "2", *folders],

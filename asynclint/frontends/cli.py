@@ -21,7 +21,7 @@ from asynclint.output import entries, render
 from asynclint.output.json_format import statistics as statistics_json
 from asynclint.output.text import COLOR_CHOICES, shown, statistics, use_color
 from asynclint.run.progress import for_terminal
-from asynclint.run.runner import FileReport, Mode, default_jobs, run
+from asynclint.run.runner import FileReport, Mode, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -54,7 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--statistics", action="store_true", help="print counts per rule instead of each finding")
     parser.add_argument("--stdin-filename", metavar="PATH", help="the path to report (and match config against) for code read from stdin")
-    parser.add_argument("--jobs", "-j", type=int, default=default_jobs(), metavar="N", help="processes to use (default: the CPUs available)")
+    parser.add_argument(
+        "--jobs", "-j", type=int, metavar="N",
+        help="processes to use (default: from the amount of source to read, one process per MB up to the CPUs available)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
     parser.add_argument(

@@ -93,9 +93,9 @@ class AsyncLintPlugin:
         if not cls.active or cls.settings is None:
             return
         jobs = getattr(options, "jobs", None)
-        count = 1
+        count: int | None = 1
         if jobs is not None and getattr(jobs, "is_auto", False):
-            count = os.cpu_count() or 1
+            count = None  # flake8's default: as many as the work pays for, up to the CPUs
         elif jobs is not None:
             count = max(1, int(getattr(jobs, "n_jobs", 1)))
         for name in getattr(options, "filenames", None) or ["."]:
@@ -199,7 +199,7 @@ def _noqa_judges() -> frozenset[str]:
     return frozenset(rule.code for rule in ALL_RULES if "judge_noqa" in vars(rule))
 
 
-def _project_of(settings: Settings, path: str, jobs: int) -> _Project:
+def _project_of(settings: Settings, path: str, jobs: int | None) -> _Project:
     """The project holding `path` (a file or a folder), checked as a whole once per flake8
     process through the same runner and cache as the command line: the index, and every file's
     report, so each file flake8 hands over is looked up rather than parsed again."""

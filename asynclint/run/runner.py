@@ -328,22 +328,28 @@ def _task(args: Task) -> FileReport:
 
 def _map(
     tasks: list[Task],
-    jobs: int,
+    jobs: int | None,
     index: ProjectIndex | None,
     names: NameFilter | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     what: str = "checked",
 ) -> list[FileReport]:
-    """Run tasks in order, in parallel when there are enough of them to pay for the processes."""
+    """Run tasks in order, in parallel when there are enough of them to pay for the processes.
+    `jobs` None: as many processes as the work pays for (`jobs_for`)."""
     if not tasks:
         return []
+    sizes = [isolation.size_of(task[0], task[4]) for task in tasks]
+    if jobs is None:
+        # A file read only for the index (task[3], summary_only) is less work than one checked.
+        work = [size * INDEX_ONLY_WORK // 100 if task[3] else size for size, task in zip(sizes, tasks, strict=True)]
+        jobs = jobs_for(work, default_jobs())
     jobs = max(1, min(jobs, len(tasks)))
     reports: list[FileReport] = []
     # Files big enough for the parser to run out of memory on are parsed in a process of their
     # own, so that it takes down that process only (libcst's native parser aborts the process
     # when an allocation fails: no exception, no results).
     above = isolation.threshold()
-    big = {n for n, task in enumerate(tasks) if isolation.size_of(task[0], task[4]) > above}
+    big = {n for n, size in enumerate(sizes) if size > above}
     if big:
         shared = [t for n, t in enumerate(tasks) if n not in big]
         done = iter(_map(shared, jobs, index, names, None, what))
@@ -480,7 +486,7 @@ def _remember(manifest: Manifest, item: _Seen, report: FileReport, checked: bool
 
 
 def run(
-    files: list[str], settings: Settings, mode: Mode, jobs: int, project_files: Sequence[str] = (),
+    files: list[str], settings: Settings, mode: Mode, jobs: int | None, project_files: Sequence[str] = (),
     progress: Callable[[int, int, str], None] | None = None, buffers: Mapping[str, bytes] | None = None,
 ) -> list[FileReport]:
     """Check `files` (see `check_project`), then, with --fix or --diff, fix the files that have
@@ -510,13 +516,14 @@ def _task_for(path: str, settings: Settings, mode: Mode, summary_only: bool, buf
 
 
 def check_project(
-    files: list[str], settings: Settings, jobs: int, project_files: Sequence[str] = (),
+    files: list[str], settings: Settings, jobs: int | None, project_files: Sequence[str] = (),
     progress: Callable[[int, int, str], None] | None = None, buffers: Mapping[str, bytes] | None = None,
     mode: Mode = Mode.CHECK,
 ) -> tuple[list[FileReport], ProjectIndex]:
     """Check `files`; read `project_files` too (once) so calls into them can be resolved.
     `buffers` holds, by path, the content of files that are not to be read from disk (stdin, an
     editor's unsaved buffers): they stand for the file at that path and are never written.
+    `jobs` is the number of processes; None lets each pass choose from its work (`jobs_for`).
 
     Pass 1 reads every file once: findings for the files asked about, and every file's summary.
     The summaries make the project index, which decides the pending findings.
@@ -606,7 +613,35 @@ def index_evidence(settings: Settings):
     return evidence_for(settings)
 
 
+# The default number of processes (no --jobs) comes from the amount of work: the bytes of source
+# a pass reads (each pass chooses for itself: the index-and-check pass over every file, then the
+# few files rechecked with the index, or fixed). Starting the pool is cheap (forking two workers:
+# 10 ms; the project index reaches them by fork, never pickled), but every worker does again
+# what one process does once: loading libcst and the rules (0.14 s), and more: two processes
+# took 10 to 45% more CPU time than one (the smaller the project, the more). Measured cold, --jobs 1 against --jobs 2, 2 CPUs shared
+# with other work (bench/README.md, "Processes"), the time with two over the time with one, the
+# medians of two runs of 5 rounds and (best) the fastest run of each: aiosqlite 49 kB 1.13 to
+# 1.34, aio-pika 204 kB 1.28 to 1.29, hypercorn 313 kB 1.06 to 1.45, httpx 570 kB 1.10 to 1.16
+# (best 0.96), starlette 813 kB 1.06 to 1.13 (best 0.80), sanic 1.6 MB 1.02 to 1.07 (best 1.10);
+# tortoise-orm 2.4 MB 0.69 to 1.06 (best 0.65), aiohttp 3.5 MB 1.04 to 1.06 (best 0.70),
+# python-telegram-bot 6.7 MB 1.14 (best 0.56). Below 2 MB two processes lost in every median and
+# at sanic's size (issue #23's 54k-line project) in every run; above it they pay whenever the
+# second core is free: so a megabyte of source per process, one process below 2 MB.
+PROCESS_BYTES = 1_000_000
+# A file read only for the index (its summary; no rule runs) costs this many percent of a file
+# checked, byte for byte: cold with one process, aiohttp 6.5 s for the index against 10.7 s for
+# the check, sanic 3.1 s against 4.9, python-telegram-bot 7.9 against 13.1.
+INDEX_ONLY_WORK = 60
+
+
+def jobs_for(sizes: Sequence[int], cpus: int) -> int:
+    """How many processes to read files of these sizes (bytes) with, when --jobs is not given:
+    one per PROCESS_BYTES of source, never more than `cpus`, nor than there are files."""
+    return max(1, min(cpus, len(sizes), sum(sizes) // PROCESS_BYTES))
+
+
 def default_jobs() -> int:
+    """The CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -49,7 +49,6 @@ from asynclint.run.runner import (
     Mode,
     check_project,
     check_source,
-    default_jobs,
     index_evidence,
     young_garbage_only,
 )
@@ -115,7 +114,6 @@ class FolderIndex:
         """Read every file of the folder (from the cache where it is current); return how many."""
         settings = self._folder_settings()
         files = discover([str(self.root)], settings).files
-        jobs = jobs or default_jobs()
         disk: dict[str, dict] = {}
         folder = settings.cache_folder()
         if folder is not None:
