@@ -16,6 +16,7 @@ run or run code. Files of no distribution (a source folder a `.pth` file adds) a
 from __future__ import annotations
 
 import contextlib
+import multiprocessing.util
 import re
 from pathlib import Path
 
@@ -112,7 +113,10 @@ _stores: dict[Path, LibraryStore] = {}
 
 
 def attach(settings) -> LibraryStore | None:
-    """Give the run's declarations the store under its cache folder (none without a cache)."""
+    """Give the run's declarations the store under its cache folder (none without a cache).
+    What a process adds is written once, by `save_all` or when the process exits (a worker
+    process of the pool has no other end to save at): rewriting a distribution's document after
+    every file cost a second on aiohttp."""
     root = cache_root(settings)
     declared: Declarations = library.for_settings(settings).declared
     if root is None:
@@ -120,5 +124,13 @@ def attach(settings) -> LibraryStore | None:
     store = _stores.get(root)
     if store is None:
         store = _stores[root] = LibraryStore(root / "libraries")
+        # Run at the exit of the main process and of multiprocessing's workers alike
+        multiprocessing.util.Finalize(store, store.save, exitpriority=10)
     declared.store = store
     return store
+
+
+def save_all() -> None:
+    """Write what this process's stores added (the run's end, in the main process)."""
+    for store in _stores.values():
+        store.save()

@@ -250,7 +250,7 @@ def _process_file(
     except SourceError as exc:
         return FileReport(path, errors=[FileError(ErrorKind.IO, str(exc), exc.line, exc.column)])
     cache = SummaryCache(cache_root(settings))
-    libraries = library_cache.attach(settings)
+    library_cache.attach(settings)
     # Whether it is a test module changes its summary (tests record the names they use).
     module = (*module_name(path), is_test_module(relative_to_root(path, settings.root)))
     if summary_only:
@@ -263,8 +263,6 @@ def _process_file(
     )
     if report.summary is not None and mode is Mode.CHECK:
         cache.put(source.data, module, report.summary)
-    if libraries is not None:
-        libraries.save()  # after each file: a worker process has no end of its own to save at
     return report
 
 
@@ -599,6 +597,7 @@ def check_project(
             entry["decided"] = [decisions, encode_report(report)]
             manifest.record(seen[n].key, entry)
     manifest.save()
+    library_cache.save_all()  # worker processes save theirs as they exit
     return reports, index
 
 
