@@ -154,7 +154,36 @@ class TypeFacts:
     def qualified(self, expr: cst.BaseExpression) -> str | None:
         """The absolute dotted name `expr` denotes through the imports."""
         name = self.model.qualified_name(expr)
-        return absolute_name(name, self.module, self.is_package) if name else None
+        if name is None:
+            return None
+        name = absolute_name(name, self.module, self.is_package)
+        return self._alternative(expr, name) or name
+
+    def _alternative(self, expr: cst.BaseExpression, name: str) -> str | None:
+        """For a name the module imports more than once (`try: from asyncio import TaskGroup`
+        / `except ImportError: from taskgroup import TaskGroup`), the one import whose target
+        can be found, in the project or the environment; None when that is not one."""
+        head = expr
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        scope = self.model.module_scope
+        if not isinstance(head, cst.Name) or scope is None:
+            return None
+        bindings = scope.bindings.get(head.value, ())
+        imported = [b.qualified for b in bindings if b.kind is BindingKind.IMPORT and b.qualified]
+        if len(bindings) < 2 or len(imported) != len(bindings):
+            return None
+        if self.model.lookup(head.value) is not bindings[-1]:
+            return None  # a local name of the same spelling
+        targets = [absolute_name(one, self.module, self.is_package) for one in imported]
+        if not name.startswith(targets[-1]):
+            return None
+        rest = name[len(targets[-1]):]
+        found = {
+            target + rest for target in targets
+            if self.in_project(target + rest) or self.library.declared.find(target + rest) is not None
+        }
+        return found.pop() if len(found) == 1 else None
 
     def in_project(self, name: str) -> bool:
         """Whether a dotted name may belong to this project (shares the top-level package)."""

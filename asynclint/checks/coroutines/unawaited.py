@@ -91,7 +91,9 @@ class UnawaitedCoroutine(Rule):
     call of an instance whose class has an async `__call__` (`self.app(scope)` with `app:
     AppWrapper`) and of a parameter annotated `Callable[..., Coroutine[...]]` (directly or through
     a type alias of the module) makes a coroutine too; `Callable[..., Awaitable[...]]` may give a
-    future, and does not count.
+    future, and does not count. A name imported twice (`try: from asyncio import TaskGroup` /
+    `except ImportError: from taskgroup import TaskGroup`) stands for the one import whose module
+    the project or its environment has.
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; none of its body runs until it is
@@ -1149,6 +1151,41 @@ class UnawaitedCoroutine(Rule):
                     await db.executor_class(db=db).execute_delete(self)
                     mixed = other or self._choose_db(True)
                     mixed.executor_class(db=db).execute_delete(self)
+            """,
+        ),
+        Invalid(
+            # From hypercorn: a name imported twice, the second time as a fallback. The one import
+            # whose module can be found (asyncio here; the backport is not installed) is what it
+            # stands for; when both can be found and differ, nothing is said.
+            "try-except-import-alternatives",
+            """
+            try:
+                from asyncio import TaskGroup as AsyncioTaskGroup
+            except ImportError:
+                from taskgroup_backport import TaskGroup as AsyncioTaskGroup
+
+            class TaskGroup:
+                def __init__(self) -> None:
+                    self._task_group = AsyncioTaskGroup()
+
+                async def __aenter__(self):
+                    self._task_group.__aenter__()
+                    return self
+            """,
+            ((11, 9, "`self._task_group.__aenter__()` returns a coroutine that is never awaited, so it never runs"),),
+            fixed="""
+            try:
+                from asyncio import TaskGroup as AsyncioTaskGroup
+            except ImportError:
+                from taskgroup_backport import TaskGroup as AsyncioTaskGroup
+
+            class TaskGroup:
+                def __init__(self) -> None:
+                    self._task_group = AsyncioTaskGroup()
+
+                async def __aenter__(self):
+                    await self._task_group.__aenter__()
+                    return self
             """,
         ),
         Invalid(
