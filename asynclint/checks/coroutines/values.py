@@ -11,7 +11,7 @@ from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.names import ASYNCGEN, Ref
+from asynclint.resolve.names import ASYNCGEN, PLAIN_PARAMETER, Ref
 
 
 def _parenthesized_await(call: cst.Call) -> cst.Await:
@@ -28,7 +28,10 @@ class CoroutineAsValue(Rule):
     `load()["key"]`), an operand of arithmetic, a comparison or unary `-`, the iterable of a `for`
     or comprehension, the value unpacked by `a, b = ...`, a value in an f-string, or an argument
     of a function that only formats or converts its arguments (`print`, `str`, `len`,
-    `json.dumps`, logging calls; the list is data in rules/coroutines.toml). Also flags `for x in agen()` over a project async generator, and
+    `json.dumps`, logging calls; the list is data in rules/coroutines.toml), or of a project
+    function or class whose parameter there declares a plain value (a number, a string, a class
+    that is not awaitable: `Cursor(self, self._execute(sql))` with `cursor: sqlite3.Cursor`).
+    Also flags `for x in agen()` over a project async generator, and
     plain `with` on an async-only context manager (`asyncio.timeout`, `asyncio.TaskGroup`,
     `aiohttp.ClientSession`, ...), whether created in the `with` or held by a name or `self`
     attribute assigned one. (A plain `with` on an asyncio lock is ASL505's.)
@@ -106,6 +109,48 @@ class CoroutineAsValue(Rule):
         """),
     )
     invalid = (
+        Invalid(
+            # From aiosqlite, with the `await` removed: the project's `Cursor` declares a
+            # `sqlite3.Cursor` there. `Lazy` declares nothing, and may well await it.
+            "passed-where-a-plain-value-is-declared",
+            """
+            import sqlite3
+
+            class Cursor:
+                def __init__(self, conn, cursor: sqlite3.Cursor) -> None: ...
+
+            class Lazy:
+                def __init__(self, conn, pending) -> None: ...
+
+            class Connection:
+                async def _execute(self, sql): ...
+
+                async def cursor(self, sql):
+                    return Cursor(self, self._execute(sql))
+
+                async def lazy(self, sql):
+                    return Lazy(self, self._execute(sql))
+            """,
+            ((13, 29, "`self._execute()` returns a coroutine, passed to `Cursor()` where it declares a plain value: it is never awaited"),),
+            fixed="""
+            import sqlite3
+
+            class Cursor:
+                def __init__(self, conn, cursor: sqlite3.Cursor) -> None: ...
+
+            class Lazy:
+                def __init__(self, conn, pending) -> None: ...
+
+            class Connection:
+                async def _execute(self, sql): ...
+
+                async def cursor(self, sql):
+                    return Cursor(self, await self._execute(sql))
+
+                async def lazy(self, sql):
+                    return Lazy(self, self._execute(sql))
+            """,
+        ),
         Invalid(
             "values",
             """
@@ -300,6 +345,28 @@ class CoroutineAsValue(Rule):
             for arg in node.args:
                 if not arg.star:
                     self._value(arg.value)
+            return
+        # `Cursor(self, self._execute(...))` where the project's `Cursor` declares
+        # `cursor: sqlite3.Cursor`: the index confirms both the coroutine and the declaration
+        callee: Ref | None = None
+        position = 0
+        for arg in node.args:
+            if arg.star:
+                break
+            where = f"k:{arg.keyword.value}" if arg.keyword is not None else str(position)
+            position += arg.keyword is None
+            if not isinstance(arg.value, cst.Call):
+                continue
+            found = self.calls.classify(arg.value)
+            if found is None:
+                continue
+            callee = callee or self.context.facts.reference(node.func)
+            if callee is None or callee.kind not in ("global", "method"):
+                return
+            code = f"{PLAIN_PARAMETER}{callee.kind}|{callee.target}|{callee.name}|{where}"
+            condition = dataclasses.replace(found, expect=code) if isinstance(found, Ref) else Ref("known", "", "", code)
+            use = f"passed to `{callee_text(self.context, node)}()` where it declares a plain value"
+            self.calls.report(self, arg.value, self._VALUE.replace("{use}", use), found=condition)
 
     # -- iteration ---------------------------------------------------------------------------
 
