@@ -71,6 +71,7 @@ _SEQUENCES = frozenset({
 })
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_SELF_TYPES = frozenset({"typing.Self", "typing_extensions.Self"})
 _CALLABLE = frozenset({"typing.Callable", "collections.abc.Callable", "typing_extensions.Callable"})
 _COROUTINE = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine"})
 # What a value annotated `Callable[..., Coroutine[...]]` holds: a function whose call makes a
@@ -366,6 +367,9 @@ class TypeFacts:
             return None
         if name.startswith("builtins."):
             return None
+        if name in _SELF_TYPES:  # `-> Self` in a method: the class it is defined in
+            owner = self.enclosing_class()
+            return Deferred("type", f"{self.module}.{owner}") if owner else None
         return Deferred("type", name) if self.in_project(name) else self.known.type_name(name)
 
     def _alias(self, annotation: cst.BaseExpression) -> cst.BaseExpression | None:
@@ -529,9 +533,10 @@ class TypeFacts:
                 return held if isinstance(held, str) else None
         return None
 
-    def _entered(self, item: cst.BaseExpression, depth: int) -> str | None:
+    def _entered(self, item: cst.BaseExpression, depth: int) -> Held | None:
         """What `async with item as name` binds: the object itself for the types that enter as
-        themselves, else what the catalogue says entering (or awaiting) the call gives."""
+        themselves, else what the catalogue says entering (or awaiting) the call gives; for a
+        project class, what its `__aenter__` is annotated to return (the index finishes it)."""
         if isinstance(item, cst.Call):
             name = self.callee(item, depth + 1)
             if name is None:
@@ -541,5 +546,8 @@ class TypeFacts:
             name = self.instance_class(item, depth + 1)
         if name is None or name in self.enters_as_self:
             return name
+        if isinstance(item, cst.Call) and (self.in_project(name) or name.startswith(f"{self.module}.")):
+            # `async with TortoiseContext() as ctx`: awaiting `__aenter__()` of the instance
+            return Deferred("returns", name, ("__aenter__()", "await"))
         given = self.enters_as.get(name) or self.library.awaited(name)
         return given if isinstance(given, str) else None  # not a tuple to unpack

@@ -93,7 +93,8 @@ class UnawaitedCoroutine(Rule):
     a type alias of the module) makes a coroutine too; `Callable[..., Awaitable[...]]` may give a
     future, and does not count. A name imported twice (`try: from asyncio import TaskGroup` /
     `except ImportError: from taskgroup import TaskGroup`) stands for the one import whose module
-    the project or its environment has.
+    the project or its environment has. `async with Cls() as x` for a project class binds what
+    its `__aenter__` is annotated to return (`Self` is the class).
 
     ## Why is this bad?
     Calling a coroutine function only creates a coroutine object; none of its body runs until it is
@@ -1186,6 +1187,65 @@ class UnawaitedCoroutine(Rule):
                 async def __aenter__(self):
                     await self._task_group.__aenter__()
                     return self
+            """,
+        ),
+        Invalid(
+            # From tortoise-orm's CLI: `async with TortoiseContext() as ctx` binds what the
+            # project class's `__aenter__` is annotated to return (`Self`, or another class).
+            "entering-a-project-class",
+            """
+            from typing import Self
+
+            class Context:
+                async def __aenter__(self) -> Self:
+                    return self
+
+                async def __aexit__(self, *exc) -> None: ...
+
+                async def init(self, config) -> None: ...
+
+            class Pool:
+                async def __aenter__(self) -> "Connection": ...
+
+                async def __aexit__(self, *exc) -> None: ...
+
+            class Connection:
+                async def execute(self, sql) -> None: ...
+
+            async def main(config):
+                async with Context() as ctx:
+                    ctx.init(config=config)
+                async with Pool() as conn:
+                    conn.execute("select 1")
+            """,
+            (
+                (21, 9, "`ctx.init()` returns a coroutine that is never awaited, so it never runs"),
+                (23, 9, "`conn.execute()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            from typing import Self
+
+            class Context:
+                async def __aenter__(self) -> Self:
+                    return self
+
+                async def __aexit__(self, *exc) -> None: ...
+
+                async def init(self, config) -> None: ...
+
+            class Pool:
+                async def __aenter__(self) -> "Connection": ...
+
+                async def __aexit__(self, *exc) -> None: ...
+
+            class Connection:
+                async def execute(self, sql) -> None: ...
+
+            async def main(config):
+                async with Context() as ctx:
+                    await ctx.init(config=config)
+                async with Pool() as conn:
+                    await conn.execute("select 1")
             """,
         ),
         Invalid(
