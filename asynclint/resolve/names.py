@@ -77,6 +77,20 @@ def is_test_module(relative: str) -> bool:
 PLAIN_PARAMETER = "plain-param:"
 
 
+def plain_parameter(found: Ref | None, callee: Ref, where: str) -> Ref:
+    """The condition of a finding about a coroutine passed to `callee` at `where`: `found` (the
+    coroutine's own reference, None when it is known already) must hold, and the callee must
+    declare a plain value there."""
+    code = f"{PLAIN_PARAMETER}{callee.kind}|{callee.target}|{callee.name}|{where}"
+    return Ref(found.kind, found.target, found.name, code) if found is not None else Ref("known", "", "", code)
+
+
+def plain_parameter_parts(ref: Ref) -> tuple[Ref, str]:
+    """The callee and the argument's place that `plain_parameter` put in `ref`."""
+    kind, target, name, where = ref.expect[len(PLAIN_PARAMETER):].split("|")
+    return Ref(kind, target, name), where
+
+
 def ref_name(ref: Ref) -> str:
     """The function or method name a reference ends in."""
     return (ref.name or ref.target).rpartition(".")[2]

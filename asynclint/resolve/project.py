@@ -34,6 +34,7 @@ from asynclint.resolve.names import (
     UNKNOWN,
     Ref,
     absolute_name,
+    plain_parameter_parts,
 )
 from asynclint.resolve.spawns import TaskSpawns
 
@@ -664,8 +665,7 @@ class ProjectIndex:
         if ref.expect.startswith(PLAIN_PARAMETER):
             # ASL102: a coroutine bound to a name, then passed where the callee declares a plain
             # value; the coroutine's own reference comes first when the index must confirm it
-            kind, target, name, argument = ref.expect[len(PLAIN_PARAMETER):].split("|")
-            callee = Ref(kind, target, name)
+            callee, argument = plain_parameter_parts(ref)
             if ref.kind != "known" and self.resolve(ref) != ASYNC:
                 return False
             return self.plain_parameter(callee, argument)

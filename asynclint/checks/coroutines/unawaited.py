@@ -5,18 +5,17 @@ How a call is known to make a coroutine is in asynclint/checks/shared/awaitables
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from asynclint.checks.shared.awaitables import KNOWN, Classified, CoroutineCalls, callee_text
+from asynclint.checks.shared.awaitables import KNOWN, Classified, CoroutineCalls, callee_text, placed_arguments
 from asynclint.checks.shared.bindings import NameBindings
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.names import PLAIN_PARAMETER, Ref
+from asynclint.resolve.names import Ref, plain_parameter
 
 # The client module of the "receiver-typed-through-the-project" examples: a decorator that keeps
 # a method a coroutine function, a subclass overriding through it, declared attributes.
@@ -2089,12 +2088,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             callee = self.context.facts.reference(node.func)
             if callee is None or callee.kind not in ("global", "method"):
                 return
-            position = 0
-            for arg in node.args:
-                if arg.star:
-                    break
-                where = f"k:{arg.keyword.value}" if arg.keyword is not None else str(position)
-                position += arg.keyword is None
+            for arg, where in placed_arguments(node):
                 if isinstance(arg.value, cst.Name) and arg.value.value in self.watched:
                     self.value_uses.setdefault(id(arg.value), f"passed to `{callee_text(self.context, node)}()` where it declares a plain value")
                     self.passed_uses[id(arg.value)] = (callee, where)
@@ -2130,9 +2124,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 # The finding stands only if the callee declares a plain value there too
                 if len(bound.passed) > 1 or not (bound.reads and all(bound.reads) and once):
                     continue
-                callee, where = bound.passed[0]
-                code = f"{PLAIN_PARAMETER}{callee.kind}|{callee.target}|{callee.name}|{where}"
-                found = dataclasses.replace(found, expect=code) if isinstance(found, Ref) else Ref("known", "", "", code)
+                found = plain_parameter(found if isinstance(found, Ref) else None, *bound.passed[0])
             if name not in scope.loads:
                 use = "which is never used: it never runs"
             elif bound.reads and all(bound.reads) and once and not (bound.failing and _RETURNED in bound.reads):

@@ -6,12 +6,12 @@ import dataclasses
 
 import libcst as cst
 
-from asynclint.checks.shared.awaitables import KNOWN, Classified, CoroutineCalls, callee_text, is_generator
+from asynclint.checks.shared.awaitables import KNOWN, Classified, CoroutineCalls, callee_text, is_generator, placed_arguments
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.names import ASYNCGEN, PLAIN_PARAMETER, Ref
+from asynclint.resolve.names import ASYNCGEN, Ref, plain_parameter
 
 
 def _parenthesized_await(call: cst.Call) -> cst.Await:
@@ -349,12 +349,7 @@ class CoroutineAsValue(Rule):
         # `Cursor(self, self._execute(...))` where the project's `Cursor` declares
         # `cursor: sqlite3.Cursor`: the index confirms both the coroutine and the declaration
         callee: Ref | None = None
-        position = 0
-        for arg in node.args:
-            if arg.star:
-                break
-            where = f"k:{arg.keyword.value}" if arg.keyword is not None else str(position)
-            position += arg.keyword is None
+        for arg, where in placed_arguments(node):
             if not isinstance(arg.value, cst.Call):
                 continue
             found = self.calls.classify(arg.value)
@@ -363,8 +358,7 @@ class CoroutineAsValue(Rule):
             callee = callee or self.context.facts.reference(node.func)
             if callee is None or callee.kind not in ("global", "method"):
                 return
-            code = f"{PLAIN_PARAMETER}{callee.kind}|{callee.target}|{callee.name}|{where}"
-            condition = dataclasses.replace(found, expect=code) if isinstance(found, Ref) else Ref("known", "", "", code)
+            condition = plain_parameter(found if isinstance(found, Ref) else None, callee, where)
             use = f"passed to `{callee_text(self.context, node)}()` where it declares a plain value"
             self.calls.report(self, arg.value, self._VALUE.replace("{use}", use), found=condition)
 

@@ -31,6 +31,18 @@ from asynclint.resolve.names import Ref
 from asynclint.resolve.spawns import TaskSpawns
 
 
+def placed_arguments(call: cst.Call):
+    """The call's arguments with their place as the index names it ("0", "1", ... for positional
+    ones, "k:name" for keywords), up to the first `*args` or `**kwargs` (after which positions
+    cannot be told)."""
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            return
+        yield arg, (f"k:{arg.keyword.value}" if arg.keyword is not None else str(position))
+        position += arg.keyword is None
+
+
 def callee_text(context, call: cst.BaseExpression) -> str:
     code = context.module.code_for_node(call.func if isinstance(call, cst.Call) else call)
     return code if len(code) <= 40 else code[:37] + "..."
