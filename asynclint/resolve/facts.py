@@ -71,6 +71,7 @@ _SEQUENCES = frozenset({
 })
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_TYPE_VARIABLES = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 _SELF_TYPES = frozenset({"typing.Self", "typing_extensions.Self"})
 _CALLABLE = frozenset({"typing.Callable", "collections.abc.Callable", "typing_extensions.Callable"})
 _COROUTINE = frozenset({"typing.Coroutine", "collections.abc.Coroutine", "typing_extensions.Coroutine"})
@@ -124,8 +125,16 @@ def top_package(name: str) -> str:
 
 
 def enclosing_class(model: SemanticModel) -> str | None:
-    """The top-level class whose method is being walked, if any."""
+    """The top-level class whose method is being walked, if any: also from a function or lambda
+    nested in the method that binds neither `self` nor `cls` itself, for which they are the
+    method's (a closure: `async def _self(): return await self.__aenter__()`)."""
     function = model.function_scope()
+    while (
+        function is not None and function.parent is not None
+        and function.parent.kind in (ScopeKind.FUNCTION, ScopeKind.LAMBDA)
+        and "self" not in function.bindings and "cls" not in function.bindings
+    ):
+        function = function.parent
     if (
         function is not None and function.parent is not None
         and function.parent.kind is ScopeKind.CLASS
@@ -385,6 +394,10 @@ class TypeFacts:
         value = bindings[0].value
         if isinstance(value, cst.Subscript) or (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.BitOr)):
             return value
+        if isinstance(value, cst.Call) and self.qualified(value.func) in _TYPE_VARIABLES:
+            # `M = TypeVar("M", bound="Model")`: whatever `M` stands for is a `Model`, as a
+            # parameter annotated `Model` may hold a subclass
+            return next((arg.value for arg in value.args if arg.keyword is not None and arg.keyword.value == "bound"), None)
         return None
 
     def union(self, annotation: cst.BaseExpression) -> tuple[str, ...] | None:

@@ -39,7 +39,7 @@ from asynclint.resolve.names import (
 from asynclint.resolve.spawns import TaskSpawns
 
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 9
+SUMMARY_FORMAT = 10
 
 
 _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
@@ -305,6 +305,8 @@ class SummaryCollector:
             self.test_names.update(_WORD.findall(node.value))
 
     def _base(self, expr: cst.BaseExpression) -> str:
+        if isinstance(expr, cst.Subscript):  # `Generic[T]`, `Repo[Model]`: the class subscripted
+            expr = expr.value
         qualified = self.absolute(self.model.qualified_name(expr))
         if qualified is not None and not qualified.startswith("builtins."):
             return qualified
@@ -398,6 +400,23 @@ def is_summary(value) -> bool:
     )
 
 
+def _c3_merge(sequences: list[list[str]]) -> list[str] | None:
+    """C3's merge: repeatedly take the first head that is in no other sequence's tail; None when
+    none is (an inconsistent hierarchy)."""
+    sequences = [list(seq) for seq in sequences if seq]
+    merged: list[str] = []
+    while sequences:
+        for seq in sequences:
+            head = seq[0]
+            if not any(head in other[1:] for other in sequences):
+                break
+        else:
+            return None
+        merged.append(head)
+        sequences = [rest for rest in (seq[1:] if seq[0] == head else seq for seq in sequences) if rest]
+    return merged
+
+
 # -- the index ----------------------------------------------------------------------------------
 
 
@@ -425,6 +444,8 @@ class ProjectIndex:
         self.attributes: dict[str, dict[str, str]] = {}
         self.defining: dict[str, list[tuple[str, str]]] = defaultdict(list)  # method -> (class, kind)
         self._mro: dict[str, list[str]] = {}
+        self._linear: dict[str, list[str]] = {}  # full C3 linearizations (see `mro`)
+        self._neutral = catalogue.testing().neutral_bases
         self._checked: dict[Ref, bool] = {}
         for name, module_summary in self.modules.items():
             if module_summary is None:
@@ -507,35 +528,37 @@ class ProjectIndex:
         return None
 
     def mro(self, cls: str) -> list[str]:
-        """Project classes in method resolution order (depth-first, left to right), ending in
-        "?" when a base outside the project is reached, since it may define anything."""
+        """Project classes in method resolution order (C3, as Python computes it), ending in "?"
+        where a base outside the project comes, since it may define anything. Bases that define
+        nothing a call could reach (`object`, `ABC`, `Generic[T]`, `Protocol`) are left out."""
         cached = self._mro.get(cls)
         if cached is None:
-            cached = self._mro[cls] = self._linearize(cls)
+            full = self._linearize(cls, set())
+            outside = next((n for n, klass in enumerate(full) if klass.startswith("?")), None)
+            cached = self._mro[cls] = full if outside is None else [*full[:outside], "?"]
         return cached
 
-    def _linearize(self, cls: str) -> list[str]:
-        order: list[str] = []
-
-        def visit(name: str, depth: int) -> bool:
-            if depth > 30:
-                return False
-            if name in order:
-                return True
-            order.append(name)
-            for base in self.classes[name]:
-                if base == "builtins.object":
-                    continue
-                resolved = self._class_name(base) if base != "?" else None
-                if resolved is None:
-                    order.append("?")
-                    return False
-                if not visit(resolved, depth + 1):
-                    return False
-            return True
-
-        visit(cls, 0)
-        return order
+    def _linearize(self, cls: str, visiting: set[str]) -> list[str]:
+        """The C3 linearization of a project class, each base from outside the project standing
+        as "?<name>" (its own MRO unknown); [cls, "?"] when the hierarchy is circular, too deep or
+        inconsistent (Python would refuse it)."""
+        cached = self._linear.get(cls)
+        if cached is not None:
+            return cached
+        if cls in visiting or len(visiting) > 30:
+            return [cls, "?"]
+        visiting.add(cls)
+        bases = []
+        for base in self.classes[cls]:
+            if base in self._neutral:
+                continue
+            resolved = self._class_name(base) if base != "?" else None
+            bases.append(resolved if resolved is not None else f"?{base}")
+        sequences = [[base] if base.startswith("?") else self._linearize(base, visiting) for base in bases]
+        merged = _c3_merge([*sequences, bases])
+        visiting.discard(cls)
+        result = self._linear[cls] = [cls, *merged] if merged is not None else [cls, "?"]
+        return result
 
     def method(self, cls: str, name: str, table: str = "functions", inherited: bool = False) -> str | None:
         """The kind (or `table` entry) of `cls.name`; with `inherited`, as `super().name` in
@@ -591,7 +614,7 @@ class ProjectIndex:
         outside = set()
         for klass in self.mro(cls):
             for base in self.classes.get(klass, ()):
-                if base != "builtins.object" and self._class_name(base) is None:
+                if base not in self._neutral and self._class_name(base) is None:
                     outside.add(base)
         return next(iter(outside)) if len(outside) == 1 and "?" not in outside else None
 
@@ -764,6 +787,8 @@ class ProjectIndex:
             # `self._client.m()`: what the attribute holds, or what the property returns
             attribute, _, method = ref.name.partition(".")
             held = deferred.member(self, ref.target, attribute)
+            if held is not None:  # `self.remote.create()` with `remote: type[Model]`: a classmethod
+                held = held.removeprefix(deferred.CLASS_OF)
             if held is not None and table == "functions" and self._library_coroutine(held, method):
                 return ASYNC  # `self._lock = asyncio.Lock()` then `self._lock.acquire()`
             return self.method(held, method, table) if held else None

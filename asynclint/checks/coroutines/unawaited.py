@@ -295,6 +295,17 @@ class UnawaitedCoroutine(Rule):
             async def main(conn):
                 conn.close()
         """),
+        Valid("diamond-resolved-in-c3-order", """
+            class Base:
+                async def close(self): ...
+            class Buffered(Base):
+                pass
+            class Sync(Base):
+                def close(self): ...
+            class Both(Buffered, Sync):
+                async def run(self):
+                    self.close()  # Both, Buffered, Sync, Base: Sync's close
+        """),
     )
     invalid = (
         Invalid(
@@ -1427,6 +1438,76 @@ class UnawaitedCoroutine(Rule):
             class Child(Base):
                 async def close(self):
                     await super().close()
+            """,
+        ),
+        Invalid(
+            "method-of-a-generic-base-through-a-closure",
+            """
+            from typing import Generic, TypeVar
+
+            T = TypeVar("T")
+
+            class Flushing(Generic[T]):
+                async def flush(self) -> None: ...
+
+            class Repo(Flushing[int]):
+                def __await__(self):
+                    async def flushed():
+                        self.flush()
+                        return self
+                    return flushed().__await__()
+            """,
+            ((11, 13, "`self.flush()` returns a coroutine that is never awaited, so it never runs"),),
+            fixed="""
+            from typing import Generic, TypeVar
+
+            T = TypeVar("T")
+
+            class Flushing(Generic[T]):
+                async def flush(self) -> None: ...
+
+            class Repo(Flushing[int]):
+                def __await__(self):
+                    async def flushed():
+                        await self.flush()
+                        return self
+                    return flushed().__await__()
+            """,
+        ),
+        Invalid(
+            "classmethod-of-a-type-variable-bound",
+            """
+            from typing import Generic, TypeVar
+
+            MODEL = TypeVar("MODEL", bound="Model")
+
+            class Model:
+                @classmethod
+                async def create(cls, **fields): ...
+
+            class Relation(Generic[MODEL]):
+                def __init__(self, remote: type[MODEL]) -> None:
+                    self.remote = remote
+
+                async def add(self, **fields):
+                    self.remote.create(**fields)
+            """,
+            ((14, 9, "`self.remote.create()` returns a coroutine that is never awaited, so it never runs"),),
+            fixed="""
+            from typing import Generic, TypeVar
+
+            MODEL = TypeVar("MODEL", bound="Model")
+
+            class Model:
+                @classmethod
+                async def create(cls, **fields): ...
+
+            class Relation(Generic[MODEL]):
+                def __init__(self, remote: type[MODEL]) -> None:
+                    self.remote = remote
+
+                async def add(self, **fields):
+                    await self.remote.create(**fields)
             """,
         ),
     )
