@@ -71,6 +71,7 @@ _SEQUENCES = frozenset({
 })
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_TUPLES = frozenset({"builtins.tuple", "typing.Tuple"})
 _TYPE_VARIABLES = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 _SELF_TYPES = frozenset({"typing.Self", "typing_extensions.Self"})
 _CALLABLE = frozenset({"typing.Callable", "collections.abc.Callable", "typing_extensions.Callable"})
@@ -526,6 +527,9 @@ class TypeFacts:
             return self.held(binding.value, depth + 1)
         if binding.unpacked is not None:
             whole, index = binding.unpacked
+            if isinstance(whole, cst.Name):
+                # `to_attr, queryset = related` with `related: tuple[str, QuerySet]`
+                return self._tuple_element(whole, index, depth)
             given = self.returned(whole, depth)
             if isinstance(given, tuple) and index < len(given) and given[index] != "?":
                 return given[index]
@@ -545,6 +549,18 @@ class TypeFacts:
                 held = self.held(item.item, depth + 1)  # `with open(p) as f`
                 return held if isinstance(held, str) else None
         return None
+
+    def _tuple_element(self, name: cst.Name, index: int, depth: int) -> Held | None:
+        """The type at `index` of what a name annotated `tuple[A, B]` holds; None for any other
+        annotation (`tuple[A, ...]` included)."""
+        binding = self.model.lookup(name.value)
+        annotation = binding.annotation if binding is not None else None
+        if not isinstance(annotation, cst.Subscript) or self.qualified(annotation.value) not in _TUPLES:
+            return None
+        inner = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
+        if len(inner) != len(annotation.slice) or index >= len(inner) or any(isinstance(i, cst.Ellipsis) for i in inner):
+            return None
+        return self.annotation(inner[index], depth + 1)
 
     def _entered(self, item: cst.BaseExpression, depth: int) -> Held | None:
         """What `async with item as name` binds: the object itself for the types that enter as

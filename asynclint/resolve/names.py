@@ -76,6 +76,14 @@ def is_test_module(relative: str) -> bool:
 # declares a plain value there (ProjectIndex.plain_parameter).
 PLAIN_PARAMETER = "plain-param:"
 
+# The `expect` of a condition on a sync project function whose call is iterated with a plain
+# `for`: the index confirms that what it is annotated to return is an instance of a project
+# class that is awaitable (`__await__`) but not iterable (no `__iter__`), such as an ORM's
+# query set, which gives its rows only when awaited.
+ITERATED_AWAITABLE = "iterated-awaitable"
+# The references such a condition is made of: what the index can follow to a project function.
+AWAITABLE_SOURCES = frozenset({"global", "method", "super", "attr", "held"})
+
 
 def plain_parameter(found: Ref | None, callee: Ref, where: str) -> Ref:
     """The condition of a finding about a coroutine passed to `callee` at `where`: `found` (the

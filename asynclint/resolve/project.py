@@ -29,6 +29,7 @@ from asynclint.resolve.names import (
     ASYNCGEN,
     CLASS,
     DECORATED,
+    ITERATED_AWAITABLE,
     PLAIN_PARAMETER,
     SYNC,
     UNKNOWN,
@@ -692,7 +693,30 @@ class ProjectIndex:
             if ref.kind != "known" and self.resolve(ref) != ASYNC:
                 return False
             return self.plain_parameter(callee, argument)
+        if ref.expect == ITERATED_AWAITABLE:
+            if self.resolve(ref) != SYNC:
+                return False  # a coroutine function's call is the coroutine rules' to judge
+            returned = self.resolve(ref, "returns")
+            return returned is not None and self.awaitable_only(returned)
         return self.resolve(ref) == ref.expect  # "async", or "asyncgen" for `for x in agen()`
+
+    def awaitable_only(self, cls: str) -> bool:
+        """Whether instances of `cls` are awaitable but not iterable: every class of its MRO is
+        the project's, one defines `__await__`, and none defines or assigns `__iter__`."""
+        cls = self._class_name(cls) or ""
+        if cls not in self.classes:
+            return False
+        awaitable = False
+        for klass in self.mro(cls):
+            module, _, qualname = klass.rpartition(".")
+            summary = self.modules.get(module)
+            if klass == "?" or summary is None or "__iter__" in self.attributes.get(klass, {}):
+                return False
+            functions = summary["functions"]
+            if f"{qualname}.__iter__" in functions:
+                return False
+            awaitable = awaitable or f"{qualname}.__await__" in functions
+        return awaitable
 
     def plain_parameter(self, callee: Ref, argument: str) -> bool:
         """Whether the project function `callee` refers to declares a plain value (a number, a

@@ -5,6 +5,7 @@ How a call is known to make a coroutine is in asynclint/checks/shared/awaitables
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -15,7 +16,7 @@ from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.names import Ref, plain_parameter
+from asynclint.resolve.names import AWAITABLE_SOURCES, ITERATED_AWAITABLE, Ref, plain_parameter
 
 # The client module of the "receiver-typed-through-the-project" examples: a decorator that keeps
 # a method a coroutine function, a subclass overriding through it, declared attributes.
@@ -1525,6 +1526,7 @@ class UnawaitedCoroutine(Rule):
 # What a coroutine object offers besides being awaited: using these is deliberate.
 _COROUTINE_API = frozenset({"close", "send", "throw"})
 _RETURNED = "returned from this async function"
+_ITERATED = "iterated"
 # Builtins that raise TypeError when given a coroutine object as their first argument: it is no
 # number, buffer, sized or iterable object.
 _CONVERSIONS = frozenset(f"builtins.{name}" for name in (
@@ -1551,6 +1553,9 @@ class _Bound:
     # Reads passing it to a project function, whose parameter there the index must confirm
     # to declare a plain value: (the callee's reference, the argument's position or keyword).
     passed: list[tuple[Ref, str]] = field(default_factory=list)
+    # Not a coroutine but, if the index confirms it, an awaitable that is not iterable (an ORM's
+    # query set): reported only when a read iterates it.
+    awaitable: bool = False
 
 
 class UnawaitedCoroutineBinding(NameBindings, Rule):
@@ -1570,6 +1575,10 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     a builtin that wants a number, a buffer or an iterable: `bytes(x)`, `len(x)`, `list(x)`,
     `x in item`) is flagged whatever else the function does with the name, since the `await` is
     missing there. (A library call may give another awaitable, which has attributes of its own.)
+    The same goes for a sync project function annotated to return an awaitable that is not
+    iterable (a project class with `__await__` and no `__iter__`, such as an ORM's query set)
+    when the name is then iterated in an `async def`: `users = User.filter(active=True)`, then
+    `for user in users`.
 
     ## Why is this bad?
     Binding the coroutine object does not run it. The name hides the mistake from the checks that
@@ -2042,6 +2051,46 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 log.info("fetched %s", result)
             """,
         ),
+        Invalid(
+            "awaitable-query-bound-then-iterated",
+            """
+            from typing import Any, Generator
+
+            class QuerySet:
+                def filter(self, **conditions: Any) -> "QuerySet":
+                    return self
+
+                def __await__(self) -> Generator[Any, None, list]:
+                    yield
+
+            class Users:
+                def __init__(self, query: QuerySet) -> None:
+                    self.query = query
+
+                async def emails(self):
+                    active = self.query.filter(active=True)
+                    return {user.email for user in active}
+            """,
+            ((15, 9, "`self.query.filter()` returns an awaitable that is not iterable, bound to `active`, then iterated: `await` is missing"),),
+            fixed="""
+            from typing import Any, Generator
+
+            class QuerySet:
+                def filter(self, **conditions: Any) -> "QuerySet":
+                    return self
+
+                def __await__(self) -> Generator[Any, None, list]:
+                    yield
+
+            class Users:
+                def __init__(self, query: QuerySet) -> None:
+                    self.query = query
+
+                async def emails(self):
+                    active = await self.query.filter(active=True)
+                    return {user.email for user in active}
+            """,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -2063,9 +2112,14 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         ):
             return
         found = self.calls.classify(value)
-        if found is not None:
-            binding = scope.bindings[target.value][-1]
-            bound = _Bound(binding, value, found, scope.is_async, scope)
+        binding = scope.bindings[target.value][-1]
+        bounds = [_Bound(binding, value, found, scope.is_async, scope)] if found is not None else []
+        if found is not KNOWN and scope.is_async:  # where an `await` can be what is missing
+            ref = self.context.facts.reference(value.func)
+            if ref is not None and ref.kind in AWAITABLE_SOURCES:
+                awaitable = dataclasses.replace(ref, expect=ITERATED_AWAITABLE)
+                bounds.append(_Bound(binding, value, awaitable, scope.is_async, scope, awaitable=True))
+        for bound in bounds:
             self.candidates.setdefault(id(scope), []).append(bound)
             # Reads are judged one by one only when all of them come after this binding (not in
             # a loop that reads the name before binding it again).
@@ -2137,11 +2191,11 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
 
     def visit_For(self, node: cst.For) -> None:
         if node.asynchronous is None:
-            self._value_use(node.iter, "iterated", fails=True)
+            self._value_use(node.iter, _ITERATED, fails=True)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if node.asynchronous is None:
-            self._value_use(node.iter, "iterated", fails=True)
+            self._value_use(node.iter, _ITERATED, fails=True)
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
         self._value_use(node.expression, "formatted into a string")
@@ -2201,6 +2255,15 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 continue
             once = len(scope.bindings.get(name, ())) == 1
             found = bound.found
+            if bound.awaitable:
+                if once and _ITERATED in bound.failing:
+                    self.calls.report(
+                        self, bound.call,
+                        f"`{{callee}}()` returns an awaitable that is not iterable, bound to `{name}`, "
+                        f"then iterated: `await` is missing",
+                        found=found, at=bound.binding.node, in_coroutine=bound.in_coroutine,
+                    )
+                continue
             if bound.passed and not (bound.failing and once and found is not KNOWN):
                 # The finding stands only if the callee declares a plain value there too
                 if len(bound.passed) > 1 or not (bound.reads and all(bound.reads) and once):

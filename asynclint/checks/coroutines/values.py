@@ -11,7 +11,7 @@ from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.names import ASYNCGEN, Ref, plain_parameter
+from asynclint.resolve.names import ASYNCGEN, AWAITABLE_SOURCES, ITERATED_AWAITABLE, Ref, plain_parameter
 
 
 def _parenthesized_await(call: cst.Call) -> cst.Await:
@@ -31,7 +31,10 @@ class CoroutineAsValue(Rule):
     `json.dumps`, logging calls; the list is data in rules/coroutines.toml), or of a project
     function or class whose parameter there declares a plain value (a number, a string, a class
     that is not awaitable: `Cursor(self, self._execute(sql))` with `cursor: sqlite3.Cursor`).
-    Also flags `for x in agen()` over a project async generator, and
+    Also flags `for x in agen()` over a project async generator, a plain `for` or comprehension
+    in an `async def` over a call of a sync project function annotated to return an awaitable that is not iterable
+    (a class of the project with `__await__` and no `__iter__`, such as an ORM's query set:
+    `for user in User.filter(active=True)`), and
     plain `with` on an async-only context manager (`asyncio.timeout`, `asyncio.TaskGroup`,
     `aiohttp.ClientSession`, ...), whether created in the `with` or held by a name or `self`
     attribute assigned one. (A plain `with` on an asyncio lock is ASL505's.)
@@ -107,8 +110,54 @@ class CoroutineAsValue(Rule):
             def main(schedule):
                 schedule(fetch())
         """),
+        Valid("awaitable-that-is-also-iterable", """
+            from typing import Any, Generator, Iterator
+
+            class Rows:
+                def filter(self, **conditions: Any) -> "Rows":
+                    return self
+
+                def __await__(self) -> Generator[Any, None, list]:
+                    yield
+
+                def __iter__(self) -> Iterator[Any]:
+                    return iter(())
+
+            async def names(rows: Rows):
+                return [row.name for row in rows.filter(active=True)]
+        """),
     )
     invalid = (
+        Invalid(
+            "awaitable-query-iterated",
+            """
+            from typing import Any, Generator
+
+            class QuerySet:
+                def filter(self, **conditions: Any) -> "QuerySet":
+                    return self
+
+                def __await__(self) -> Generator[Any, None, list]:
+                    yield
+
+            async def names(users: QuerySet):
+                return [user.name for user in users.filter(active=True)]
+            """,
+            ((11, 35, "`users.filter()` returns an awaitable that is not iterable, iterated here: `await` is missing"),),
+            fixed="""
+            from typing import Any, Generator
+
+            class QuerySet:
+                def filter(self, **conditions: Any) -> "QuerySet":
+                    return self
+
+                def __await__(self) -> Generator[Any, None, list]:
+                    yield
+
+            async def names(users: QuerySet):
+                return [user.name for user in await users.filter(active=True)]
+            """,
+        ),
         Invalid(
             # From aiosqlite, with the `await` removed: the project's `Cursor` declares a
             # `sqlite3.Cursor` there. `Lazy` declares nothing, and may well await it.
@@ -375,6 +424,7 @@ class CoroutineAsValue(Rule):
     def _iterable(self, expr: cst.BaseExpression, loop: cst.For | cst.CompFor) -> None:
         if not isinstance(expr, cst.Call):
             return
+        self._iterated_awaitable(expr)
         found = self.calls.classify(expr)
         if found is None:
             return
@@ -387,6 +437,20 @@ class CoroutineAsValue(Rule):
                 "`{callee}()` is an async generator: iterate it with `async for`{how}",
                 found=agen, edit=Edit(loop, loop.with_changes(asynchronous=cst.Asynchronous())),
                 title="iterate with `async for`",
+            )
+
+    def _iterated_awaitable(self, call: cst.Call) -> None:
+        """`for row in Model.filter(...)`: a sync project function annotated to return an
+        awaitable class that is not iterable (the index confirms both); `for` raises TypeError.
+        Only in an `async def`, where the `await` is what is missing."""
+        if not self.model.in_coroutine:
+            return
+        ref = self.context.facts.reference(call.func)
+        if ref is not None and ref.kind in AWAITABLE_SOURCES:
+            self.calls.report(
+                self, call,
+                "`{callee}()` returns an awaitable that is not iterable, iterated here: `await` is missing",
+                found=dataclasses.replace(ref, expect=ITERATED_AWAITABLE),
             )
 
     def _async_generator(self, call: cst.Call) -> Classified:
