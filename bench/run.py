@@ -108,7 +108,14 @@ def changed_file(folders: list[Path]) -> Path:
     raise SystemExit("no file with async code in the corpus")
 
 
-def commands(folders: list[str], file_list: Path, one_file: Path) -> dict[str, list[str] | None]:
+# The cache folder of the "libraries cached" rows: emptied before each of their runs but for
+# its tag and `libraries/`, the summaries of the installed distributions' declarations (keyed by name and
+# version: asynclint/run/library_cache.py), which any run after the first finds there. The
+# baseline gets a folder of its own, as its documents are stamped with its own code.
+LIBRARIES_CACHED = "libraries-cached"
+
+
+def commands(folders: list[str], file_list: Path, one_file: Path, cache: Path) -> dict[str, list[str] | None]:
     cached = [PY, "-m", "asynclint", "--exit-zero", "-q", "--output-format", "json",
               "--no-respect-gitignore", "--exclude", ""]
     asynclint = [*cached, "--no-cache"]
@@ -123,6 +130,14 @@ def commands(folders: list[str], file_list: Path, one_file: Path) -> dict[str, l
             str(file_list),
         ],
         "asynclint cold, 1 process": [*asynclint, "--jobs", "1", *folders],
+        # Cold for the project, with the libraries' summaries kept from an earlier run (issue
+        # #16's measure: the environment read, its summaries cached).
+        "asynclint cold, 1 process, libraries cached": [
+            *cached, "--cache-dir", str(cache / LIBRARIES_CACHED), "--jobs", "1", *folders,
+        ],
+        "asynclint cold, 2 processes, libraries cached": [
+            *cached, "--cache-dir", str(cache / LIBRARIES_CACHED), "--jobs", "2", *folders,
+        ],
         "asynclint cold, 2 processes": [*asynclint, "--jobs", "2", *folders],
         # No --jobs: as many processes as the amount of source pays for (asynclint/run/runner.py).
         "asynclint cold, default processes": [*asynclint, *folders],
@@ -168,7 +183,8 @@ def with_baseline(todo: dict[str, list[str]], python: str) -> dict[str, list[str
     for name, command in todo.items():
         out[name] = command
         if command and command[0] == PY and command[1:3] == ["-m", "asynclint"]:
-            out[f"{name} [baseline]"] = [python, *command[1:]]
+            own = [arg.replace(LIBRARIES_CACHED, f"{LIBRARIES_CACHED}-baseline") for arg in command[1:]]
+            out[f"{name} [baseline]"] = [python, *own]
     return out
 
 
@@ -189,7 +205,7 @@ def main() -> int:
     file_list = args.cache / f"files-{args.corpus}.txt"
     file_list.write_text("\n".join(map(str, files)) + "\n")
     one_file = changed_file(folders)
-    todo = commands([str(f) for f in folders], file_list, one_file)
+    todo = commands([str(f) for f in folders], file_list, one_file, args.cache)
     if args.only:
         wanted = [w.strip() for w in args.only.split(",")]
         todo = {n: c for n, c in todo.items() if any(w in n for w in wanted) or "floor" in n}
@@ -213,6 +229,13 @@ def main() -> int:
                 for folder in folders:  # cold means cold: no summary cache left by an earlier run
                     for cache in folder.rglob(".asynclint_cache"):
                         shutil.rmtree(cache, ignore_errors=True)
+                if "libraries cached" in name:
+                    kept = Path(command[command.index("--cache-dir") + 1])
+                    if not (kept / "libraries").is_dir():
+                        measure(command)  # the first run writes the libraries' summaries
+                    for entry in kept.iterdir():  # the tag too stays: it makes the folder asynclint's
+                        if entry.name not in ("libraries", "CACHEDIR.TAG"):
+                            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
             seconds, rss = measure(command)
             times[name].append(seconds)
             memory[name] = max(memory[name], rss)

@@ -94,6 +94,9 @@ class SemanticModel:
     def __init__(self) -> None:
         self.scope: Scope | None = None
         self.module_scope: Scope | None = None
+        # Bumped whenever what a name lookup answers may change (a binding made, a scope entered
+        # or left): answers derived from the model hold until it moves (resolve/facts.py memo).
+        self.state = 0
         self._later_imports: dict[str, Binding] = {}  # see `module_imports`
         self._not_loads: set[int] = set()  # ids of Name nodes that are stores or plain labels
         self._statements: list[cst.BaseStatement] = []
@@ -231,6 +234,7 @@ class SemanticModel:
     # -- scopes -----------------------------------------------------------------------------
 
     def _push(self, kind: ScopeKind, node: cst.CSTNode, name: str = "", is_async: bool = False) -> None:
+        self.state += 1
         parent = self.scope
         qualname = name
         if parent is not None and parent.qualname and name:
@@ -243,6 +247,7 @@ class SemanticModel:
         for hook in self.scope_exit_hooks:
             hook(scope)
         parent = scope.parent
+        self.state += 1
         if parent is not None:
             # A nested scope's reads of names it does not bind are reads of enclosing names.
             local = scope.bindings.keys() - scope.declared if scope.kind is not ScopeKind.CLASS else set()
@@ -314,6 +319,7 @@ class SemanticModel:
     ) -> None:
         if self.scope is None:
             return
+        self.state += 1
         self.scope.bind(
             Binding(
                 name.value, kind, name, value, qualified, annotation, definition, self.statement
@@ -332,6 +338,7 @@ class SemanticModel:
                 name = element.value
                 if flat and kind is BindingKind.ASSIGN and value is not None and self.scope is not None and isinstance(name, cst.Name):
                     self.scope.bindings[name.value][-1].unpacked = (value, index)
+                    self.state += 1
         elif isinstance(target, cst.StarredElement):
             self._bind_targets(target.value, BindingKind.OTHER, definition=definition)
 
@@ -372,6 +379,7 @@ class SemanticModel:
             target = node.asname.name
             if self._async_with and isinstance(target, cst.Name) and self.scope is not None:
                 self.scope.bindings[target.value][-1].entered = node.item
+                self.state += 1
         return True
 
     def _enter_except(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
@@ -422,6 +430,7 @@ class SemanticModel:
         if isinstance(node.names, cst.ImportStar):
             if self.scope is not None:
                 self.scope.star_import = True
+                self.state += 1
             return False
         for bound, qualified in _imported(node):
             self._bind(bound, BindingKind.IMPORT, qualified=qualified, definition=node)

@@ -24,6 +24,7 @@ the lock rules whether it is a thread or an asyncio lock.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind, ScopeKind, SemanticModel
@@ -71,6 +72,7 @@ _SEQUENCES = frozenset({
 })
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_UNSET: Any = object()  # no answer remembered yet (None is an answer)
 _TUPLES = frozenset({"builtins.tuple", "typing.Tuple"})
 _TYPE_VARIABLES = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
 _SELF_TYPES = frozenset({"typing.Self", "typing_extensions.Self"})
@@ -159,11 +161,29 @@ class TypeFacts:
         coroutines = catalogue.coroutines()
         self.enters_as_self = coroutines.enters_as_self
         self.enters_as = coroutines.enters_as
+        self._answers: dict[tuple[str, int, int], object] = {}
+        self._memo_state = -1
 
     # -- names ----------------------------------------------------------------------------------
 
+    def _memo(self) -> dict:
+        """Answers for the model's current state, by (question, id of the node, depth): several
+        rules ask the same of one call, and `held` asks again of each part of a chain."""
+        if self._memo_state != self.model.state:
+            self._answers.clear()
+            self._memo_state = self.model.state
+        return self._answers
+
     def qualified(self, expr: cst.BaseExpression) -> str | None:
         """The absolute dotted name `expr` denotes through the imports."""
+        memo = self._memo()
+        key = ("qualified", id(expr), 0)
+        found = memo.get(key, _UNSET)
+        if found is _UNSET:
+            found = memo[key] = self._qualified(expr)
+        return found
+
+    def _qualified(self, expr: cst.BaseExpression) -> str | None:
         name = self.model.qualified_name(expr)
         if name is None:
             return None
@@ -181,8 +201,10 @@ class TypeFacts:
         if not isinstance(head, cst.Name) or scope is None:
             return None
         bindings = scope.bindings.get(head.value, ())
+        if len(bindings) < 2:  # most names: asked for every call, so answered first
+            return None
         imported = [b.qualified for b in bindings if b.kind is BindingKind.IMPORT and b.qualified]
-        if len(bindings) < 2 or len(imported) != len(bindings):
+        if len(imported) != len(bindings):
             return None
         if self.model.lookup(head.value) is not bindings[-1]:
             return None  # a local name of the same spelling
@@ -221,6 +243,14 @@ class TypeFacts:
 
     def reference(self, func: cst.BaseExpression, depth: int = 0) -> Ref | None:
         """What a call's callee refers to, symbolically; None when nothing can be said."""
+        memo = self._memo()
+        key = ("reference", id(func), depth)
+        found = memo.get(key, _UNSET)
+        if found is _UNSET:
+            found = memo[key] = self._reference(func, depth)
+        return found
+
+    def _reference(self, func: cst.BaseExpression, depth: int) -> Ref | None:
         if depth > MAX_DEPTH:
             return None
         if isinstance(func, cst.Name):
@@ -288,6 +318,14 @@ class TypeFacts:
 
     def held(self, expr: cst.BaseExpression, depth: int = 0) -> Held | None:
         """What `expr` holds: a library type's dotted name, a Deferred type, or None (unknown)."""
+        memo = self._memo()
+        key = ("held", id(expr), depth)
+        found = memo.get(key, _UNSET)
+        if found is _UNSET:
+            found = memo[key] = self._held(expr, depth)
+        return found
+
+    def _held(self, expr: cst.BaseExpression, depth: int) -> Held | None:
         if depth > MAX_DEPTH:
             return None
         if isinstance(expr, cst.Call):

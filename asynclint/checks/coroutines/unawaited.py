@@ -2220,6 +2220,9 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         else:
             # `Cursor(self, cursor)` with `cursor: sqlite3.Cursor` declared there: the index
             # tells what the project callee's parameter declares
+            watched = self.watched
+            if not any(isinstance(arg.value, cst.Name) and arg.value.value in watched for arg in node.args):
+                return  # most calls: no argument is a name under watch
             callee = self.context.facts.reference(node.func)
             if callee is None or callee.kind not in ("global", "method"):
                 return
