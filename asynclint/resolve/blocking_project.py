@@ -32,6 +32,7 @@ PLAIN_BUILTINS = frozenset(f"builtins.{name}" for name in (
 ))
 MAX_CHAIN = 4  # sync helpers followed from the coroutine's call (the chain shows at most 5 calls)
 MAX_CALLS = 40  # project calls recorded per function
+_ANY = frozenset({"typing.Any", "typing_extensions.Any"})
 _PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
 
 
@@ -75,6 +76,19 @@ def _stored(given) -> str | None:
     if isinstance(given, Deferred) and given.kind == "type" and not given.steps:
         return given.target
     return None
+
+
+def declared_type(facts: TypeFacts, annotation: cst.BaseExpression) -> str | None:
+    """The one type an annotation names, as the index reads it (`ProjectIndex._plain`): a
+    builtin such as `builtins.int` (`int | None` included) or a class by its dotted name
+    (`Client`, `Optional[Client]`); None for anything else."""
+    named = facts.qualified(_without_none(annotation))
+    if named in PLAIN_BUILTINS:
+        return named
+    if named in _ANY:
+        return None  # a class in typeshed's stubs, yet any value at all
+    given = _stored(facts.annotation(annotation))
+    return given if given and "," not in given and "=" not in given else None
 
 
 class BlockingSummary:
@@ -185,14 +199,8 @@ class BlockingSummary:
 
     def _parameter(self, param: cst.Param) -> str:
         name = param.name.value
-        if param.annotation is None:
-            return name
-        annotation = param.annotation.annotation
-        named = self.calls.qualified(_without_none(annotation))
-        if named in PLAIN_BUILTINS:
-            return f"{name}={named}"
-        given = _stored(self.facts.annotation(annotation))
-        return f"{name}={given}" if given and "," not in given and "=" not in given else name
+        declared = declared_type(self.facts, param.annotation.annotation) if param.annotation else None
+        return f"{name}={declared}" if declared else name
 
     def _constants(self, scope: Scope) -> None:
         for name, bindings in scope.bindings.items():

@@ -93,6 +93,18 @@ def plain_parameter(found: Ref | None, callee: Ref, where: str) -> Ref:
     return Ref(found.kind, found.target, found.name, code) if found is not None else Ref("known", "", "", code)
 
 
+# The start of a Ref's `expect` when a coroutine is stored in a name declared a plain type
+# (`node_id: int | None = None`, then `node_id = self.find(...)`): "plain-type:<type>", for the
+# index to confirm the coroutine (unless the Ref's kind is "known") and that the type is plain.
+PLAIN_TYPE = "plain-type:"
+
+
+def plain_declared(found: Ref | None, declared: str) -> Ref:
+    """The condition of a finding about a coroutine stored where `declared` is the type."""
+    code = f"{PLAIN_TYPE}{declared}"
+    return Ref(found.kind, found.target, found.name, code) if found is not None else Ref("known", "", "", code)
+
+
 def plain_parameter_parts(ref: Ref) -> tuple[Ref, str]:
     """The callee and the argument's place that `plain_parameter` put in `ref`."""
     kind, target, name, where = ref.expect[len(PLAIN_PARAMETER):].split("|")

@@ -31,6 +31,7 @@ from asynclint.resolve.names import (
     DECORATED,
     ITERATED_AWAITABLE,
     PLAIN_PARAMETER,
+    PLAIN_TYPE,
     SYNC,
     UNKNOWN,
     Ref,
@@ -693,6 +694,10 @@ class ProjectIndex:
             if ref.kind != "known" and self.resolve(ref) != ASYNC:
                 return False
             return self.plain_parameter(callee, argument)
+        if ref.expect.startswith(PLAIN_TYPE):  # ASL104: a coroutine stored in a name declared plain
+            if ref.kind != "known" and self.resolve(ref) != ASYNC:
+                return False
+            return self._plain(ref.expect[len(PLAIN_TYPE):])
         if ref.expect == ITERATED_AWAITABLE:
             if self.resolve(ref) != SYNC:
                 return False  # a coroutine function's call is the coroutine rules' to judge

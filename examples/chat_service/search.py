@@ -33,3 +33,12 @@ class Search:
         # Bug: the same, through a name.
         found = self.messages.filter(author=author)
         return {m["room"] for m in found}
+
+    async def count(self) -> int:
+        return len(await self.messages)
+
+    async def busiest(self, rooms: list[str], best: int | None = None) -> int | None:
+        for room in rooms:
+            # Bug: `best` is declared to hold a number; this binds a coroutine instead.
+            best = self.count()
+        return best

@@ -16,7 +16,8 @@ from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.names import AWAITABLE_SOURCES, ITERATED_AWAITABLE, Ref, plain_parameter
+from asynclint.resolve.blocking_project import declared_type
+from asynclint.resolve.names import AWAITABLE_SOURCES, ITERATED_AWAITABLE, Ref, plain_declared, plain_parameter
 
 # The client module of the "receiver-typed-through-the-project" examples: a decorator that keeps
 # a method a coroutine function, a subclass overriding through it, declared attributes.
@@ -1556,6 +1557,9 @@ class _Bound:
     # Not a coroutine but, if the index confirms it, an awaitable that is not iterable (an ORM's
     # query set): reported only when a read iterates it.
     awaitable: bool = False
+    # The name's declared type, when it declares one the index reads (a parameter's or `x: T`'s
+    # annotation): (the type as the index names it, the annotation as written).
+    declared: tuple[str, str] | None = None
 
 
 class UnawaitedCoroutineBinding(NameBindings, Rule):
@@ -1575,6 +1579,9 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     a builtin that wants a number, a buffer or an iterable: `bytes(x)`, `len(x)`, `list(x)`,
     `x in item`) is flagged whatever else the function does with the name, since the `await` is
     missing there. (A library call may give another awaitable, which has attributes of its own.)
+    A name declared to hold a plain value (a parameter or `name: T` annotated a number, a string,
+    a class that is not awaitable: `node_id: int | None = None`) that is bound a coroutine is
+    flagged whatever is done with it afterwards.
     The same goes for a sync project function annotated to return an awaitable that is not
     iterable (a project class with `__await__` and no `__iter__`, such as an ORM's query set)
     when the name is then iterated in an `async def`: `users = User.filter(active=True)`, then
@@ -1614,6 +1621,16 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     fix = Applicability.SAFE
 
     valid = (
+        Valid("declared-to-hold-anything-or-an-awaitable", """
+            from typing import Any, Awaitable
+
+            async def fetch() -> int: ...
+
+            async def main():
+                anything: Any = fetch()
+                pending: Awaitable[int] = fetch()
+                return await anything, await pending
+        """),
         Valid("awaited-later", """
             async def save(): ...
             async def main():
@@ -2052,6 +2069,32 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             """,
         ),
         Invalid(
+            "bound-where-a-plain-value-is-declared",
+            """
+            class Admin:
+                async def find_coordinator(self, group: str) -> int: ...
+
+                async def describe(self, group: str, coordinator: int | None = None):
+                    if coordinator is None:
+                        coordinator = self.find_coordinator(group)
+                    return await self.send(coordinator)
+
+                async def send(self, node: int): ...
+            """,
+            ((6, 13, "`self.find_coordinator()` returns a coroutine bound to `coordinator`, declared `int | None`: it is never awaited"),),
+            fixed="""
+            class Admin:
+                async def find_coordinator(self, group: str) -> int: ...
+
+                async def describe(self, group: str, coordinator: int | None = None):
+                    if coordinator is None:
+                        coordinator = await self.find_coordinator(group)
+                    return await self.send(coordinator)
+
+                async def send(self, node: int): ...
+            """,
+        ),
+        Invalid(
             "awaitable-query-bound-then-iterated",
             """
             from typing import Any, Generator
@@ -2113,7 +2156,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             return
         found = self.calls.classify(value)
         binding = scope.bindings[target.value][-1]
-        bounds = [_Bound(binding, value, found, scope.is_async, scope)] if found is not None else []
+        bounds = [_Bound(binding, value, found, scope.is_async, scope, declared=self._declared(scope, target.value))] if found is not None else []
         if found is not KNOWN and scope.is_async:  # where an `await` can be what is missing
             ref = self.context.facts.reference(value.func)
             if ref is not None and ref.kind in AWAITABLE_SOURCES:
@@ -2125,6 +2168,17 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             # a loop that reads the name before binding it again).
             if target.value not in scope.loads:
                 self.watched.setdefault(target.value, []).append(bound)
+
+    def _declared(self, scope: Scope, name: str) -> tuple[str, str] | None:
+        """What a local name is declared to hold, as a parameter or by `name: T`, when each of
+        its declarations says the same and the index can read the type (`declared_type`)."""
+        code = self.context.module.code_for_node
+        written = {code(b.annotation): b.annotation for b in scope.bindings.get(name, ()) if b.annotation is not None}
+        if len(written) != 1:
+            return None
+        shown, annotation = next(iter(written.items()))
+        declared = declared_type(self.context.facts, annotation)
+        return (declared, shown) if declared is not None else None
 
     # -- reads that use the coroutine as a plain value, so that it still never runs ------------
 
@@ -2258,6 +2312,17 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 continue
             once = len(scope.bindings.get(name, ())) == 1
             found = bound.found
+            if bound.declared is not None and name in scope.loads:  # (never used: said below)
+                # `node_id: int | None = None`, then `node_id = self.find_coordinator(group)`:
+                # whatever is done with it later, a coroutine is not what the name may hold
+                declared, shown = bound.declared
+                self.calls.report(
+                    self, bound.call,
+                    f"`{{callee}}()` returns a coroutine bound to `{name}`, declared `{shown}`: it is never awaited{{how}}",
+                    found=plain_declared(found if isinstance(found, Ref) else None, declared),
+                    at=bound.binding.node, in_coroutine=bound.in_coroutine,
+                )
+                continue
             if bound.awaitable:
                 if once and _ITERATED in bound.failing:
                     self.calls.report(
