@@ -23,6 +23,7 @@ the lock rules whether it is a thread or an asyncio lock.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,8 +96,15 @@ def _forward_reference(annotation: cst.SimpleString) -> cst.BaseExpression | Non
     text = annotation.evaluated_value
     if not isinstance(text, str) or len(text) > 200:
         return None
+    return _expression(text.strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _expression(text: str) -> cst.BaseExpression | None:
+    # Parsed once per text (the same forward references recur in every file of a project); a
+    # syntax tree is immutable, so one parse may stand for each of them.
     try:
-        return cst.parse_expression(text.strip())
+        return cst.parse_expression(text)
     except Exception:  # noqa: BLE001 - not an expression libcst can read: no type
         return None
 
@@ -250,6 +258,11 @@ class TypeFacts:
             found = memo[key] = self._reference(func, depth)
         return found
 
+    def _annotated_self(self, name: str) -> bool:
+        """Whether `self` (or `cls`) is a parameter annotated with its type (a mixin's method)."""
+        binding = self.model.lookup(name)
+        return binding is not None and binding.kind is BindingKind.PARAM and binding.annotation is not None
+
     def _reference(self, func: cst.BaseExpression, depth: int) -> Ref | None:
         if depth > MAX_DEPTH:
             return None
@@ -259,6 +272,14 @@ class TypeFacts:
             binding = self.model.lookup(func.value)
             if binding is not None and binding.kind is BindingKind.IMPORT and binding.qualified:
                 return Ref("global", absolute_name(binding.qualified, self.module, self.is_package))
+            if (
+                binding is not None and binding.kind is BindingKind.ASSIGN and isinstance(binding.value, cst.Attribute)
+                and self.model.scope is not None and self.model.scope.bindings.get(func.value) == [binding]
+            ):
+                # `check = self.check_x`, then `check()`: the method the name was bound to once
+                found = self.reference(binding.value, depth + 1)
+                if found is not None:
+                    return found
             # `app(scope)` with `app: AppWrapper`, an instance: its class's `__call__`
             held = self._name(func, depth + 1) if binding is not None else None
             instance = class_name(held)
@@ -277,10 +298,13 @@ class TypeFacts:
             # `super().m()`: the first definition after the enclosing class in its MRO.
             owner = self.enclosing_class()
             return Ref("super", f"{self.module}.{owner}", attr) if owner else None
-        if isinstance(value, cst.Name) and value.value in ("self", "cls"):
+        if isinstance(value, cst.Name) and value.value in ("self", "cls") and not self._annotated_self(value.value):
             owner = self.enclosing_class()
             return Ref("method", f"{self.module}.{owner}", attr) if owner else None
-        if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value == "self":
+        if (
+            isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value == "self"
+            and not self._annotated_self("self")
+        ):
             # `self._client.fetch()`: what `_client` holds is recorded per class in the summary.
             owner = self.enclosing_class()
             return Ref("attr", f"{self.module}.{owner}", f"{value.attr.value}.{attr}") if owner else None
@@ -547,6 +571,9 @@ class TypeFacts:
         if binding is None:
             return None
         if expr.value in ("self", "cls") and binding.kind is BindingKind.PARAM:
+            if binding.annotation is not None:
+                # `def go(self: "Service")` in a mixin: the class it is mixed into
+                return self.annotation(binding.annotation, depth)
             owner = self.enclosing_class()  # a method of a module-level class
             if owner is None:
                 return None

@@ -1477,6 +1477,37 @@ class UnawaitedCoroutine(Rule):
             """,
         ),
         Invalid(
+            "bound-method-alias-and-self-annotated-in-a-mixin",
+            """
+            class Service:
+                async def refresh(self) -> None: ...
+
+            class RefreshMixin:
+                async def tick(self: "Service"):
+                    self.refresh()
+
+                async def later(self: "Service"):
+                    refresh = self.refresh
+                    refresh()
+            """,
+            (
+                (6, 9, "`self.refresh()` returns a coroutine that is never awaited, so it never runs"),
+                (10, 9, "`refresh()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            class Service:
+                async def refresh(self) -> None: ...
+
+            class RefreshMixin:
+                async def tick(self: "Service"):
+                    await self.refresh()
+
+                async def later(self: "Service"):
+                    refresh = self.refresh
+                    await refresh()
+            """,
+        ),
+        Invalid(
             "classmethod-of-a-type-variable-bound",
             """
             from typing import Generic, TypeVar
@@ -2172,13 +2203,15 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     def _declared(self, scope: Scope, name: str) -> tuple[str, str] | None:
         """What a local name is declared to hold, as a parameter or by `name: T`, when each of
         its declarations says the same and the index can read the type (`declared_type`)."""
+        annotations = [b.annotation for b in scope.bindings.get(name, ()) if b.annotation is not None]
+        if not annotations:
+            return None  # most names: no code generated for them
         code = self.context.module.code_for_node
-        written = {code(b.annotation): b.annotation for b in scope.bindings.get(name, ()) if b.annotation is not None}
+        written = {code(annotation) for annotation in annotations}
         if len(written) != 1:
             return None
-        shown, annotation = next(iter(written.items()))
-        declared = declared_type(self.context.facts, annotation)
-        return (declared, shown) if declared is not None else None
+        declared = declared_type(self.context.facts, annotations[0])
+        return (declared, written.pop()) if declared is not None else None
 
     # -- reads that use the coroutine as a plain value, so that it still never runs ------------
 
