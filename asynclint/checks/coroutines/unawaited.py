@@ -94,7 +94,13 @@ class UnawaitedCoroutine(Rule):
     a type alias of the module) makes a coroutine too; `Callable[..., Awaitable[...]]` may give a
     future, and does not count. A name imported twice (`try: from asyncio import TaskGroup` /
     `except ImportError: from taskgroup import TaskGroup`) stands for the one import whose module
-    the project or its environment has. `async with Cls() as x` for a project class binds what
+    the project or its environment has. The class hierarchy is read in Python's method resolution order
+    (C3: in a diamond, the class Python would pick), generic bases (`Repo(Base[Model])`) included;
+    `self` in a function nested in a method is the method's; a `self` annotated in a mixin's
+    method (`def go(self: "Service")`) is that class; a type variable stands for its bound
+    (`MODEL = TypeVar("MODEL", bound="Model")`, `remote: type[MODEL]`, then
+    `self.remote.create()`); and a name bound once to a method calls it (`check = self.check_x;
+    check()`). `async with Cls() as x` for a project class binds what
     its `__aenter__` is annotated to return (`Self` is the class).
 
     ## Why is this bad?
