@@ -174,24 +174,24 @@ class TypeFacts:
 
     # -- names ----------------------------------------------------------------------------------
 
-    def _memo(self) -> dict:
-        """Answers for the model's current state, by (question, id of the node, depth): several
-        rules ask the same of one call, and `held` asks again of each part of a chain."""
+    def _remembered(self, question: str, node: cst.BaseExpression, depth: int, answer) -> Any:
+        """`answer(node, depth)`, asked once for the model's current state: several rules ask
+        the same of one call, and `held` asks again of each part of a chain. What the model
+        answers changes only when it moves (a binding, a scope: `SemanticModel.state`)."""
         if self._memo_state != self.model.state:
             self._answers.clear()
             self._memo_state = self.model.state
-        return self._answers
+        key = (question, id(node), depth)
+        found = self._answers.get(key, _UNSET)
+        if found is _UNSET:
+            found = self._answers[key] = answer(node, depth)
+        return found
 
     def qualified(self, expr: cst.BaseExpression) -> str | None:
         """The absolute dotted name `expr` denotes through the imports."""
-        memo = self._memo()
-        key = ("qualified", id(expr), 0)
-        found = memo.get(key, _UNSET)
-        if found is _UNSET:
-            found = memo[key] = self._qualified(expr)
-        return found
+        return self._remembered("qualified", expr, 0, self._qualified)
 
-    def _qualified(self, expr: cst.BaseExpression) -> str | None:
+    def _qualified(self, expr: cst.BaseExpression, _depth: int) -> str | None:
         name = self.model.qualified_name(expr)
         if name is None:
             return None
@@ -251,12 +251,7 @@ class TypeFacts:
 
     def reference(self, func: cst.BaseExpression, depth: int = 0) -> Ref | None:
         """What a call's callee refers to, symbolically; None when nothing can be said."""
-        memo = self._memo()
-        key = ("reference", id(func), depth)
-        found = memo.get(key, _UNSET)
-        if found is _UNSET:
-            found = memo[key] = self._reference(func, depth)
-        return found
+        return self._remembered("reference", func, depth, self._reference)
 
     def _annotated_self(self, name: str) -> bool:
         """Whether `self` (or `cls`) is a parameter annotated with its type (a mixin's method)."""
@@ -342,12 +337,7 @@ class TypeFacts:
 
     def held(self, expr: cst.BaseExpression, depth: int = 0) -> Held | None:
         """What `expr` holds: a library type's dotted name, a Deferred type, or None (unknown)."""
-        memo = self._memo()
-        key = ("held", id(expr), depth)
-        found = memo.get(key, _UNSET)
-        if found is _UNSET:
-            found = memo[key] = self._held(expr, depth)
-        return found
+        return self._remembered("held", expr, depth, self._held)
 
     def _held(self, expr: cst.BaseExpression, depth: int) -> Held | None:
         if depth > MAX_DEPTH:
