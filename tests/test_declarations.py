@@ -401,3 +401,20 @@ def test_decorators_that_declare_they_return_what_they_are_given(tmp_path):
     assert found.method("chan.Channel", "fileno") == ["def", "sync", None]  # `int`: a builtin
     assert found.method("chan.Channel", "both") == ["def", "?", None]
     assert found.returns("ki.protect") is None  # what it returns is what it is given
+
+
+def test_what_each_worker_reads_is_kept_in_one_run(tmp_path, write, run, monkeypatch):
+    # Workers of the pool each read some of a distribution's modules and save at exit together:
+    # the document keeps them all (the save is locked and merges what is on disk), and a module
+    # only the main process reads (deciding the index) is kept as well.
+    monkeypatch.chdir(tmp_path)
+    write("pyproject.toml", '[tool.asynclint]\npython = "env"\nextend-exclude = ["env"]\n')
+    modules = [f"part{n}" for n in range(8)]
+    site = _installed(tmp_path, "1.0", "")
+    for name in modules:
+        (site / "fakedb" / f"{name}.py").write_text("async def connect(dsn): ...\n")
+        write(f"app_{name}.py", f"from fakedb import {name}\n\n\nasync def main():\n    {name}.connect('db://')\n")
+    code, out, _ = run("--select", "ASL101", "--jobs", "2", ".")
+    assert code == 1 and len(out.splitlines()) == len(modules)
+    document = json.loads((tmp_path / ".asynclint_cache" / "libraries" / "fakedb-1.0.json").read_text())
+    assert {f"fakedb.{name}" for name in modules} <= set(document["modules"])

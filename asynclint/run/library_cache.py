@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing.util
+import os
 import re
 from pathlib import Path
 
@@ -96,20 +97,46 @@ class LibraryStore:
         except OSError:
             self._dirty.clear()
             return  # a read-only or full disk: the run goes on without keeping them
-        for distribution in sorted(self._dirty):
-            ours = self._documents[distribution]
-            on_disk = self._load(distribution)
-            document = {
-                "format": FORMAT, "code": code_stamp(), "distribution": distribution,
-                "modules": {**on_disk["modules"], **ours["modules"]},
-                "names": {**on_disk["names"], **ours["names"]},
-            }
-            with contextlib.suppress(OSError):
-                write_json(self.folder, self._name(distribution), document, separators=(",", ":"))
+        # The pool's workers exit together: without the lock, two that read the document before
+        # either wrote it would each write back only their own additions (measured: a second run
+        # still read half the modules again).
+        with _locked(self.folder / ".lock"):
+            for distribution in sorted(self._dirty):
+                ours = self._documents[distribution]
+                on_disk = self._load(distribution)
+                document = {
+                    "format": FORMAT, "code": code_stamp(), "distribution": distribution,
+                    "modules": {**on_disk["modules"], **ours["modules"]},
+                    "names": {**on_disk["names"], **ours["names"]},
+                }
+                with contextlib.suppress(OSError):
+                    write_json(self.folder, self._name(distribution), document, separators=(",", ":"))
         self._dirty.clear()
 
 
-_stores: dict[Path, LibraryStore] = {}
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive lock on `path` (created if missing) where the platform has `fcntl`; elsewhere,
+    or when the file cannot be opened, no lock (a lost addition is only read again next run)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    try:
+        handle = open(path, "a+b")  # noqa: SIM115 - held for the whole block, closed below
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # closing releases the lock
+
+
+_stores: dict[tuple[Path, int], LibraryStore] = {}
 
 
 def attach(settings) -> LibraryStore | None:
@@ -121,9 +148,12 @@ def attach(settings) -> LibraryStore | None:
     declared: Declarations = library.for_settings(settings).declared
     if root is None:
         return None
-    store = _stores.get(root)
+    # By process too: a worker forked after the main process attached gets a store of its own,
+    # whose exit hook is its own (multiprocessing drops the hooks a forked child inherits).
+    key = (root, os.getpid())
+    store = _stores.get(key)
     if store is None:
-        store = _stores[root] = LibraryStore(root / "libraries")
+        store = _stores[key] = LibraryStore(root / "libraries")
         # Run at the exit of the main process and of multiprocessing's workers alike
         multiprocessing.util.Finalize(store, store.save, exitpriority=10)
     declared.store = store
@@ -132,5 +162,6 @@ def attach(settings) -> LibraryStore | None:
 
 def save_all() -> None:
     """Write what this process's stores added (the run's end, in the main process)."""
-    for store in _stores.values():
-        store.save()
+    for (_, pid), store in _stores.items():
+        if pid == os.getpid():
+            store.save()

@@ -540,6 +540,7 @@ def check_project(
             seen_paths.add(key)
             extra.append(path)
     evidence = index_evidence(settings)  # before any work: a bad coverage file is a config error
+    library_cache.attach(settings)  # the index's own questions about libraries use it too
     manifest = Manifest(cache_root(settings), settings)
     tokens = spawner_tokens(settings.extend_task_spawners)
     prefix = os.path.join(str(settings.root), "")
