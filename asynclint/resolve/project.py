@@ -41,7 +41,7 @@ from asynclint.resolve.names import (
 from asynclint.resolve.spawns import TaskSpawns
 
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 10
+SUMMARY_FORMAT = 11
 
 
 _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
@@ -128,6 +128,7 @@ def _decorated(decorator: cst.Decorator) -> cst.BaseExpression:
     return expr.func if isinstance(expr, cst.Call) else expr
 
 
+MAX_WRAPPER_DEPTH = 6  # wrappers of wrappers followed (`_chain_wrappers`)
 MAX_UNION = 4  # classes an attribute may hold, one per assignment (`A()` here, `B()` there)
 
 
@@ -160,6 +161,11 @@ class SummaryCollector:
         self.special: set[str] = set()  # classes with decorators or keywords (a metaclass)
         self.spawns = spawns if spawns is not None else TaskSpawns(self.facts, extra_spawners)
         self._returns: dict[int, str] = {}  # id(FunctionDef) -> "task" while it only returns new tasks
+        # id(FunctionDef) -> the project calls it returns, when each return is a new task or such
+        # a call: a wrapper if the index finds each callee one (`self.spawn()` returning
+        # `self.core.create_task()`)
+        self._chained: dict[int, list[list[str]]] = {}
+        self.chains: dict[str, list] = {}  # qualname -> [kind, [[ref kind, target, name], ...]]
         # id(FunctionDef) -> "wrapper" while it only returns a nested `async def` (a decorator
         # whose wrapper is async), "factory" while it only returns such a decorator
         self._wraps: dict[int, str | None] = {}
@@ -243,11 +249,25 @@ class SummaryCollector:
         key = id(function.node)
         if self.spawns.is_spawn(node.value):
             self._returns.setdefault(key, "task")
+        elif (chained := self._project_call(node.value)) is not None and self._returns.get(key) != "other":
+            self._returns[key] = "chain"
+            calls = self._chained.setdefault(key, [])
+            if chained not in calls:
+                calls.append(chained)
         elif not (isinstance(node.value, cst.Name) and node.value.value == "None"):
             self._returns[key] = "other"
         kind = self._wrapper_kind(node.value)
         # Every return must agree: `return func` on some path makes it no async decorator.
         self._wraps[key] = kind if self._wraps.get(key, kind) == kind else None
+
+    def _project_call(self, value: cst.BaseExpression) -> list[str] | None:
+        """`[kind, target, name]` of a call the index can follow to a project function."""
+        if not isinstance(value, cst.Call):
+            return None
+        ref = self.facts.reference(value.func)
+        if ref is None or ref.kind not in ("global", "method", "attr", "super"):
+            return None
+        return [ref.kind, ref.target, ref.name]
 
     def _wrapper_kind(self, value: cst.BaseExpression) -> str | None:
         """"wrapper" when `value` names a nested `async def`, "factory" when it names a nested
@@ -285,8 +305,11 @@ class SummaryCollector:
             kind = self._decorated_kind(node, kind, scope.qualname)
             previous = self.functions.get(scope.qualname)
             self.functions[scope.qualname] = kind if previous in (None, kind) else UNKNOWN
-            if self._returns.get(id(node)) == "task" and kind in (SYNC, ASYNC):
+            returns = self._returns.get(id(node))
+            if returns == "task" and kind in (SYNC, ASYNC):
                 self.wrappers[scope.qualname] = kind
+            elif returns == "chain" and kind in (SYNC, ASYNC):
+                self.chains[scope.qualname] = [kind, self._chained[id(node)]]
             wraps = self._wraps.get(id(node))
             if wraps is not None and kind == SYNC and top_level:
                 self.decorators[scope.qualname] = wraps
@@ -345,6 +368,7 @@ class SummaryCollector:
             "aliases": aliases,
             "attributes": self.attributes,
             "wrappers": self.wrappers,
+            "chains": self.chains,
             "decorators": self.decorators,
             "decorated": self.decorated,
             "special": sorted(self.special),
@@ -354,6 +378,12 @@ class SummaryCollector:
 
 
 _STR = {str}
+# Every key a summary has (`SummaryCollector.summary`), no more and no fewer.
+SUMMARY_KEYS = frozenset({
+    "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "chains",
+    "decorators", "decorated", "special", "test", "constants", "returns", "properties", "blocking", "calls",
+    "params",
+})
 
 
 def _strings(value, depth: int) -> bool:
@@ -373,15 +403,19 @@ def is_summary(value) -> bool:
     the index can use it without further checks."""
     return (
         isinstance(value, dict)
-        and set(value) == {"module", "package", "functions", "classes", "imports", "aliases", "attributes",
-                           "wrappers", "decorators", "decorated", "special", "test", "constants", "returns",
-                           "properties", "blocking", "calls", "params"}
+        and set(value) == SUMMARY_KEYS
         and type(value["special"]) is list and {type(v) for v in value["special"]} <= _STR
         and (value["test"] is None or (type(value["test"]) is list and {type(v) for v in value["test"]} <= _STR))
         and all(_strings(value[k], 1) for k in ("constants", "returns", "properties", "params"))
         and type(value["blocking"]) is dict
         and all(type(v) is list and len(v) == 2 and {type(x) for x in v} <= _STR for v in value["blocking"].values())
         and type(value["calls"]) is dict
+        and type(value["chains"]) is dict
+        and all(
+            type(v) is list and len(v) == 2 and v[0] in (SYNC, ASYNC) and type(v[1]) is list
+            and all(type(c) is list and len(c) == 3 and {type(x) for x in c} <= _STR for c in v[1])
+            for v in value["chains"].values()
+        )
         and all(
             type(v) is list and all(type(c) is list and len(c) == 3 and {type(x) for x in c} <= _STR for c in v)
             for v in value["calls"].values()
@@ -465,6 +499,32 @@ class ProjectIndex:
         # what a library type's method is (asynclint/resolve/library.py)
         self.library = library if library is not None else Library()
         self.async_context_managers = catalogue.coroutines().async_context_managers
+        self._chain_wrappers()
+
+    def _chain_wrappers(self) -> None:
+        """Wrappers of wrappers, to a fixed point (at most MAX_WRAPPER_DEPTH levels): a function
+        each of whose returns is a new task or a call of a project wrapper returns a new task
+        (`self.spawn()` returning `self.core.create_task()` returning `loop.create_task()`)."""
+        waiting = [
+            (name, qualname, entry) for name, summary in self.modules.items() if summary is not None
+            for qualname, entry in summary["chains"].items()
+        ]
+        copied: set[str] = set()
+        for _ in range(MAX_WRAPPER_DEPTH):
+            grown = False
+            for name, qualname, (kind, calls) in waiting:
+                summary = self.modules[name]
+                assert summary is not None
+                if qualname in summary["wrappers"]:
+                    continue
+                if all(self.resolve(Ref(*call), "wrappers") for call in calls):
+                    if name not in copied:  # the summary may be the cache's own: change a copy
+                        summary = self.modules[name] = {**summary, "wrappers": dict(summary["wrappers"])}
+                        copied.add(name)
+                    summary["wrappers"][qualname] = kind
+                    grown = True
+            if not grown:
+                break
 
     def _split(self, qualified: str) -> tuple[str, list[str]] | None:
         parts = qualified.split(".")

@@ -27,16 +27,12 @@ from types import FrameType
 
 from asynclint import __version__
 from asynclint.resolve import library
-from asynclint.resolve.project import SUMMARY_FORMAT, is_summary
+from asynclint.resolve.project import SUMMARY_FORMAT, SUMMARY_KEYS, is_summary
 
 # Bumped whenever what a cached report records changes (run/runner.py's encode_report): 2 added
 # each finding's noqa row and its fix's text edits, and the report's noqa_doubt.
 REPORT_FORMAT = 2
 
-_SUMMARY_KEYS = {
-    "module", "package", "functions", "classes", "imports", "aliases", "attributes", "wrappers", "decorators",
-    "decorated", "special", "test", "constants", "returns", "properties", "blocking", "calls", "params",
-}
 
 # Settings that only change how findings are shown or which files are walked, not what a file's
 # check finds: a change to them keeps cached results.
@@ -207,7 +203,7 @@ def write_json(folder: Path, name: str, document: object, **options) -> None:
         raise
 def summary_problem(entry: object, module: tuple) -> str | None:
     """Why `entry` is not a summary of `module` ((name, is a package, ...)), or None."""
-    if not isinstance(entry, dict) or set(entry) != _SUMMARY_KEYS:
+    if not isinstance(entry, dict) or set(entry) != SUMMARY_KEYS:
         return "not a module summary"
     if not is_summary(entry):
         return "wrong type of a value"

@@ -54,7 +54,8 @@ class DroppedTask(Rule):
     ## What it does
     Flags calls that create a task (`asyncio.create_task`, `asyncio.ensure_future`,
     `loop.create_task` however the loop was obtained, and project functions that return such a
-    task without keeping it) whose result is discarded: an expression statement, a list, set or
+    task without keeping it, directly or through other such project functions, up to six deep:
+    `self.spawn()` returning `self.core.create_task()` returning `loop.create_task()`) whose result is discarded: an expression statement, a list, set or
     dict comprehension whose result is discarded, or a method such as `add_done_callback` called on
     the new task as a statement.
 
@@ -408,6 +409,49 @@ class DroppedTask(Rule):
 
                 async def launch_async(self, coro):
                     return asyncio.create_task(coro)
+            """,
+        ),
+        Invalid(
+            "wrapper-of-a-wrapper",
+            """
+            import asyncio
+
+            class Core:
+                def create_task(self, coro):
+                    return asyncio.get_running_loop().create_task(coro)
+
+            class App:
+                def __init__(self) -> None:
+                    self.core = Core()
+
+                def spawn(self, coro):
+                    return self.core.create_task(coro)
+
+                async def run(self):
+                    self.spawn(work())
+            """,
+            ((15, 9, "task from `self.spawn()` (a project function returning a new task) is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),),
+            fixed="""
+            import asyncio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            class Core:
+                def create_task(self, coro):
+                    return asyncio.get_running_loop().create_task(coro)
+
+            class App:
+                def __init__(self) -> None:
+                    self.core = Core()
+
+                def spawn(self, coro):
+                    return self.core.create_task(coro)
+
+                async def run(self):
+                    task = self.spawn(work())
+                    _background_tasks.add(task)
+                    task.add_done_callback(_background_tasks.discard)
             """,
         ),
         Invalid(
