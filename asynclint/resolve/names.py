@@ -81,8 +81,9 @@ PLAIN_PARAMETER = "plain-param:"
 # class that is awaitable (`__await__`) but not iterable (no `__iter__`), such as an ORM's
 # query set, which gives its rows only when awaited.
 ITERATED_AWAITABLE = "iterated-awaitable"
-# The references such a condition is made of: what the index can follow to a project function.
-AWAITABLE_SOURCES = frozenset({"global", "method", "super", "attr", "held"})
+# The kinds of reference the index can follow to a project function (for what it returns: a
+# task, an awaitable).
+PROJECT_REFS = frozenset({"global", "method", "super", "attr", "held"})
 
 
 def plain_parameter(found: Ref | None, callee: Ref, where: str) -> Ref:

@@ -32,6 +32,7 @@ from asynclint.resolve.names import (
     ITERATED_AWAITABLE,
     PLAIN_PARAMETER,
     PLAIN_TYPE,
+    PROJECT_REFS,
     SYNC,
     UNKNOWN,
     Ref,
@@ -41,7 +42,7 @@ from asynclint.resolve.names import (
 from asynclint.resolve.spawns import TaskSpawns
 
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 11
+SUMMARY_FORMAT = 12
 
 
 _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
@@ -265,7 +266,7 @@ class SummaryCollector:
         if not isinstance(value, cst.Call):
             return None
         ref = self.facts.reference(value.func)
-        if ref is None or ref.kind not in ("global", "method", "attr", "super"):
+        if ref is None or ref.kind not in PROJECT_REFS:
             return None
         return [ref.kind, ref.target, ref.name]
 
@@ -754,7 +755,7 @@ class ProjectIndex:
             if ref.kind != "known" and self.resolve(ref) != ASYNC:
                 return False
             return self.plain_parameter(callee, argument)
-        if ref.expect.startswith(PLAIN_TYPE):  # ASL104: a coroutine stored in a name declared plain
+        if ref.expect.startswith(PLAIN_TYPE):  # ASL102: a coroutine bound to a name declared plain
             if ref.kind != "known" and self.resolve(ref) != ASYNC:
                 return False
             return self._plain(ref.expect[len(PLAIN_TYPE):])

@@ -5,7 +5,6 @@ How a call is known to make a coroutine is in asynclint/checks/shared/awaitables
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -17,7 +16,7 @@ from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.blocking_project import declared_type
-from asynclint.resolve.names import AWAITABLE_SOURCES, ITERATED_AWAITABLE, Ref, plain_declared, plain_parameter
+from asynclint.resolve.names import Ref, plain_declared, plain_parameter
 
 # The client module of the "receiver-typed-through-the-project" examples: a decorator that keeps
 # a method a coroutine function, a subclass overriding through it, declared attributes.
@@ -2195,9 +2194,8 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         binding = scope.bindings[target.value][-1]
         bounds = [_Bound(binding, value, found, scope.is_async, scope, declared=self._declared(scope, target.value))] if found is not None else []
         if found is not KNOWN and scope.is_async:  # where an `await` can be what is missing
-            ref = self.context.facts.reference(value.func)
-            if ref is not None and ref.kind in AWAITABLE_SOURCES:
-                awaitable = dataclasses.replace(ref, expect=ITERATED_AWAITABLE)
+            awaitable = self.calls.iterated_awaitable(value)
+            if awaitable is not None:
                 bounds.append(_Bound(binding, value, awaitable, scope.is_async, scope, awaitable=True))
         for bound in bounds:
             self.candidates.setdefault(id(scope), []).append(bound)

@@ -11,7 +11,7 @@ from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.names import ASYNCGEN, AWAITABLE_SOURCES, ITERATED_AWAITABLE, Ref, plain_parameter
+from asynclint.resolve.names import ASYNCGEN, Ref, plain_parameter
 
 
 def _parenthesized_await(call: cst.Call) -> cst.Await:
@@ -445,12 +445,12 @@ class CoroutineAsValue(Rule):
         Only in an `async def`, where the `await` is what is missing."""
         if not self.model.in_coroutine:
             return
-        ref = self.context.facts.reference(call.func)
-        if ref is not None and ref.kind in AWAITABLE_SOURCES:
+        found = self.calls.iterated_awaitable(call)
+        if found is not None:
             self.calls.report(
                 self, call,
                 "`{callee}()` returns an awaitable that is not iterable, iterated here: `await` is missing",
-                found=dataclasses.replace(ref, expect=ITERATED_AWAITABLE),
+                found=found,
             )
 
     def _async_generator(self, call: cst.Call) -> Classified:

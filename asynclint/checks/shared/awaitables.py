@@ -16,6 +16,7 @@ that the project index decides once every file has been read.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from typing import Final, Literal
 
@@ -27,7 +28,7 @@ from asynclint.knowledge import catalogue
 from asynclint.lint.context import Service
 from asynclint.lint.rule import Rule
 from asynclint.resolve.facts import COROUTINE_FUNCTION
-from asynclint.resolve.names import Ref
+from asynclint.resolve.names import ITERATED_AWAITABLE, PROJECT_REFS, Ref
 from asynclint.resolve.spawns import TaskSpawns
 
 
@@ -115,6 +116,15 @@ class CoroutineCalls(Service):
             return message.format(callee=callee_text(self.context, call), how=how)
 
         rule.report(at, text, fix, condition)
+
+    def iterated_awaitable(self, call: cst.Call) -> Ref | None:
+        """The condition that `call` gives an awaitable that is not iterable (an ORM's query
+        set), for a call iterated without `await`: the index confirms a sync project function
+        annotated to return such a class (ProjectIndex.awaitable_only)."""
+        ref = self.context.facts.reference(call.func)
+        if ref is None or ref.kind not in PROJECT_REFS:
+            return None
+        return dataclasses.replace(ref, expect=ITERATED_AWAITABLE)
 
     def only_formats(self, func: cst.BaseExpression) -> bool:
         """Whether calling `func` only prints, formats or logs its arguments (`print`, `str`,
