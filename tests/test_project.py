@@ -17,6 +17,7 @@ EXPECTED = [
     ("pkg/app.py", 17, 9, "`Repo().load()`"),  # a method on a fresh instance
     ("pkg/app.py", 20, 9, "`self.flush()`"),  # in a sync method: reported, not fixed
     ("pkg/jobs.py", 9, 5, "task"),  # ASL301: a wrapper in another module drops its new task
+    ("pkg/jobs.py", 11, 5, "task"),  # ASL301: the loop from an unannotated helper in another module
     ("pkg/service.py", 10, 9, "`super().flush()`"),  # the base class's method, in another module
     ("pkg/service.py", 11, 9, "`self._lock.acquire()`"),  # an asyncio.Lock assigned in the base
     ("pkg/service.py", 12, 14, "an"),  # ASL505: `with` on that lock ("an asyncio lock needs...")
@@ -24,6 +25,9 @@ EXPECTED = [
     ("pkg/service.py", 14, 15, "`fetch()`"),  # ASL104: printed, not awaited
     ("pkg/service.py", 15, 20, "`rows()`"),  # ASL104: an async generator in a plain `for`
     ("pkg/service.py", 17, 46, "`save`"),  # ASL105: handed to call_soon
+    ("pkg/sessions.py", 7, 9, "`self.Session().close()`"),  # a class nested in a base in another module
+    ("pkg/sessions.py", 8, 9, "`Client.Session().close()`"),  # the same through the package's re-export
+    ("pkg/sessions.py", 10, 9, "`self.session().close()`"),  # annotated `-> "Direct.Session"`
 ]
 
 
@@ -60,6 +64,16 @@ def test_cache_gives_the_same_findings_across_cross_file_edits(project):
     store = project / "pkg" / "store.py"
     store.write_text(store.read_text().replace("async def save", "def save"))
     after = [f for f in EXPECTED if f[3] not in ("`save()`", "`store.save()`", "`fetch()`", "`save`")]
+    assert _cli(project, "pkg") == after
+    assert _cli(project, "--no-cache", "pkg") == after
+
+
+def test_warm_run_follows_what_a_helper_in_another_module_now_returns(project):
+    assert _cli(project, "pkg") == EXPECTED
+    # The helper no longer returns the running loop: the unchanged caller's finding goes.
+    helpers = project / "pkg" / "spawning.py"
+    helpers.write_text(helpers.read_text().replace("return asyncio.get_running_loop()", "return asyncio.TaskGroup()"))
+    after = [f for f in EXPECTED if f[:2] != ("pkg/jobs.py", 11)]
     assert _cli(project, "pkg") == after
     assert _cli(project, "--no-cache", "pkg") == after
 
@@ -130,6 +144,8 @@ def test_fix_awaits_in_coroutines_only(project):
     assert proc.stdout.splitlines() == [
         "pkg/app.py:20:9: ASL101 `self.flush()` returns a coroutine that is never awaited, so it never runs",
         "pkg/jobs.py:9:5: ASL301 task from `spawn()` (a project function returning a new task) is dropped; "
+        "keep a reference until it finishes (the event loop holds tasks only weakly)",
+        "pkg/jobs.py:11:5: ASL301 task from `running_loop().create_task()` is dropped; "
         "keep a reference until it finishes (the event loop holds tasks only weakly)",
         "pkg/service.py:17:46: ASL105 `save` is an async function, and `asyncio.get_running_loop().call_soon()` "
         "calls it without awaiting: its body never runs",

@@ -87,6 +87,15 @@ class Scope:
         """Every name this scope binds or reads (nested scopes' reads included once they end)."""
         return self.loads | self.bindings.keys()
 
+    @property
+    def addressable(self) -> bool:
+        """Whether the scope is the module or a class reached from it by a dotted name
+        (`Outer.Inner`): what a module summary records, and its methods with it."""
+        scope: Scope | None = self
+        while scope is not None and scope.kind is ScopeKind.CLASS:
+            scope = scope.parent
+        return scope is not None and scope.kind is ScopeKind.MODULE
+
 
 class SemanticModel:
     """Tracks scopes during the walk. The walker calls `enter`/`leave` around every node."""

@@ -4,7 +4,9 @@ A summary records, besides what asynclint/resolve/project.py keeps:
 
 * "constants": module-level names bound once to a value of a known type (`DATA_DIR = Path(...)`);
 * "returns" / "properties": the return annotation of functions and of `@property` methods, when
-  it names a type (`def path_tmp(self) -> Path`);
+  it names a type (`def path_tmp(self) -> Path`); without one, the type every `return` of the
+  function gives, when they agree (`return asyncio.get_running_loop()`, `return Client(url)`;
+  `return None` says nothing), as the index finishes it;
 * "blocking": for each sync function (module-level, or a method of a module-level class), the
   first catalogued blocking call in its own body (not in nested functions or lambdas);
 * "calls": the project functions each sync function calls in its own body, as references.
@@ -22,8 +24,8 @@ from asynclint.engine.semantic import BindingKind, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.resolve import deferred
 from asynclint.resolve.blocking import BlockingCalls, Deferred, display
-from asynclint.resolve.facts import TypeFacts
-from asynclint.resolve.names import SYNC, Ref
+from asynclint.resolve.facts import TypeFacts, stored
+from asynclint.resolve.names import PROJECT_REFS, SYNC, Ref
 
 KEYS = ("constants", "returns", "properties", "blocking", "calls", "params")
 # Annotations that name a plain value: a coroutine object passed there is a mistake.
@@ -102,6 +104,8 @@ class BlockingSummary:
         # cached by content, whatever the settings.
         self.calls = BlockingCalls(facts)
         self.tables: dict[str, dict] = {key: {} for key in KEYS}
+        # id(FunctionDef) -> what the `return`s of an unannotated function give, while they agree
+        self._inferred: dict[int, str | None] = {}
         self.header = 0  # depth in decorators and parameter lists (run where the def is)
         # `if` statements of sync functions being walked, and whether each tests a parameter
         # (`if host and port:`): what runs under one depends on the caller's arguments.
@@ -109,16 +113,13 @@ class BlockingSummary:
         self.guarded = 0
 
     def _sync_function(self) -> Scope | None:
-        """The sync module-level function or top-level-class method whose own body is walked."""
+        """The sync module-level function or method (of a class the summary records: module-level
+        or nested in such classes) whose own body is walked."""
         scope = self.model.function_scope()
         if scope is None or scope.kind is not ScopeKind.FUNCTION or scope.is_async:
             return None
         parent = scope.parent
-        if parent is None or parent.kind is ScopeKind.MODULE:
-            return scope
-        if parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE:
-            return scope
-        return None
+        return scope if parent is None or parent.addressable else None
 
     def call(self, node: cst.Call) -> None:
         scope = self._sync_function()
@@ -136,7 +137,7 @@ class BlockingSummary:
                 self.tables["calls"].pop(qualname, None)
                 return
         ref = self.facts.reference(node.func)
-        if ref is None or ref.kind not in ("global", "method", "super", "attr"):
+        if ref is None or ref.kind not in PROJECT_REFS:
             return
         if ref.kind == "global" and not self.calls.in_project(ref.target):
             return  # a library call: nothing of the project's to follow
@@ -144,6 +145,23 @@ class BlockingSummary:
         entry = [ref.kind, ref.target, ref.name]
         if entry not in recorded and len(recorded) < MAX_CALLS:
             recorded.append(entry)
+
+    def returned(self, function: Scope, value: cst.BaseExpression) -> None:
+        """Note what a `return` of an unannotated function gives (see "returns" above)."""
+        node = function.node
+        if not isinstance(node, cst.FunctionDef) or node.returns is not None:
+            return
+        if isinstance(value, cst.Name) and value.value == "None":
+            return  # an Optional result: what a call gives when it is used is the other type
+        key = id(node)
+        if key in self._inferred and self._inferred[key] is None:
+            return  # already two types, or one unknown
+        held = self.facts.held(value)
+        if isinstance(held, Deferred) and held.kind == "returns" and not held.steps:
+            given: str | None = f"returns:{held.target}:"  # what that call gives, not a class of that name
+        else:
+            given = stored(held)
+        self._inferred[key] = given if self._inferred.get(key, given) == given else None
 
     def enter_if(self, node: cst.If) -> None:
         scope = self._sync_function()
@@ -165,17 +183,17 @@ class BlockingSummary:
             self.tables["calls"].pop(scope.qualname, None)
         parent = scope.parent
         assert parent is not None  # a function scope is always inside another
-        top = parent.kind is ScopeKind.MODULE or (
-            parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE
-        )
+        top = parent.addressable  # a module-level function or a method of a class the summary has
         node = scope.node
         if top:
             parameters = self._signature(node.params)
             if parameters:
                 self.tables["params"][scope.qualname] = parameters
-        if not top or node.returns is None:
+        inferred = self._inferred.pop(id(node), None)
+        if not top:
             return
-        given = _stored(self.facts.annotation(node.returns.annotation))
+        # the annotation when there is one, else what every `return` gives
+        given = _stored(self.facts.annotation(node.returns.annotation)) if node.returns is not None else inferred
         if given is None:
             return
         decorators = {self.calls.qualified(d.decorator) for d in node.decorators}

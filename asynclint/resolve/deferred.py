@@ -61,10 +61,15 @@ def constant(index, qualified: str, depth: int = 0) -> str | None:
     return None
 
 
-def _called(kind: str | None, returns: str | None) -> str | None:
-    """What calling a function of that kind with that return annotation gives."""
+def _called(index, kind: str | None, returns: str | None) -> str | None:
+    """What calling a function of that kind with that return annotation (or inferred return
+    type) gives."""
     if returns is None:
         return None
+    if ":" in returns:
+        returns = made(index, returns)  # inferred from what the function returns: finish it
+        if returns is None:
+            return None
     if kind == SYNC:
         return returns
     return f"{AWAITING}{returns}" if kind == ASYNC else None
@@ -92,7 +97,7 @@ def made(index, target: str) -> str | None:
         return index._class_name(target) or target
     if index._split(target) is None:
         return target
-    return _called(what, index.lookup(target, table="returns"))
+    return _called(index, what, index.lookup(target, table="returns"))
 
 
 def member(index, held: str | None, step: str) -> str | None:
@@ -131,13 +136,20 @@ def member(index, held: str | None, step: str) -> str | None:
     if call:  # a project method, by its return annotation; or a class an attribute holds
         kind = index.method(cls, name)
         if kind is not None:
-            return _called(kind, index.method(cls, name, table="returns"))
+            return _called(index, kind, index.method(cls, name, table="returns"))
+        nested = index.nested_class(cls, name)  # `self.Inner()`: an instance of a nested class
+        if nested is not None:
+            return nested
         holder = index.attribute(cls, name)  # `event_class: type[Event]`, then `event_class()`
         return holder.removeprefix(CLASS_OF) if holder is not None and holder.startswith(CLASS_OF) else None
     found = index.attribute(cls, step)
     if found is not None:
         return found
-    return index.method(cls, step, table="properties")
+    nested = index.nested_class(cls, step)  # `self.Inner`, the class itself
+    if nested is not None:
+        return f"{CLASS_OF}{nested}"
+    returned = index.method(cls, step, table="properties")
+    return made(index, returned) if returned is not None and ":" in returned else returned
 
 
 def resolve(index, kind: str, target: str, steps) -> str | None:

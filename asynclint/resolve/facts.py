@@ -136,7 +136,8 @@ def top_package(name: str) -> str:
 
 
 def enclosing_class(model: SemanticModel) -> str | None:
-    """The top-level class whose method is being walked, if any: also from a function or lambda
+    """The class whose method is being walked, if the summary records it (module-level, or
+    nested in such classes: "Outer.Inner"): also from a function or lambda
     nested in the method that binds neither `self` nor `cls` itself, for which they are the
     method's (a closure: `async def _self(): return await self.__aenter__()`)."""
     function = model.function_scope()
@@ -146,13 +147,8 @@ def enclosing_class(model: SemanticModel) -> str | None:
         and "self" not in function.bindings and "cls" not in function.bindings
     ):
         function = function.parent
-    if (
-        function is not None and function.parent is not None
-        and function.parent.kind is ScopeKind.CLASS
-        and function.parent.parent is not None
-        and function.parent.parent.kind is ScopeKind.MODULE
-    ):
-        return function.parent.qualname
+    if function is not None and function.parent is not None and function.parent.kind is ScopeKind.CLASS:
+        return function.parent.qualname if function.parent.addressable else None
     return None
 
 
@@ -247,6 +243,22 @@ class TypeFacts:
             return f"{self.module}.{name.value}"
         return None
 
+    def _local_class_path(self, expr: cst.BaseExpression) -> str | None:
+        """`module.Outer.Inner` for `Outer.Inner` (or `module.Outer` for `Outer`): a dotted path
+        from a module-level class of this module. The index confirms what the rest names (a
+        nested class, a method)."""
+        parts = []
+        while isinstance(expr, cst.Attribute):
+            parts.append(expr.attr.value)
+            expr = expr.value
+        if not isinstance(expr, cst.Name):
+            return None
+        binding = self.model.lookup(expr.value)
+        if binding is None or binding.kind is not BindingKind.CLASS:
+            return None
+        local = self._module_level(expr)
+        return ".".join([local, *reversed(parts)]) if local is not None else None
+
     # -- what a callee refers to ----------------------------------------------------------------
 
     def reference(self, func: cst.BaseExpression, depth: int = 0) -> Ref | None:
@@ -307,7 +319,9 @@ class TypeFacts:
         if qualified is not None:
             return None if qualified.startswith("builtins.") else Ref("global", f"{qualified}.{attr}")
         held = self.held(value, depth + 1)
-        owner_type = class_name(held)
+        # What a project call gives (`make_client().fetch()`) is for the index to tell: a class's
+        # instance, or what the function returns.
+        owner_type = class_name(held) if not (isinstance(held, Deferred) and held.kind == "returns") else None
         if owner_type is not None:
             # `Repo().load()`, `repo = Repo(); repo.load()`, `def f(repo: Repo)`: the index
             # answers only if the class is a project class.
@@ -316,11 +330,12 @@ class TypeFacts:
             # `self.db.client.query()`, `ctx = cls.context(); ctx.close()`, `(await
             # self.connect()).send()`: the index finishes the type (asynclint/resolve/deferred.py).
             return Ref("held", f"{held.kind} {held.target}", ".".join((*held.steps, attr)))
+        path = self._local_class_path(value)
+        if path is not None:  # `Outer.create()`, `Outer.Inner.create()`: a class of this module
+            return Ref("global", f"{path}.{attr}")
         if isinstance(value, cst.Name):
             binding = self.model.lookup(value.value)
-            if binding is not None and binding.kind is BindingKind.CLASS and self.model.module_scope is not None:
-                return Ref("global", f"{self.module}.{value.value}.{attr}")
-            if binding is not None and binding.kind is BindingKind.IMPORT:
+            if binding is not None and binding.kind in (BindingKind.IMPORT, BindingKind.CLASS):
                 return None
         return Ref("duck", "", attr)
 
@@ -426,7 +441,8 @@ class TypeFacts:
             # a name it re-binds): the index confirms only real classes.
             if isinstance(annotation, cst.Name):
                 return Deferred("type", f"{self.module}.{annotation.value}")
-            return None
+            path = self._local_class_path(annotation)  # `Outer.Inner`
+            return Deferred("type", path) if path is not None else None
         if name.startswith("builtins."):
             return None
         if name in _SELF_TYPES:  # `-> Self` in a method: the class it is defined in
@@ -520,8 +536,11 @@ class TypeFacts:
                 if method in self.known.pure.get(owner, ()):
                     return owner
                 return element(owner, f"{method}()")  # `clients.get(key)`
-            # `self.paths.cache().exists()`: what the method returns, for the index to tell
-            return owner.step(f"{method}()") if isinstance(owner, Deferred) else None
+            if isinstance(owner, Deferred):
+                # `self.paths.cache().exists()`: what the method returns, for the index to tell
+                return owner.step(f"{method}()")
+            path = self._local_class_path(call.func)  # `Outer.Inner()`, `Outer.create()`
+            return Deferred("returns", path) if path is not None else None
         if isinstance(call.func, cst.Name):
             local = self._module_level(call.func)
             if local is not None:

@@ -83,6 +83,8 @@ PLAIN_PARAMETER = "plain-param:"
 ITERATED_AWAITABLE = "iterated-awaitable"
 # The kinds of reference the index can follow to a project function (for what it returns: a
 # task, an awaitable).
+# Condition: the receiver of `create_task` (a held reference's steps) is an event loop.
+LOOP = "loop"
 PROJECT_REFS = frozenset({"global", "method", "super", "attr", "held"})
 
 

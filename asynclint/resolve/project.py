@@ -30,6 +30,7 @@ from asynclint.resolve.names import (
     CLASS,
     DECORATED,
     ITERATED_AWAITABLE,
+    LOOP,
     PLAIN_PARAMETER,
     PLAIN_TYPE,
     PROJECT_REFS,
@@ -42,7 +43,7 @@ from asynclint.resolve.names import (
 from asynclint.resolve.spawns import TaskSpawns
 
 # Bumped whenever what a summary records changes, so cached summaries of older runs miss.
-SUMMARY_FORMAT = 12
+SUMMARY_FORMAT = 13
 
 
 _ASYNC_DEF = re.compile(rb"^[ \t]*async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
@@ -231,14 +232,12 @@ class SummaryCollector:
         attributes[name] = _joined(attributes.get(name), held)
 
     def _attribute_target(self, target: cst.BaseExpression) -> tuple[str, str | None]:
-        """(attribute, class) for `self.x` in a method or `x` in the body of a module-level class."""
+        """(attribute, class) for `self.x` in a method or `x` in the body of a class the summary
+        records (module-level, or nested in such classes)."""
         if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
             return target.attr.value, self.facts.enclosing_class()
         scope = self.model.scope
-        if (
-            isinstance(target, cst.Name) and scope is not None and scope.kind is ScopeKind.CLASS
-            and scope.parent is not None and scope.parent.kind is ScopeKind.MODULE
-        ):
+        if isinstance(target, cst.Name) and scope is not None and scope.kind is ScopeKind.CLASS and scope.addressable:
             return target.value, scope.qualname
         return "", None
 
@@ -247,10 +246,11 @@ class SummaryCollector:
         function = self.model.function_scope()
         if function is None or function.kind is not ScopeKind.FUNCTION or node.value is None:
             return
+        self.blocking.returned(function, node.value)
         key = id(function.node)
         if self.spawns.is_spawn(node.value):
             self._returns.setdefault(key, "task")
-        elif (chained := self._project_call(node.value)) is not None and self._returns.get(key) != "other":
+        elif (chained := self._chained_call(node.value)) is not None and self._returns.get(key) != "other":
             self._returns[key] = "chain"
             calls = self._chained.setdefault(key, [])
             if chained not in calls:
@@ -260,6 +260,16 @@ class SummaryCollector:
         kind = self._wrapper_kind(node.value)
         # Every return must agree: `return func` on some path makes it no async decorator.
         self._wraps[key] = kind if self._wraps.get(key, kind) == kind else None
+
+    def _chained_call(self, value: cst.BaseExpression) -> list[str] | None:
+        """`[kind, target, name]` of a returned call that makes a new task if the index finds it
+        a project wrapper, or `["loop", target, name]` for a held reference's `create_task`,
+        which does if the index finds its receiver an event loop (`return
+        self._loop().create_task(coro)`) or the method a project wrapper."""
+        loop = self.spawns.loop_condition(value)
+        if loop is not None:
+            return [LOOP, loop.target, loop.name]
+        return self._project_call(value)
 
     def _project_call(self, value: cst.BaseExpression) -> list[str] | None:
         """`[kind, target, name]` of a call the index can follow to a project function."""
@@ -298,8 +308,9 @@ class SummaryCollector:
         if parent is None:
             return
         top_level = parent.kind is ScopeKind.MODULE
-        in_top_class = parent.kind is ScopeKind.CLASS and parent.parent is not None and parent.parent.kind is ScopeKind.MODULE
-        if scope.kind is ScopeKind.FUNCTION and (top_level or in_top_class):
+        # Module-level functions and classes, classes nested in classes (`Outer.Inner`, reached
+        # by a dotted name) and their methods: what other modules can name.
+        if scope.kind is ScopeKind.FUNCTION and parent.addressable:
             node = scope.node
             assert isinstance(node, cst.FunctionDef)
             kind = (ASYNCGEN if scope.is_generator else ASYNC) if node.asynchronous is not None else SYNC
@@ -314,7 +325,7 @@ class SummaryCollector:
             wraps = self._wraps.get(id(node))
             if wraps is not None and kind == SYNC and top_level:
                 self.decorators[scope.qualname] = wraps
-        elif scope.kind is ScopeKind.CLASS and top_level:
+        elif scope.kind is ScopeKind.CLASS and parent.addressable:
             node = scope.node
             assert isinstance(node, cst.ClassDef)
             self.classes[scope.qualname] = [self._base(arg.value) for arg in node.bases if arg.keyword is None]
@@ -483,7 +494,10 @@ class ProjectIndex:
         self._mro: dict[str, list[str]] = {}
         self._linear: dict[str, list[str]] = {}  # full C3 linearizations (see `mro`)
         self._neutral = catalogue.testing().neutral_bases
+        self._loop_types = catalogue.tasks().loop_types
         self._checked: dict[Ref, bool] = {}
+        # class -> (its module, its qualname there): "pkg.mod.Outer.Inner" -> ("pkg.mod", "Outer.Inner")
+        self._owners: dict[str, tuple[str, str]] = {}
         for name, module_summary in self.modules.items():
             if module_summary is None:
                 continue
@@ -495,6 +509,7 @@ class ProjectIndex:
                     self.defining[method].append((f"{name}.{owner}", kind))
             for qualname, bases in module_summary["classes"].items():
                 self.classes[f"{name}.{qualname}"] = bases
+                self._owners[f"{name}.{qualname}"] = (name, qualname)
             self.special.update(f"{name}.{qualname}" for qualname in module_summary.get("special", ()))
         self.common = catalogue.coroutines().common_sync_methods
         # what a library type's method is (asynclint/resolve/library.py)
@@ -518,7 +533,7 @@ class ProjectIndex:
                 assert summary is not None
                 if qualname in summary["wrappers"]:
                     continue
-                if all(self.resolve(Ref(*call), "wrappers") for call in calls):
+                if all(self._makes_task(*call) for call in calls):
                     if name not in copied:  # the summary may be the cache's own: change a copy
                         summary = self.modules[name] = {**summary, "wrappers": dict(summary["wrappers"])}
                         copied.add(name)
@@ -527,6 +542,12 @@ class ProjectIndex:
             if not grown:
                 break
 
+    def _makes_task(self, kind: str, target: str, name: str) -> bool:
+        """Whether a call a chain records makes a new task (see SummaryCollector._chained_call)."""
+        if kind == LOOP:
+            return self.check(Ref("held", target, name, expect=LOOP))
+        return bool(self.resolve(Ref(kind, target, name), "wrappers"))
+
     def _split(self, qualified: str) -> tuple[str, list[str]] | None:
         parts = qualified.split(".")
         for cut in range(len(parts) - 1, 0, -1):
@@ -534,6 +555,22 @@ class ProjectIndex:
             if module in self.modules:
                 return module, parts[cut:]
         return None
+
+    def _where(self, cls: str) -> tuple[dict | None, str]:
+        """The summary of the module defining a project class and the class's qualname there
+        (nested classes have dotted ones: "Outer.Inner")."""
+        module, qualname = self._owners.get(cls) or (cls.rpartition(".")[0], cls.rpartition(".")[2])
+        return self.modules.get(module), qualname
+
+    @staticmethod
+    def _class_prefix(summary: dict, rest: list[str]) -> int:
+        """How many leading parts of `rest` name a class of the module (`Outer.Inner.m`: 2), 0 if
+        the first names none."""
+        classes = summary["classes"]
+        count = 0
+        while count < len(rest) and ".".join(rest[: count + 1]) in classes:
+            count += 1
+        return count
 
     def lookup(self, qualified: str, depth: int = 0, table: str = "functions") -> str | None:
         """What a dotted name denotes: a function's kind, CLASS, or None if unknown. With
@@ -550,11 +587,13 @@ class ProjectIndex:
         head = rest[0]
         if len(rest) == 1 and head in summary["functions"]:
             return self._entry(summary, head, table, depth)
-        if head in summary["classes"]:
-            if len(rest) == 1:
+        nested = self._class_prefix(summary, rest)
+        if nested:  # a class (`Outer`, `Outer.Inner`) or one of its methods
+            cls = ".".join(rest[:nested])
+            if nested == len(rest):
                 return CLASS if table == "functions" else None
-            if len(rest) == 2:
-                return self.method(f"{module}.{head}", rest[1], table)
+            if nested == len(rest) - 1:
+                return self.method(f"{module}.{cls}", rest[-1], table)
             return None
         for names in ("imports", "aliases"):
             target = summary[names].get(head)
@@ -582,12 +621,12 @@ class ProjectIndex:
             return None
         module, rest = split
         summary = self.modules[module]
-        if summary is None or len(rest) != 1:
+        if summary is None:
             return None
         for table in ("imports", "aliases"):
             target = summary[table].get(rest[0])
-            if target:
-                return self._class_name(target, depth + 1)
+            if target:  # `pkg.Outer.Inner` with `from pkg.mod import Outer` in pkg
+                return self._class_name(".".join([target, *rest[1:]]), depth + 1)
         return None
 
     def mro(self, cls: str) -> list[str]:
@@ -650,8 +689,7 @@ class ProjectIndex:
                     for other, kind in self.defining.get(name, ())
                 )
                 return None if overridden else ASYNC
-            module, _, qualname = klass.rpartition(".")
-            summary = self.modules.get(module)
+            summary, qualname = self._where(klass)
             kind = summary["functions"].get(f"{qualname}.{name}") if summary else None
             if kind is not None and summary is not None:
                 found, entry, where = kind, self._entry(summary, f"{qualname}.{name}", table), klass
@@ -691,9 +729,10 @@ class ProjectIndex:
         for klass in self.mro(cls):
             if klass == "?":
                 return False
-            module, _, qualname = klass.rpartition(".")
-            summary = self.modules.get(module)
+            summary, qualname = self._where(klass)
             if summary is None or (attributes and name in self.attributes.get(klass, {})):
+                return False
+            if f"{klass}.{name}" in self.classes:  # a nested class (`self.Inner()`)
                 return False
             functions = summary["functions"]
             if any(f"{qualname}.{member}" in functions for member in (name, "__getattr__", "__getattribute__")):
@@ -702,12 +741,28 @@ class ProjectIndex:
                 return False
         return True
 
+    def nested_class(self, cls: str, name: str) -> str | None:
+        """The class `cls.name` names when it is a class nested in one of `cls`'s MRO
+        (`self.Inner()`, `cls.Inner`); None when a method or attribute of that name comes first,
+        or a base outside the project may define it."""
+        cls = self._class_name(cls) or cls
+        if cls not in self.classes:
+            return None
+        for klass in self.mro(cls):
+            summary, qualname = self._where(klass)
+            if klass == "?" or summary is None:
+                return None
+            if f"{klass}.{name}" in self.classes:
+                return f"{klass}.{name}"
+            if name in self.attributes.get(klass, {}) or f"{qualname}.{name}" in summary["functions"]:
+                return None
+        return None
+
     def _kind_of(self, cls: str, name: str, kind: str) -> str | None:
         """The kind of a method as its decorators make it (DECORATED resolved)."""
         if kind != DECORATED:
             return kind
-        module, _, qualname = cls.rpartition(".")
-        summary = self.modules.get(module)
+        summary, qualname = self._where(cls)
         return self._entry(summary, f"{qualname}.{name}", "functions") if summary else None
 
     def attribute(self, cls: str, attribute: str) -> str | None:
@@ -759,6 +814,10 @@ class ProjectIndex:
             if ref.kind != "known" and self.resolve(ref) != ASYNC:
                 return False
             return self._plain(ref.expect[len(PLAIN_TYPE):])
+        if ref.expect == LOOP:
+            # `helper().create_task(coro)`: whether the helper gives an event loop, or the
+            # method is a project one returning a new task (`self.core.create_task(coro)`)
+            return self.held_type(ref) in self._loop_types or self.resolve(ref, "wrappers") == SYNC
         if ref.expect == ITERATED_AWAITABLE:
             if self.resolve(ref) != SYNC:
                 return False  # a coroutine function's call is the coroutine rules' to judge
@@ -774,8 +833,7 @@ class ProjectIndex:
             return False
         awaitable = False
         for klass in self.mro(cls):
-            module, _, qualname = klass.rpartition(".")
-            summary = self.modules.get(module)
+            summary, qualname = self._where(klass)
             if klass == "?" or summary is None or "__iter__" in self.attributes.get(klass, {}):
                 return False
             functions = summary["functions"]
@@ -831,8 +889,7 @@ class ProjectIndex:
         for klass in self.mro(owner):
             if klass == "?":
                 return None
-            module, _, qualname = klass.rpartition(".")
-            summary = self.modules.get(module)
+            summary, qualname = self._where(klass)
             if summary is not None and f"{qualname}.{name}" in summary["functions"]:
                 text = summary["params"].get(f"{qualname}.{name}")
                 return (text.split(","), bound) if text else None
@@ -844,8 +901,7 @@ class ProjectIndex:
         cls = self._class_name(declared)
         if cls is not None:  # a project class none of whose classes is awaitable or outside
             for klass in self.mro(cls):
-                module, _, qualname = klass.rpartition(".")
-                summary = self.modules.get(module)
+                summary, qualname = self._where(klass)
                 if klass == "?" or summary is None or f"{qualname}.__await__" in summary["functions"]:
                     return False
             return True
@@ -944,8 +1000,7 @@ class ProjectIndex:
             resolved = self._class_name(name)
             if resolved is None or resolved in self.special or len(seen) > 60:
                 return None
-            module, _, qualname = resolved.rpartition(".")
-            known = self.modules[module]
+            known, qualname = self._where(resolved)
             assert known is not None  # a class the index names is in a module it holds
             functions = known["functions"]
             if any(f"{qualname}.{method}" in functions for method in testing.runner_methods):
@@ -971,15 +1026,15 @@ class ProjectIndex:
         head = rest[0]
         if len(rest) == 1 and head in summary["functions"]:
             return f"{module}.{head}"
-        if head in summary["classes"] and len(rest) == 2:
-            for klass in self.mro(f"{module}.{head}"):
+        nested = self._class_prefix(summary, rest)
+        if nested and nested == len(rest) - 1:
+            for klass in self.mro(f"{module}.{'.'.join(rest[:nested])}"):
                 if klass == "?":
                     return None
-                owner, _, qualname = klass.rpartition(".")
-                defining = self.modules[owner]
+                defining, qualname = self._where(klass)
                 assert defining is not None  # a class the index names is in a module it holds
-                if f"{qualname}.{rest[1]}" in defining["functions"]:
-                    return f"{klass}.{rest[1]}"
+                if f"{qualname}.{rest[-1]}" in defining["functions"]:
+                    return f"{klass}.{rest[-1]}"
             return None
         for table in ("imports", "aliases"):
             target = summary[table].get(head)

@@ -8,7 +8,8 @@ from typing import TypeGuard
 from asynclint.engine.libcst_access import libcst as cst  # loaded on first use
 from asynclint.engine.semantic import BindingKind
 from asynclint.knowledge import catalogue
-from asynclint.resolve.facts import TypeFacts
+from asynclint.resolve.facts import Deferred, TypeFacts
+from asynclint.resolve.names import LOOP, Ref
 
 
 class TaskSpawns:
@@ -30,6 +31,21 @@ class TaskSpawns:
             return self.is_loop(func.value)
         return False
 
+    def loop_condition(self, node: cst.BaseExpression) -> Ref | None:
+        """For `helper().create_task(coro)` whose receiver only the index can place (what a
+        project function or method returns, `def running_loop(): return
+        asyncio.get_running_loop()`, or an attribute holds), the reference for which the index
+        must find an event loop."""
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+            return None
+        method = node.func.attr.value
+        if method not in self.catalogue.loop_spawn_methods:
+            return None
+        held = self.facts.held(node.func.value)
+        if not isinstance(held, Deferred) or held.kind not in ("type", "returns"):
+            return None
+        return Ref("held", f"{held.kind} {held.target}", ".".join((*held.steps, method)), expect=LOOP)
+
     def _conventional(self, name: str) -> bool:
         return name in self.catalogue.loop_names or name.endswith(self.catalogue.loop_suffixes)
 
@@ -46,7 +62,10 @@ class TaskSpawns:
 
     def is_loop(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
         if isinstance(expr, cst.Call):
-            return self.model.qualified_name(expr.func) in self.catalogue.loop_getters
+            if self.model.qualified_name(expr.func) in self.catalogue.loop_getters:
+                return True
+            # a library call its declarations say returns a loop (`uvloop.new_event_loop()`)
+            return self.facts.instance_class(expr) in self.catalogue.loop_types
         if isinstance(expr, cst.Attribute):  # self._loop, self.hass.loop, bot.loop
             return self._conventional(expr.attr.value)
         if not isinstance(expr, cst.Name):

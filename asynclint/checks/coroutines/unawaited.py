@@ -98,8 +98,11 @@ class UnawaitedCoroutine(Rule):
     `self` in a function nested in a method is the method's; a `self` annotated in a mixin's
     method (`def go(self: "Service")`) is that class; a type variable stands for its bound
     (`MODEL = TypeVar("MODEL", bound="Model")`, `remote: type[MODEL]`, then
-    `self.remote.create()`); and a name bound once to a method calls it (`check = self.check_x;
-    check()`). `async with Cls() as x` for a project class binds what
+    `self.remote.create()`); a name bound once to a method calls it (`check = self.check_x;
+    check()`); classes nested in classes are followed as dotted names (`Outer.Inner().m()`,
+    `self.Inner().m()`, `-> "Outer.Inner"`). A function without a return annotation gives what
+    every one of its `return`s gives, when they agree (`return Engine()`, `return self._engine`;
+    `return None` says nothing). `async with Cls() as x` for a project class binds what
     its `__aenter__` is annotated to return (`Self` is the class).
 
     ## Why is this bad?
@@ -143,6 +146,24 @@ class UnawaitedCoroutine(Rule):
     fix = Applicability.SAFE
 
     valid = (
+        Valid(
+            "factory-whose-returns-disagree",
+            """
+            class Engine:
+                async def dispose(self) -> None: ...
+
+            class Fake:
+                def dispose(self) -> None: ...
+
+            def get_engine(fake):
+                if fake:
+                    return Fake()
+                return Engine()
+
+            async def shutdown():
+                get_engine(True).dispose()
+            """,
+        ),
         Valid("awaited", """
             import asyncio
             async def save(): ...
@@ -1479,6 +1500,91 @@ class UnawaitedCoroutine(Rule):
                         await self.flush()
                         return self
                     return flushed().__await__()
+            """,
+        ),
+        Invalid(
+            "method-on-what-an-unannotated-factory-returns",
+            """
+            class Engine:
+                async def dispose(self) -> None: ...
+
+            def get_engine(url=None):
+                if url is None:
+                    return None
+                return Engine()
+
+            class Registry:
+                def __init__(self):
+                    self._engine = get_engine("sqlite://")
+
+                def engine(self):
+                    return self._engine
+
+            async def shutdown(registry: Registry):
+                get_engine().dispose()
+                registry.engine().dispose()
+            """,
+            (
+                (17, 5, "`get_engine().dispose()` returns a coroutine that is never awaited, so it never runs"),
+                (18, 5, "`registry.engine().dispose()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            class Engine:
+                async def dispose(self) -> None: ...
+
+            def get_engine(url=None):
+                if url is None:
+                    return None
+                return Engine()
+
+            class Registry:
+                def __init__(self):
+                    self._engine = get_engine("sqlite://")
+
+                def engine(self):
+                    return self._engine
+
+            async def shutdown(registry: Registry):
+                await get_engine().dispose()
+                await registry.engine().dispose()
+            """,
+        ),
+        Invalid(
+            "method-of-a-class-nested-in-a-class",
+            """
+            class Client:
+                class Session:
+                    async def close(self) -> None: ...
+
+                def session(self) -> "Client.Session":
+                    return Client.Session()
+
+                async def reset(self):
+                    self.Session().close()
+                    self.session().close()
+
+            async def shutdown():
+                Client.Session().close()
+            """,
+            (
+                (9, 9, "`self.Session().close()` returns a coroutine that is never awaited, so it never runs"),
+                (10, 9, "`self.session().close()` returns a coroutine that is never awaited, so it never runs"),
+                (13, 5, "`Client.Session().close()` returns a coroutine that is never awaited, so it never runs"),
+            ),
+            fixed="""
+            class Client:
+                class Session:
+                    async def close(self) -> None: ...
+
+                def session(self) -> "Client.Session":
+                    return Client.Session()
+
+                async def reset(self):
+                    await self.Session().close()
+                    await self.session().close()
+
+            async def shutdown():
+                await Client.Session().close()
             """,
         ),
         Invalid(

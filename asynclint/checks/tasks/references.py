@@ -19,7 +19,7 @@ from asynclint.checks.shared.bindings import NameBindings
 from asynclint.engine.diagnostics import Applicability, Fix
 from asynclint.engine.semantic import Binding, Scope, ScopeKind
 from asynclint.lint.rule import Invalid, Rule, Valid
-from asynclint.resolve.names import Ref
+from asynclint.resolve.names import LOOP, Ref
 from asynclint.resolve.spawns import TaskSpawns
 
 
@@ -53,9 +53,12 @@ class DroppedTask(Rule):
 
     ## What it does
     Flags calls that create a task (`asyncio.create_task`, `asyncio.ensure_future`,
-    `loop.create_task` however the loop was obtained, and project functions that return such a
-    task without keeping it, directly or through other such project functions, up to six deep:
-    `self.spawn()` returning `self.core.create_task()` returning `loop.create_task()`) whose result is discarded: an expression statement, a list, set or
+    `loop.create_task` however the loop was obtained, including from a project helper the index
+    finds returning one (`def running_loop(): return asyncio.get_running_loop()`, then
+    `running_loop().create_task(coro)`, whether the helper is annotated or not), and project
+    functions that return such a task without keeping it, directly or through other such project
+    functions, up to six deep: `self.spawn()` returning `self.core.create_task()` returning
+    `loop.create_task()`) whose result is discarded: an expression statement, a list, set or
     dict comprehension whose result is discarded, or a method such as `add_done_callback` called on
     the new task as a statement.
 
@@ -100,6 +103,26 @@ class DroppedTask(Rule):
     fix = Applicability.UNSAFE
 
     valid = (
+        Valid(
+            "create-task-of-what-a-helper-returns-that-is-no-loop",
+            """
+            import asyncio
+
+            def group():
+                return asyncio.TaskGroup()
+
+            class Nursery:
+                def create_task(self, coro):
+                    self.pending.append(coro)
+
+            def nursery():
+                return Nursery()
+
+            async def main(coro):
+                group().create_task(coro)
+                nursery().create_task(coro)
+            """,
+        ),
         Valid("awaited", """
             import asyncio
             async def main():
@@ -412,6 +435,54 @@ class DroppedTask(Rule):
             """,
         ),
         Invalid(
+            "loop-from-a-project-helper",
+            """
+            import asyncio
+
+            def running_loop():
+                return asyncio.get_running_loop()
+
+            class Poller:
+                def _loop(self):
+                    return running_loop()
+
+                def spawn(self, coro):
+                    return self._loop().create_task(coro)
+
+                async def start(self):
+                    running_loop().create_task(self.poll())
+                    self.spawn(self.poll())
+            """,
+            (
+                (14, 9, "task from `running_loop().create_task()` is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+                (15, 9, "task from `self.spawn()` (a project function returning a new task) is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"),
+            ),
+            fixed="""
+            import asyncio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            def running_loop():
+                return asyncio.get_running_loop()
+
+            class Poller:
+                def _loop(self):
+                    return running_loop()
+
+                def spawn(self, coro):
+                    return self._loop().create_task(coro)
+
+                async def start(self):
+                    task = running_loop().create_task(self.poll())
+                    _background_tasks.add(task)
+                    task.add_done_callback(_background_tasks.discard)
+                    task = self.spawn(self.poll())
+                    _background_tasks.add(task)
+                    task.add_done_callback(_background_tasks.discard)
+            """,
+        ),
+        Invalid(
             "wrapper-of-a-wrapper",
             """
             import asyncio
@@ -512,6 +583,13 @@ class DroppedTask(Rule):
         if isinstance(value, cst.DictComp) and self.spawns.is_spawn(value.value):
             self.drops.append(self._drop(value.value, value.value, False, value.value.func))
             return
+        if isinstance(value, cst.Call) and (loop := self.spawns.loop_condition(value)) is not None:
+            # `helper().create_task(coro)`: if the index finds `helper()` an event loop (or the
+            # method a project wrapper)
+            drop = self._drop(value, value, True, value.func)
+            drop.condition = loop
+            self.drops.append(drop)
+            return
         awaited = isinstance(value, cst.Await)
         call = value.expression if isinstance(value, cst.Await) else value
         if isinstance(call, cst.Call):
@@ -536,7 +614,7 @@ class DroppedTask(Rule):
 
     def _message(self, drop: _Drop) -> str:
         via = _via(self.context, drop.via)
-        if drop.condition is not None:
+        if drop.condition is not None and drop.condition.expect != LOOP:
             via += " (a project function returning a new task)"
         return f"task from {via} is dropped; keep a reference until it finishes (the event loop holds tasks only weakly)"
 
