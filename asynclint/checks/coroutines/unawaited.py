@@ -12,7 +12,8 @@ import libcst as cst
 from asynclint.checks.shared.awaitables import KNOWN, Classified, CoroutineCalls, callee_text, placed_arguments
 from asynclint.checks.shared.bindings import NameBindings
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
-from asynclint.engine.semantic import Binding, Scope, ScopeKind
+from asynclint.engine.reaching import Layout
+from asynclint.engine.semantic import Binding, BindingKind, Scope, ScopeKind
 from asynclint.knowledge import catalogue
 from asynclint.lint.rule import Invalid, Rule, Valid
 from asynclint.resolve.blocking_project import declared_type
@@ -1691,8 +1692,9 @@ class _Bound:
     # One entry per later read: how it uses the coroutine as a plain value, or None when the
     # read may well run it (awaited, returned, passed on, stored...).
     reads: list[str | None] = field(default_factory=list)
-    # Those reads that raise on a coroutine object, however the others use it.
+    # Those reads that raise on a coroutine object, however the others use it, and where they are.
     failing: list[str] = field(default_factory=list)
+    failing_reads: list[tuple[cst.Name, str]] = field(default_factory=list)
     # Reads passing it to a project function, whose parameter there the index must confirm
     # to declare a plain value: (the callee's reference, the argument's position or keyword).
     passed: list[tuple[Ref, str]] = field(default_factory=list)
@@ -1721,6 +1723,12 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     a builtin that wants a number, a buffer or an iterable: `bytes(x)`, `len(x)`, `list(x)`,
     `x in item`) is flagged whatever else the function does with the name, since the `await` is
     missing there. (A library call may give another awaitable, which has attributes of its own.)
+    The same holds for a name bound more than once, when the coroutine's binding may be what such
+    a read sees: `if cached: row = self.cache[key]` / `else: row = self.fetch(key)`, then
+    `row.id` (bound on a branch, or in a `try` whose handler binds it again). A binding that stands
+    between them on every path (straight on, or in a `with` body) ends it; a function that awaits
+    the name itself anywhere (`if inspect.isawaitable(row): row = await row`) knows what it holds
+    and is left alone, and so is a name also bound by a `for`, `with ... as` or `+=`.
     A name declared to hold a plain value (a parameter or `name: T` annotated a number, a string,
     a class that is not awaitable: `node_id: int | None = None`) that is bound a coroutine is
     flagged whatever is done with it afterwards.
@@ -1736,7 +1744,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
 
     Otherwise a name that is read anywhere else in the function is left alone, since what the code
     does with it (`await x`, `tasks.append(x)`, `return x` from a plain `def`) may well run it; so is a name read in a nested
-    function, one bound more than once, and the coroutine object's own API (`close()`, `send()`,
+    function, one bound more than once (but for the reads that fail, above), and the coroutine object's own API (`close()`, `send()`,
     `cr_frame`, `__name__`), which is used on purpose.
 
     ## Example
@@ -1763,6 +1771,32 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
     fix = Applicability.SAFE
 
     valid = (
+        Valid("rebound-on-every-path-or-awaited-where-it-may-be", """
+            import inspect
+
+            class Repo:
+                async def fetch(self, key): ...
+
+                async def awaited_after_a_check(self, key):
+                    row = self.fetch(key)
+                    if inspect.isawaitable(row):
+                        row = await row
+                    return row.id
+
+                async def other_branch(self, flag, key):
+                    if flag:
+                        row = self.fetch(key)
+                        return row
+                    else:
+                        row = None
+                        return row.id
+
+                async def rebound_in_a_with(self, key):
+                    row = self.fetch(key)
+                    with self.lock:
+                        row = 2
+                    return row + 1
+            """),
         Valid("declared-to-hold-anything-or-an-awaitable", """
             from typing import Any, Awaitable
 
@@ -1886,6 +1920,49 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         """),
     )
     invalid = (
+        Invalid(
+            "bound-again-elsewhere-but-reaching-a-read-that-fails",
+            """
+            class Repo:
+                async def fetch(self, key): ...
+
+                async def get(self, cached, key):
+                    if cached:
+                        row = self.cache[key]
+                    else:
+                        row = self.fetch(key)
+                    return row.id
+
+                async def size(self, key):
+                    try:
+                        count = self.fetch(key)
+                    except KeyError:
+                        count = 0
+                    return count + 1
+            """,
+            (
+                (8, 13, "`self.fetch()` returns a coroutine bound to `row`, then read for its attribute `id`: that fails on a coroutine, so `await` is missing"),
+                (13, 13, "`self.fetch()` returns a coroutine bound to `count`, then used in arithmetic: that fails on a coroutine, so `await` is missing"),
+            ),
+            fixed="""
+            class Repo:
+                async def fetch(self, key): ...
+
+                async def get(self, cached, key):
+                    if cached:
+                        row = self.cache[key]
+                    else:
+                        row = await self.fetch(key)
+                    return row.id
+
+                async def size(self, key):
+                    try:
+                        count = await self.fetch(key)
+                    except KeyError:
+                        count = 0
+                    return count + 1
+            """,
+        ),
         Invalid(
             "bound-and-forgotten",
             """
@@ -2286,6 +2363,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
         self.value_uses: dict[int, str] = {}  # id() of a Name read as a plain value -> how
         self.failing_uses: set[int] = set()  # ids of those reads that raise on a coroutine
         self.passed_uses: dict[int, tuple[Ref, str]] = {}  # ids of reads passed to a project callee
+        self.awaited: set[tuple[int, str]] = set()  # (id() of the scope, name) for each `await name`
 
     def bound(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         scope = self.model.scope
@@ -2428,6 +2506,31 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                     self.value_uses.setdefault(id(arg.value), f"passed to `{callee_text(self.context, node)}()` where it declares a plain value")
                     self.passed_uses[id(arg.value)] = (callee, where)
 
+    def visit_Await(self, node: cst.Await) -> None:
+        if isinstance(node.expression, cst.Name) and node.expression.value in self.watched:
+            self.awaited.add((id(self.model.scope), node.expression.value))
+
+    def _reached_failure(self, scope: Scope, bound: _Bound) -> str | None:
+        """For a name bound more than once, how a read that fails on a coroutine uses it, when
+        the coroutine's binding may be what that read sees (`if cached: row = self.cache[k]`
+        / `else: row = self.fetch(k)`, then `row.id`). None when the function awaits the name
+        itself somewhere (`if inspect.isawaitable(row): row = await row`: it knows), or binds
+        it otherwise than by assignment (a `for` target, `+=`, `with ... as`)."""
+        name = bound.binding.name
+        bindings = scope.bindings.get(name, ())
+        if (
+            not isinstance(scope.node, cst.FunctionDef) or (id(scope), name) in self.awaited
+            or any(b.kind is not BindingKind.ASSIGN for b in bindings)
+        ):
+            return None
+        others = [b.node for b in bindings if b is not bound.binding]
+        wanted = {id(bound.binding.node), *map(id, others), *(id(read) for read, _ in bound.failing_reads)}
+        layout = Layout(scope.node, wanted)
+        for read, how in bound.failing_reads:
+            if layout.reaches(bound.binding.node, read, others):
+                return how
+        return None
+
     def visit_Name(self, node: cst.Name) -> None:
         for bound in self.watched.get(node.value, ()):
             if node is bound.binding.node:
@@ -2436,6 +2539,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 bound.reads.append(self.value_uses.get(id(node)))
                 if id(node) in self.failing_uses:
                     bound.failing.append(self.value_uses[id(node)])
+                    bound.failing_reads.append((node, self.value_uses[id(node)]))
                 if id(node) in self.passed_uses:
                     bound.passed.append(self.passed_uses[id(node)])
             else:  # in a nested function (or its own name there): what it does cannot be told
@@ -2490,6 +2594,12 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 # library call the catalogue knows may give an awaitable that has the attribute
                 # (`aiohttp.request()` gives a context manager with `_session`).
                 use = f"then {bound.failing[0]}: that fails on a coroutine, so `await` is missing"
+            elif (
+                bound.failing and not once and bound.found is not KNOWN
+                and (how := self._reached_failure(scope, bound)) is not None
+            ):
+                # Bound again elsewhere, but this binding may reach a read that fails on it
+                use = f"then {how}: that fails on a coroutine, so `await` is missing"
             else:
                 continue
             self.calls.report(
