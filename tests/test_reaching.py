@@ -20,6 +20,36 @@ def _names(function: cst.FunctionDef) -> tuple[dict[int, cst.Name], dict[int, cs
     return bindings, reads
 
 
+def _line(function: cst.FunctionDef, node: cst.Name) -> cst.CSTNode | None:
+    """The statement line (or one-line suite) holding `node`, as the walk gives it; None in a
+    compound statement's header."""
+    found = None
+
+    class Find(cst.CSTVisitor):
+        def __init__(self):
+            self.lines = []
+
+        def visit_SimpleStatementLine(self, line):
+            self.lines.append(line)
+
+        def leave_SimpleStatementLine(self, line):
+            self.lines.pop()
+
+        def visit_SimpleStatementSuite(self, line):
+            self.lines.append(line)
+
+        def leave_SimpleStatementSuite(self, line):
+            self.lines.pop()
+
+        def visit_Name(self, name):
+            nonlocal found
+            if name is node and self.lines:
+                found = self.lines[-1]
+
+    function.visit(Find())
+    return found
+
+
 CASES = [
     # (function, line of the binding asked about, line of the read, reached)
     ("x = a()\nx = 2\nx.y\n", 2, 4, False),  # rebound straight on
@@ -35,7 +65,9 @@ CASES = [
     ("x = a()\nwhile c:\n    x.y\n    x = 2\n", 2, 4, True),
     ("x = a()\nx = x.y\n", 2, 3, True),  # the read comes before its own statement binds
     ("x = a()\nif c:\n    x = 2\n    x.y\n", 2, 5, False),
-    ("x = a(); x.y\n", 2, 2, True),  # small statements of one line, in order
+    ("x = a(); x.y\n", 2, 2, False),  # one line: not told apart, so not reached
+    ("x = a()\nif x.y:\n    x = 2\n", 2, 3, True),  # a read in a compound statement's header
+    ("if c: x = a()\nx.y\n", 2, 3, True),  # a one-line suite
     ("x = a()\nmatch v:\n    case 1:\n        x = 2\nx.y\n", 2, 6, True),
 ]
 
@@ -47,5 +79,5 @@ def test_a_binding_reaches_a_read_unless_another_stands_on_every_path(body, bind
     bindings, reads = _names(function)
     start = bindings[binding]
     others = [node for node in bindings.values() if node is not start]
-    layout = Layout(function, {id(node) for node in (*bindings.values(), *reads.values())})
+    layout = Layout(function, {id(node): _line(function, node) for node in (*bindings.values(), *reads.values())})
     assert layout.reaches(start, reads[read], others) is reached

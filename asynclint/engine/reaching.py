@@ -10,6 +10,8 @@ nesting of blocks alone, without a control-flow graph, and errs towards "not rea
   no other binding of the name stands between them on every path: one placed, after the
   first, in a block that holds the read (a `with` body or a `finally` runs whenever what follows
   it does, so they count as the block around them);
+* a line is one statement: a binding and a read on one line (`x = f(); x.y`) are not told
+  apart, and the read is taken not to be reached;
 * statements in sibling blocks (an `if` body and its `else`, a `try` body and its handlers) are
   taken not to reach one another, although a loop or an exception may carry one to the other.
 """
@@ -51,36 +53,34 @@ def _blocks_of(statement: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, bool]]:
         yield final.body, True
 
 
-def _statements(block: cst.CSTNode) -> list[cst.CSTNode]:
-    """The statements of a block, each small statement of a line on its own."""
-    if isinstance(block, cst.If):
-        return [block]
-    body = block.body if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)) else ()
-    found: list[cst.CSTNode] = []
-    for statement in body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            found.extend(statement.body)
-        else:
-            found.append(statement)
-    return found
+def _statements(block: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """The statements of a block: lines (a line of several small statements is one), compound
+    statements, or the one line of a one-line suite (`if c: x = 1`)."""
+    if isinstance(block, (cst.If, cst.SimpleStatementSuite)):
+        return (block,)
+    return block.body if isinstance(block, cst.IndentedBlock) else ()
 
 
-def _own_parts(statement: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    """What of a statement runs where it stands: all of a small statement, a compound
-    statement's header (an `if` test, a `for` target and iterable, `with` items)."""
-    if isinstance(statement, cst.BaseSmallStatement):
-        return (statement,)
+def _headers(statement: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """What of a compound statement runs where it stands: an `if` test, a `for` target and
+    iterable, `with` items, a `match` subject."""
     parts = [getattr(statement, name, None) for name in ("test", "target", "iter", "subject")]
     parts += list(getattr(statement, "items", ()))
     return [part for part in parts if part is not None]
 
 
 class Layout:
-    """Where the nodes asked about stand in one function (`wanted`: ids of Name nodes)."""
+    """Where the Name nodes asked about stand in one function. `wanted` gives, for each node's
+    id, the statement line (or one-line suite) holding it, as the walk saw it; None for a node in
+    a compound statement's header (`if row.ok:`), which is looked for there."""
 
-    def __init__(self, function: cst.FunctionDef, wanted: set[int]) -> None:
+    def __init__(self, function: cst.FunctionDef, wanted: dict[int, cst.CSTNode | None]) -> None:
         self.places: dict[int, Place] = {}
-        self._wanted = wanted
+        self._by_line: dict[int, list[int]] = {}
+        self._in_headers = {node for node, line in wanted.items() if line is None}
+        for node, line in wanted.items():
+            if line is not None:
+                self._by_line.setdefault(id(line), []).append(node)
         self._count = 0
         self._place(function.body, (), id(function.body))
 
@@ -88,8 +88,13 @@ class Layout:
         for statement in _statements(block):
             self._count += 1
             here = (*outer, (key, self._count))
-            for part in _own_parts(statement):
-                self._mark(part, here)
+            for node in self._by_line.get(id(statement), ()):
+                self.places[node] = here
+            if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                continue
+            if self._in_headers:
+                for part in _headers(statement):
+                    self._mark(part, here)
             for inner, always in _blocks_of(statement):
                 if always:  # runs whenever what follows it does: part of this block
                     self._place(inner, outer, key)
@@ -100,7 +105,7 @@ class Layout:
         stack = [node]
         while stack:
             current = stack.pop()
-            if id(current) in self._wanted:
+            if id(current) in self._in_headers:
                 self.places[id(current)] = here
             stack.extend(current.children)
 

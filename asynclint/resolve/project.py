@@ -544,8 +544,8 @@ class ProjectIndex:
 
     def _makes_task(self, kind: str, target: str, name: str) -> bool:
         """Whether a call a chain records makes a new task (see SummaryCollector._chained_call)."""
-        if kind == LOOP:
-            return self.check(Ref("held", target, name, expect=LOOP))
+        if kind == LOOP:  # not remembered: the wrappers table is still growing
+            return self._check(Ref("held", target, name, expect=LOOP))
         return bool(self.resolve(Ref(kind, target, name), "wrappers"))
 
     def _split(self, qualified: str) -> tuple[str, list[str]] | None:
@@ -559,8 +559,10 @@ class ProjectIndex:
     def _where(self, cls: str) -> tuple[dict | None, str]:
         """The summary of the module defining a project class and the class's qualname there
         (nested classes have dotted ones: "Outer.Inner")."""
-        module, qualname = self._owners.get(cls) or (cls.rpartition(".")[0], cls.rpartition(".")[2])
-        return self.modules.get(module), qualname
+        found = self._owners.get(cls)
+        if found is None:
+            return None, cls
+        return self.modules.get(found[0]), found[1]
 
     @staticmethod
     def _class_prefix(summary: dict, rest: list[str]) -> int:

@@ -1694,7 +1694,8 @@ class _Bound:
     reads: list[str | None] = field(default_factory=list)
     # Those reads that raise on a coroutine object, however the others use it, and where they are.
     failing: list[str] = field(default_factory=list)
-    failing_reads: list[tuple[cst.Name, str]] = field(default_factory=list)
+    # (the read, the statement line holding it as the walk saw it, how it fails)
+    failing_reads: list[tuple[cst.Name, cst.CSTNode | None, str]] = field(default_factory=list)
     # Reads passing it to a project function, whose parameter there the index must confirm
     # to declare a plain value: (the callee's reference, the argument's position or keyword).
     passed: list[tuple[Ref, str]] = field(default_factory=list)
@@ -2523,11 +2524,12 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             or any(b.kind is not BindingKind.ASSIGN for b in bindings)
         ):
             return None
-        others = [b.node for b in bindings if b is not bound.binding]
-        wanted = {id(bound.binding.node), *map(id, others), *(id(read) for read, _ in bound.failing_reads)}
+        others = [b for b in bindings if b is not bound.binding]
+        wanted: dict[int, cst.CSTNode | None] = {id(b.node): b.statement for b in bindings}
+        wanted.update((id(read), line) for read, line, _ in bound.failing_reads)
         layout = Layout(scope.node, wanted)
-        for read, how in bound.failing_reads:
-            if layout.reaches(bound.binding.node, read, others):
+        for read, _, how in bound.failing_reads:
+            if layout.reaches(bound.binding.node, read, [b.node for b in others]):
                 return how
         return None
 
@@ -2539,7 +2541,7 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
                 bound.reads.append(self.value_uses.get(id(node)))
                 if id(node) in self.failing_uses:
                     bound.failing.append(self.value_uses[id(node)])
-                    bound.failing_reads.append((node, self.value_uses[id(node)]))
+                    bound.failing_reads.append((node, self.model.statement, self.value_uses[id(node)]))
                 if id(node) in self.passed_uses:
                     bound.passed.append(self.passed_uses[id(node)])
             else:  # in a nested function (or its own name there): what it does cannot be told
