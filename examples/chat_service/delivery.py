@@ -1,5 +1,5 @@
 """Delivers messages to connected clients: a per-client outbox (a class nested in the relay), a
-loop obtained from an unannotated helper, and a cached lookup that may hand back a coroutine."""
+loop obtained from an unannotated helper (and a task bound from a method returning one), and a cached lookup that may hand back a coroutine."""
 
 from __future__ import annotations
 
@@ -47,6 +47,14 @@ class Relay:
             # Bug: not awaited; `profile["name"]` below fails on the coroutine on this path.
             profile = self.load_profile(client)
         return f"hello {profile['name']}"
+
+    def watch(self, client: str):
+        return event_loop().create_task(self.heartbeat(client))
+
+    async def connect(self, client: str) -> None:
+        # Bug: the watcher is bound to a name nobody reads: nothing keeps it once this returns.
+        watcher = self.watch(client)
+        self.outbox(client)
 
     async def heartbeat(self, client: str) -> None:
         await asyncio.sleep(30)

@@ -35,6 +35,22 @@ def _via(context, func: cst.CSTNode) -> str:
 # -- ASL301 ---------------------------------------------------------------------------------
 
 
+def spawn_condition(context, spawns: TaskSpawns, value: cst.BaseExpression) -> Ref | None:
+    """For a call that makes a new task only if the index says so, what it must confirm: the
+    receiver of `helper().create_task()` is an event loop (or the method a project wrapper), or
+    the project function called (`self.spawn()`, `await self.spawn_async()`) returns a new task."""
+    if isinstance(value, cst.Call) and (loop := spawns.loop_condition(value)) is not None:
+        return loop
+    awaited = isinstance(value, cst.Await)
+    call = value.expression if isinstance(value, cst.Await) else value
+    if not isinstance(call, cst.Call):
+        return None
+    ref = context.facts.reference(call.func)
+    if ref is None or ref.kind == "duck" or not context.may_be_task_wrapper(ref):
+        return None
+    return dataclasses.replace(ref, expect="task:async" if awaited else "task:sync")
+
+
 @dataclass
 class _Drop:
     node: cst.BaseExpression  # the expression whose task is dropped (a call, or an await of one)
@@ -583,23 +599,15 @@ class DroppedTask(Rule):
         if isinstance(value, cst.DictComp) and self.spawns.is_spawn(value.value):
             self.drops.append(self._drop(value.value, value.value, False, value.value.func))
             return
-        if isinstance(value, cst.Call) and (loop := self.spawns.loop_condition(value)) is not None:
-            # `helper().create_task(coro)`: if the index finds `helper()` an event loop (or the
-            # method a project wrapper)
-            drop = self._drop(value, value, True, value.func)
-            drop.condition = loop
+        # Perhaps a task all the same, as the project index decides once every file has been
+        # read: `helper().create_task(coro)`, or a project function returning a new task
+        condition = spawn_condition(self.context, self.spawns, value)
+        if condition is not None:
+            call = value.expression if isinstance(value, cst.Await) else value
+            assert isinstance(call, cst.Call)  # a condition is made for calls only
+            drop = self._drop(value, value, True, call.func)
+            drop.condition = condition
             self.drops.append(drop)
-            return
-        awaited = isinstance(value, cst.Await)
-        call = value.expression if isinstance(value, cst.Await) else value
-        if isinstance(call, cst.Call):
-            # Perhaps a project function that returns a fresh task without keeping it (in this
-            # module or another): the project index decides once every file has been read.
-            ref = self.context.facts.reference(call.func)
-            if ref is not None and ref.kind != "duck" and self.context.may_be_task_wrapper(ref):
-                drop = self._drop(value, value, True, call.func)
-                drop.condition = dataclasses.replace(ref, expect="task:async" if awaited else "task:sync")
-                self.drops.append(drop)
 
     def module_end(self) -> None:
         # Fixes are built now that every scope's names are known (for a fresh variable name).
@@ -626,8 +634,10 @@ class UnusedTaskBinding(NameBindings, Rule):
     """A task is bound to a local name that is never used.
 
     ## What it does
-    Flags `name = asyncio.create_task(...)` (and the other task spawners of ASL301) inside a
-    function when `name` is never read afterwards in that function or in functions nested in it.
+    Flags `name = asyncio.create_task(...)` (and whatever else ASL301 takes for a new task: the
+    other spawners, `create_task` on a loop a project helper returns, a project function that
+    returns a new task without keeping it) inside a function when `name` is never read
+    afterwards in that function or in functions nested in it.
     `_` counts as a name like any other.
 
     ## Why is this bad?
@@ -664,6 +674,22 @@ class UnusedTaskBinding(NameBindings, Rule):
     fix = Applicability.UNSAFE
 
     valid = (
+        Valid("bound-from-a-project-function-that-keeps-its-task", """
+            import asyncio
+
+            class Keeper:
+                def __init__(self):
+                    self.tasks = set()
+
+                def spawn(self, coro):
+                    task = asyncio.ensure_future(coro)
+                    self.tasks.add(task)
+                    return task
+
+            async def main(keeper: Keeper):
+                job = keeper.spawn(work())
+                await other()
+        """),
         Valid("awaited-later", """
             import asyncio
             async def main():
@@ -710,6 +736,48 @@ class UnusedTaskBinding(NameBindings, Rule):
         """),
     )
     invalid = (
+        Invalid(
+            "bound-from-a-project-wrapper-or-a-helpers-loop",
+            """
+            import asyncio
+
+            def running_loop():
+                return asyncio.get_running_loop()
+
+            def spawn(coro):
+                return asyncio.ensure_future(coro)
+
+            async def main():
+                job = spawn(work())
+                beat = running_loop().create_task(heartbeat())
+                await other()
+            """,
+            (
+                (10, 5, "task bound to `job` is never used: keep a reference until it finishes, or await it"),
+                (11, 5, "task bound to `beat` is never used: keep a reference until it finishes, or await it"),
+            ),
+            fixed="""
+            import asyncio
+
+            # Strong references to background tasks: the event loop keeps only weak ones.
+            _background_tasks = set()
+
+            def running_loop():
+                return asyncio.get_running_loop()
+
+            def spawn(coro):
+                return asyncio.ensure_future(coro)
+
+            async def main():
+                job = spawn(work())
+                _background_tasks.add(job)
+                job.add_done_callback(_background_tasks.discard)
+                beat = running_loop().create_task(heartbeat())
+                _background_tasks.add(beat)
+                beat.add_done_callback(_background_tasks.discard)
+                await other()
+            """,
+        ),
         Invalid(
             "bound-never-used",
             """
@@ -768,7 +836,8 @@ class UnusedTaskBinding(NameBindings, Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.spawns: TaskSpawns = context.spawns
-        self.candidates: dict[int, list[Binding]] = {}
+        # by id() of the scope: the binding, and what the index must confirm for it to be a task
+        self.candidates: dict[int, list[tuple[Binding, Ref | None]]] = {}
 
     def bound(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         scope = self.model.scope
@@ -777,16 +846,20 @@ class UnusedTaskBinding(NameBindings, Rule):
             or scope.kind is not ScopeKind.FUNCTION
             or not isinstance(target, cst.Name)
             or value is None
-            or not self.spawns.is_spawn(value)
         ):
             return
-        self.candidates.setdefault(id(scope), []).append(scope.bindings[target.value][-1])
+        condition = None
+        if not self.spawns.is_spawn(value):
+            condition = spawn_condition(self.context, self.spawns, value)
+            if condition is None:
+                return
+        self.candidates.setdefault(id(scope), []).append((scope.bindings[target.value][-1], condition))
 
     def scope_exit(self, scope: Scope) -> None:
         bindings = self.candidates.pop(id(scope), ())
         if scope.dynamic:
             return
-        for binding in bindings:
+        for binding, condition in bindings:
             if binding.name in scope.loads or binding.name in scope.declared:
                 continue
             fix = fixes.track_bound_task(self.context, binding)
@@ -794,4 +867,4 @@ class UnusedTaskBinding(NameBindings, Rule):
                 f"task bound to `{binding.name}` is never used: keep a reference until it "
                 f"finishes, or await it"
             )
-            self.report(binding.node, message, fix)
+            self.report(binding.node, message, fix, condition)
