@@ -1692,9 +1692,8 @@ class _Bound:
     # One entry per later read: how it uses the coroutine as a plain value, or None when the
     # read may well run it (awaited, returned, passed on, stored...).
     reads: list[str | None] = field(default_factory=list)
-    # Those reads that raise on a coroutine object, however the others use it, and where they are.
-    failing: list[str] = field(default_factory=list)
-    # (the read, the statement line holding it as the walk saw it, how it fails)
+    # Those reads that raise on a coroutine object, however the others use it: (the read, the
+    # statement line holding it as the walk saw it, how it fails).
     failing_reads: list[tuple[cst.Name, cst.CSTNode | None, str]] = field(default_factory=list)
     # Reads passing it to a project function, whose parameter there the index must confirm
     # to declare a plain value: (the callee's reference, the argument's position or keyword).
@@ -1705,6 +1704,11 @@ class _Bound:
     # The name's declared type, when it declares one the index reads (a parameter's or `x: T`'s
     # annotation): (the type as the index names it, the annotation as written).
     declared: tuple[str, str] | None = None
+
+    @property
+    def failing(self) -> list[str]:
+        """How each read that raises on a coroutine object uses it."""
+        return [how for _, _, how in self.failing_reads]
 
 
 class UnawaitedCoroutineBinding(NameBindings, Rule):
@@ -2540,7 +2544,6 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             if self.model.scope is bound.scope:
                 bound.reads.append(self.value_uses.get(id(node)))
                 if id(node) in self.failing_uses:
-                    bound.failing.append(self.value_uses[id(node)])
                     bound.failing_reads.append((node, self.model.statement, self.value_uses[id(node)]))
                 if id(node) in self.passed_uses:
                     bound.passed.append(self.passed_uses[id(node)])
