@@ -2487,22 +2487,20 @@ class UnawaitedCoroutineBinding(NameBindings, Rule):
             self._value_use(node.value, _RETURNED)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.watched:
-            return
+        watched = self.watched
+        if not watched or not any(isinstance(arg.value, cst.Name) and arg.value.value in watched for arg in node.args):
+            return  # most calls: no argument is a name under watch
         if self.calls.only_formats(node.func):
             how = f"passed to `{callee_text(self.context, node)}()`"
             for arg in node.args:
                 if not arg.star:
                     self._value_use(arg.value, how)
-        elif self.model.qualified_name(node.func) in _CONVERSIONS and node.args and not node.args[0].star:
+        elif self.model.qualified_name(node.func) in _CONVERSIONS and not node.args[0].star:
             # `bytes(data)`, `len(rows)`, `list(items)`: a TypeError on a coroutine object
             self._value_use(node.args[0].value, f"passed to `{callee_text(self.context, node)}()`", fails=True)
         else:
             # `Cursor(self, cursor)` with `cursor: sqlite3.Cursor` declared there: the index
             # tells what the project callee's parameter declares
-            watched = self.watched
-            if not any(isinstance(arg.value, cst.Name) and arg.value.value in watched for arg in node.args):
-                return  # most calls: no argument is a name under watch
             callee = self.context.facts.reference(node.func)
             if callee is None or callee.kind not in ("global", "method"):
                 return
