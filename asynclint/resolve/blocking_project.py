@@ -7,7 +7,7 @@ A summary records, besides what asynclint/resolve/project.py keeps:
   it names a type (`def path_tmp(self) -> Path`); without one, the type every `return` of the
   function gives, when they agree (`return asyncio.get_running_loop()`, `return Client(url)`;
   `return None` says nothing), as the index finishes it;
-* "blocking": for each sync function (module-level, or a method of a module-level class), the
+* "blocking": for each sync function (module-level, or a method of a class the summary records), the
   first catalogued blocking call in its own body (not in nested functions or lambdas);
 * "calls": the project functions each sync function calls in its own body, as references.
 
@@ -149,8 +149,8 @@ class BlockingSummary:
     def returned(self, function: Scope, value: cst.BaseExpression) -> None:
         """Note what a `return` of an unannotated function gives (see "returns" above)."""
         node = function.node
-        if not isinstance(node, cst.FunctionDef) or node.returns is not None:
-            return
+        if not isinstance(node, cst.FunctionDef) or node.returns is not None or not (function.parent and function.parent.addressable):
+            return  # annotated, or a function the summary does not record (nested in another)
         if isinstance(value, cst.Name) and value.value == "None":
             return  # an Optional result: what a call gives when it is used is the other type
         key = id(node)
@@ -192,8 +192,10 @@ class BlockingSummary:
         inferred = self._inferred.pop(id(node), None)
         if not top:
             return
-        # the annotation when there is one, else what every `return` gives
-        given = _stored(self.facts.annotation(node.returns.annotation)) if node.returns is not None else inferred
+        if node.returns is not None:
+            given = _stored(self.facts.annotation(node.returns.annotation))
+        else:  # what every `return` gives; a generator's call gives a generator, whatever it returns
+            given = None if scope.is_generator else inferred
         if given is None:
             return
         decorators = {self.calls.qualified(d.decorator) for d in node.decorators}

@@ -9,7 +9,7 @@ A file tells what a value is through:
 * an annotation (`p: Path`, `c: Client | None`, `Optional[Client]`) on a parameter or variable;
 * an `async with` or `with` target (`async with pool.acquire() as conn`), a tuple unpacked from
   a declared call (`reader, writer = await asyncio.open_connection()`);
-* `self` in a method of a module-level class.
+* `self` in a method of a module-level class, or of a class nested in one.
 
 What only the project can tell (what a project class is, what a project function returns, an
 attribute a class assigns, a module constant of another module) is a `Deferred` type: a root
@@ -583,7 +583,7 @@ class TypeFacts:
             if binding.annotation is not None:
                 # `def go(self: "Service")` in a mixin: the class it is mixed into
                 return self.annotation(binding.annotation, depth)
-            owner = self.enclosing_class()  # a method of a module-level class
+            owner = self.enclosing_class()  # a method of a class the summary records
             if owner is None:
                 return None
             # `self` is an instance; `cls` the class, whose call makes one (`cls(**kwargs)`)

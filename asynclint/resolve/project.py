@@ -1,7 +1,7 @@
 """The project index: what every module of the project defines, for resolving calls across files.
 
 Each file's walk leaves a *summary* (plain JSON data): its module-level functions and the methods
-of its module-level classes with their kind (`async`, `sync`, `asyncgen`, or `unknown` when a
+of its module-level classes and of the classes nested in them (`Outer.Inner`) with their kind (`async`, `sync`, `asyncgen`, or `unknown` when a
 decorator or an overload leaves it open), class bases, imports and `name = other` aliases.
 `ProjectIndex` joins the summaries and answers whether a symbolic reference (`Ref`) made during a
 walk names a coroutine function. Rules report such calls with the reference as a condition; the
@@ -206,7 +206,7 @@ class SummaryCollector:
         return DECORATED
 
     def assignment(self, target: cst.BaseExpression, value: cst.BaseExpression | None, annotation) -> None:
-        """What an attribute of a module-level class holds: `self.x = Cls(...)` or `self.x: Cls`
+        """What an attribute of a class the summary records holds: `self.x = Cls(...)` or `self.x: Cls`
         in a method, or `x: Cls` in the class body. A declared type (an annotation) stands for
         every assignment; `None` (what `__init__` often sets first) says nothing; two different
         types make it unknown."""

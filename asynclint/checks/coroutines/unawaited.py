@@ -148,6 +148,20 @@ class UnawaitedCoroutine(Rule):
 
     valid = (
         Valid(
+            "what-a-generator-returns-is-not-what-calling-it-gives",
+            """
+            class Engine:
+                async def dispose(self) -> None: ...
+
+            def engines():
+                yield Engine()
+                return Engine()
+
+            async def shutdown():
+                engines().dispose()
+            """,
+        ),
+        Valid(
             "factory-whose-returns-disagree",
             """
             class Engine:
