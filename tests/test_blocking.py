@@ -349,6 +349,9 @@ _SLEPT = "async def main():\n    await asyncio.sleep(1)\n"
         ("import asyncio\nimport time\n\nT: 'time.struct_time'\n\n", None),
         ("import asyncio\nimport time\n\nCLOCK = getattr(time, 'monotonic')\n\n", None),
         ("import asyncio\nimport time\n\ndel time\n\n", None),
+        ("import asyncio\nimport time\n\nOPTIONS = dict(time=1)\n\n", None),  # a keyword's name
+        ("import asyncio\nimport time\n\nLABEL = f'{OPTIONS} time'\n\n", None),  # an f-string's text
+        ("import asyncio\nimport time\n\n@app.time\ndef f(): pass\n\n", None),  # an attribute
         ("import asyncio\ntry:\n    import time\nexcept ImportError:\n    pass\n\n", None),
         ("import asyncio\nimport time\nfrom mod import time as clock\n\n", None),
     ],
