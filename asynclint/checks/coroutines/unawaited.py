@@ -86,7 +86,10 @@ class UnawaitedCoroutine(Rule):
     as another known type (`async with pool.acquire() as conn`, `async with session.get(url) as
     resp`, `async with aiofiles.open(path) as f`: what awaiting the call gives, or the catalogue's
     `enters-as` where entering differs), or from what a library coroutine method gives when
-    awaited (`resp = await session.get(url)`). Attributes annotated with a union of project
+    awaited (`resp = await session.get(url)`), unless a class of the module deriving from the
+    library's class defines the method with a plain `def` (aiohttp's tests hand
+    `response_class=` such a `ClientResponse`: a value declared of the library's class may be one
+    of it). Attributes annotated with a union of project
     classes count when every class that may have the method makes it a coroutine function (one
     whose MRO is all the project's and that defines no such name would raise AttributeError). A
     call of an instance whose class has an async `__call__` (`self.app(scope)` with `app:

@@ -110,6 +110,16 @@ class CoroutineAsValue(Rule):
             def main(schedule):
                 schedule(fetch())
         """),
+        Valid("library-class-whose-method-a-subclass-makes-sync", """
+            import asyncio
+
+            class CannedReader(asyncio.StreamReader):
+                def read(self, n=-1):
+                    return b"canned"
+
+            async def check(reader: asyncio.StreamReader):
+                assert reader.read() == b"canned"
+        """),
         Valid("awaitable-that-is-also-iterable", """
             from typing import Any, Generator, Iterator
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from typing import Final, Literal
 
 import libcst as cst
 
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
+from asynclint.engine.traverse import walk
 from asynclint.knowledge import catalogue
 from asynclint.lint.context import Service
 from asynclint.lint.rule import Rule
@@ -69,6 +71,10 @@ class CoroutineCalls(Service):
         self.consumers = known.value_consumers
         self.logger_factories = known.logger_factories
         self.logger_methods = known.logger_methods
+        # class name -> the methods a class of this file deriving from it defines with a plain
+        # `def` (see `_overridden_sync`); found once per file, when first asked
+        self._sync_overrides: dict[str, set[str]] | None = None
+        self._sync_defs: dict[str, bool] = {}
 
     def report(
         self, rule: Rule, call: cst.BaseExpression, message: str, *,
@@ -185,9 +191,62 @@ class CoroutineCalls(Service):
                 ref is not None and ref.kind == "global" and qualified is None
                 and self.context.library.coroutine(ref.target)
             ):
-                return KNOWN
+                return None if self._overridden_sync(ref.target) else KNOWN
             return self.context.reference(func, ref)
         return self.context.reference(func)
+
+
+    def _overridden_sync(self, target: str) -> bool:
+        """Whether a class of this file derives from the library class owning the method
+        `target` and defines that method with a plain `def`: a value declared of the library's
+        class may then be one of this class (aiohttp's tests pass `response_class=` a
+        `ClientResponse` whose `read()` is sync), so the declaration cannot tell. Bases are
+        matched by their last name, which errs towards silence."""
+        owner, _, method = target.rpartition(".")
+        known = self._sync_defs.get(method)
+        if known is None:  # a plain `def` of that name at all: most files have none
+            known = self._sync_defs[method] = re.search(
+                rf"^[ \t]*def[ \t]+{re.escape(method)}\b", self.context.text, re.MULTILINE,
+            ) is not None
+        if not known:
+            return False
+        if self._sync_overrides is None:
+            self._sync_overrides = _sync_overrides(self.context.module)
+        return method in self._sync_overrides.get(owner.rpartition(".")[2], ())
+
+
+def _base_name(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.Subscript):  # `Base[T]`
+        expr = expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
+def _sync_overrides(module: cst.Module) -> dict[str, set[str]]:
+    """For each base class name, the methods the classes of `module` deriving from it (at any
+    depth: in functions too) define with a plain `def`."""
+    found: dict[str, set[str]] = {}
+
+    def enter(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.ClassDef):
+            plain = {
+                statement.name.value for statement in node.body.body
+                if isinstance(statement, cst.FunctionDef) and statement.asynchronous is None
+            }
+            if plain:
+                for base in node.bases:
+                    name = _base_name(base.value)
+                    if name is not None:
+                        found.setdefault(name, set()).update(plain)
+        return not isinstance(node, cst.BaseExpression)  # classes stand in statements only
+
+    walk(module, enter, _ignore, leaves=())
+    return found
+
+
+def _ignore(node: cst.CSTNode) -> None:
+    pass
 
 
 def is_generator(node: cst.FunctionDef) -> bool:
