@@ -24,10 +24,12 @@ bug report, or to check that a new libcst still agrees).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -71,15 +73,24 @@ def _can_skip_validation() -> bool:
     return _SKIPPABLE and libcst.CSTNode.__dict__.get("__post_init__") is _POST_INIT
 
 
-def parse_module(text: str) -> Any:
-    """`libcst.parse_module(text)`, without revalidating the nodes the parser builds."""
+@contextlib.contextmanager
+def unvalidated() -> Iterator[None]:
+    """Nodes built meanwhile skip libcst's validation: for nodes made from code a parser has
+    just accepted (libcst's, or CPython's for the layout-free tree, engine/layoutfree.py)."""
     if not _can_skip_validation():
-        return libcst.parse_module(text)
+        yield
+        return
     libcst.CSTNode.__post_init__ = _no_validation
     try:
-        return libcst.parse_module(text)
+        yield
     finally:  # libcst's own function back, whatever happened meanwhile
         libcst.CSTNode.__post_init__ = _POST_INIT
+
+
+def parse_module(text: str) -> Any:
+    """`libcst.parse_module(text)`, without revalidating the nodes the parser builds."""
+    with unvalidated():
+        return libcst.parse_module(text)
 
 
 def __getattr__(name: str) -> Any:

@@ -21,6 +21,7 @@ _LAYOUT_FIELDS = frozenset({
     "trailing_whitespace", "semicolon", "comma", "dot", "colon", "equal", "lbracket", "rbracket",
     "lbrace", "rbrace", "operator", "asynchronous", "star_tok", "whitespace", "newline",
     "default_indent", "default_newline", "encoding", "has_trailing_newline", "indent",
+    "leading_whitespace",  # the spaces before a one-line body (`if x:  pass`)
 })
 # Where dataclass field order differs from source order in a way that matters (decorators come
 # before the function they decorate).

@@ -159,7 +159,9 @@ def check_source(
         report.errors.extend(notebook.errors)
     rules = () if summary_only else rules_for(settings, relative_to_root(path, settings.root))
     if mode is Mode.CHECK:
-        result = lint_text(code, path, settings, rules, index=index, names=names)
+        # A file read only for the index is summarised from the layout-free tree (no finding
+        # needs libcst's exact code there).
+        result = lint_text(code, path, settings, rules, index=index, names=names, layout_free=summary_only)
         text = code
     else:
         outcome = fix_text(code, path, settings, rules, unsafe=settings.unsafe_fixes, index=index)
