@@ -21,7 +21,7 @@ import libcst as cst
 
 from asynclint.engine.deepstack import cpython_limits
 from asynclint.engine.libcst_access import CodegenState, CodePosition, CodeRange  # see there
-from asynclint.engine.traverse import walk
+from asynclint.engine.traverse import ignore, walk
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # the same newline rule as libcst's position providers
 
@@ -194,14 +194,10 @@ def _statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, cst.B
                 found[id(node)] = statement
             return bool(left)
 
-        walk(statement, enter, _ignore, ())
+        walk(statement, enter, ignore, ())
         if not left:
             break
     return found
-
-
-def _ignore(node: cst.CSTNode) -> None:
-    pass
 
 
 Start = tuple[int, tuple[str, ...]]  # first line (1-based), indentation of the enclosing blocks

@@ -89,3 +89,7 @@ def walk(
                     walk(value, enter, leave, leaves, enters)
     if leaves is None or node_kind in leaves:
         leave(node)
+
+
+def ignore(node: cst.CSTNode) -> None:
+    """A `leave` for walks that only look on the way down."""

@@ -27,7 +27,7 @@ from asynclint.engine.noqa import CommentPlaces
 from asynclint.engine.notebook import is_notebook
 from asynclint.engine.positions import Whole
 from asynclint.engine.textedits import Offsets, diff_edits, diff_spans
-from asynclint.engine.traverse import walk
+from asynclint.engine.traverse import ignore, walk
 from asynclint.lint.rule import Rule
 from asynclint.lint.walker import LintResult, lint_alone, lint_text
 from asynclint.resolve import library
@@ -128,10 +128,6 @@ def _word(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
 
 
-def _ignore(node: cst.CSTNode) -> None:
-    pass
-
-
 def _mentions(node: object, name: str) -> int:
     """How often a module (or a node) names `name` anywhere but in plain imports of it: as a
     name (loads, stores, `del`, `global`, attributes and keywords too), or as a word in a string
@@ -155,17 +151,17 @@ def _mentions(node: object, name: str) -> int:
         elif kind is cst.Import:
             for alias in each.names:  # type: ignore[attr-defined]
                 if not _plain_import_binds(alias, name):
-                    walk(alias, enter, _ignore, leaves=())
+                    walk(alias, enter, ignore, leaves=())
             return False
         elif kind is cst.ImportFrom:
             names = each.names  # type: ignore[attr-defined]
             if not isinstance(names, cst.ImportStar):  # `from time import sleep` names no `time`
                 for alias in names:
-                    walk(alias, enter, _ignore, leaves=())
+                    walk(alias, enter, ignore, leaves=())
             return False
         return True
 
-    walk(node, enter, _ignore, leaves=())
+    walk(node, enter, ignore, leaves=())
     return count
 
 

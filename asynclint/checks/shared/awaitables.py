@@ -25,7 +25,7 @@ import libcst as cst
 
 from asynclint.engine.diagnostics import Applicability, Edit, Fix
 from asynclint.engine.semantic import BindingKind
-from asynclint.engine.traverse import walk
+from asynclint.engine.traverse import ignore, walk
 from asynclint.knowledge import catalogue
 from asynclint.lint.context import Service
 from asynclint.lint.rule import Rule
@@ -241,12 +241,8 @@ def _sync_overrides(module: cst.Module) -> dict[str, set[str]]:
                         found.setdefault(name, set()).update(plain)
         return not isinstance(node, cst.BaseExpression)  # classes stand in statements only
 
-    walk(module, enter, _ignore, leaves=())
+    walk(module, enter, ignore, leaves=())
     return found
-
-
-def _ignore(node: cst.CSTNode) -> None:
-    pass
 
 
 def is_generator(node: cst.FunctionDef) -> bool:
