@@ -141,19 +141,11 @@ class _Builder:
         line: list[cst.BaseSmallStatement] = []
         previous: ast.stmt | None = None
         for statement in statements:
+            made: Any
             if isinstance(statement, _DELEGATED_STATEMENTS):
-                compound = self.delegated_statement(statement)
-                if isinstance(compound, cst.SimpleStatementLine):  # a type alias
-                    small = list(compound.body)
-                    if line and previous is not None and self._same_line(previous, statement):
-                        line.extend(small)
-                    else:
-                        if line:
-                            out.append(cst.SimpleStatementLine(body=line))
-                        line = small
-                    previous = statement
-                    continue
-                made: Any = compound
+                made = self.delegated_statement(statement)
+                if isinstance(made, cst.SimpleStatementLine):  # a type alias, alone on its line
+                    made = made.body[0]
             else:
                 made = self.statement(statement)
             if isinstance(made, cst.BaseCompoundStatement):

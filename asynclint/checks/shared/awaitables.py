@@ -195,7 +195,6 @@ class CoroutineCalls(Service):
             return self.context.reference(func, ref)
         return self.context.reference(func)
 
-
     def _overridden_sync(self, target: str) -> bool:
         """Whether a class of this file derives from the library class owning the method
         `target` and defines that method with a plain `def`: a value declared of the library's
